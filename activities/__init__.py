@@ -1,0 +1,1 @@
+"""Activities: every read and write of the case database, and every outbound effect."""

@@ -1,0 +1,273 @@
+"""What workflows, activities and the CLI exchange. IDs, dates and stages only: never a
+victim's name, address or words (those stay in the case database)."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.case import MilestoneDates
+from models.policy import Policy
+from models.vocabulary import ContactLevel, KeyStage, LetterKind, Stage, TaskKind
+
+# ---- tasks ----------------------------------------------------------------------------------
+
+
+class OpenTask(BaseModel):
+    key: str  # unique within its workflow
+    task_id: int  # row in the VloTask table
+    kind: TaskKind
+    due_on: date
+    escalation_level: int = 0
+    escalated: bool = False
+    escalates: str | None = None  # key of the task this one escalates
+
+
+class TaskOwner(BaseModel):
+    workflow_id: str
+    case_id: int
+    victim_id: int | None = None
+    responsible_vlo: str
+
+
+class NewTask(BaseModel):
+    owner: TaskOwner
+    task_key: str
+    kind: TaskKind
+    title: str
+    assigned_to: str
+    due_on: date
+    escalation_level: int = 0
+    escalates_task_id: int | None = None
+
+
+class TaskClosure(BaseModel):
+    idempotency_key: str
+    case_id: int
+    task_ids: list[int]
+    by: str
+    outcome: str
+
+
+class TaskReschedule(BaseModel):
+    idempotency_key: str
+    case_id: int
+    task_id: int
+    due_on: date
+    reason: str
+
+
+# ---- case events fanned out to victims ---------------------------------------------------
+
+
+class ConditionNotice(BaseModel):
+    condition_id: int
+    victim_related: bool
+    ends_on: date | None = None
+
+
+class CaseEvent(BaseModel):
+    kind: Literal["milestones_changed", "conditions_imposed", "released", "key_stage", "ended"]
+    sequence: int  # per case, so every letter a victim gets from it has a stable key
+    milestones: MilestoneDates
+    conditions: list[ConditionNotice] = Field(default_factory=list)
+    key_stage: KeyStage | None = None
+    on: date | None = None
+
+
+# ---- VLO actions (updates) -------------------------------------------------------------------
+
+
+class VloAction(BaseModel):
+    by: str = Field(min_length=2, max_length=60)
+
+
+class AddVictims(VloAction):
+    """Start a workflow for each new victim; an empty list just returns the case's victims."""
+
+    victim_ids: list[int] = Field(default_factory=list)
+
+
+class RecordMilestones(VloAction):
+    milestones: MilestoneDates
+
+
+class RecordRelease(VloAction):
+    on: date
+
+
+class RecordConditions(VloAction):
+    condition_ids: list[int] = Field(min_length=1)
+
+
+class RecordKeyStage(VloAction):
+    key_stage: KeyStage
+    on: date
+
+
+class OptIn(VloAction):
+    contact_level: ContactLevel
+
+
+class OptOut(VloAction):
+    pass
+
+
+class SubmitRepresentations(VloAction):
+    representation_id: int
+
+
+class CompleteTask(VloAction):
+    task_id: int
+    outcome: str = Field(default="done", max_length=500)
+
+
+class ActionResult(BaseModel):
+    message: str
+
+
+# ---- workflow inputs and state -------------------------------------------------------------
+
+
+class VictimState(BaseModel):
+    stage: Stage = Stage.IDENTIFIED
+    milestones: MilestoneDates
+    conditions: list[ConditionNotice] = Field(default_factory=list)
+    offer_due: date
+    offered_on: date | None = None
+    chase_on: date | None = None
+    chased: bool = False
+    close_offer_on: date | None = None
+    contact_level: ContactLevel | None = None
+    opted_in_on: date | None = None
+    representations_invited_on: date | None = None
+    representations_due: date | None = None
+    representation_ids: list[int] = Field(default_factory=list)
+    conditions_told: list[int] = Field(default_factory=list)
+    condition_ends_told: list[int] = Field(default_factory=list)
+    release_told: bool = False
+    next_annual_letter: date | None = None
+    tasks: list[OpenTask] = Field(default_factory=list)
+
+
+class VictimInput(BaseModel):
+    case_ref: str
+    case_id: int
+    victim_id: int
+    responsible_vlo: str
+    policy: Policy
+    milestones: MilestoneDates
+    conditions: list[ConditionNotice] = Field(default_factory=list)
+    state: VictimState | None = None  # set when the workflow continues as new
+
+
+class CaseState(BaseModel):
+    milestones: MilestoneDates
+    victim_ids: list[int] = Field(default_factory=list)
+    conditions: list[ConditionNotice] = Field(default_factory=list)
+    key_stages: list[tuple[KeyStage, date]] = Field(default_factory=list)
+    event_sequence: int = 0
+    tasks: list[OpenTask] = Field(default_factory=list)
+    closed: bool = False
+
+
+class CaseInput(BaseModel):
+    case_ref: str
+    policy: Policy
+    state: CaseState | None = None
+    case_id: int | None = None
+    responsible_vlo: str | None = None
+
+
+class CaseSnapshot(BaseModel):
+    case_id: int
+    case_ref: str
+    responsible_vlo: str
+    region: str
+    milestones: MilestoneDates
+    victim_ids: list[int]
+
+
+# ---- activity requests ------------------------------------------------------------------
+
+
+class StageChange(BaseModel):
+    idempotency_key: str
+    case_id: int
+    victim_id: int
+    workflow_id: str
+    stage: Stage
+    by: str
+    contact_level: ContactLevel | None = None
+    offer_due: date | None = None
+    offered_on: date | None = None
+    opted_in_on: date | None = None
+    opted_out_on: date | None = None
+    note: str = ""
+
+
+class LetterRequest(BaseModel):
+    idempotency_key: str
+    case_id: int
+    victim_id: int
+    kind: LetterKind
+    release_on: date | None = None  # rendered as a month only: exact dates are never disclosed
+    due_on: date | None = None
+    condition_ids: list[int] = Field(default_factory=list)
+    key_stage: KeyStage | None = None
+
+
+class ForwardRepresentations(BaseModel):
+    idempotency_key: str
+    case_id: int
+    victim_id: int
+    representation_id: int
+    decided_by: str
+    by: str
+
+
+class AuditRecord(BaseModel):
+    idempotency_key: str
+    case_id: int
+    victim_id: int | None = None
+    actor: str
+    action: str
+    detail: str = ""
+
+
+class SaveMilestones(BaseModel):
+    idempotency_key: str
+    case_id: int
+    milestones: MilestoneDates
+    by: str
+
+
+class CaseClosure(BaseModel):
+    idempotency_key: str
+    case_id: int
+    by: str
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+class Scheduled(BaseModel):
+    on: date
+    what: str
+
+
+class VictimView(BaseModel):
+    victim_id: int
+    stage: Stage
+    contact_level: ContactLevel | None
+    open_tasks: list[OpenTask]
+    scheduled: list[Scheduled]
+
+
+class CaseView(BaseModel):
+    case_ref: str
+    milestones: MilestoneDates
+    victim_workflow_ids: list[str]
+    open_tasks: list[OpenTask]
+    scheduled: list[Scheduled]
+    closed: bool

@@ -1,0 +1,52 @@
+"""Every time limit the engine applies, with its source. One place for each figure.
+
+Statutory figures come from the Victims' Code; the edition in force is chosen by configuration
+(`VCS_CODE_EDITION`), because the 2013 and 2020 Codes differ. Figures marked *local policy* are
+the region's own practice where the Act says only "all reasonable steps" (DVCVA 2004 s 35(3)).
+A running workflow keeps the policy it started with (it travels in the workflow input), so
+changing configuration never changes a case already in flight.
+"""
+
+import os
+
+from pydantic import BaseModel
+
+
+class Policy(BaseModel):
+    code_edition: str
+    # Victims' Code 2020 Right 11 (in force 1 April 2021): referral to Probation within 10 working
+    # days of sentence. 2013 Code: 20 working days.
+    referral_working_days: int
+    # Victims' Code 2020 Right 11: the VLO contacts the victim within 20 working days of referral.
+    # 2013 Code: 40 working days ("eight weeks") of sentence.
+    contact_working_days: int
+    # Local policy: how long an offer waits for an answer before a VLO chases it, and how long
+    # after the chase it closes (domain.md "No answer: chase, then close the offer").
+    chase_after_working_days: int = 20
+    close_after_chase_working_days: int = 20
+    # Local policy under DVCVA s 35(3)-(4): representations are invited "in good time" before
+    # release, and must reach the releasing authority before it decides.
+    representations_open_days_before_release: int = 120
+    representations_due_days_before_release: int = 42
+    # Local policy: a victim always gets at least this long to make representations, even
+    # when a release is brought forward (unless release comes sooner).
+    representations_minimum_working_days: int = 10
+    # Local policy: an overdue VLO task escalates one level; the escalation is due this much later.
+    escalation_due_working_days: int = 5
+    escalation_max_level: int = 3
+
+
+CODE_EDITIONS: dict[str, Policy] = {
+    "2020": Policy(code_edition="2020", referral_working_days=10, contact_working_days=20),
+    "2013": Policy(code_edition="2013", referral_working_days=20, contact_working_days=40),
+}
+
+
+def current_policy() -> Policy:
+    """The policy for new cases, from `VCS_CODE_EDITION` (default: the 2020 Code, in force)."""
+    edition = os.environ.get("VCS_CODE_EDITION", "2020")
+    try:
+        return CODE_EDITIONS[edition]
+    except KeyError:
+        known = ", ".join(sorted(CODE_EDITIONS))
+        raise ValueError(f"VCS_CODE_EDITION={edition!r} is not a known edition ({known})") from None

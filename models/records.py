@@ -1,0 +1,87 @@
+"""What the scheme does for a victim: representations, conditions, letters, VLO tasks, audit."""
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.vocabulary import Channel, ConditionKind, Language, LetterKind, TaskKind, TaskStatus
+
+
+class Representation(SQLModel, table=True):
+    """DVCVA s 35(4): representations about licence conditions, forwarded to the decider."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    victim_id: int = Field(foreign_key="victim.id", index=True)
+    text: str = Field(min_length=1, max_length=20000)
+    received_at: datetime
+    forwarded_to: str | None = None
+    forwarded_at: datetime | None = None
+
+
+class LicenceConditionBase(SQLModel):
+    kind: ConditionKind
+    # The wording may reveal where the victim lives (an exclusion zone): personal data.
+    description: str = Field(min_length=1, max_length=2000)
+    victim_related: bool
+    starts_on: date
+    ends_on: date | None = None
+
+    def problems(self) -> list[str]:
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            return [f"condition ends {self.ends_on} before it starts {self.starts_on}"]
+        return []
+
+
+class LicenceCondition(LicenceConditionBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    recorded_at: datetime
+
+
+class Correspondence(SQLModel, table=True):
+    """The outbox: one row per letter or message. The idempotency key makes sending
+    exactly-once in effect however often an activity is retried or replayed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    victim_id: int = Field(foreign_key="victim.id", index=True)
+    kind: LetterKind
+    channel: Channel
+    language: Language
+    body: str
+    created_at: datetime
+
+
+class VloTask(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    task_key: str = Field(unique=True, max_length=200)  # workflow id + local key: idempotent
+    workflow_id: str = Field(index=True, max_length=120)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    victim_id: int | None = Field(default=None, foreign_key="victim.id", index=True)
+    kind: TaskKind
+    title: str = Field(max_length=200)  # never holds a victim's name or address
+    assigned_to: str = Field(index=True, max_length=60)  # a VLO, or a role for escalations
+    due_on: date = Field(index=True)
+    status: TaskStatus = Field(default=TaskStatus.OPEN, index=True)
+    escalation_level: int = 0
+    escalates_task_id: int | None = Field(default=None, foreign_key="vlotask.id")
+    escalated: bool = False
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    outcome: str | None = Field(default=None, max_length=500)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when. Details never hold a victim's name, address or words."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=200)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    victim_id: int | None = Field(default=None, foreign_key="victim.id")
+    actor: str = Field(max_length=60)
+    action: str = Field(max_length=60)
+    detail: str = Field(default="", max_length=1000)
+    at: datetime

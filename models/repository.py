@@ -1,0 +1,240 @@
+"""The case database as the VLO's tools use it: register, add, list. Personal data enters the
+system here, straight into the database; workflows only ever receive the IDs."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from activities.audit import append_audit
+from models.case import CaseRegistration, Offence, OffenderCase, OffenderCaseBase
+from models.db import session_scope
+from models.eligibility import EligibilityDecision, decide_eligibility
+from models.errors import VcsError
+from models.records import (
+    AuditEntry,
+    Correspondence,
+    LicenceCondition,
+    LicenceConditionBase,
+    Representation,
+    VloTask,
+)
+from models.victim import Enrolment, Victim, VictimBase
+from models.vocabulary import TaskStatus
+
+
+def _case(session: object, case_ref: str) -> OffenderCase:
+    case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()  # type: ignore[attr-defined]
+    if case is None:
+        raise VcsError(f"no case {case_ref!r} is registered")
+    return case  # type: ignore[no-any-return]
+
+
+@dataclass
+class Registered:
+    case: OffenderCase
+    created: bool
+    decision: EligibilityDecision
+
+
+def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Registered:
+    """Register an eligible case once. The same registration again returns the case already
+    there; a different one under the same reference is refused."""
+    problems = registration.problems()
+    if problems:
+        raise VcsError("; ".join(problems))
+    decision = decide_eligibility(
+        disposal=registration.disposal,
+        sentence_type=registration.sentence_type,
+        term_months=registration.term_months,
+        offences=[o.category for o in registration.offences],
+        discretionary_reason=registration.discretionary_reason,
+    )
+    if not decision.eligible:
+        raise VcsError(f"case {registration.case_ref} is not eligible: {decision.explain()}")
+    case_fields = registration.model_dump(include=set(OffenderCaseBase.model_fields))
+    with session_scope(engine) as session:
+        existing = session.exec(
+            select(OffenderCase).where(OffenderCase.case_ref == registration.case_ref)
+        ).first()
+        if existing is not None:
+            stored = OffenderCaseBase.model_validate(existing, from_attributes=True).model_dump()
+            if stored != case_fields:
+                raise VcsError(
+                    f"case {registration.case_ref} is already registered with different details"
+                )
+            return Registered(existing, False, decision)
+        case = OffenderCase(
+            **case_fields,
+            eligibility_basis=decision.basis,
+            eligibility_reason=decision.explain(),
+            registered_at=datetime.now(UTC),
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        for offence in registration.offences:
+            session.add(Offence(**offence.model_dump(), case_id=case.id))
+        append_audit(
+            session,
+            case_id=case.id,
+            actor=by,
+            action="case_registered",
+            detail=f"{decision.basis}: {decision.explain()}",
+        )
+        return Registered(case, True, decision)
+
+
+def add_victim(engine: Engine, case_ref: str, victim: VictimBase, by: str) -> Victim:
+    problems = victim.contact_problems()
+    if problems:
+        raise VcsError("; ".join(problems))
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        assert case.id is not None
+        duplicate = session.exec(
+            select(Victim.id).where(
+                Victim.case_id == case.id,
+                Victim.full_name == victim.full_name,
+                Victim.postcode == victim.postcode,
+            )
+        ).first()
+        if duplicate is not None:
+            raise VcsError(
+                f"this victim is already recorded on case {case_ref} as victim {duplicate}"
+            )
+        row = Victim(**victim.model_dump(), case_id=case.id, added_at=datetime.now(UTC))
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        append_audit(session, case_id=case.id, victim_id=row.id, actor=by, action="victim_added")
+        return row
+
+
+def find_victim(engine: Engine, case_ref: str, name: str, postcode: str | None) -> Victim | None:
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        return session.exec(
+            select(Victim).where(
+                Victim.case_id == case.id, Victim.full_name == name, Victim.postcode == postcode
+            )
+        ).first()
+
+
+def victim_case_ref(engine: Engine, victim_id: int) -> str:
+    with session_scope(engine) as session:
+        victim = session.get(Victim, victim_id)
+        if victim is None:
+            raise VcsError(f"no victim {victim_id}")
+        case = session.get(OffenderCase, victim.case_id)
+        assert case is not None
+        return case.case_ref
+
+
+def add_representation(engine: Engine, victim_id: int, text: str) -> int:
+    if not text.strip():
+        raise VcsError("representations are empty")
+    with session_scope(engine) as session:
+        victim = session.get(Victim, victim_id)
+        if victim is None:
+            raise VcsError(f"no victim {victim_id}")
+        rep = Representation(
+            case_id=victim.case_id, victim_id=victim_id, text=text, received_at=datetime.now(UTC)
+        )
+        session.add(rep)
+        session.flush()
+        assert rep.id is not None
+        return rep.id
+
+
+def withdraw_representation(engine: Engine, representation_id: int) -> None:
+    """Undo a representation the workflow refused, so a refusal changes nothing."""
+    with session_scope(engine) as session:
+        rep = session.get(Representation, representation_id)
+        if rep is not None and rep.forwarded_at is None:
+            session.delete(rep)
+
+
+def add_conditions(
+    engine: Engine, case_ref: str, conditions: list[LicenceConditionBase]
+) -> list[int]:
+    problems = [p for c in conditions for p in c.problems()]
+    if problems:
+        raise VcsError("; ".join(problems))
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        assert case.id is not None
+        rows = [
+            LicenceCondition(**c.model_dump(), case_id=case.id, recorded_at=datetime.now(UTC))
+            for c in conditions
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [r.id for r in rows if r.id is not None]
+
+
+def withdraw_conditions(engine: Engine, condition_ids: list[int]) -> None:
+    with session_scope(engine) as session:
+        for cid in condition_ids:
+            row = session.get(LicenceCondition, cid)
+            if row is not None:
+                session.delete(row)
+
+
+def case_by_ref(engine: Engine, case_ref: str) -> OffenderCase:
+    with session_scope(engine) as session:
+        return _case(session, case_ref)
+
+
+def victims_of(engine: Engine, case_ref: str) -> list[tuple[Victim, Enrolment | None]]:
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        rows = session.exec(
+            select(Victim, Enrolment)
+            .join(Enrolment, Enrolment.victim_id == Victim.id, isouter=True)  # type: ignore[arg-type]
+            .where(Victim.case_id == case.id)
+            .order_by(Victim.id)  # type: ignore[arg-type]
+        ).all()
+        return [(v, e) for v, e in rows]
+
+
+def open_tasks(
+    engine: Engine, *, case_ref: str | None = None, assigned_to: str | None = None
+) -> list[tuple[VloTask, str]]:
+    with session_scope(engine) as session:
+        query = (
+            select(VloTask, OffenderCase.case_ref)
+            .join(OffenderCase, OffenderCase.id == VloTask.case_id)  # type: ignore[arg-type]
+            .where(VloTask.status == TaskStatus.OPEN)
+            .order_by(VloTask.due_on, VloTask.id)  # type: ignore[arg-type]
+        )
+        if case_ref is not None:
+            query = query.where(OffenderCase.case_ref == _case(session, case_ref).case_ref)
+        if assigned_to is not None:
+            query = query.where(VloTask.assigned_to == assigned_to)
+        return [(t, ref) for t, ref in session.exec(query).all()]
+
+
+def task_by_id(engine: Engine, task_id: int) -> VloTask:
+    with session_scope(engine) as session:
+        task = session.get(VloTask, task_id)
+        if task is None:
+            raise VcsError(f"no task {task_id}")
+        return task
+
+
+def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Correspondence]]:
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        audit = session.exec(
+            select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)  # type: ignore[arg-type]
+        ).all()
+        letters = session.exec(
+            select(Correspondence)
+            .where(Correspondence.case_id == case.id)
+            .order_by(Correspondence.id)  # type: ignore[arg-type]
+        ).all()
+        return list(audit), list(letters)
+
+

@@ -1,0 +1,83 @@
+"""Shared fixtures: a case database on each backend, Temporal test servers, a running worker."""
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from models.db import create_tables, make_engine
+from tests.clock import ClockWorkflow
+
+POSTGRES_URL = os.environ.get(
+    "VCS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = os.environ.get("VCS_TEST_BACKENDS", "sqlite,postgresql").split(",")
+
+
+def installed(command: str) -> str:
+    """A binary the PyPI packages put beside this Python (the venv), else on PATH."""
+    path = shutil.which(command, path=str(Path(sys.executable).parent)) or shutil.which(command)
+    assert path, f"{command} is not installed: run bin/test, which installs it from PyPI"
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A fresh, empty case database on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'vcs.db'}"
+    else:
+        url = POSTGRES_URL
+    engine = make_engine(url)
+    SQLModel.metadata.drop_all(engine)
+    create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    queue = f"clock-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[ClockWorkflow]):
+        await env.client.start_workflow(ClockWorkflow.run, id=queue, task_queue=queue)
+        yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def local_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=installed("temporal"),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"vcs-test-{uuid.uuid4()}"
+
+
+def unique_ref(prefix: str = "T") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
+
+
+async def env_today(client: Client, env: WorkflowEnvironment) -> date:
+    return (await env.get_current_time()).date()

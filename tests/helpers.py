@@ -1,0 +1,119 @@
+"""Scenario builders for tests: registrations, victims, waiting for the engine to catch up."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
+
+from models.case import CaseRegistration, OffenceBase
+from models.db import session_scope
+from models.records import Correspondence, VloTask
+from models.victim import Enrolment, VictimBase
+from models.vocabulary import LetterKind, OffenceCategory, SentenceType, Stage, TaskStatus
+
+T = TypeVar("T")
+
+
+async def run_until(env: WorkflowEnvironment, day: date | None, extra_days: int = 1) -> None:
+    """Skip time on the test server to the start of `day` plus `extra_days`."""
+    assert day is not None
+    now = (await env.get_current_time()).date()
+    await env.sleep(timedelta(days=max((day - now).days + extra_days, 0)))
+
+
+async def workflow_status(env: WorkflowEnvironment, workflow_id: str) -> str:
+    """The status of the latest run: RUNNING, COMPLETED, ..."""
+    description = await env.client.get_workflow_handle(workflow_id).describe()
+    assert description.status is not None
+    return description.status.name
+
+
+def registration(
+    case_ref: str,
+    sentence_date: date,
+    *,
+    term_months: int = 24,
+    release_after: timedelta | None = None,
+    licence_after: timedelta | None = None,
+    sentence_type: SentenceType = SentenceType.IMPRISONMENT,
+    category: OffenceCategory = OffenceCategory.SCHEDULE_15_VIOLENT,
+    **extra: object,
+) -> CaseRegistration:
+    release_after = release_after if release_after is not None else timedelta(days=30 * term_months // 2)
+    licence_after = licence_after if licence_after is not None else timedelta(days=30 * term_months)
+    return CaseRegistration(
+        case_ref=case_ref,
+        region="Yorkshire and the Humber",
+        responsible_vlo="vlo.jones",
+        sentence_type=sentence_type,
+        term_months=term_months,
+        sentence_date=sentence_date,
+        conditional_release_date=sentence_date + release_after,
+        licence_expiry_date=sentence_date + licence_after,
+        sentence_expiry_date=sentence_date + licence_after,
+        offences=[OffenceBase(description="Wounding with intent", category=category)],
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def victim(name: str = "Alice Example", **extra: object) -> VictimBase:
+    fields: dict[str, object] = {
+        "full_name": name,
+        "address": "1 Test Street, Leeds",
+        "postcode": "LS1 1AA",
+    }
+    fields.update(extra)
+    return VictimBase(**fields)  # type: ignore[arg-type]
+
+
+async def eventually(check: Callable[[], T], timeout: float = 30.0) -> T:
+    """Poll until `check()` returns something truthy (the worker runs concurrently)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: last result {result!r}")
+        await asyncio.sleep(0.1)
+
+
+def letters(engine: Engine, victim_id: int) -> list[LetterKind]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Correspondence.kind)
+            .where(Correspondence.victim_id == victim_id)
+            .order_by(Correspondence.id)  # type: ignore[arg-type]
+        ).all()
+        return list(rows)
+
+
+def letter_bodies(engine: Engine, victim_id: int, kind: LetterKind) -> list[str]:
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                select(Correspondence.body).where(
+                    Correspondence.victim_id == victim_id, Correspondence.kind == kind
+                )
+            ).all()
+        )
+
+
+def stage(engine: Engine, victim_id: int) -> Stage | None:
+    with session_scope(engine) as session:
+        row = session.exec(select(Enrolment).where(Enrolment.victim_id == victim_id)).first()
+        return row.stage if row else None
+
+
+def tasks(engine: Engine, victim_id: int | None = None, *, open_only: bool = True) -> list[VloTask]:
+    with session_scope(engine) as session:
+        query = select(VloTask).order_by(VloTask.id)  # type: ignore[arg-type]
+        if victim_id is not None:
+            query = query.where(VloTask.victim_id == victim_id)
+        if open_only:
+            query = query.where(VloTask.status == TaskStatus.OPEN)
+        return list(session.exec(query).all())

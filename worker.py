@@ -1,0 +1,96 @@
+"""The worker: runs every workflow and activity of the Victim Contact Scheme.
+
+    python worker.py            # connects with the default envconfig profile / TEMPORAL_* vars
+
+Logs carry case references, victim IDs and stages, never a victim's name, address or words.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.case_store import CaseStoreActivities
+from activities.letters import LetterActivities
+from activities.tasks import TaskActivities
+from activities.victims import VictimStarterActivities
+from models.db import create_tables, make_engine
+from workflows.case import CaseWorkflow
+from workflows.victim import VictimWorkflow
+
+TASK_QUEUE = os.environ.get("VCS_TASK_QUEUE", "victim-contact")
+# Idle cases replay when their timer fires: a bounded cache keeps memory flat at 100,000 cases.
+MAX_CACHED_WORKFLOWS = int(os.environ.get("VCS_MAX_CACHED_WORKFLOWS", "2000"))
+MAX_CONCURRENT_ACTIVITIES = int(os.environ.get("VCS_MAX_CONCURRENT_ACTIVITIES", "16"))
+
+log = logging.getLogger("vcs.worker")
+
+# Deterministic libraries the workflows use, loaded once outside the sandbox.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "holidays", "dateutil", "six", "pydantic", "sqlmodel", "sqlalchemy"
+    )
+)
+
+
+async def connect() -> Client:
+    """Connect using the envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...)."""
+    config = ClientConfig.load_client_connect_config()
+    config.setdefault("target_host", "localhost:7233")
+    return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
+    activity_objects = [
+        CaseStoreActivities(engine),
+        TaskActivities(engine),
+        LetterActivities(engine),
+        VictimStarterActivities(client, task_queue),
+    ]
+    activities = [
+        getattr(obj, name)
+        for obj in activity_objects
+        for name in dir(obj)
+        if hasattr(getattr(obj, name), "__temporal_activity_definition")
+    ]
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseWorkflow, VictimWorkflow],
+        workflow_runner=SANDBOX,
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),
+        max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+        max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = make_engine()
+    create_tables(engine)
+    client = await connect()
+    worker = build_worker(client, engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info("worker running on task queue %s", TASK_QUEUE)
+        await stop.wait()
+        log.info("shutting down: finishing activities in flight")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

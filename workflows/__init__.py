@@ -1,0 +1,1 @@
+"""Temporal workflows: one per case, one per victim of a case."""

@@ -1,0 +1,148 @@
+"""VLO tasks inside a workflow: opened with a due date, escalated when overdue, never lost.
+
+The open tasks live in the workflow's state (so they survive continue-as-new) and in the
+VloTask table (so VLOs can list them). Escalation goes up one level at a time, to a named role.
+"""
+
+from datetime import date, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.tasks import TaskActivities
+    from models.deadlines import escalation_due
+    from models.messages import NewTask, OpenTask, TaskClosure, TaskOwner, TaskReschedule
+    from models.policy import Policy
+    from models.vocabulary import TaskKind
+
+from workflows.common import call, today
+
+# Local policy: who an overdue task goes to, level by level.
+ESCALATION_ROLES = {1: "role:senior-vlo", 2: "role:vlo-manager", 3: "role:head-of-victim-services"}
+
+
+class TaskBook:
+    def __init__(self, tasks: list[OpenTask], owner: TaskOwner, policy: Policy) -> None:
+        self.tasks = tasks  # shared with the workflow state: one list, no copies
+        self.owner = owner
+        self.policy = policy
+
+    def find(self, task_id: int) -> OpenTask | None:
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+    def by_key(self, key: str) -> OpenTask | None:
+        return next((t for t in self.tasks if t.key == key), None)
+
+    def next_escalation(self) -> date | None:
+        """A task is overdue the day after it falls due."""
+        days = [
+            t.due_on + timedelta(days=1)
+            for t in self.tasks
+            if not t.escalated and t.escalation_level < self.policy.escalation_max_level
+        ]
+        return min(days, default=None)
+
+    async def open(self, key: str, kind: TaskKind, title: str, due_on: date) -> OpenTask:
+        existing = self.by_key(key)
+        if existing is not None:
+            return existing
+        task_id = await call(
+            TaskActivities.open_task,
+            NewTask(
+                owner=self.owner,
+                task_key=f"{self.owner.workflow_id}:{key}",
+                kind=kind,
+                title=title,
+                assigned_to=self.owner.responsible_vlo,
+                due_on=due_on,
+            ),
+            summary=f"open task {kind.value}",
+        )
+        task = OpenTask(key=key, task_id=task_id, kind=kind, due_on=due_on)
+        self.tasks.append(task)
+        return task
+
+    async def escalate_overdue(self) -> None:
+        now = today()
+        for task in list(self.tasks):
+            if task.escalated or task.escalation_level >= self.policy.escalation_max_level:
+                continue
+            if now <= task.due_on:
+                continue
+            level = task.escalation_level + 1
+            key = f"{task.key}:escalation"
+            task_id = await call(
+                TaskActivities.open_task,
+                NewTask(
+                    owner=self.owner,
+                    task_key=f"{self.owner.workflow_id}:{key}",
+                    kind=TaskKind.ESCALATION,
+                    title=f"Overdue since {task.due_on}: task {task.task_id} ({task.kind.value})",
+                    assigned_to=ESCALATION_ROLES[level],
+                    due_on=escalation_due(now, self.policy),
+                    escalation_level=level,
+                    escalates_task_id=task.task_id,
+                ),
+                summary=f"escalate task {task.task_id}",
+            )
+            task.escalated = True
+            self.tasks.append(
+                OpenTask(
+                    key=key,
+                    task_id=task_id,
+                    kind=TaskKind.ESCALATION,
+                    due_on=escalation_due(now, self.policy),
+                    escalation_level=level,
+                    escalates=task.key,
+                )
+            )
+
+    async def close(self, key: str, by: str, outcome: str) -> None:
+        """Close a task and every escalation raised about it."""
+        chain = self._chain(key)
+        if not chain:
+            return
+        await call(
+            TaskActivities.close_tasks,
+            TaskClosure(
+                idempotency_key=f"{self.owner.workflow_id}:{key}:closed",
+                case_id=self.owner.case_id,
+                task_ids=[t.task_id for t in chain],
+                by=by,
+                outcome=outcome,
+            ),
+            summary=f"close task {chain[0].task_id}",
+        )
+        for task in chain:
+            self.tasks.remove(task)
+
+    async def close_all(self, by: str, outcome: str) -> None:
+        for task in [t for t in self.tasks if t.escalates is None]:
+            await self.close(task.key, by, outcome)
+        for task in list(self.tasks):  # escalations whose original was closed on its own
+            await self.close(task.key, by, outcome)
+
+    async def reschedule(self, key: str, due_on: date, reason: str) -> None:
+        task = self.by_key(key)
+        if task is None or task.due_on == due_on:
+            return
+        await call(
+            TaskActivities.reschedule_task,
+            TaskReschedule(
+                idempotency_key=f"{self.owner.workflow_id}:{key}:due:{due_on}",
+                case_id=self.owner.case_id,
+                task_id=task.task_id,
+                due_on=due_on,
+                reason=reason,
+            ),
+            summary=f"re-date task {task.task_id}",
+        )
+        task.due_on = due_on
+
+    def _chain(self, key: str) -> list[OpenTask]:
+        chain: list[OpenTask] = []
+        current = self.by_key(key)
+        while current is not None:
+            chain.append(current)
+            current = next((t for t in self.tasks if t.escalates == current.key), None)
+        return chain

@@ -1,0 +1,460 @@
+"""One victim's journey through the Victim Contact Scheme, for the life of the sentence.
+
+identified -> offered -> opted in / opted out / no response (chase, then close; a victim may
+come back at any time) -> representations invited before release -> forwarded -> conditions
+told -> release told -> condition ends told -> closed when licence and supervision end.
+"""
+
+import asyncio
+from datetime import date, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.case_store import CaseStoreActivities
+    from activities.letters import LetterActivities
+    from models.deadlines import chase_and_close, offer_due, representations_window
+    from models.messages import (
+        ActionResult,
+        CaseEvent,
+        CompleteTask,
+        ForwardRepresentations,
+        LetterRequest,
+        OptIn,
+        OptOut,
+        Scheduled,
+        StageChange,
+        SubmitRepresentations,
+        TaskOwner,
+        VictimInput,
+        VictimState,
+        VictimView,
+    )
+    from models.vocabulary import ContactLevel, KeyStage, LetterKind, Stage, TaskKind
+
+from workflows.common import (
+    ENGINE_ACTOR,
+    call,
+    should_continue_as_new,
+    sleep_until,
+    today,
+)
+from workflows.tasks import TaskBook
+
+# DVCVA s 35(5): representations go to whoever decides the licence conditions. For a
+# determinate sentence that is the prison governor acting for the Secretary of State.
+LICENCE_DECIDED_BY = "releasing authority (prison governor for the Secretary of State)"
+
+# EU Victims Directive 2012/29/EU art 6(5): escape is told to every victim in the scheme,
+# whatever contact level they chose; other key stages only to those who asked for them.
+ALWAYS_TOLD = frozenset({KeyStage.ESCAPE})
+
+OFFER_TASK = "offer"
+CHASE_TASK = "chase"
+REPRESENTATIONS_TASK = "representations"
+
+
+def victim_workflow_id(case_ref: str, victim_id: int) -> str:
+    return f"vcs-victim-{case_ref}-{victim_id}"
+
+
+def rejected(message: str) -> ApplicationError:
+    return ApplicationError(message, type="InvalidAction", non_retryable=True)
+
+
+@workflow.defn(name="VictimContact")
+class VictimWorkflow:
+    @workflow.init
+    def __init__(self, params: VictimInput) -> None:
+        self.params = params
+        self.state = params.state or VictimState(
+            milestones=params.milestones,
+            conditions=params.conditions,
+            offer_due=offer_due(params.milestones.sentence_date, params.policy),
+        )
+        self.inbox: list[CaseEvent] = []
+        self.lock = asyncio.Lock()  # one change at a time: updates and the main loop
+        self.tasks = TaskBook(
+            self.state.tasks,
+            TaskOwner(
+                workflow_id=workflow.info().workflow_id,
+                case_id=params.case_id,
+                victim_id=params.victim_id,
+                responsible_vlo=params.responsible_vlo,
+            ),
+            params.policy,
+        )
+
+    # ---- main loop -----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, params: VictimInput) -> Stage:
+        run_started = workflow.now()
+        if params.state is None:
+            async with self.lock:
+                await self._identify()
+        while self.state.stage is not Stage.CLOSED:
+            await sleep_until(self._next_wake(), run_started, lambda: bool(self.inbox))
+            async with self.lock:
+                while self.inbox:
+                    await self._on_case_event(self.inbox.pop(0))
+                await self._on_time_passing()
+            if self.state.stage is not Stage.CLOSED and should_continue_as_new(run_started):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(params.model_copy(update={"state": self.state}))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state.stage
+
+    def _next_wake(self) -> date | None:
+        s = self.state
+        candidates = [self.tasks.next_escalation()]
+        if s.stage is Stage.OFFERED:
+            candidates.append(s.close_offer_on if s.chased else s.chase_on)
+        if s.stage is Stage.OPTED_IN:
+            candidates.append(self._representations_opens())
+            if s.contact_level is ContactLevel.ANNUAL:
+                candidates.append(s.next_annual_letter)
+            candidates.extend(self._condition_ends_pending())
+        return min((d for d in candidates if d is not None), default=None)
+
+    async def _on_time_passing(self) -> None:
+        s, now = self.state, today()
+        await self.tasks.escalate_overdue()
+        if s.stage is Stage.OFFERED and not s.chased and s.chase_on and now >= s.chase_on:
+            await self._letter(LetterKind.CHASE, "chase")
+            await self.tasks.open(
+                CHASE_TASK,
+                TaskKind.CHASE_RESPONSE,
+                "Try to reach victim about offer",
+                s.close_offer_on or now,
+            )
+            s.chased = True
+        elif s.stage is Stage.OFFERED and s.chased and s.close_offer_on and now >= s.close_offer_on:
+            await self.tasks.close(CHASE_TASK, ENGINE_ACTOR, "offer closed: no response")
+            await self._letter(LetterKind.OFFER_CLOSED, "offer-closed")
+            await self._set_stage(Stage.NO_RESPONSE, "no response to offer and chase")
+        if s.stage is Stage.OPTED_IN:
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Everything an opted-in victim is owed by now, whenever they opted in."""
+        s, now = self.state, today()
+        opens = self._representations_opens()
+        if opens is not None and now >= opens and s.representations_invited_on is None:
+            await self._invite_representations()
+        untold = [
+            c.condition_id
+            for c in s.conditions
+            if c.victim_related and c.condition_id not in s.conditions_told
+        ]
+        if untold:
+            await self._letter(
+                LetterKind.CONDITIONS_IMPOSED, f"conditions-{untold}", condition_ids=untold
+            )
+            s.conditions_told.extend(untold)
+        if s.milestones.release_date and not s.release_told:
+            await self._letter(LetterKind.RELEASE, "release", release_on=s.milestones.release_date)
+            s.release_told = True
+        ended = [c for c in self._condition_ends_pending() if c <= now]
+        if ended:
+            ids = [
+                c.condition_id
+                for c in s.conditions
+                if c.condition_id in s.conditions_told
+                and c.condition_id not in s.condition_ends_told
+                and c.ends_on is not None
+                and c.ends_on <= now
+            ]
+            await self._letter(LetterKind.CONDITION_ENDED, f"ended-{ids}", condition_ids=ids)
+            s.condition_ends_told.extend(ids)
+        if s.next_annual_letter and now >= s.next_annual_letter:
+            if s.contact_level is ContactLevel.ANNUAL:
+                await self._letter(LetterKind.ANNUAL_UPDATE, f"annual-{s.next_annual_letter}")
+            s.next_annual_letter = s.next_annual_letter + timedelta(days=365)
+
+    def _representations_opens(self) -> date | None:
+        """Representations are invited before release; none once released (DVCVA s 35(3))."""
+        release = self.state.milestones.release_milestone()
+        if release is None or self.state.milestones.release_date is not None:
+            return None
+        if self.state.representations_invited_on is not None:
+            return None
+        opens, _ = representations_window(release, today(), self.params.policy)
+        return opens
+
+    def _condition_ends_pending(self) -> list[date]:
+        s = self.state
+        if s.milestones.release_date is None:
+            return []
+        return [
+            c.ends_on
+            for c in s.conditions
+            if c.ends_on is not None
+            and c.condition_id in s.conditions_told
+            and c.condition_id not in s.condition_ends_told
+        ]
+
+    # ---- steps ---------------------------------------------------------------------------
+
+    async def _identify(self) -> None:
+        await self._set_stage(Stage.IDENTIFIED, "victim identified", offer_due=self.state.offer_due)
+        # Victims' Code 2020 Right 11: a VLO contacts the victim within the deadline.
+        await self.tasks.open(
+            OFFER_TASK,
+            TaskKind.OFFER_SCHEME,
+            "Contact victim to offer the Victim Contact Scheme",
+            self.state.offer_due,
+        )
+
+    async def _make_offer(self, by: str) -> None:
+        s = self.state
+        s.offered_on = today()
+        s.chase_on, s.close_offer_on = chase_and_close(s.offered_on, self.params.policy)
+        await self._letter(LetterKind.OFFER, "offer")
+        await self._set_stage(Stage.OFFERED, "scheme offered", by=by, offered_on=s.offered_on)
+
+    async def _invite_representations(self) -> None:
+        s = self.state
+        release = s.milestones.release_milestone()
+        assert release is not None
+        _, due = representations_window(release, today(), self.params.policy)
+        s.representations_invited_on = today()
+        s.representations_due = due
+        await self._letter(
+            LetterKind.REPRESENTATIONS_INVITED,
+            "representations-invited",
+            release_on=release,
+            due_on=due,
+        )
+        await self.tasks.open(
+            REPRESENTATIONS_TASK,
+            TaskKind.DISCUSS_REPRESENTATIONS,
+            "Discuss licence conditions with victim; record any representations",
+            due,
+        )
+
+    async def _on_case_event(self, event: CaseEvent) -> None:
+        s = self.state
+        s.milestones = event.milestones
+        if event.kind == "milestones_changed":
+            await self._rearm_representations()
+        elif event.kind == "conditions_imposed":
+            known = {c.condition_id for c in s.conditions}
+            s.conditions.extend(c for c in event.conditions if c.condition_id not in known)
+        elif event.kind == "key_stage" and event.key_stage is not None:
+            wanted = (
+                s.contact_level is ContactLevel.ALL_KEY_STAGES or event.key_stage in ALWAYS_TOLD
+            )
+            if s.stage is Stage.OPTED_IN and wanted:
+                await self._letter(
+                    LetterKind.KEY_STAGE, f"key-stage-{event.sequence}", key_stage=event.key_stage
+                )
+        elif event.kind == "ended":
+            await self._close()
+            return
+        if s.stage is Stage.OPTED_IN:
+            await self._catch_up()
+
+    async def _rearm_representations(self) -> None:
+        """A release brought forward moves the representations deadline with it; nothing
+        already received is lost (DVCVA s 35: the victim must still be heard in time)."""
+        s = self.state
+        release = s.milestones.release_milestone()
+        if s.representations_invited_on is None or release is None or s.milestones.release_date:
+            return
+        _, due = representations_window(release, s.representations_invited_on, self.params.policy)
+        due = max(min(due, release - timedelta(days=1)), today())
+        if due != s.representations_due:
+            s.representations_due = due
+            await self.tasks.reschedule(REPRESENTATIONS_TASK, due, "release date changed")
+
+    async def _close(self) -> None:
+        s = self.state
+        if s.stage is Stage.OPTED_IN:
+            await self._letter(LetterKind.SCHEME_ENDED, "scheme-ended")
+        await self.tasks.close_all(ENGINE_ACTOR, "case closed: licence and supervision ended")
+        await self._set_stage(Stage.CLOSED, "licence and supervision ended")
+
+    async def _set_stage(
+        self, stage: Stage, note: str, by: str = ENGINE_ACTOR, **fields: object
+    ) -> None:
+        self.state.stage = stage
+        await call(
+            CaseStoreActivities.record_stage,
+            StageChange(
+                idempotency_key=f"{workflow.info().workflow_id}:stage:{stage.value}:{workflow.now().isoformat()}",
+                case_id=self.params.case_id,
+                victim_id=self.params.victim_id,
+                workflow_id=workflow.info().workflow_id,
+                stage=stage,
+                by=by,
+                note=note,
+                **fields,  # type: ignore[arg-type]
+            ),
+            summary=f"stage {stage.value}",
+        )
+
+    async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None:
+        await call(
+            LetterActivities.send_letter,
+            LetterRequest(
+                idempotency_key=f"{workflow.info().workflow_id}:letter:{key}",
+                case_id=self.params.case_id,
+                victim_id=self.params.victim_id,
+                kind=kind,
+                **fields,  # type: ignore[arg-type]
+            ),
+            summary=f"letter {kind.value}",
+        )
+
+    # ---- messages from the case ------------------------------------------------------------
+
+    @workflow.signal
+    def case_event(self, event: CaseEvent) -> None:
+        self.inbox.append(event)
+
+    # ---- VLO actions -------------------------------------------------------------------------
+
+    @workflow.update
+    async def opt_in(self, action: OptIn) -> ActionResult:
+        async with self.lock:
+            self._check_opt_in(action)
+            s = self.state
+            if s.stage is Stage.IDENTIFIED:  # offered and accepted in one conversation
+                await self.tasks.close(OFFER_TASK, action.by, "offered; victim opted in")
+                s.offered_on = today()
+            s.contact_level = action.contact_level
+            s.opted_in_on = today()
+            s.next_annual_letter = today() + timedelta(days=365)
+            await self.tasks.close(CHASE_TASK, action.by, "victim opted in")
+            await self._letter(LetterKind.OPT_IN_CONFIRMED, f"opt-in-{s.opted_in_on}")
+            await self._set_stage(
+                Stage.OPTED_IN,
+                f"opted in at level {action.contact_level.value}",
+                by=action.by,
+                contact_level=action.contact_level,
+                opted_in_on=s.opted_in_on,
+                offered_on=s.offered_on,
+            )
+            await self._catch_up()
+            return ActionResult(
+                message=f"victim {self.params.victim_id} opted in ({action.contact_level.value})"
+            )
+
+    @opt_in.validator
+    def _check_opt_in(self, action: OptIn) -> None:
+        # A victim may opt in at any time while the sentence runs (domain.md 'Opt in or out').
+        if self.state.stage is Stage.OPTED_IN:
+            raise rejected(f"victim {self.params.victim_id} is already opted in")
+        if self.state.stage is Stage.CLOSED:
+            raise rejected(f"victim {self.params.victim_id}'s scheme has ended: the case is closed")
+
+    @workflow.update
+    async def opt_out(self, action: OptOut) -> ActionResult:
+        async with self.lock:
+            self._check_opt_out(action)
+            # A victim who says no is not contacted again unless they come back: no letter.
+            await self.tasks.close_all(action.by, "victim opted out")
+            await self._set_stage(Stage.OPTED_OUT, "opted out", by=action.by, opted_out_on=today())
+            return ActionResult(message=f"victim {self.params.victim_id} opted out")
+
+    @opt_out.validator
+    def _check_opt_out(self, action: OptOut) -> None:
+        if self.state.stage in (Stage.OPTED_OUT, Stage.CLOSED):
+            raise rejected(
+                f"victim {self.params.victim_id} cannot opt out: stage is {self.state.stage.value}"
+            )
+
+    @workflow.update
+    async def submit_representations(self, action: SubmitRepresentations) -> ActionResult:
+        async with self.lock:
+            self._check_representations(action)
+            s = self.state
+            s.representation_ids.append(action.representation_id)
+            await call(
+                CaseStoreActivities.forward_representations,
+                ForwardRepresentations(
+                    idempotency_key=f"{workflow.info().workflow_id}:forward:{action.representation_id}",
+                    case_id=self.params.case_id,
+                    victim_id=self.params.victim_id,
+                    representation_id=action.representation_id,
+                    decided_by=LICENCE_DECIDED_BY,
+                    by=action.by,
+                ),
+                summary="forward representations",
+            )
+            await self._letter(
+                LetterKind.REPRESENTATIONS_RECEIVED, f"representations-{action.representation_id}"
+            )
+            await self.tasks.close(REPRESENTATIONS_TASK, action.by, "representations received")
+            return ActionResult(message=f"representations forwarded to the {LICENCE_DECIDED_BY}")
+
+    @submit_representations.validator
+    def _check_representations(self, action: SubmitRepresentations) -> None:
+        s = self.state
+        # DVCVA s 35(3)-(4): representations are for victims who asked to make them, about
+        # conditions not yet set at release.
+        if s.stage is not Stage.OPTED_IN:
+            raise rejected(
+                f"victim {self.params.victim_id} is not opted in (stage {s.stage.value}): "
+                "record the opt-in first"
+            )
+        if s.milestones.release_date is not None:
+            raise rejected(
+                f"the offender was released on licence on {s.milestones.release_date}: "
+                "representations on licence conditions are closed"
+            )
+        if action.representation_id in s.representation_ids:
+            raise rejected(f"representation {action.representation_id} was already submitted")
+
+    @workflow.update
+    async def complete_task(self, action: CompleteTask) -> ActionResult:
+        async with self.lock:
+            self._check_complete_task(action)
+            task = self.tasks.find(action.task_id)
+            assert task is not None
+            await self.tasks.close(task.key, action.by, action.outcome)
+            if task.kind is TaskKind.OFFER_SCHEME and self.state.stage is Stage.IDENTIFIED:
+                await self._make_offer(action.by)
+            return ActionResult(message=f"task {action.task_id} completed")
+
+    @complete_task.validator
+    def _check_complete_task(self, action: CompleteTask) -> None:
+        if self.tasks.find(action.task_id) is None:
+            raise rejected(
+                f"task {action.task_id} is not an open task of victim {self.params.victim_id}"
+            )
+
+    # ---- queries --------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> VictimView:
+        s = self.state
+        scheduled = [
+            Scheduled(on=t.due_on, what=f"task {t.task_id} {t.kind.value} due") for t in s.tasks
+        ]
+        if s.stage is Stage.OFFERED:
+            if not s.chased and s.chase_on:
+                scheduled.append(Scheduled(on=s.chase_on, what="chase unanswered offer"))
+            if s.close_offer_on:
+                scheduled.append(Scheduled(on=s.close_offer_on, what="close unanswered offer"))
+        if s.stage is Stage.OPTED_IN:
+            opens = self._representations_opens()
+            if opens:
+                scheduled.append(
+                    Scheduled(on=opens, what="invite representations on licence conditions")
+                )
+            if s.contact_level is ContactLevel.ANNUAL and s.next_annual_letter:
+                scheduled.append(Scheduled(on=s.next_annual_letter, what="annual update letter"))
+            scheduled.extend(
+                Scheduled(on=d, what="tell victim a condition has ended")
+                for d in self._condition_ends_pending()
+            )
+        return VictimView(
+            victim_id=self.params.victim_id,
+            stage=s.stage,
+            contact_level=s.contact_level,
+            open_tasks=list(s.tasks),
+            scheduled=sorted(scheduled, key=lambda x: x.on),
+        )
