@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
 
 import models.case
@@ -38,7 +39,17 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Create missing tables. Two processes starting together may race on SQLite: the loser
+    finds the tables made by the winner on its second look."""
+    try:
+        SQLModel.metadata.create_all(engine)
+    except (OperationalError, ProgrammingError, IntegrityError):
+        SQLModel.metadata.create_all(engine)
+
+
+if __name__ == "__main__":
+    create_tables(make_engine())
+    print(f"case database ready: {make_engine().url.render_as_string(hide_password=True)}")
 
 
 @contextmanager

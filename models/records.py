@@ -13,7 +13,7 @@ class Representation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="offendercase.id", index=True)
     victim_id: int = Field(foreign_key="victim.id", index=True)
-    text: str = Field(min_length=1, max_length=20000)
+    text: str = Field(min_length=1, max_length=20_000)
     received_at: datetime
     forwarded_to: str | None = None
     forwarded_at: datetime | None = None

@@ -60,7 +60,16 @@ def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Re
         ).first()
         if existing is not None:
             stored = OffenderCaseBase.model_validate(existing, from_attributes=True).model_dump()
-            if stored != case_fields:
+            stored_offences = sorted(
+                (o.category, o.description)
+                for o in session.exec(select(Offence).where(Offence.case_id == existing.id))
+            )
+            asked_offences = sorted((o.category, o.description) for o in registration.offences)
+            if (
+                stored != case_fields
+                or stored_offences != asked_offences
+                or existing.eligibility_reason != decision.explain()
+            ):
                 raise VcsError(
                     f"case {registration.case_ref} is already registered with different details"
                 )
@@ -122,6 +131,13 @@ def find_victim(engine: Engine, case_ref: str, name: str, postcode: str | None) 
         ).first()
 
 
+def is_enrolled(engine: Engine, victim_id: int) -> bool:
+    """Whether the victim's workflow has started (it writes the enrolment first thing)."""
+    with session_scope(engine) as session:
+        found = session.exec(select(Enrolment.id).where(Enrolment.victim_id == victim_id)).first()
+        return found is not None
+
+
 def victim_case_ref(engine: Engine, victim_id: int) -> str:
     with session_scope(engine) as session:
         victim = session.get(Victim, victim_id)
@@ -132,9 +148,16 @@ def victim_case_ref(engine: Engine, victim_id: int) -> str:
         return case.case_ref
 
 
+MAX_REPRESENTATION_CHARS = 20_000  # about 10 pages: the column's limit, the same on every backend
+
+
 def add_representation(engine: Engine, victim_id: int, text: str) -> int:
     if not text.strip():
         raise VcsError("representations are empty")
+    if len(text) > MAX_REPRESENTATION_CHARS:
+        raise VcsError(
+            f"representations are {len(text)} characters; the limit is {MAX_REPRESENTATION_CHARS}"
+        )
     with session_scope(engine) as session:
         victim = session.get(Victim, victim_id)
         if victim is None:
@@ -236,5 +259,3 @@ def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Corre
             .order_by(Correspondence.id)  # type: ignore[arg-type]
         ).all()
         return list(audit), list(letters)
-
-

@@ -22,14 +22,14 @@ class VictimBase(SQLModel):
     def contact_problems(self) -> list[str]:
         """A victim must be reachable on the channel they chose."""
         needs = {
-            Channel.LETTER: ("address", self.address),
-            Channel.EMAIL: ("email", self.email),
-            Channel.PHONE: ("phone", self.phone),
+            Channel.LETTER: ("a postal address", self.address),
+            Channel.EMAIL: ("an email address", self.email),
+            Channel.PHONE: ("a phone number", self.phone),
         }
         if self.preferred_channel in needs:
             field, value = needs[self.preferred_channel]
             if not (value and value.strip()):
-                return [f"preferred channel {self.preferred_channel.value} needs a {field}"]
+                return [f"preferred channel {self.preferred_channel.value} needs {field}"]
         return []
 
 

@@ -43,7 +43,9 @@ def registration(
     category: OffenceCategory = OffenceCategory.SCHEDULE_15_VIOLENT,
     **extra: object,
 ) -> CaseRegistration:
-    release_after = release_after if release_after is not None else timedelta(days=30 * term_months // 2)
+    release_after = (
+        release_after if release_after is not None else timedelta(days=30 * term_months // 2)
+    )
     licence_after = licence_after if licence_after is not None else timedelta(days=30 * term_months)
     return CaseRegistration(
         case_ref=case_ref,
@@ -89,7 +91,7 @@ def letters(engine: Engine, victim_id: int) -> list[LetterKind]:
             .where(Correspondence.victim_id == victim_id)
             .order_by(Correspondence.id)  # type: ignore[arg-type]
         ).all()
-        return list(rows)
+        return [LetterKind(kind) for kind in rows]
 
 
 def letter_bodies(engine: Engine, victim_id: int, kind: LetterKind) -> list[str]:

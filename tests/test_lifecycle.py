@@ -11,9 +11,18 @@ from models.records import LicenceConditionBase, Representation
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage, TaskKind
 from starter import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import eventually, run_until, workflow_status, letter_bodies, letters, registration, stage, tasks, victim
+from tests.helpers import (
+    eventually,
+    letter_bodies,
+    letters,
+    registration,
+    run_until,
+    stage,
+    tasks,
+    victim,
+    workflow_status,
+)
 from worker import build_worker
-from workflows.victim import VictimWorkflow
 
 
 async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
@@ -40,9 +49,13 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
         # The representations window opens on a timer before the release milestone.
         await env.sleep(timedelta(days=(release - today).days - 119))
         await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, victim_id))
-        await vcs.submit_representations(victim_id, "Please keep him away from my street.", by="vlo.jones")
+        await vcs.submit_representations(
+            victim_id, "Please keep him away from my street.", by="vlo.jones"
+        )
         with session_scope(engine) as session:
-            rep = session.exec(select(Representation).where(Representation.victim_id == victim_id)).one()
+            rep = session.exec(
+                select(Representation).where(Representation.victim_id == victim_id)
+            ).one()
             assert rep.forwarded_to and rep.forwarded_at
 
         await vcs.record_conditions(

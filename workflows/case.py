@@ -173,10 +173,10 @@ class CaseWorkflow:
         assert self.state is not None
         self.state.event_sequence += 1
         event = CaseEvent(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             sequence=self.state.event_sequence,
             milestones=self.state.milestones,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
         for victim_id in self.state.victim_ids:
             handle = workflow.get_external_workflow_handle(
@@ -231,7 +231,8 @@ class CaseWorkflow:
     @workflow.update
     async def record_milestones(self, action: RecordMilestones) -> ActionResult:
         async with self.lock:
-            state = self._check_milestones(action)
+            self._check_milestones(action)
+            state = self._open_state()
             state.milestones = action.milestones
             state.event_sequence += 1
             await call(
@@ -249,7 +250,7 @@ class CaseWorkflow:
             return ActionResult(message="milestones recorded; every timer follows the new dates")
 
     @record_milestones.validator
-    def _check_milestones(self, action: RecordMilestones) -> CaseState:
+    def _check_milestones(self, action: RecordMilestones) -> None:
         state = self._open_state()
         problems = action.milestones.problems()
         if problems:
@@ -258,12 +259,12 @@ class CaseWorkflow:
             raise rejected("the sentence date cannot change: register the new sentence as a case")
         if action.milestones.release_date != state.milestones.release_date:
             raise rejected("record a release with record-release, not as a milestone")
-        return state
 
     @workflow.update
     async def record_release(self, action: RecordRelease) -> ActionResult:
         async with self.lock:
-            state = self._check_release(action)
+            self._check_release(action)
+            state = self._open_state()
             state.milestones = state.milestones.model_copy(update={"release_date": action.on})
             state.event_sequence += 1
             await call(
@@ -282,7 +283,7 @@ class CaseWorkflow:
             return ActionResult(message=f"release on {action.on} recorded; victims told the month")
 
     @record_release.validator
-    def _check_release(self, action: RecordRelease) -> CaseState:
+    def _check_release(self, action: RecordRelease) -> None:
         state = self._open_state()
         m = state.milestones
         if m.release_date is not None:
@@ -300,12 +301,12 @@ class CaseWorkflow:
             raise rejected(
                 f"release date {action.on} is after licence expiry {m.licence_expiry_date}"
             )
-        return state
 
     @workflow.update
     async def record_conditions(self, action: RecordConditions) -> ActionResult:
         async with self.lock:
-            state = self._check_conditions(action)
+            self._check_conditions(action)
+            state = self._open_state()
             notices = await call(
                 CaseStoreActivities.load_conditions, self.case_id, action.condition_ids
             )
@@ -322,25 +323,25 @@ class CaseWorkflow:
             )
 
     @record_conditions.validator
-    def _check_conditions(self, action: RecordConditions) -> CaseState:
+    def _check_conditions(self, action: RecordConditions) -> None:
         state = self._open_state()
         known = {c.condition_id for c in state.conditions}
         repeated = sorted(set(action.condition_ids) & known)
         if repeated:
             raise rejected(f"licence conditions {repeated} are already recorded")
-        return state
 
     @workflow.update
     async def record_key_stage(self, action: RecordKeyStage) -> ActionResult:
         async with self.lock:
-            state = self._check_key_stage(action)
+            self._check_key_stage(action)
+            state = self._open_state()
             state.key_stages.append((action.key_stage, action.on))
             await self._broadcast("key_stage", key_stage=action.key_stage, on=action.on)
             await self._audit("key_stage", action.by, f"{action.key_stage.value} on {action.on}")
             return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
 
     @record_key_stage.validator
-    def _check_key_stage(self, action: RecordKeyStage) -> CaseState:
+    def _check_key_stage(self, action: RecordKeyStage) -> None:
         state = self._open_state()
         if (action.key_stage, action.on) in state.key_stages:
             raise rejected(f"{action.key_stage.value} on {action.on} is already recorded")
@@ -348,7 +349,6 @@ class CaseWorkflow:
             raise rejected(f"{action.key_stage.value} date {action.on} is in the future")
         if action.on < state.milestones.sentence_date:
             raise rejected(f"{action.key_stage.value} date {action.on} is before the sentence")
-        return state
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:

@@ -100,11 +100,14 @@ class VictimWorkflow:
                 while self.inbox:
                     await self._on_case_event(self.inbox.pop(0))
                 await self._on_time_passing()
-            if self.state.stage is not Stage.CLOSED and should_continue_as_new(run_started):
+            if not self._closed() and should_continue_as_new(run_started):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(params.model_copy(update={"state": self.state}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage
+
+    def _closed(self) -> bool:
+        return self.state.stage is Stage.CLOSED
 
     def _next_wake(self) -> date | None:
         s = self.state
@@ -290,7 +293,7 @@ class VictimWorkflow:
                 stage=stage,
                 by=by,
                 note=note,
-                **fields,  # type: ignore[arg-type]
+                **fields,
             ),
             summary=f"stage {stage.value}",
         )
@@ -303,7 +306,7 @@ class VictimWorkflow:
                 case_id=self.params.case_id,
                 victim_id=self.params.victim_id,
                 kind=kind,
-                **fields,  # type: ignore[arg-type]
+                **fields,
             ),
             summary=f"letter {kind.value}",
         )

@@ -1,0 +1,361 @@
+"""Static checks of the production stack: docker-compose.yml and the Dockerfile.
+
+No Docker is needed: the files are parsed and checked against each other and against the code,
+so a new environment variable, a renamed service or a clashing port fails here, not at deploy.
+"""
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+
+# The code the image runs: every environment variable it reads must be set by the stack.
+SOURCE_DIRS = ("models", "activities", "workflows")
+SOURCE_FILES = ("worker.py", "starter.py")
+# Services running the application image, which need the application's environment.
+APP_SERVICES = ("worker", "app")
+TEMPORAL_IMAGES = ("temporalio/auto-setup", "temporalio/server")
+TEMPORAL_FRONTEND_PORT = 7233
+
+ENV_READ = re.compile(
+    r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
+)
+# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, ${VAR:+alt}, ${VAR+alt}
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    """Resolve compose ${...} as with an empty environment: defaults apply, others are a mark."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3)
+        if op in (":-", "-"):
+            return str(arg)
+        return f"<{name}>"
+
+    return INTERPOLATION.sub(one, value.replace("$$", "$"))
+
+
+def load_compose() -> dict[str, Any]:
+    assert COMPOSE_FILE.is_file(), f"{COMPOSE_FILE.name} is missing"
+    data = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(data, dict), f"{COMPOSE_FILE.name} is not a mapping"
+    assert isinstance(data.get("services"), dict), f"{COMPOSE_FILE.name} has no services"
+    return data
+
+
+COMPOSE = load_compose() if COMPOSE_FILE.is_file() else {"services": {}}
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+
+
+def environment(service: str) -> dict[str, str]:
+    """A service's environment, from either the mapping or the list form."""
+    env = SERVICES[service].get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
+        return {key: value for key, value in pairs}
+    return {str(key): "" if value is None else str(value) for key, value in env.items()}
+
+
+def depends_on(service: str) -> list[str]:
+    deps = SERVICES[service].get("depends_on") or []
+    return list(deps) if isinstance(deps, dict | list) else [deps]
+
+
+def split_image(image: str) -> tuple[str, str | None]:
+    """'repo/name:tag@sha256:...' -> ('repo/name', 'tag' or None)."""
+    image = interpolate(image).split("@", 1)[0]
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        name, tag = image.rsplit(":", 1)
+        return name, tag
+    return image, None
+
+
+def published_ports(service: str) -> list[tuple[str, int, str]]:
+    """(host IP, host port, protocol) for every port the service publishes on the host."""
+    out: list[tuple[str, int, str]] = []
+    for entry in SERVICES[service].get("ports") or []:
+        if isinstance(entry, dict):
+            if entry.get("published") is None:
+                continue
+            ip = interpolate(str(entry.get("host_ip", "0.0.0.0")))
+            host, protocol = interpolate(str(entry["published"])), entry.get("protocol", "tcp")
+        else:
+            spec, _, protocol = interpolate(str(entry)).partition("/")
+            parts = spec.rsplit(":", 2)
+            if len(parts) == 1:  # container port only: Docker picks a free host port
+                continue
+            ip, host = (parts[0], parts[1]) if len(parts) == 3 else ("0.0.0.0", parts[0])
+            if not host:
+                continue
+        first, _, last = host.partition("-")
+        for port in range(int(first), int(last or first) + 1):
+            out.append((ip.strip("[]") or "0.0.0.0", port, protocol or "tcp"))
+    return out
+
+
+def container_ports(service: str) -> set[int]:
+    """Ports the service listens on inside the network (targets of `ports`, and `expose`)."""
+    ports: set[int] = set()
+    for entry in SERVICES[service].get("ports") or []:
+        if isinstance(entry, dict):
+            target = str(entry["target"])
+        else:
+            target = interpolate(str(entry)).partition("/")[0].rsplit(":", 1)[-1]
+        first, _, last = target.partition("-")
+        ports.update(range(int(first), int(last or first) + 1))
+    for entry in SERVICES[service].get("expose") or []:
+        ports.add(int(str(entry).partition("/")[0]))
+    return ports
+
+
+def temporal_services() -> list[str]:
+    return [
+        name
+        for name, svc in SERVICES.items()
+        if split_image(str(svc.get("image", "")))[0].endswith(TEMPORAL_IMAGES)
+    ]
+
+
+def source_files() -> list[Path]:
+    files = [path for d in SOURCE_DIRS for path in sorted((ROOT / d).rglob("*.py"))]
+    return files + [ROOT / name for name in SOURCE_FILES if (ROOT / name).is_file()]
+
+
+def env_vars_read() -> dict[str, list[str]]:
+    """Every variable the application code reads, with the files that read it."""
+    found: dict[str, list[str]] = {}
+    for path in source_files():
+        for name in ENV_READ.findall(path.read_text()):
+            found.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    return found
+
+
+def uses_temporal_envconfig() -> list[str]:
+    """Files connecting through temporalio.envconfig, which reads TEMPORAL_* from the env."""
+    return [
+        str(path.relative_to(ROOT))
+        for path in source_files()
+        if "load_client_connect_config" in path.read_text()
+    ]
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = DOCKERFILE.read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    out = []
+    for line in joined.splitlines():
+        if line.strip():
+            instruction, _, args = line.strip().partition(" ")
+            out.append((instruction.upper(), args.strip()))
+    return out
+
+
+def command_words(args: str) -> list[str]:
+    """The words of a CMD/ENTRYPOINT/command, in exec (JSON) or shell form."""
+    args = args.strip()
+    if args.startswith("["):
+        return [str(word) for word in json.loads(args)]
+    return shlex.split(args)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_compose_file_parses() -> None:
+    load_compose()
+    for name in ("postgresql", "temporal", "temporal-ui", *APP_SERVICES):
+        assert name in SERVICES, f"service {name!r} is missing from {COMPOSE_FILE.name}"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_image_is_pinned_or_built(service: str) -> None:
+    svc = SERVICES[service]
+    assert "image" in svc or "build" in svc, f"service {service!r} has neither image nor build"
+    if "image" not in svc:
+        return
+    tag = split_image(str(svc["image"]))[1]
+    has_digest = "@sha256:" in str(svc["image"])
+    assert tag or has_digest or "build" in svc, (
+        f"service {service!r}: image {svc['image']!r} has no tag: pin a version"
+    )
+    assert tag != "latest", f"service {service!r}: image {svc['image']!r} uses :latest"
+    assert "build" in svc or not (tag or "").startswith("<"), (
+        f"service {service!r}: image {svc['image']!r} has a tag with no default"
+    )
+
+
+def test_no_latest_anywhere() -> None:
+    for path in (COMPOSE_FILE, DOCKERFILE):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not re.search(r":latest\b", line), f"{path.name}:{number} uses :latest: {line}"
+    for instruction, args in dockerfile_instructions():
+        if instruction == "FROM":
+            image = args.split()[0]
+            assert split_image(image)[1] or "@sha256:" in image, (
+                f"Dockerfile: base image {image!r} has no tag: pin a version"
+            )
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_environment_covers_every_variable_the_code_reads(service: str) -> None:
+    env = environment(service)
+    read = env_vars_read()
+    assert read, "found no os.environ reads in the code: has the scan pattern gone stale?"
+    temporal_ok = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"} <= env.keys()
+    for name, files in sorted(read.items()):
+        if name.startswith("TEMPORAL_") and temporal_ok:
+            continue
+        assert name in env, (
+            f"service {service!r} does not set {name}, which {', '.join(sorted(set(files)))} reads"
+        )
+    for path in uses_temporal_envconfig():
+        for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"):
+            assert name in env, (
+                f"service {service!r} does not set {name}, which {path} reads via envconfig"
+            )
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_environment_points_at_the_stack(service: str) -> None:
+    env = environment(service)
+    temporal = temporal_services()
+    host = interpolate(env.get("TEMPORAL_ADDRESS", "")).rpartition(":")[0]
+    assert host in temporal, (
+        f"service {service!r}: TEMPORAL_ADDRESS={env.get('TEMPORAL_ADDRESS')!r} "
+        f"is not a Temporal service ({temporal})"
+    )
+    url = interpolate(env.get("VCS_DATABASE_URL", ""))
+    match = re.match(r"postgresql\+psycopg://[^@/]+@([^:/]+)(?::(\d+))?/(\w+)$", url)
+    assert match, (
+        f"service {service!r}: VCS_DATABASE_URL={env.get('VCS_DATABASE_URL')!r} "
+        "is not postgresql+psycopg://user:password@host:port/database"
+    )
+    db_host, db_name = match.group(1), match.group(3)
+    assert db_host in SERVICES, (
+        f"service {service!r}: VCS_DATABASE_URL host {db_host!r} is not a service"
+    )
+    assert db_name == "vcs", (
+        f"service {service!r}: VCS_DATABASE_URL database is {db_name!r}, not the case database vcs"
+    )
+    assert db_host in depends_on(service), (
+        f"service {service!r} uses database {db_host!r} but does not depend on it"
+    )
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_depends_on_names_defined_services(service: str) -> None:
+    for dependency in depends_on(service):
+        assert dependency in SERVICES, (
+            f"service {service!r} depends on {dependency!r}, which is not defined"
+        )
+        assert dependency != service, f"service {service!r} depends on itself"
+
+
+def test_ui_points_at_the_temporal_frontend() -> None:
+    temporal = temporal_services()
+    assert temporal, "no service runs a temporalio/auto-setup or temporalio/server image"
+    address = interpolate(environment("temporal-ui").get("TEMPORAL_ADDRESS", ""))
+    host, _, port = address.rpartition(":")
+    assert host in temporal, (
+        f"service 'temporal-ui': TEMPORAL_ADDRESS={address!r} names {host!r}, "
+        f"not a Temporal service ({temporal})"
+    )
+    assert port.isdigit() and int(port) == TEMPORAL_FRONTEND_PORT, (
+        f"service 'temporal-ui': TEMPORAL_ADDRESS={address!r} is not the frontend port "
+        f"{TEMPORAL_FRONTEND_PORT}"
+    )
+    listening = container_ports(host) or {TEMPORAL_FRONTEND_PORT}
+    assert int(port) in listening, (
+        f"service 'temporal-ui': TEMPORAL_ADDRESS port {port} is not one service {host!r} "
+        f"listens on ({sorted(listening)})"
+    )
+    assert "TEMPORAL_CORS_ORIGINS" in environment("temporal-ui"), (
+        "service 'temporal-ui' does not set TEMPORAL_CORS_ORIGINS"
+    )
+
+
+def test_published_ports_do_not_collide() -> None:
+    seen: dict[tuple[int, str], list[tuple[str, str]]] = {}
+    for service in SERVICES:
+        for ip, port, protocol in published_ports(service):
+            for other_service, other_ip in seen.get((port, protocol), []):
+                clash = ip == other_ip or "0.0.0.0" in (ip, other_ip)
+                assert not clash, (
+                    f"service {service!r} publishes {ip}:{port}/{protocol}, "
+                    f"already published by service {other_service!r} on {other_ip}"
+                )
+            seen.setdefault((port, protocol), []).append((service, ip))
+
+
+def test_temporal_waits_for_a_healthy_database() -> None:
+    for service in temporal_services():
+        deps = SERVICES[service].get("depends_on") or {}
+        assert isinstance(deps, dict), f"service {service!r}: depends_on has no conditions"
+        for dependency, spec in deps.items():
+            if "healthcheck" in SERVICES.get(dependency, {}):
+                assert (spec or {}).get("condition") == "service_healthy", (
+                    f"service {service!r} should wait for {dependency!r} to be healthy"
+                )
+
+
+def test_database_init_script_is_mounted() -> None:
+    volumes = [str(v) for v in SERVICES["postgresql"].get("volumes") or []]
+    mounts = [v.split(":")[0] for v in volumes if "/docker-entrypoint-initdb.d" in v]
+    assert mounts, "service 'postgresql' does not mount an init dir on /docker-entrypoint-initdb.d"
+    for mount in mounts:
+        directory = (ROOT / mount).resolve()
+        assert directory.is_dir(), f"service 'postgresql': init dir {mount} does not exist"
+        assert any(directory.glob("*.sh")) or any(directory.glob("*.sql")), (
+            f"service 'postgresql': init dir {mount} has no .sh or .sql script"
+        )
+
+
+def test_dockerfile_runs_the_worker() -> None:
+    assert DOCKERFILE.is_file(), "Dockerfile is missing"
+    instructions = dockerfile_instructions()
+    cmds = [args for instruction, args in instructions if instruction == "CMD"]
+    assert cmds, "Dockerfile has no CMD"
+    words = command_words(cmds[-1])
+    scripts = [word for word in words if word.endswith(".py")]
+    assert scripts == ["worker.py"], f"Dockerfile CMD {words} does not run worker.py"
+    assert (ROOT / "worker.py").is_file(), "Dockerfile CMD runs worker.py, which does not exist"
+    users = [args for instruction, args in instructions if instruction == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0"), (
+        "Dockerfile does not switch to a non-root USER"
+    )
+
+
+def test_dockerfile_copies_sources_that_exist() -> None:
+    for instruction, args in dockerfile_instructions():
+        if instruction not in ("COPY", "ADD") or "--from" in args:
+            continue
+        sources = [word for word in shlex.split(args) if not word.startswith("--")][:-1]
+        for source in sources:
+            if source == "constraints.txt":  # generated at release; may not exist in a checkout
+                continue
+            assert (ROOT / source).exists(), f"Dockerfile {instruction} {source}: no such path"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_service_commands_run_existing_scripts(service: str) -> None:
+    command = SERVICES[service].get("command")
+    assert command, f"service {service!r} has no command"
+    words = command if isinstance(command, list) else shlex.split(str(command))
+    scripts = [str(word) for word in words if str(word).endswith(".py")]
+    assert scripts, f"service {service!r}: command {words} runs no Python script"
+    for script in scripts:
+        assert (ROOT / script).is_file(), (
+            f"service {service!r}: command runs {script}, which does not exist"
+        )

@@ -1,0 +1,299 @@
+"""Working days and the deadlines counted in them.
+
+Victims' Code deadlines are in working days: weekdays that are not bank holidays of England and
+Wales (Wales shares England's). Every expected date below was worked out by hand from the
+calendar and the bank holidays listed here, never by calling the code under test.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+from models.deadlines import chase_and_close, escalation_due, offer_due, representations_window
+from models.policy import CODE_EDITIONS, Policy
+from models.working_days import add_working_days, is_working_day
+
+CODE_2020 = CODE_EDITIONS["2020"]
+CODE_2013 = CODE_EDITIONS["2013"]
+
+# England and Wales bank holidays 2026-2027 (gov.uk/bank-holidays), as they fall on weekdays.
+# 2026: 1 Jan is a Thursday; Easter Sunday is 5 April; Christmas Day is a Friday, so Boxing Day
+# (Saturday) is substituted by Monday 28 December.
+# 2027: 1 Jan is a Friday; Easter Sunday is 28 March; Christmas Day is a Saturday and Boxing
+# Day a Sunday, so Monday 27 and Tuesday 28 December are the substitute days.
+BANK_HOLIDAYS_2026_2027 = frozenset(
+    {
+        date(2026, 1, 1),  # New Year's Day (Thu)
+        date(2026, 4, 3),  # Good Friday
+        date(2026, 4, 6),  # Easter Monday
+        date(2026, 5, 4),  # Early May bank holiday
+        date(2026, 5, 25),  # Spring bank holiday
+        date(2026, 8, 31),  # Summer bank holiday
+        date(2026, 12, 25),  # Christmas Day (Fri)
+        date(2026, 12, 28),  # Boxing Day (substitute day)
+        date(2027, 1, 1),  # New Year's Day (Fri)
+        date(2027, 3, 26),  # Good Friday
+        date(2027, 3, 29),  # Easter Monday
+        date(2027, 5, 3),  # Early May bank holiday
+        date(2027, 5, 31),  # Spring bank holiday
+        date(2027, 8, 30),  # Summer bank holiday
+        date(2027, 12, 27),  # Christmas Day (substitute day)
+        date(2027, 12, 28),  # Boxing Day (substitute day)
+    }
+)
+
+
+def reference_add_working_days(start: date, count: int) -> date:
+    """An independent oracle: count forward over the hand-listed holidays above."""
+    assert date(2026, 1, 1) <= start and start + timedelta(days=2 * count + 14) < date(2028, 1, 1)
+    day = start
+    while count:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in BANK_HOLIDAYS_2026_2027:
+            count -= 1
+    return day
+
+
+# --- add_working_days -----------------------------------------------------------------------
+
+
+def test_the_calendar_facts_these_tests_rely_on() -> None:
+    """Guard the hand reasoning: the weekdays assumed in this file."""
+    assert date(2026, 12, 25).strftime("%A") == "Friday"
+    assert date(2026, 12, 26).strftime("%A") == "Saturday"
+    assert date(2026, 12, 28).strftime("%A") == "Monday"
+    assert date(2027, 12, 25).strftime("%A") == "Saturday"
+    assert date(2026, 4, 6).strftime("%A") == "Monday"
+    assert date(2026, 5, 4).strftime("%A") == "Monday"
+
+
+def test_friday_plus_one_working_day_is_monday() -> None:
+    """Victims' Code: working days exclude weekends."""
+    assert add_working_days(date(2026, 1, 16), 1) == date(2026, 1, 19)  # Fri -> Mon
+
+
+def test_weekend_start_counts_from_the_next_monday() -> None:
+    """Victims' Code: working days exclude weekends; a Saturday start gives Monday as day 1."""
+    assert add_working_days(date(2026, 1, 17), 1) == date(2026, 1, 19)  # Sat -> Mon
+    assert add_working_days(date(2026, 1, 18), 5) == date(2026, 1, 23)  # Sun -> Fri
+
+
+def test_zero_working_days_is_the_start_itself() -> None:
+    """Victims' Code working days: the start day itself never counts."""
+    assert add_working_days(date(2026, 1, 17), 0) == date(2026, 1, 17)
+
+
+def test_a_full_week_is_five_working_days() -> None:
+    """Victims' Code: five working days in a week with no bank holiday."""
+    assert add_working_days(date(2026, 2, 4), 5) == date(2026, 2, 11)  # Wed -> next Wed
+
+
+def test_christmas_2026_substitute_boxing_day_is_skipped() -> None:
+    """Banking and Financial Dealings Act 1971 s 1(3)-(4): Christmas Day 2026 is a Friday and Boxing
+    Day a Saturday, so Monday 28 December is the substitute bank holiday. Thursday 24 December
+    plus one working day is therefore Tuesday 29 December."""
+    assert add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 29)
+    assert not is_working_day(date(2026, 12, 28))
+
+
+def test_christmas_2027_has_two_substitute_days() -> None:
+    """Banking and Financial Dealings Act 1971 Sch 1 and s 1(3): Christmas 2027 falls
+    Sat/Sun: Monday 27 and Tuesday 28 December are both bank holidays, so Friday 24 December plus
+    one working day is Wednesday 29 December."""
+    assert add_working_days(date(2027, 12, 24), 1) == date(2027, 12, 29)
+
+
+def test_good_friday_and_easter_monday_are_skipped() -> None:
+    """Banking and Financial Dealings Act 1971 Sch 1 (Easter Monday) and common law (Good Friday):
+    Easter 2026: Good Friday 3 April and Easter Monday 6 April are bank holidays in England
+    and Wales (Easter Monday is not one in Scotland: the list must be England's)."""
+    assert add_working_days(date(2026, 4, 2), 1) == date(2026, 4, 7)  # Thu -> Tue
+    assert not is_working_day(date(2026, 4, 6))
+
+
+def test_early_may_bank_holiday_is_skipped() -> None:
+    """Banking and Financial Dealings Act 1971 s 1(3) (royal proclamation): the early May bank
+    holiday 2026 is Monday 4 May: Friday 1 May + 1 is Tuesday 5 May."""
+    assert add_working_days(date(2026, 5, 1), 1) == date(2026, 5, 5)
+
+
+def test_scottish_only_holidays_are_working_days() -> None:
+    """Victims' Code (domain.md): the bank holidays of England and Wales, not Scotland: 2 January
+    and St Andrew's Day are working days here."""
+    assert is_working_day(date(2026, 1, 2))  # Friday 2 January 2026
+    assert is_working_day(date(2026, 11, 30))  # Monday, St Andrew's Day
+
+
+def test_negative_count_raises() -> None:
+    """Victims' Code deadlines run forward from an event; a negative count is a caller error."""
+    with pytest.raises(ValueError, match="negative"):
+        add_working_days(date(2026, 1, 5), -1)
+
+
+def test_dates_outside_the_calendar_are_refused() -> None:
+    """Victims' Code working days: a date the bank-holiday table does not cover cannot be counted
+    reliably."""
+    with pytest.raises(ValueError, match="outside"):
+        is_working_day(date(1999, 12, 31))
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 10, 20, 40])
+def test_agrees_with_a_hand_listed_calendar_for_every_start_in_2026(count: int) -> None:
+    """Victims' Code working days (weekends and E&W bank holidays excluded): every start day of
+    2026 against the independent oracle above."""
+    start = date(2026, 1, 1)
+    while start.year == 2026:
+        assert add_working_days(start, count) == reference_add_working_days(start, count), start
+        start += timedelta(days=1)
+
+
+# --- offer_due: Victims' Code -----------------------------------------------------------------
+
+
+def test_offer_due_2020_code_is_referral_plus_contact() -> None:
+    """Victims' Code 2020 Right 11: referral within 10 working days of sentence, then the VLO
+    contacts the victim within 20 working days of the referral.
+
+    Sentence Monday 14 December 2026. Ten working days: 15-18 Dec (4), 21-24 Dec (8), then
+    25 and 28 Dec are bank holidays, 29 Dec (9), 30 Dec (10): referral Wednesday 30 December.
+    Twenty more: 31 Dec (1), 1 Jan 2027 is a bank holiday, 4-8 Jan (6), 11-15 Jan (11),
+    18-22 Jan (16), 25-28 Jan (20): contact due Thursday 28 January 2027.
+    """
+    assert offer_due(date(2026, 12, 14), CODE_2020) == date(2027, 1, 28)
+    assert reference_add_working_days(
+        reference_add_working_days(date(2026, 12, 14), 10), 20
+    ) == date(2027, 1, 28)
+
+
+def test_offer_due_2020_code_counts_from_a_recorded_referral() -> None:
+    """Victims' Code 2020 Right 11: the 20 working days run from the actual referral.
+    Referral Monday 21 December 2026: 22-24 Dec (3), 29-31 Dec (6), 4-8 Jan (11),
+    11-15 Jan (16), 18-21 Jan (20): Thursday 21 January 2027."""
+    due = offer_due(date(2026, 12, 14), CODE_2020, referred_on=date(2026, 12, 21))
+    assert due == date(2027, 1, 21)
+
+
+def test_offer_due_2013_code_is_forty_working_days_from_sentence() -> None:
+    """Victims' Code 2013: contact within 40 working days ("eight weeks") of sentence.
+    Sentence Monday 14 December 2026: 15-24 Dec (8), 29-31 Dec (11), 4-8 Jan (16),
+    11-15 Jan (21), 18-22 Jan (26), 25-29 Jan (31), 1-5 Feb (36), 8-11 Feb (40):
+    Thursday 11 February 2027. A recorded referral does not change it."""
+    assert offer_due(date(2026, 12, 14), CODE_2013) == date(2027, 2, 11)
+    assert offer_due(date(2026, 12, 14), CODE_2013, referred_on=date(2026, 12, 15)) == date(
+        2027, 2, 11
+    )
+
+
+def test_policy_figures_match_the_codes() -> None:
+    """Victims' Code 2020 Right 11: 10 and 20 working days; 2013 Code: 20 and 40."""
+    assert (CODE_2020.referral_working_days, CODE_2020.contact_working_days) == (10, 20)
+    assert (CODE_2013.referral_working_days, CODE_2013.contact_working_days) == (20, 40)
+
+
+# --- representations_window: DVCVA 2004 s 35(3)-(4) -----------------------------------------
+
+
+def test_representations_window_normal_case() -> None:
+    """DVCVA 2004 s 35(3)-(4), local policy: invite 120 days before release, due 42 days before.
+    Release Wednesday 1 September 2027: opens Tuesday 4 May 2027 (1 Sep - 120 days), due
+    Wednesday 21 July 2027 (1 Sep - 42 days)."""
+    assert CODE_2020.representations_open_days_before_release == 120
+    assert CODE_2020.representations_due_days_before_release == 42
+    opens, due = representations_window(date(2027, 9, 1), date(2027, 1, 4), CODE_2020)
+    assert opens == date(2027, 5, 4)
+    assert due == date(2027, 7, 21)
+
+
+def test_representations_window_late_invitation_gets_the_minimum_working_days() -> None:
+    """DVCVA 2004 s 35(3)-(4): a victim invited after the window opened still gets 10 working
+    days. Today Monday 23 August 2027, release Friday 10 September: 24-27 Aug (4), 30 Aug is
+    the summer bank holiday, 31 Aug (5), 1-3 Sep (8), 6-7 Sep (10): due Tuesday 7 September,
+    which is before Thursday 9 September (the day before release)."""
+    today = date(2027, 8, 23)
+    opens, due = representations_window(date(2027, 9, 10), today, CODE_2020)
+    assert due == date(2027, 9, 7)
+    assert due == reference_add_working_days(today, 10)
+    assert opens <= today
+
+
+def test_representations_window_release_imminent_is_due_the_day_before_release() -> None:
+    """DVCVA 2004 s 35(4): representations are useless after release. Today Monday 2 August
+    2027, release Friday 6 August: the 10-working-day minimum would run to 16 August, so the
+    due date is capped at Thursday 5 August."""
+    _, due = representations_window(date(2027, 8, 6), date(2027, 8, 2), CODE_2020)
+    assert due == date(2027, 8, 5)
+
+
+def test_representations_window_release_tomorrow_is_due_today() -> None:
+    """DVCVA 2004 s 35(4): never after the day before release, never before today."""
+    _, due = representations_window(date(2027, 8, 3), date(2027, 8, 2), CODE_2020)
+    assert due == date(2027, 8, 2)
+
+
+@pytest.mark.parametrize("days_past", [0, 1, 30])
+def test_representations_due_date_is_never_in_the_past(days_past: int) -> None:
+    """DVCVA 2004 s 35(4): if a recalculation puts release today or in the past, "the day
+    before release" cannot be met; the due date is then today, never a day already gone
+    (a deadline in the past would be overdue the moment it is set)."""
+    today = date(2027, 8, 2)
+    _, due = representations_window(today - timedelta(days=days_past), today, CODE_2020)
+    assert due == today
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 21), date(2027, 3, 24), date(2027, 5, 27)])
+def test_representations_due_date_is_always_between_today_and_the_day_before_release(
+    today: date,
+) -> None:
+    """DVCVA 2004 s 35(3)-(4): for any future release, today <= due <= release - 1 day, the
+    window opens a fixed 120 days before release, and due is never before the 42-day date
+    unless release is too close to allow it."""
+    for days_ahead in range(1, 200):
+        release = today + timedelta(days=days_ahead)
+        opens, due = representations_window(release, today, CODE_2020)
+        assert opens == release - timedelta(days=120), release
+        assert today <= due <= release - timedelta(days=1), release
+        if release - timedelta(days=42) > today:
+            # the 42-day date or later (minimum notice) unless capped by release
+            assert due >= min(release - timedelta(days=42), release - timedelta(days=1))
+        invited = max(opens, today)
+        expected = min(
+            max(release - timedelta(days=42), reference_add_working_days(invited, 10)),
+            release - timedelta(days=1),
+        )
+        assert due == max(expected, invited), release
+
+
+# --- chase_and_close and escalation (local policy) ------------------------------------------
+
+
+def test_chase_and_close_counts_working_days_over_christmas() -> None:
+    """Local policy under DVCVA s 35(3) ("all reasonable steps"): chase an unanswered offer after
+    20 working days, close 20 working days after the chase. Offered Monday 7 December 2026:
+    8-11 Dec (4), 14-18 Dec (9), 21-24 Dec (13), 29-31 Dec (16), 4-7 Jan (20): chase
+    Thursday 7 January 2027. Then 8 Jan (1), 11-15 (6), 18-22 (11), 25-29 (16), 1-4 Feb (20):
+    close Thursday 4 February 2027."""
+    assert (CODE_2020.chase_after_working_days, CODE_2020.close_after_chase_working_days) == (
+        20,
+        20,
+    )
+    assert chase_and_close(date(2026, 12, 7), CODE_2020) == (date(2027, 1, 7), date(2027, 2, 4))
+
+
+def test_chase_and_close_follows_the_policy_figures() -> None:
+    """Local policy (domain.md 'No answer'): the figures are configuration, not constants: 1 and 2
+    working days from Friday 24 December 2027 are Wednesday 29 and Friday 31 December (27, 28 Dec
+    are holidays)."""
+    policy = Policy(
+        code_edition="2020",
+        referral_working_days=10,
+        contact_working_days=20,
+        chase_after_working_days=1,
+        close_after_chase_working_days=2,
+    )
+    assert chase_and_close(date(2027, 12, 24), policy) == (date(2027, 12, 29), date(2027, 12, 31))
+
+
+def test_escalation_due_is_five_working_days_later() -> None:
+    """Local policy: an escalation is due 5 working days on. Wednesday 23 December 2026:
+    24 Dec (1), 29-31 Dec (4), 1 Jan is a holiday, Monday 4 January 2027 (5)."""
+    assert escalation_due(date(2026, 12, 23), CODE_2020) == date(2027, 1, 4)
