@@ -1,5 +1,6 @@
 """Shared fixtures: a case database on each backend, Temporal test servers, a running worker."""
 
+import contextlib
 import os
 import shutil
 import sys
@@ -10,13 +11,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
+from temporalio.service import RPCError
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.db import create_tables, make_engine
+from models.case import OffenderCase
+from models.db import create_tables, make_engine, session_scope
+from models.victim import Victim
+from workflows.case import case_workflow_id
+from workflows.victim import victim_workflow_id
 from tests.clock import ClockWorkflow
 
 POSTGRES_URL = os.environ.get(
@@ -86,3 +92,21 @@ def unique_ref(prefix: str = "T") -> str:
 
 async def env_today(client: Client, env: WorkflowEnvironment) -> date:
     return (await env.get_current_time()).date()
+
+
+@pytest.fixture
+async def cleanup_workflows(
+    time_skipping_env: WorkflowEnvironment, engine: Engine
+) -> AsyncIterator[None]:
+    """Terminate every case and victim workflow a test left running. The time-skipping server
+    will not skip time while a workflow task waits for a worker that has gone away."""
+    yield
+    with session_scope(engine) as session:
+        refs = session.exec(select(OffenderCase.case_ref)).all()
+        victims = session.exec(select(Victim.id, OffenderCase.case_ref).join(OffenderCase)).all()
+    workflow_ids = [case_workflow_id(ref) for ref in refs]
+    workflow_ids += [victim_workflow_id(ref, vid) for vid, ref in victims if vid is not None]
+    for workflow_id in workflow_ids:
+        handle = time_skipping_env.client.get_workflow_handle(workflow_id)
+        with contextlib.suppress(RPCError):
+            await handle.terminate(reason="test finished")

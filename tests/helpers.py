@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -13,7 +13,18 @@ from models.case import CaseRegistration, OffenceBase
 from models.db import session_scope
 from models.records import Correspondence, VloTask
 from models.victim import Enrolment, VictimBase
-from models.vocabulary import LetterKind, OffenceCategory, SentenceType, Stage, TaskStatus
+from models.vocabulary import (
+    ContactLevel,
+    LetterKind,
+    OffenceCategory,
+    SentenceType,
+    Stage,
+    TaskKind,
+    TaskStatus,
+)
+
+if TYPE_CHECKING:
+    from starter import Vcs
 
 T = TypeVar("T")
 
@@ -119,3 +130,14 @@ def tasks(engine: Engine, victim_id: int | None = None, *, open_only: bool = Tru
         if open_only:
             query = query.where(VloTask.status == TaskStatus.OPEN)
         return list(session.exec(query).all())
+
+
+async def offered_and_opted_in(
+    vcs: "Vcs", engine: Engine, victim_id: int, level: ContactLevel | None
+) -> None:
+    """The VLO makes the offer (completing the offer task); the victim opts in if `level`."""
+    [offer_task] = await eventually(lambda: tasks(engine, victim_id))
+    assert offer_task.kind is TaskKind.OFFER_SCHEME and offer_task.id is not None
+    await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="phoned victim")
+    if level is not None:
+        await vcs.opt_in(victim_id, level, by="vlo.jones")

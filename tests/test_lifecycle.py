@@ -2,19 +2,24 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import session_scope
+from models.deadlines import chase_and_close, offer_due, representations_window
+from models.errors import VcsError
+from models.policy import CODE_EDITIONS
 from models.records import LicenceConditionBase, Representation
-from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage, TaskKind
+from models.vocabulary import ConditionKind, ContactLevel, KeyStage, LetterKind, Stage, TaskKind
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
     eventually,
     letter_bodies,
     letters,
+    offered_and_opted_in,
     registration,
     run_until,
     stage,
@@ -23,6 +28,8 @@ from tests.helpers import (
     workflow_status,
 )
 from worker import build_worker
+
+pytestmark = pytest.mark.usefixtures("cleanup_workflows")
 
 
 async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
@@ -104,3 +111,218 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
     ]
     assert stage(engine, victim_id) is Stage.CLOSED
     assert tasks(engine, victim_id) == []
+
+
+async def test_victim_who_opts_out_hears_nothing_more(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Domain: a victim who says no is not contacted again unless they come back."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=12)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await offered_and_opted_in(vcs, engine, victim_id, level=None)
+        await vcs.opt_out(victim_id, by="vlo.jones")
+        assert stage(engine, victim_id) is Stage.OPTED_OUT
+        with pytest.raises(VcsError, match="cannot opt out"):
+            await vcs.opt_out(victim_id, by="vlo.jones")
+        await run_until(env, reg.conditional_release_date)
+        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, reg.sentence_date, by="vlo.jones")
+        await run_until(env, reg.licence_expiry_date)
+        await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
+    assert letters(engine, victim_id) == [LetterKind.OFFER]
+    assert tasks(engine, victim_id) == []
+
+
+async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_later(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """No answer: chase, then close the offer; a victim may opt in later (domain.md), and
+    is then told everything they are owed so far (conditions, release month)."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=36)
+    release = reg.conditional_release_date
+    assert release is not None
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await offered_and_opted_in(vcs, engine, victim_id, level=None)
+        offered_on = (await env.get_current_time()).date()
+        chase_on, close_on = chase_and_close(offered_on, CODE_EDITIONS["2020"])
+
+        await run_until(env, chase_on, extra_days=0)
+        await eventually(lambda: LetterKind.CHASE in letters(engine, victim_id))
+        [chase_task] = tasks(engine, victim_id)
+        assert chase_task.kind is TaskKind.CHASE_RESPONSE
+        assert stage(engine, victim_id) is Stage.OFFERED
+
+        await run_until(env, close_on, extra_days=0)
+        await eventually(lambda: stage(engine, victim_id) is Stage.NO_RESPONSE)
+        assert letters(engine, victim_id)[-1] is LetterKind.OFFER_CLOSED
+        assert tasks(engine, victim_id) == []  # the chase task closed with the offer
+
+        # Conditions are set and the offender released while the victim is out of touch.
+        await run_until(env, release)
+        await vcs.record_conditions(
+            case_ref,
+            [
+                LicenceConditionBase(
+                    kind=ConditionKind.EXCLUSION_ZONE,
+                    description="Not to enter the area marked on the map",
+                    victim_related=True,
+                    starts_on=release,
+                )
+            ],
+            by="vlo.jones",
+        )
+        await vcs.record_release(case_ref, release, by="vlo.jones")
+        assert LetterKind.RELEASE not in letters(engine, victim_id)
+
+        await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, by="vlo.jones")
+        assert stage(engine, victim_id) is Stage.OPTED_IN
+        # Caught up at once: the conditions about them, and the release month.
+        assert letters(engine, victim_id)[-3:] == [
+            LetterKind.OPT_IN_CONFIRMED,
+            LetterKind.CONDITIONS_IMPOSED,
+            LetterKind.RELEASE,
+        ]
+        # Representations are about conditions not yet set; after release they are closed.
+        with pytest.raises(VcsError, match="released on licence"):
+            await vcs.submit_representations(victim_id, "too late", by="vlo.jones")
+        with session_scope(engine) as session:
+            assert session.exec(select(Representation)).all() == []
+
+
+async def test_release_brought_forward_moves_the_representations_deadline(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Milestone changes re-arm the timers without losing what was done (DVCVA s 35)."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=48)
+    release = reg.conditional_release_date
+    assert release is not None
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        first, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by="vlo.jones")
+        second, _ = await vcs.add_victim(
+            case_ref, victim("Bob Example", postcode="LS2 2BB"), by="vlo.jones"
+        )
+        await offered_and_opted_in(vcs, engine, first, ContactLevel.ALL_KEY_STAGES)
+        await offered_and_opted_in(vcs, engine, second, ContactLevel.ALL_KEY_STAGES)
+
+        await run_until(env, release - timedelta(days=120), extra_days=0)
+        await eventually(lambda: len(tasks(engine, second)) == 1)
+        [task] = tasks(engine, second)
+        assert task.kind is TaskKind.DISCUSS_REPRESENTATIONS
+        assert task.due_on == release - timedelta(days=42)
+        await vcs.submit_representations(first, "No contact please.", by="vlo.jones")
+
+        # Added days removed: release comes 60 days sooner.
+        new_release = release - timedelta(days=60)
+        await vcs.record_milestones(
+            case_ref, {"conditional_release_date": new_release}, by="vlo.jones"
+        )
+        now = (await env.get_current_time()).date()
+        _, expected_due = representations_window(new_release, now, CODE_EDITIONS["2020"])
+        await eventually(lambda: tasks(engine, second)[0].due_on == expected_due)
+        assert expected_due < task.due_on
+        # What the first victim already did is kept: forwarded, and no new task.
+        with session_scope(engine) as session:
+            [rep] = session.exec(select(Representation)).all()
+            assert rep.victim_id == first and rep.forwarded_at is not None
+        assert tasks(engine, first) == []
+        with pytest.raises(VcsError, match="sentence date cannot change"):
+            await vcs.record_milestones(
+                case_ref, {"sentence_date": today - timedelta(days=1)}, by="vlo.jones"
+            )
+        with pytest.raises(VcsError, match="after the licence expiry"):
+            await vcs.record_milestones(
+                case_ref,
+                {"conditional_release_date": reg.licence_expiry_date + timedelta(days=1)},  # type: ignore[operator]
+                by="vlo.jones",
+            )
+
+
+async def test_two_victims_with_different_choices_are_told_different_things(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Each victim has their own workflow: one's choice never leaks into another's."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=24)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        keen, _ = await vcs.add_victim(case_ref, victim("Carol Example"), by="vlo.jones")
+        quiet, _ = await vcs.add_victim(
+            case_ref, victim("Dan Example", postcode="LS3 3CC"), by="vlo.jones"
+        )
+        yearly, _ = await vcs.add_victim(
+            case_ref, victim("Erin Example", postcode="LS4 4DD"), by="vlo.jones"
+        )
+        await offered_and_opted_in(vcs, engine, keen, ContactLevel.ALL_KEY_STAGES)
+        await offered_and_opted_in(vcs, engine, quiet, level=None)
+        await vcs.opt_out(quiet, by="vlo.jones")
+        await offered_and_opted_in(vcs, engine, yearly, ContactLevel.ANNUAL)
+
+        await run_until(env, today + timedelta(days=30))
+        now = (await env.get_current_time()).date()
+        await vcs.record_key_stage(case_ref, KeyStage.OPEN_CONDITIONS, now, by="vlo.jones")
+        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by="vlo.jones")
+        await eventually(lambda: letters(engine, keen).count(LetterKind.KEY_STAGE) == 2)
+        # EU Victims Directive art 6(5): escape reaches every victim in the scheme.
+        await eventually(lambda: letters(engine, yearly).count(LetterKind.KEY_STAGE) == 1)
+        with pytest.raises(VcsError, match="already recorded"):
+            await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by="vlo.jones")
+
+        await run_until(env, today + timedelta(days=366))
+        await eventually(lambda: LetterKind.ANNUAL_UPDATE in letters(engine, yearly))
+    assert LetterKind.ANNUAL_UPDATE not in letters(engine, keen)
+    assert letters(engine, quiet) == [LetterKind.OFFER]
+
+
+async def test_overdue_offer_task_escalates_level_by_level(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Victims' Code 2020 Right 11: contact within 20 working days of referral. A VLO task
+    not done by then goes to a senior VLO, then a manager: never forgotten."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=24)
+    policy = CODE_EDITIONS["2020"]
+    due = offer_due(today, policy)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        [offer] = await eventually(lambda: tasks(engine, victim_id))
+        assert offer.due_on == due
+        assert offer.assigned_to == "vlo.jones"
+
+        await run_until(env, due, extra_days=1)
+        await eventually(lambda: len(tasks(engine, victim_id)) == 2)
+        escalation = tasks(engine, victim_id)[1]
+        assert escalation.kind is TaskKind.ESCALATION
+        assert escalation.assigned_to == "role:senior-vlo"
+        assert escalation.escalates_task_id == offer.id
+
+        await run_until(env, escalation.due_on, extra_days=1)
+        await eventually(lambda: len(tasks(engine, victim_id)) == 3)
+        assert tasks(engine, victim_id)[2].assigned_to == "role:vlo-manager"
+
+        # Doing the work closes the task and every escalation raised about it.
+        await vcs.complete_task(offer.id or 0, by="vlo.jones", outcome="visited victim")
+        assert tasks(engine, victim_id) == []
+        assert stage(engine, victim_id) is Stage.OFFERED

@@ -357,6 +357,7 @@ class CaseWorkflow:
             task = self.tasks.find(action.task_id)
             assert task is not None
             await self.tasks.close(task.key, action.by, action.outcome)
+            self.changed = True
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator

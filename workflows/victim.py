@@ -74,6 +74,7 @@ class VictimWorkflow:
             offer_due=offer_due(params.milestones.sentence_date, params.policy),
         )
         self.inbox: list[CaseEvent] = []
+        self.replan = False  # a VLO action changed what is due next: recompute the wake-up
         self.lock = asyncio.Lock()  # one change at a time: updates and the main loop
         self.tasks = TaskBook(
             self.state.tasks,
@@ -95,8 +96,11 @@ class VictimWorkflow:
             async with self.lock:
                 await self._identify()
         while self.state.stage is not Stage.CLOSED:
-            await sleep_until(self._next_wake(), run_started, lambda: bool(self.inbox))
+            await sleep_until(
+                self._next_wake(), run_started, lambda: self.replan or bool(self.inbox)
+            )
             async with self.lock:
+                self.replan = False
                 while self.inbox:
                     await self._on_case_event(self.inbox.pop(0))
                 await self._on_time_passing()
@@ -360,6 +364,7 @@ class VictimWorkflow:
             # A victim who says no is not contacted again unless they come back: no letter.
             await self.tasks.close_all(action.by, "victim opted out")
             await self._set_stage(Stage.OPTED_OUT, "opted out", by=action.by, opted_out_on=today())
+            self.replan = True
             return ActionResult(message=f"victim {self.params.victim_id} opted out")
 
     @opt_out.validator
@@ -391,6 +396,7 @@ class VictimWorkflow:
                 LetterKind.REPRESENTATIONS_RECEIVED, f"representations-{action.representation_id}"
             )
             await self.tasks.close(REPRESENTATIONS_TASK, action.by, "representations received")
+            self.replan = True
             return ActionResult(message=f"representations forwarded to the {LICENCE_DECIDED_BY}")
 
     @submit_representations.validator
@@ -420,6 +426,7 @@ class VictimWorkflow:
             await self.tasks.close(task.key, action.by, action.outcome)
             if task.kind is TaskKind.OFFER_SCHEME and self.state.stage is Stage.IDENTIFIED:
                 await self._make_offer(action.by)
+            self.replan = True
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator
