@@ -141,3 +141,16 @@ async def offered_and_opted_in(
     await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="phoned victim")
     if level is not None:
         await vcs.opt_in(victim_id, level, by="vlo.jones")
+
+
+async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:
+    """History length of every run of a workflow, oldest first (walks continue-as-new)."""
+    lengths: list[int] = []
+    run_id: str | None = None
+    while True:
+        history = await env.client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        lengths.append(len(history.events))
+        started = history.events[0].workflow_execution_started_event_attributes
+        if not started.continued_execution_run_id:
+            return lengths[::-1]
+        run_id = started.continued_execution_run_id

@@ -21,6 +21,7 @@ from tests.helpers import (
     letters,
     offered_and_opted_in,
     registration,
+    run_lengths,
     run_until,
     stage,
     tasks,
@@ -28,6 +29,7 @@ from tests.helpers import (
     workflow_status,
 )
 from worker import build_worker
+from workflows.case import case_workflow_id
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
 
@@ -326,3 +328,39 @@ async def test_overdue_offer_task_escalates_level_by_level(
         await vcs.complete_task(offer.id or 0, by="vlo.jones", outcome="visited victim")
         assert tasks(engine, victim_id) == []
         assert stage(engine, victim_id) is Stage.OFFERED
+
+
+async def test_fifteen_year_sentence_runs_to_the_end_in_bounded_histories(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Long sentences continue as new so no run's history grows without bound; the victim
+    is carried through every year of it (annual letters) to the end of licence."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=180)
+    release, licence_end = reg.conditional_release_date, reg.licence_expiry_date
+    assert release is not None and licence_end is not None
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ANNUAL)
+
+        await run_until(env, release - timedelta(days=100))
+        await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, victim_id))
+        await vcs.submit_representations(victim_id, "No contact.", by="vlo.jones")
+        await run_until(env, release)
+        await vcs.record_release(case_ref, release, by="vlo.jones")
+        await run_until(env, licence_end)
+        await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
+        assert await workflow_status(env, case_workflow_id(case_ref)) == "COMPLETED"
+
+    years = (licence_end - today).days // 365
+    sent = letters(engine, victim_id)
+    assert sent.count(LetterKind.ANNUAL_UPDATE) in (years - 1, years)
+    assert sent[-1] is LetterKind.SCHEME_ENDED
+    for workflow in (workflow_id, case_workflow_id(case_ref)):
+        runs = await run_lengths(env, workflow)
+        assert len(runs) >= years  # at least one run a year
+        assert max(runs) < 1_000, runs
