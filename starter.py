@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -77,6 +77,8 @@ from models.vocabulary import (
 from worker import TASK_QUEUE, connect
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.victim import VictimWorkflow, victim_workflow_id
+
+T = TypeVar("T")
 
 # How long a VLO waits for the engine to take an action before being told to try again.
 UPDATE_TIMEOUT = timedelta(seconds=30)
@@ -342,9 +344,19 @@ def read_json(path: str) -> Any:
         raise VcsError(f"{path} is not valid JSON: {err.msg} at line {err.lineno}") from None
 
 
+def strict(model: type[T], data: Any, source: str) -> T:
+    """Validate a JSON document, refusing fields the model does not have (a misspelt date
+    must not silently become 'no date')."""
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - set(model.model_fields))  # type: ignore[attr-defined]
+        if unknown:
+            raise VcsError(f"{source}: unknown field(s) {', '.join(unknown)}")
+    return model.model_validate(data)  # type: ignore[attr-defined, no-any-return]
+
+
 def registration_from(args: argparse.Namespace, by: str) -> CaseRegistration:
     if args.json:
-        return CaseRegistration.model_validate(read_json(args.json))
+        return strict(CaseRegistration, read_json(args.json), args.json)
     missing = [
         flag
         for flag in ("case_ref", "region", "sentence_type", "sentence_date")
@@ -495,7 +507,7 @@ def conditions_from(args: argparse.Namespace) -> list[LicenceConditionBase]:
         data = read_json(args.json)
         if not isinstance(data, list):
             raise VcsError(f"{args.json} must hold a JSON list of conditions")
-        return [LicenceConditionBase.model_validate(item) for item in data]
+        return [strict(LicenceConditionBase, item, args.json) for item in data]
     missing = [
         f for f in ("kind", "description", "victim_related", "starts") if getattr(args, f) is None
     ]
@@ -617,7 +629,13 @@ async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) ->
     for victim_id, _ in victims_of(vcs.engine, case_ref):
         if victim_id.id is None:
             continue
-        victim_view = await vcs.victim_view(victim_id.id)
+        try:
+            victim_view = await vcs.victim_view(victim_id.id)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            out(f"  victim {victim_id.id}: workflow not running (closed or never started)")
+            continue
         scheduled += [(s.on, f"victim {victim_id.id}: {s.what}") for s in victim_view.scheduled]
     for on, text in sorted(scheduled):
         out(f"  {on}  {text}")

@@ -140,6 +140,7 @@ class VictimState(BaseModel):
     close_offer_on: date | None = None
     contact_level: ContactLevel | None = None
     opted_in_on: date | None = None
+    opt_ins: int = 0  # how many times the victim has opted in (they may leave and come back)
     representations_invited_on: date | None = None
     representations_due: date | None = None
     representation_ids: list[int] = Field(default_factory=list)

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, select
-from temporalio.service import RPCError
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from models.case import OffenderCase
 from models.db import create_tables, make_engine, session_scope
 from models.victim import Victim
+from tests.clock import ClockWorkflow
 from workflows.case import case_workflow_id
 from workflows.victim import victim_workflow_id
-from tests.clock import ClockWorkflow
 
 POSTGRES_URL = os.environ.get(
     "VCS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

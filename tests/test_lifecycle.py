@@ -126,7 +126,7 @@ async def test_victim_who_opts_out_hears_nothing_more(
     reg = registration(case_ref, today, term_months=12)
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, by="vlo.jones")
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
         await offered_and_opted_in(vcs, engine, victim_id, level=None)
         await vcs.opt_out(victim_id, by="vlo.jones")
         assert stage(engine, victim_id) is Stage.OPTED_OUT
@@ -247,11 +247,11 @@ async def test_release_brought_forward_moves_the_representations_deadline(
             await vcs.record_milestones(
                 case_ref, {"sentence_date": today - timedelta(days=1)}, by="vlo.jones"
             )
+        assert reg.licence_expiry_date is not None
+        too_late = reg.licence_expiry_date + timedelta(days=1)
         with pytest.raises(VcsError, match="after the licence expiry"):
             await vcs.record_milestones(
-                case_ref,
-                {"conditional_release_date": reg.licence_expiry_date + timedelta(days=1)},  # type: ignore[operator]
-                by="vlo.jones",
+                case_ref, {"conditional_release_date": too_late}, by="vlo.jones"
             )
 
 

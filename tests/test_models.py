@@ -148,11 +148,6 @@ def test_same_case_ref_with_different_milestone_dates_is_refused(engine: Engine)
     assert case_by_ref(engine, case_ref).term_months == 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: register_case compares only OffenderCaseBase fields, not the offences, so a "
-    "re-registration with different offences is accepted as identical (created=False)",
-)
 def test_same_case_ref_with_different_offences_is_refused(engine: Engine) -> None:
     """DVCVA 2004 s 45(2): the offences decide eligibility, so they are part of the case's
     details. Re-registering with other offences must be refused, not reported as the same."""
@@ -393,11 +388,6 @@ def test_representation_is_stored_against_the_victim_and_case(engine: Engine) ->
         assert rep.forwarded_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: add_representation does not enforce Representation.text max_length=20000; "
-    "SQLite stores 20001 characters, PostgreSQL raises sqlalchemy DataError",
-)
 def test_overlong_representation_is_refused_the_same_way_on_both_backends(
     engine: Engine,
 ) -> None:

@@ -334,8 +334,9 @@ class VictimWorkflow:
             s.contact_level = action.contact_level
             s.opted_in_on = today()
             s.next_annual_letter = today() + timedelta(days=365)
+            s.opt_ins += 1
             await self.tasks.close(CHASE_TASK, action.by, "victim opted in")
-            await self._letter(LetterKind.OPT_IN_CONFIRMED, f"opt-in-{s.opted_in_on}")
+            await self._letter(LetterKind.OPT_IN_CONFIRMED, f"opt-in-{s.opt_ins}")
             await self._set_stage(
                 Stage.OPTED_IN,
                 f"opted in at level {action.contact_level.value}",
