@@ -22,7 +22,8 @@ COPY pyproject.toml constraints.txt ./
 COPY models/ ./models/
 COPY activities/ ./activities/
 COPY workflows/ ./workflows/
-COPY worker.py starter.py ./
+COPY worker.py starter.py codec_server.py alembic.ini ./
+COPY migrations/ ./migrations/
 
 RUN pip install -c constraints.txt . \
     && rm -rf build ./*.egg-info

@@ -75,6 +75,7 @@ from models.vocabulary import (
     SentenceType,
 )
 from worker import TASK_QUEUE, connect
+from workflows import schedules
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
@@ -294,6 +295,20 @@ DEMO_CASE = {
         {"description": "Wounding with intent (s 18 OAPA 1861)", "category": "sch15_violent"}
     ],
 }
+# A second case, sentenced months ago, whose victim nobody has contacted yet: its offer task is
+# overdue and escalated, as ops and managers would see it.
+DEMO_OVERDUE_CASE = {
+    **DEMO_CASE,
+    "case_ref": "DEMO-0002",
+    "region": "Wales",
+    "sentence_type": "extended",
+    "term_months": 48,
+    "sentence_date": "2026-07-01",
+    "conditional_release_date": "2028-11-01",
+    "licence_expiry_date": "2031-07-01",
+    "sentence_expiry_date": "2031-07-01",
+    "offences": [{"description": "Rape (s 1 SOA 2003)", "category": "sch15_sexual"}],
+}
 DEMO_VICTIMS = [
     VictimBase(full_name="Demo Victim One", address="1 Example Row, Leeds", postcode="LS1 1AA"),
     VictimBase(
@@ -499,6 +514,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--case", required=True, dest="case_ref")
 
     command("demo", "register the demonstration case with two victims (safe to re-run)")
+
+    p = command(
+        "schedules",
+        "the scheduled jobs (daily task reconciliation, retention): list, pause, resume, run now",
+    )
+    p.add_argument("action", choices=["list", "pause", "unpause", "trigger"])
+    p.add_argument(
+        "name",
+        nargs="?",
+        choices=list(schedules.JOBS),
+        metavar="NAME",
+        help=f"the job: {' or '.join(schedules.JOBS)} (all of them for list)",
+    )
     return parser
 
 
@@ -593,6 +621,40 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
             await print_timeline(vcs, args.case_ref, out)
         case "demo":
             await run_demo(vcs, by, out)
+        case "schedules":
+            await run_schedules(vcs, args.action, args.name, by, out)
+
+
+async def run_schedules(
+    vcs: Vcs, action: str, name: str | None, by: str, out: Callable[[str], None]
+) -> None:
+    if action == "list":
+        names = [name] if name else list(schedules.JOBS)
+        for status in [await schedules.describe(vcs.client, n) for n in names]:
+            job = status.job
+            state = "paused" if status.paused else "active"
+            line = f"{job.name:<15} {job.schedule_id:<25} {state:<7} {job.when}"
+            if status.next_run and not status.paused:
+                line += f"; next {status.next_run:%Y-%m-%d %H:%M} UTC"
+            if status.last_run:
+                line += f"; last {status.last_run:%Y-%m-%d %H:%M} UTC ({status.last_workflow_id})"
+            if status.running:
+                line += "; running now"
+            if status.note:
+                line += f"; note: {status.note}"
+            out(line)
+        return
+    if name is None:
+        raise VcsError(f"schedules {action} needs a NAME: {' or '.join(schedules.JOBS)}")
+    if action == "pause":
+        job = await schedules.pause(vcs.client, name, by)
+        out(f"{job.name} ({job.schedule_id}) paused: no run starts until it is unpaused")
+    elif action == "unpause":
+        job = await schedules.unpause(vcs.client, name, by)
+        out(f"{job.name} ({job.schedule_id}) unpaused: next run {job.when}")
+    else:
+        job = await schedules.trigger(vcs.client, name)
+        out(f"{job.name} ({job.schedule_id}) triggered: a run starts now (schedules list)")
 
 
 def read_text(path: str) -> str:
@@ -642,6 +704,16 @@ async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) ->
 
 
 async def run_demo(vcs: Vcs, by: str, out: Callable[[str], None]) -> None:
+    overdue = CaseRegistration.model_validate(DEMO_OVERDUE_CASE)
+    await vcs.register_case(overdue, by)
+    victim_id, workflow_id = await vcs.ensure_victim(
+        overdue.case_ref,
+        VictimBase(
+            full_name="Demo Victim Three", address="3 Example Road, Cardiff", postcode="CF10 1AA"
+        ),
+        by,
+    )
+    out(f"case {overdue.case_ref}: victim {victim_id}: workflow {workflow_id}")
     registration = CaseRegistration.model_validate(DEMO_CASE)
     case_wf, _, created = await vcs.register_case(registration, by)
     out(

@@ -14,17 +14,23 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_store import CaseStoreActivities
 from activities.letters import LetterActivities
+from activities.reports import ReportActivities
+from activities.retention import RetentionActivities
 from activities.tasks import TaskActivities
 from activities.victims import VictimStarterActivities
+from models.codec import data_converter
 from models.db import create_tables, make_engine
 from workflows.case import CaseWorkflow
+from workflows.reconciliation import DailyReconciliationWorkflow
+from workflows.retention import RetentionWorkflow
+from workflows.schedules import ensure_schedules
+from workflows.search import ensure_search_attributes
 from workflows.victim import VictimWorkflow
 
 TASK_QUEUE = os.environ.get("VCS_TASK_QUEUE", "victim-contact")
@@ -46,7 +52,7 @@ async def connect() -> Client:
     """Connect using the envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...)."""
     config = ClientConfig.load_client_connect_config()
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=data_converter())
 
 
 def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
@@ -55,6 +61,8 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         TaskActivities(engine),
         LetterActivities(engine),
         VictimStarterActivities(client, task_queue),
+        ReportActivities(engine),
+        RetentionActivities(engine),
     ]
     activities = [
         getattr(obj, name)
@@ -65,7 +73,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, VictimWorkflow],
+        workflows=[CaseWorkflow, VictimWorkflow, DailyReconciliationWorkflow, RetentionWorkflow],
         workflow_runner=SANDBOX,
         activities=activities,
         activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),
@@ -80,6 +88,10 @@ async def main() -> None:
     engine = make_engine()
     create_tables(engine)
     client = await connect()
+    added = await ensure_search_attributes(client)
+    if added:
+        log.info("registered search attributes %s", ", ".join(added))
+    await ensure_schedules(client, TASK_QUEUE)
     worker = build_worker(client, engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

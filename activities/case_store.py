@@ -45,6 +45,7 @@ class CaseStoreActivities:
                 case_id=case.id,
                 case_ref=case.case_ref,
                 responsible_vlo=case.responsible_vlo,
+                provider=case.provider.value,
                 region=case.region,
                 milestones=MilestoneDates.model_validate(case, from_attributes=True),
                 victim_ids=[v for v in victim_ids if v is not None],

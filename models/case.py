@@ -1,11 +1,16 @@
 """The offender case: disposal, offences and the sentence milestones the prison calculates."""
 
 import itertools
+import re
 from datetime import date, datetime
 
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from models.text import clean_text
 from models.vocabulary import CaseStatus, DisposalKind, OffenceCategory, Provider, SentenceType
+
+CASE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_-]*")
 
 
 class MilestoneDates(SQLModel):
@@ -91,6 +96,21 @@ class OffenderCaseBase(MilestoneDates):
     sentence_type: SentenceType
     term_months: int | None = Field(default=None, ge=0, le=1200)  # None: indeterminate
 
+    @field_validator("case_ref")
+    @classmethod
+    def _case_ref(cls, value: str) -> str:
+        """Case references become workflow IDs and search attributes."""
+        if not CASE_REF.fullmatch(value):
+            raise ValueError(
+                "use letters, digits, '-', '/' or '_' only, starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("region", "responsible_vlo")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return clean_text(value)
+
 
 class OffenderCase(OffenderCaseBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +124,11 @@ class OffenderCase(OffenderCaseBase, table=True):
 class OffenceBase(SQLModel):
     description: str = Field(min_length=1, max_length=200)
     category: OffenceCategory
+
+    @field_validator("description")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return clean_text(value)
 
 
 class Offence(OffenceBase, table=True):

@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models.case
 import models.records
+import models.reports
 import models.victim  # noqa: F401  (register every table on SQLModel.metadata)
 
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "vcs.db"

@@ -156,6 +156,8 @@ class VictimInput(BaseModel):
     case_id: int
     victim_id: int
     responsible_vlo: str
+    provider: str = "NPS"
+    region: str = ""
     policy: Policy
     milestones: MilestoneDates
     conditions: list[ConditionNotice] = Field(default_factory=list)
@@ -178,12 +180,15 @@ class CaseInput(BaseModel):
     state: CaseState | None = None
     case_id: int | None = None
     responsible_vlo: str | None = None
+    provider: str = "NPS"
+    region: str = ""
 
 
 class CaseSnapshot(BaseModel):
     case_id: int
     case_ref: str
     responsible_vlo: str
+    provider: str
     region: str
     milestones: MilestoneDates
     victim_ids: list[int]

@@ -2,8 +2,10 @@
 
 from datetime import date, datetime
 
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from models.text import clean_text
 from models.vocabulary import Channel, ConditionKind, Language, LetterKind, TaskKind, TaskStatus
 
 
@@ -26,6 +28,11 @@ class LicenceConditionBase(SQLModel):
     victim_related: bool
     starts_on: date
     ends_on: date | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return clean_text(value, multiline=True)
 
     def problems(self) -> list[str]:
         if self.ends_on is not None and self.ends_on < self.starts_on:
@@ -52,6 +59,10 @@ class Correspondence(SQLModel, table=True):
     language: Language
     body: str
     created_at: datetime
+    # Email and text messages, once GOV.UK Notify has them: its notification id, and when.
+    # Unset on a letter, and on a message not (yet) sent: the admin team handles it by hand.
+    provider_id: str | None = Field(default=None, max_length=100)
+    sent_at: datetime | None = None
 
 
 class VloTask(SQLModel, table=True):

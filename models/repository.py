@@ -20,6 +20,7 @@ from models.records import (
     Representation,
     VloTask,
 )
+from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
 from models.vocabulary import TaskStatus
 
@@ -154,6 +155,10 @@ MAX_REPRESENTATION_CHARS = 20_000  # about 10 pages: the column's limit, the sam
 def add_representation(engine: Engine, victim_id: int, text: str) -> int:
     if not text.strip():
         raise VcsError("representations are empty")
+    try:
+        clean_text(text, multiline=True)
+    except ValueError as err:
+        raise VcsError(f"representations {err}") from None
     if len(text) > MAX_REPRESENTATION_CHARS:
         raise VcsError(
             f"representations are {len(text)} characters; the limit is {MAX_REPRESENTATION_CHARS}"

@@ -2,8 +2,10 @@
 
 from datetime import date, datetime
 
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from models.text import clean_text
 from models.vocabulary import Channel, ContactLevel, Language, Stage
 
 
@@ -18,6 +20,16 @@ class VictimBase(SQLModel):
     # "The victim or their family" (000_5a1d5e000983110f.txt): a bereaved family's
     # representative is contacted in the victim's place; this says whom they speak for.
     represents: str | None = Field(default=None, max_length=120)
+
+    @field_validator("full_name", "postcode", "email", "phone", "represents")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return None if value is None else clean_text(value)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else clean_text(value, multiline=True)
 
     def contact_problems(self) -> list[str]:
         """A victim must be reachable on the channel they chose."""

@@ -104,6 +104,7 @@ class TaskKind(StrEnum):
     CHASE_RESPONSE = "chase_response"  # local practice: a person tries before an offer closes
     DISCUSS_REPRESENTATIONS = "discuss_representations"  # DVCVA s 35(3): reasonable steps
     CONFIRM_RELEASE = "confirm_release"  # release milestone reached with no release recorded
+    UNDELIVERED = "undelivered"  # email/text refused by the provider: reach the victim otherwise
     ESCALATION = "escalation"
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: a case database on each backend, Temporal test servers, a running worker."""
 
+import base64
 import contextlib
 import os
 import shutil
@@ -13,17 +14,26 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import SQLModel, select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from models.case import OffenderCase
+from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.victim import Victim
 from tests.clock import ClockWorkflow
 from workflows.case import case_workflow_id
+from workflows.search import ensure_search_attributes
 from workflows.victim import victim_workflow_id
+
+# A fixed test key, set before any data converter is made: the suite never reads a developer's
+# keys nor writes data/codec-keys. (32 bytes; not a secret, never used outside the tests.)
+TEST_CODEC_KEY_ID = "test-1"
+os.environ["VCS_CODEC_KEYS"] = (
+    f"{TEST_CODEC_KEY_ID}:{base64.b64encode(b'vcs-test-key-not-for-production!').decode()}"
+)
+os.environ["VCS_CODEC_ACTIVE_KEY"] = TEST_CODEC_KEY_ID
 
 POSTGRES_URL = os.environ.get(
     "VCS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -72,8 +82,9 @@ def engine(
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=installed("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
+    await ensure_search_attributes(env.client)
     queue = f"clock-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[ClockWorkflow]):
         await env.client.start_workflow(ClockWorkflow.run, id=queue, task_queue=queue)
@@ -85,12 +96,13 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def local_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecution=true",
         ],
     )
+    await ensure_search_attributes(env.client)
     yield env
     await env.shutdown()
 
@@ -124,3 +136,6 @@ async def cleanup_workflows(
         handle = time_skipping_env.client.get_workflow_handle(workflow_id)
         with contextlib.suppress(RPCError):
             await handle.terminate(reason="test finished")
+
+
+from tests.cli_harness import cli  # noqa: E402, F401  (the `cli` fixture, for CLI tests)

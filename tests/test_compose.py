@@ -9,6 +9,7 @@ import re
 import shlex
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -359,3 +360,145 @@ def test_app_service_commands_run_existing_scripts(service: str) -> None:
         assert (ROOT / script).is_file(), (
             f"service {service!r}: command runs {script}, which does not exist"
         )
+
+
+# ---- the case database's migrations ---------------------------------------------------------
+
+MIGRATE_SERVICE = "migrate"
+# The code the migrate service runs, whose environment variables it must be given.
+MIGRATE_SOURCES = ("models/migrate.py", "models/db.py", "migrations/env.py")
+
+
+def service_command(service: str) -> list[str]:
+    command = SERVICES[service].get("command") or []
+    return [str(word) for word in command] if isinstance(command, list) else shlex.split(command)
+
+
+def test_migrate_is_a_one_shot_run_of_the_worker_image() -> None:
+    assert MIGRATE_SERVICE in SERVICES, f"service {MIGRATE_SERVICE!r} is missing"
+    migrate, worker = SERVICES[MIGRATE_SERVICE], SERVICES["worker"]
+    for key in ("image", "build"):
+        assert migrate.get(key) == worker.get(key), (
+            f"service 'migrate': {key} {migrate.get(key)!r} is not the worker's "
+            f"{worker.get(key)!r}: the migrations must ship with the code that needs them"
+        )
+    words = service_command(MIGRATE_SERVICE)
+    assert words == ["python", "-m", "models.migrate"], (
+        f"service 'migrate': command {words} is not python -m models.migrate"
+    )
+    module = ROOT / "models" / "migrate.py"
+    assert module.is_file(), "service 'migrate' runs models.migrate, which does not exist"
+    assert 'if __name__ == "__main__":' in module.read_text(), "models/migrate.py has no main"
+    assert str(migrate.get("restart", "no")) == "no", (
+        f"service 'migrate' has restart {migrate.get('restart')!r}: a one-shot must not restart"
+    )
+
+
+def test_migrate_uses_the_workers_database() -> None:
+    url = environment(MIGRATE_SERVICE).get("VCS_DATABASE_URL")
+    assert url, "service 'migrate' does not set VCS_DATABASE_URL"
+    assert url == environment("worker").get("VCS_DATABASE_URL"), (
+        "service 'migrate' migrates another database than the worker's VCS_DATABASE_URL"
+    )
+    for path in MIGRATE_SOURCES:
+        for name in ENV_READ.findall((ROOT / path).read_text()):
+            assert name in environment(MIGRATE_SERVICE), (
+                f"service 'migrate' does not set {name}, which {path} reads"
+            )
+    deps = SERVICES[MIGRATE_SERVICE].get("depends_on") or {}
+    assert isinstance(deps, dict), "service 'migrate': depends_on has no conditions"
+    db_host = re.match(r"[^@]+@([^:/]+)", interpolate(url))
+    assert db_host and db_host.group(1) in deps, "service 'migrate' does not wait for its database"
+    assert (deps[db_host.group(1)] or {}).get("condition") == "service_healthy", (
+        f"service 'migrate' should wait for {db_host.group(1)!r} to be healthy"
+    )
+
+
+def test_worker_starts_after_the_migrations() -> None:
+    deps = SERVICES["worker"].get("depends_on") or {}
+    assert isinstance(deps, dict), "service 'worker': depends_on has no conditions"
+    assert MIGRATE_SERVICE in deps, "service 'worker' does not depend on 'migrate'"
+    assert (deps[MIGRATE_SERVICE] or {}).get("condition") == "service_completed_successfully", (
+        "service 'worker' should wait for 'migrate' to complete successfully"
+    )
+
+
+# ---- the codec server: decrypts Temporal payloads for the Web UI and the temporal CLI ---------
+
+CODEC_SERVICE = "codec-server"
+# The code the codec server runs, whose environment variables it must be given.
+CODEC_SOURCES = ("codec_server.py", "models/codec.py")
+CODEC_KEYS = ("VCS_CODEC_KEYS", "VCS_CODEC_ACTIVE_KEY")
+CODEC_SECRETS = (*CODEC_KEYS, "VCS_CODEC_TOKEN")
+
+
+def required(value: str, name: str) -> bool:
+    """`${NAME:?message}`: compose refuses to start without it, and there is no default."""
+    return re.fullmatch(rf"\$\{{{name}:\?[^}}]*\}}", value) is not None
+
+
+def test_codec_server_runs_codec_server_py_from_the_worker_image() -> None:
+    assert CODEC_SERVICE in SERVICES, f"service {CODEC_SERVICE!r} is missing"
+    codec, worker = SERVICES[CODEC_SERVICE], SERVICES["worker"]
+    assert codec.get("image") == worker.get("image"), (
+        f"service {CODEC_SERVICE!r}: image {codec.get('image')!r} is not the worker's "
+        f"{worker.get('image')!r}: the codec must be the code that encrypted the payloads"
+    )
+    command = codec.get("command") or []
+    words = [str(w) for w in command] if isinstance(command, list) else shlex.split(command)
+    assert [w for w in words if w.endswith(".py")] == ["codec_server.py"], (
+        f"service {CODEC_SERVICE!r}: command {words} does not run codec_server.py"
+    )
+    assert (ROOT / "codec_server.py").is_file(), "codec_server.py does not exist"
+
+
+def test_codec_server_environment_covers_every_variable_it_reads() -> None:
+    env = environment(CODEC_SERVICE)
+    for path in CODEC_SOURCES:
+        for name in ENV_READ.findall((ROOT / path).read_text()):
+            assert name in env, f"service {CODEC_SERVICE!r} does not set {name}, which {path} reads"
+    for name in CODEC_SECRETS:
+        assert required(env.get(name, ""), name), (
+            f"service {CODEC_SERVICE!r}: {name}={env.get(name)!r} is not ${{{name}:?...}}: "
+            "a secret must be given, never defaulted"
+        )
+
+
+def test_codec_keys_are_the_same_wherever_payloads_are_encrypted_or_decrypted() -> None:
+    for name in CODEC_KEYS:
+        values = {
+            service: environment(service).get(name) for service in (*APP_SERVICES, CODEC_SERVICE)
+        }
+        assert len(set(values.values())) == 1, f"{name} differs between services: {values}"
+        assert required(str(values["worker"]), name), f"{name} is not ${{{name}:?...}}"
+
+
+def test_codec_server_is_reachable_from_the_web_ui() -> None:
+    codec_env, ui_env = environment(CODEC_SERVICE), environment("temporal-ui")
+    port = int(interpolate(codec_env.get("VCS_CODEC_PORT", "8081")))
+    assert interpolate(codec_env.get("VCS_CODEC_HOST", "127.0.0.1")) == "0.0.0.0", (
+        f"service {CODEC_SERVICE!r} must listen on 0.0.0.0 to be reached through its port"
+    )
+    assert port in container_ports(CODEC_SERVICE), (
+        f"service {CODEC_SERVICE!r} listens on {port} but does not publish it"
+    )
+    # The UI hands the endpoint to the browser: it must be a published port of codec-server.
+    endpoint = urlsplit(interpolate(ui_env.get("TEMPORAL_CODEC_ENDPOINT", "")))
+    assert endpoint.scheme in ("http", "https") and endpoint.port, (
+        f"service 'temporal-ui': TEMPORAL_CODEC_ENDPOINT={endpoint.geturl()!r} is not a URL"
+    )
+    published = {host_port for _, host_port, _ in published_ports(CODEC_SERVICE)}
+    assert endpoint.port in published, (
+        f"service 'temporal-ui': TEMPORAL_CODEC_ENDPOINT port {endpoint.port} is not one "
+        f"{CODEC_SERVICE!r} publishes ({sorted(published)})"
+    )
+    assert ui_env.get("TEMPORAL_CODEC_PASS_ACCESS_TOKEN") == "true", (
+        "service 'temporal-ui' does not pass the access token to the codec server"
+    )
+    # ...and the codec server must let the UI's page call it.
+    ui_ports = {host_port for _, host_port, _ in published_ports("temporal-ui")}
+    origins = interpolate(codec_env.get("VCS_CODEC_CORS_ORIGINS", "")).split(",")
+    assert any(urlsplit(origin.strip()).port in ui_ports for origin in origins), (
+        f"service {CODEC_SERVICE!r}: VCS_CODEC_CORS_ORIGINS {origins} names none of the UI's "
+        f"published ports ({sorted(ui_ports)})"
+    )

@@ -2,6 +2,8 @@
 happens (milestones recalculated, conditions imposed, release, key stages, the end)."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 
 from temporalio import workflow
@@ -31,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import TaskKind
 
 from workflows.common import ENGINE_ACTOR, call, should_continue_as_new, sleep_until, today
+from workflows.search import Published
 from workflows.tasks import TaskBook
 from workflows.victim import VictimWorkflow, rejected, victim_workflow_id
 
@@ -52,6 +55,7 @@ class CaseWorkflow:
         self.lock = asyncio.Lock()
         self.changed = False
         self._tasks: TaskBook | None = None
+        self.search = Published()
 
     @property
     def tasks(self) -> TaskBook:
@@ -67,17 +71,20 @@ class CaseWorkflow:
                     CaseStoreActivities.load_case, params.case_ref, summary="load case"
                 )
                 self.case_id, self.responsible_vlo = snapshot.case_id, snapshot.responsible_vlo
+                self.params.provider, self.params.region = snapshot.provider, snapshot.region
                 self.state = CaseState(milestones=snapshot.milestones)
                 self._make_task_book()
                 await self._start_victims(snapshot.victim_ids)
             else:
                 self._make_task_book()
         state = self.state
+        self._publish()
         while not state.closed:
             await sleep_until(self._next_wake(), run_started, lambda: self.changed)
             async with self.lock:
                 self.changed = False
                 await self._on_time_passing()
+                self._publish()
             if not state.closed and should_continue_as_new(run_started):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -91,6 +98,29 @@ class CaseWorkflow:
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return f"case {params.case_ref} closed"
+
+    def _publish(self) -> None:
+        """Search attributes and 'current details' for ops in the Web UI (no personal data)."""
+        assert self.state is not None
+        m = self.state.milestones
+        stage = "on_licence" if m.release_date else "in_custody"
+        if self.state.closed:
+            stage = "closed"
+        self.search.publish(
+            case_ref=self.params.case_ref,
+            stage=stage,
+            provider=self.params.provider,
+            region=self.params.region,
+            next_deadline=min((t.due_on for t in self.state.tasks), default=None),
+        )
+        upcoming = self.view().scheduled
+        waiting = (
+            f"next: {upcoming[0].what} on {upcoming[0].on}" if upcoming else "nothing scheduled"
+        )
+        workflow.set_current_details(
+            f"Case {self.params.case_ref} ({self.params.region}): {stage}; "
+            f"{len(self.state.victim_ids)} victim(s); {waiting}"
+        )
 
     def _make_task_book(self) -> None:
         assert self.state is not None
@@ -160,6 +190,8 @@ class CaseWorkflow:
                     case_id=self.case_id,
                     victim_id=victim_id,
                     responsible_vlo=self.responsible_vlo,
+                    provider=self.params.provider,
+                    region=self.params.region,
                     policy=self.params.policy,
                     milestones=self.state.milestones,
                     conditions=self.state.conditions,
@@ -208,12 +240,19 @@ class CaseWorkflow:
             summary=action,
         )
 
+    @asynccontextmanager
+    async def _vlo_action(self) -> AsyncIterator[None]:
+        """One VLO action at a time; afterwards the main loop re-plans and republishes."""
+        async with self.lock:
+            yield
+            self.changed = True
+
     # ---- VLO actions ---------------------------------------------------------------------
 
     @workflow.update
     async def add_victims(self, action: AddVictims) -> list[str]:
         await workflow.wait_condition(lambda: self.state is not None)
-        async with self.lock:
+        async with self._vlo_action():
             self._open_state()
             if action.victim_ids:
                 await call(CaseStoreActivities.victims_of_case, self.case_id, action.victim_ids)
@@ -230,7 +269,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def record_milestones(self, action: RecordMilestones) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_milestones(action)
             state = self._open_state()
             state.milestones = action.milestones
@@ -246,7 +285,6 @@ class CaseWorkflow:
                 summary="save milestones",
             )
             await self._broadcast("milestones_changed")
-            self.changed = True
             return ActionResult(message="milestones recorded; every timer follows the new dates")
 
     @record_milestones.validator
@@ -262,7 +300,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def record_release(self, action: RecordRelease) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_release(action)
             state = self._open_state()
             state.milestones = state.milestones.model_copy(update={"release_date": action.on})
@@ -279,7 +317,6 @@ class CaseWorkflow:
             )
             await self.tasks.close(CONFIRM_RELEASE_TASK, action.by, f"released {action.on}")
             await self._broadcast("released", on=action.on)
-            self.changed = True
             return ActionResult(message=f"release on {action.on} recorded; victims told the month")
 
     @record_release.validator
@@ -304,7 +341,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def record_conditions(self, action: RecordConditions) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_conditions(action)
             state = self._open_state()
             notices = await call(
@@ -316,7 +353,6 @@ class CaseWorkflow:
             )
             # DVCVA s 35(7): victims are told the conditions relating to contact with them.
             await self._broadcast("conditions_imposed", conditions=notices)
-            self.changed = True
             related = sum(1 for n in notices if n.victim_related)
             return ActionResult(
                 message=f"{len(notices)} conditions recorded, {related} victim-related"
@@ -332,7 +368,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def record_key_stage(self, action: RecordKeyStage) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_key_stage(action)
             state = self._open_state()
             state.key_stages.append((action.key_stage, action.on))
@@ -352,12 +388,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_complete_task(action)
             task = self.tasks.find(action.task_id)
             assert task is not None
             await self.tasks.close(task.key, action.by, action.outcome)
-            self.changed = True
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator

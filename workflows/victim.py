@@ -6,10 +6,12 @@ told -> release told -> condition ends told -> closed when licence and supervisi
 """
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
@@ -40,6 +42,7 @@ from workflows.common import (
     sleep_until,
     today,
 )
+from workflows.search import Published
 from workflows.tasks import TaskBook
 
 # DVCVA s 35(5): representations go to whoever decides the licence conditions. For a
@@ -75,6 +78,7 @@ class VictimWorkflow:
         )
         self.inbox: list[CaseEvent] = []
         self.replan = False  # a VLO action changed what is due next: recompute the wake-up
+        self.search = Published()
         self.lock = asyncio.Lock()  # one change at a time: updates and the main loop
         self.tasks = TaskBook(
             self.state.tasks,
@@ -95,6 +99,7 @@ class VictimWorkflow:
         if params.state is None:
             async with self.lock:
                 await self._identify()
+        self._publish()
         while self.state.stage is not Stage.CLOSED:
             await sleep_until(
                 self._next_wake(), run_started, lambda: self.replan or bool(self.inbox)
@@ -104,11 +109,32 @@ class VictimWorkflow:
                 while self.inbox:
                     await self._on_case_event(self.inbox.pop(0))
                 await self._on_time_passing()
+                self._publish()
             if not self._closed() and should_continue_as_new(run_started):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(params.model_copy(update={"state": self.state}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage
+
+    def _publish(self) -> None:
+        """Search attributes and the Web UI's 'current details': where this victim stands and
+        what the workflow waits for (no personal data)."""
+        s = self.state
+        self.search.publish(
+            case_ref=self.params.case_ref,
+            stage=s.stage.value,
+            provider=self.params.provider,
+            region=self.params.region,
+            next_deadline=min((t.due_on for t in s.tasks), default=None),
+        )
+        upcoming = self.view().scheduled
+        waiting = (
+            f"next: {upcoming[0].what} on {upcoming[0].on}" if upcoming else "nothing scheduled"
+        )
+        workflow.set_current_details(
+            f"Victim {self.params.victim_id} of case {self.params.case_ref}: "
+            f"stage {s.stage.value}; {waiting}; {len(s.tasks)} open VLO task(s)"
+        )
 
     def _closed(self) -> bool:
         return self.state.stage is Stage.CLOSED
@@ -303,17 +329,30 @@ class VictimWorkflow:
         )
 
     async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None:
-        await call(
-            LetterActivities.send_letter,
-            LetterRequest(
-                idempotency_key=f"{workflow.info().workflow_id}:letter:{key}",
-                case_id=self.params.case_id,
-                victim_id=self.params.victim_id,
-                kind=kind,
-                **fields,
-            ),
-            summary=f"letter {kind.value}",
-        )
+        try:
+            await call(
+                LetterActivities.send_letter,
+                LetterRequest(
+                    idempotency_key=f"{workflow.info().workflow_id}:letter:{key}",
+                    case_id=self.params.case_id,
+                    victim_id=self.params.victim_id,
+                    kind=kind,
+                    **fields,
+                ),
+                summary=f"letter {kind.value}",
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
+                raise
+            # The letter is in the outbox but the email or text was refused (a bad address):
+            # a person must reach the victim another way. The case goes on; nothing is lost.
+            await self.tasks.open(
+                f"undelivered-{key}",
+                TaskKind.UNDELIVERED,
+                f"{kind.value} not delivered by email/text: check contact details, post it",
+                today(),
+            )
 
     # ---- messages from the case ------------------------------------------------------------
 
@@ -323,9 +362,18 @@ class VictimWorkflow:
 
     # ---- VLO actions -------------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _vlo_action(self) -> AsyncIterator[None]:
+        """One VLO action at a time; afterwards the main loop re-plans its timers (the action
+        may have changed what falls due next) and ops see the new state."""
+        async with self.lock:
+            yield
+            self.replan = True
+            self._publish()
+
     @workflow.update
     async def opt_in(self, action: OptIn) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_opt_in(action)
             s = self.state
             if s.stage is Stage.IDENTIFIED:  # offered and accepted in one conversation
@@ -360,12 +408,11 @@ class VictimWorkflow:
 
     @workflow.update
     async def opt_out(self, action: OptOut) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_opt_out(action)
             # A victim who says no is not contacted again unless they come back: no letter.
             await self.tasks.close_all(action.by, "victim opted out")
             await self._set_stage(Stage.OPTED_OUT, "opted out", by=action.by, opted_out_on=today())
-            self.replan = True
             return ActionResult(message=f"victim {self.params.victim_id} opted out")
 
     @opt_out.validator
@@ -377,7 +424,7 @@ class VictimWorkflow:
 
     @workflow.update
     async def submit_representations(self, action: SubmitRepresentations) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_representations(action)
             s = self.state
             s.representation_ids.append(action.representation_id)
@@ -397,7 +444,6 @@ class VictimWorkflow:
                 LetterKind.REPRESENTATIONS_RECEIVED, f"representations-{action.representation_id}"
             )
             await self.tasks.close(REPRESENTATIONS_TASK, action.by, "representations received")
-            self.replan = True
             return ActionResult(message=f"representations forwarded to the {LICENCE_DECIDED_BY}")
 
     @submit_representations.validator
@@ -420,14 +466,13 @@ class VictimWorkflow:
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
-        async with self.lock:
+        async with self._vlo_action():
             self._check_complete_task(action)
             task = self.tasks.find(action.task_id)
             assert task is not None
             await self.tasks.close(task.key, action.by, action.outcome)
             if task.kind is TaskKind.OFFER_SCHEME and self.state.stage is Stage.IDENTIFIED:
                 await self._make_offer(action.by)
-            self.replan = True
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator

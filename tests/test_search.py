@@ -1,0 +1,96 @@
+"""Ops find cases in the Web UI by search attributes: case reference, stage, provider, region,
+next deadline, and "everything overdue" in one query."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from models.vocabulary import ContactLevel
+from starter import Vcs
+from tests.conftest import unique_ref
+from tests.helpers import eventually, registration, stage, tasks, victim
+from worker import build_worker
+from workflows.case import case_workflow_id
+from workflows.victim import victim_workflow_id
+
+
+async def ids_matching(client: Client, query: str, expected: set[str]) -> set[str]:
+    """Visibility is eventually consistent: poll until the query returns `expected`."""
+    found: set[str] = set()
+    for _ in range(100):
+        found = {wf.id async for wf in client.list_workflows(query)}
+        if found == expected:
+            return found
+        await asyncio.sleep(0.2)
+    return found
+
+
+async def test_ops_find_cases_by_reference_stage_region_and_overdue_deadline(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    client = local_env.client
+    vcs = Vcs(client, engine, task_queue)
+    today = datetime.now(UTC).date()
+    late_ref, fresh_ref = unique_ref("LATE"), unique_ref("NEW")
+    region = f"Region {unique_ref()}"  # unique, so other tests' workflows never match
+    async with build_worker(client, engine, task_queue):
+        # Sentenced four months ago and nobody has offered the scheme: overdue.
+        await vcs.register_case(
+            registration(late_ref, today - timedelta(days=120), region=region), by="vlo.jones"
+        )
+        late_victim, _ = await vcs.add_victim(late_ref, victim(), by="vlo.jones")
+        await vcs.register_case(registration(fresh_ref, today, region=region), by="vlo.jones")
+        fresh_victim, _ = await vcs.add_victim(fresh_ref, victim(), by="vlo.jones")
+        await eventually(lambda: len(tasks(engine, late_victim)) == 2)  # offer + escalation
+        await eventually(lambda: stage(engine, fresh_victim) is not None)
+
+        late_wf = victim_workflow_id(late_ref, late_victim)
+        fresh_wf = victim_workflow_id(fresh_ref, fresh_victim)
+        by_ref = await ids_matching(
+            client, f'VcsCaseRef = "{late_ref}"', {case_workflow_id(late_ref), late_wf}
+        )
+        assert by_ref == {case_workflow_id(late_ref), late_wf}
+
+        now = datetime.now(UTC).isoformat()
+        overdue = await ids_matching(
+            client,
+            f'VcsRegion = "{region}" AND VcsNextDeadline < "{now}" AND ExecutionStatus = "Running"',
+            {late_wf},
+        )
+        assert overdue == {late_wf}
+
+        identified = await ids_matching(
+            client,
+            f'VcsRegion = "{region}" AND VcsStage = "identified"',
+            {late_wf, fresh_wf},
+        )
+        assert identified == {late_wf, fresh_wf}
+
+        await vcs.opt_in(fresh_victim, ContactLevel.ANNUAL, by="vlo.jones")
+        opted_in = await ids_matching(
+            client, f'VcsRegion = "{region}" AND VcsStage = "opted_in"', {fresh_wf}
+        )
+        assert opted_in == {fresh_wf}
+        custody = await ids_matching(
+            client,
+            f'VcsProvider = "NPS" AND VcsRegion = "{region}" AND VcsStage = "in_custody"',
+            {case_workflow_id(late_ref), case_workflow_id(fresh_ref)},
+        )
+        assert custody == {case_workflow_id(late_ref), case_workflow_id(fresh_ref)}
+
+        # The Web UI shows each workflow's current state in words, without personal data.
+        metadata = await client.get_workflow_handle(fresh_wf).query(
+            "__temporal_workflow_metadata", result_type=WorkflowMetadata
+        )
+        assert f"Victim {fresh_victim} of case {fresh_ref}: stage opted_in" in (
+            metadata.current_details
+        )
+        assert "Alice" not in metadata.current_details
+        for wf_id in (late_ref, fresh_ref):
+            await client.get_workflow_handle(case_workflow_id(wf_id)).terminate("test done")
+        for wf_id in (late_wf, fresh_wf):
+            await client.get_workflow_handle(wf_id).terminate("test done")
