@@ -120,18 +120,54 @@ async def env_today(client: Client, env: WorkflowEnvironment) -> date:
     return (await env.get_current_time()).date()
 
 
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def record_histories(
+    env: WorkflowEnvironment, test_name: str, workflow_ids: list[str]
+) -> None:
+    """Save every run of each workflow (walking continue-as-new back to the first run)."""
+    recording = os.environ.get("VCS_HISTORY_SET", "latest")
+    folder = HISTORIES / recording / test_name.removeprefix("test_").split("[")[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, workflow_id in enumerate(workflow_ids):
+        run_id: str | None = None
+        runs = []
+        while True:
+            history = await env.client.get_workflow_handle(
+                workflow_id, run_id=run_id
+            ).fetch_history()
+            runs.append(history)
+            started = history.events[0].workflow_execution_started_event_attributes
+            if not started.continued_execution_run_id:
+                break
+            run_id = started.continued_execution_run_id
+        kind = (
+            "case"
+            if number < len(workflow_ids) and workflow_id.startswith("vcs-case")
+            else "victim"
+        )
+        for index, history in enumerate(reversed(runs)):
+            (folder / f"{kind}-{number}-run{index:02d}.json").write_text(history.to_json())
+
+
 @pytest.fixture
 async def cleanup_workflows(
-    time_skipping_env: WorkflowEnvironment, engine: Engine
+    request: pytest.FixtureRequest, time_skipping_env: WorkflowEnvironment, engine: Engine
 ) -> AsyncIterator[None]:
     """Terminate every case and victim workflow a test left running. The time-skipping server
-    will not skip time while a workflow task waits for a worker that has gone away."""
+    will not skip time while a workflow task waits for a worker that has gone away.
+
+    With VCS_RECORD_HISTORIES=1 (bin/record-histories), first save every run's history under
+    tests/histories/, for the replay tests that guard running workflows against code changes."""
     yield
     with session_scope(engine) as session:
         refs = session.exec(select(OffenderCase.case_ref)).all()
         victims = session.exec(select(Victim.id, OffenderCase.case_ref).join(OffenderCase)).all()
     workflow_ids = [case_workflow_id(ref) for ref in refs]
     workflow_ids += [victim_workflow_id(ref, vid) for vid, ref in victims if vid is not None]
+    if os.environ.get("VCS_RECORD_HISTORIES") == "1" and "[sqlite]" in request.node.name:
+        await record_histories(time_skipping_env, request.node.name, workflow_ids)
     for workflow_id in workflow_ids:
         handle = time_skipping_env.client.get_workflow_handle(workflow_id)
         with contextlib.suppress(RPCError):
