@@ -107,19 +107,14 @@ class CaseWorkflow:
         if self.state.closed:
             stage = "closed"
         self.search.publish(
+            who=f"Case {self.params.case_ref} ({self.params.region})",
             case_ref=self.params.case_ref,
             stage=stage,
             provider=self.params.provider,
             region=self.params.region,
-            next_deadline=min((t.due_on for t in self.state.tasks), default=None),
-        )
-        upcoming = self.view().scheduled
-        waiting = (
-            f"next: {upcoming[0].what} on {upcoming[0].on}" if upcoming else "nothing scheduled"
-        )
-        workflow.set_current_details(
-            f"Case {self.params.case_ref} ({self.params.region}): {stage}; "
-            f"{len(self.state.victim_ids)} victim(s); {waiting}"
+            due_dates=[t.due_on for t in self.state.tasks],
+            upcoming=[(item.on, item.what) for item in self.view().scheduled],
+            extra=f"{len(self.state.victim_ids)} victim(s)",
         )
 
     def _make_task_book(self) -> None:
@@ -226,6 +221,19 @@ class CaseWorkflow:
             raise rejected(f"case {self.params.case_ref} is closed")
         return self.state
 
+    async def _save_milestones(self, key: str, by: str, summary: str) -> None:
+        assert self.state is not None
+        await call(
+            CaseStoreActivities.save_milestones,
+            SaveMilestones(
+                idempotency_key=f"{workflow.info().workflow_id}:{key}",
+                case_id=self.case_id,
+                milestones=self.state.milestones,
+                by=by,
+            ),
+            summary=summary,
+        )
+
     async def _audit(self, action: str, by: str, detail: str) -> None:
         assert self.state is not None
         await call(
@@ -274,15 +282,8 @@ class CaseWorkflow:
             state = self._open_state()
             state.milestones = action.milestones
             state.event_sequence += 1
-            await call(
-                CaseStoreActivities.save_milestones,
-                SaveMilestones(
-                    idempotency_key=f"{workflow.info().workflow_id}:milestones:{state.event_sequence}",
-                    case_id=self.case_id,
-                    milestones=action.milestones,
-                    by=action.by,
-                ),
-                summary="save milestones",
+            await self._save_milestones(
+                f"milestones:{state.event_sequence}", action.by, "save milestones"
             )
             await self._broadcast("milestones_changed")
             return ActionResult(message="milestones recorded; every timer follows the new dates")
@@ -305,16 +306,7 @@ class CaseWorkflow:
             state = self._open_state()
             state.milestones = state.milestones.model_copy(update={"release_date": action.on})
             state.event_sequence += 1
-            await call(
-                CaseStoreActivities.save_milestones,
-                SaveMilestones(
-                    idempotency_key=f"{workflow.info().workflow_id}:release:{action.on}",
-                    case_id=self.case_id,
-                    milestones=state.milestones,
-                    by=action.by,
-                ),
-                summary="record release",
-            )
+            await self._save_milestones(f"release:{action.on}", action.by, "record release")
             await self.tasks.close(CONFIRM_RELEASE_TASK, action.by, f"released {action.on}")
             await self._broadcast("released", on=action.on)
             return ActionResult(message=f"release on {action.on} recorded; victims told the month")

@@ -64,12 +64,20 @@ class Published:
     def publish(
         self,
         *,
+        who: str,
         case_ref: str,
         stage: str,
         provider: str,
         region: str,
-        next_deadline: date | None,
+        due_dates: list[date],
+        upcoming: list[tuple[date, str]],
+        extra: str,
     ) -> None:
+        """Search attributes, and the Web UI's 'current details': where the workflow stands and
+        what it waits for next."""
+        next_deadline = min(due_dates, default=None)
+        waiting = f"next: {upcoming[0][1]} on {upcoming[0][0]}" if upcoming else "nothing scheduled"
+        workflow.set_current_details(f"{who}: stage {stage}; {waiting}; {extra}")
         values: dict[str, object] = {
             CASE_REF.name: case_ref,
             STAGE.name: stage,

@@ -121,19 +121,14 @@ class VictimWorkflow:
         what the workflow waits for (no personal data)."""
         s = self.state
         self.search.publish(
+            who=f"Victim {self.params.victim_id} of case {self.params.case_ref}",
             case_ref=self.params.case_ref,
             stage=s.stage.value,
             provider=self.params.provider,
             region=self.params.region,
-            next_deadline=min((t.due_on for t in s.tasks), default=None),
-        )
-        upcoming = self.view().scheduled
-        waiting = (
-            f"next: {upcoming[0].what} on {upcoming[0].on}" if upcoming else "nothing scheduled"
-        )
-        workflow.set_current_details(
-            f"Victim {self.params.victim_id} of case {self.params.case_ref}: "
-            f"stage {s.stage.value}; {waiting}; {len(s.tasks)} open VLO task(s)"
+            due_dates=[t.due_on for t in s.tasks],
+            upcoming=[(item.on, item.what) for item in self.view().scheduled],
+            extra=f"{len(s.tasks)} open VLO task(s)",
         )
 
     def _closed(self) -> bool:
