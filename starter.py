@@ -319,6 +319,10 @@ DEMO_VICTIMS = [
     ),
 ]
 
+DEMO_OVERDUE_VICTIM = VictimBase(
+    full_name="Demo Victim Three", address="3 Example Road, Cardiff", postcode="CF10 1AA"
+)
+
 MILESTONE_FLAGS = {
     "ped": "parole_eligibility_date",
     "hdc": "home_detention_curfew_date",
@@ -704,25 +708,19 @@ async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) ->
 
 
 async def run_demo(vcs: Vcs, by: str, out: Callable[[str], None]) -> None:
-    overdue = CaseRegistration.model_validate(DEMO_OVERDUE_CASE)
-    await vcs.register_case(overdue, by)
-    victim_id, workflow_id = await vcs.ensure_victim(
-        overdue.case_ref,
-        VictimBase(
-            full_name="Demo Victim Three", address="3 Example Road, Cardiff", postcode="CF10 1AA"
-        ),
-        by,
-    )
-    out(f"case {overdue.case_ref}: victim {victim_id}: workflow {workflow_id}")
-    registration = CaseRegistration.model_validate(DEMO_CASE)
-    case_wf, _, created = await vcs.register_case(registration, by)
-    out(
-        f"case {registration.case_ref} {'registered' if created else 'already registered'}: "
-        f"workflow {case_wf}"
-    )
-    for victim in DEMO_VICTIMS:
-        victim_id, workflow_id = await vcs.ensure_victim(registration.case_ref, victim, by)
-        out(f"victim {victim_id}: workflow {workflow_id}")
+    """Register the demonstration cases and their victims; a re-run finds them all in place."""
+    demo = [
+        (DEMO_CASE, DEMO_VICTIMS),
+        (DEMO_OVERDUE_CASE, [DEMO_OVERDUE_VICTIM]),
+    ]
+    for case, victims in demo:
+        registration = CaseRegistration.model_validate(case)
+        case_wf, _, created = await vcs.register_case(registration, by)
+        status = "registered" if created else "already registered"
+        out(f"case {registration.case_ref} {status}: workflow {case_wf}")
+        for victim in victims:
+            victim_id, workflow_id = await vcs.ensure_victim(registration.case_ref, victim, by)
+            out(f"  victim {victim_id}: workflow {workflow_id}")
 
 
 def acting_vlo(args: argparse.Namespace) -> str:
