@@ -3,22 +3,29 @@ whole custodial lifecycle whose stored history holds no personal data in the cle
 
 import asyncio
 import base64
+import hmac
 import json
 import logging
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from google.protobuf import json_format
 from google.protobuf.message import Message
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from sqlalchemy import Engine
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.failure.v1 import Failure
@@ -27,7 +34,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from codec_server import build_app
+from codec_server import OidcSettings, build_app, settings_from_env
 from models.codec import (
     ENCODING,
     KEY_ID,
@@ -260,10 +267,109 @@ def test_unusable_development_key_file_is_a_clear_error(
 
 # ---- the codec server -------------------------------------------------------------------------
 
+# The Web UI's sign-in, as the tests play it: an issuer with a key set served on 127.0.0.1.
+ISSUER = "https://login.vcs.test/realms/probation"
+AUDIENCE = "vcs-codec"
+ROLE = "vcs-codec-decode"
+SUB = "ops-user-4711"
+RSA_KID, EC_KID = "test-rsa-1", "test-ec-1"
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+RSA_PUBLIC_PEM = RSA_KEY.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+
+
+def jwks_document() -> dict[str, object]:
+    rsa_jwk = RSAAlgorithm.to_jwk(RSA_KEY.public_key(), as_dict=True)
+    ec_jwk = ECAlgorithm.to_jwk(EC_KEY.public_key(), as_dict=True)
+    return {
+        "keys": [
+            {**rsa_jwk, "kid": RSA_KID, "use": "sig", "alg": "RS256"},
+            {**ec_jwk, "kid": EC_KID, "use": "sig", "alg": "ES256"},
+        ]
+    }
+
+
+@dataclass
+class Issuer:
+    jwks_url: str
+    fetches: int = 0
+
+
+@pytest.fixture
+async def issuer() -> AsyncIterator[Issuer]:
+    """The identity provider's JWKS endpoint, counting how often it is fetched."""
+
+    async def jwks(request: web.Request) -> web.Response:
+        served.fetches += 1
+        return web.json_response(jwks_document())
+
+    app = web.Application()
+    app.router.add_get("/certs", jwks)
+    async with TestServer(app, host="127.0.0.1") as jwks_server:
+        served = Issuer(str(jwks_server.make_url("/certs")))
+        yield served
+
+
+def oidc_settings(jwks_url: str, **overrides: str) -> OidcSettings:
+    return OidcSettings(
+        **{"issuer": ISSUER, "audience": AUDIENCE, "jwks_url": jwks_url, **overrides}
+    )
+
+
+def claims(**overrides: object) -> dict[str, object]:
+    now = int(time.time())
+    base: dict[str, object] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": SUB,
+        "iat": now,
+        "exp": now + 300,
+        "roles": [ROLE, "other-role"],
+    }
+    return {k: v for k, v in {**base, **overrides}.items() if v is not None}
+
+
+def mint(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = RSA_KEY,
+    algorithm: str = "RS256",
+    kid: str = RSA_KID,
+    more: Mapping[str, object] | None = None,
+    **overrides: object,
+) -> str:
+    """An access token as the identity provider would sign it (None drops a claim; `more`
+    adds claims whose names are not Python names)."""
+    payload = claims(**overrides, **(more or {}))
+    return jwt.encode(payload, key, algorithm=algorithm, headers={"kid": kid})
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge(alg: str, secret: bytes | None) -> str:
+    """A token put together by hand: PyJWT itself refuses to sign these."""
+    header = b64url(json.dumps({"alg": alg, "typ": "JWT", "kid": RSA_KID}).encode())
+    signing_input = f"{header}.{b64url(json.dumps(claims()).encode())}"
+    if secret is None:
+        return f"{signing_input}."
+    return f"{signing_input}.{b64url(hmac.new(secret, signing_input.encode(), 'sha256').digest())}"
+
 
 @pytest.fixture
 async def server() -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    app = build_app(codec("old", old=OLD_KEY), TOKEN, [UI_ORIGIN, "https://ui.example.org"])
+    """The break-glass token only."""
+    app = build_app(codec("old", old=OLD_KEY), [UI_ORIGIN, "https://ui.example.org"], token=TOKEN)
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+@pytest.fixture
+async def ui_server(issuer: Issuer) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The Web UI's sign-in only: no break-glass token configured."""
+    app = build_app(codec("old", old=OLD_KEY), [UI_ORIGIN], oidc=oidc_settings(issuer.jwks_url))
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -276,6 +382,11 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "X-Namespace": "default"}
 
 
+def log_line(caplog: pytest.LogCaptureFixture, start: str) -> logging.LogRecord:
+    [record] = [r for r in caplog.records if r.getMessage().startswith(start)]
+    return record
+
+
 async def test_codec_server_requires_the_token(
     server: TestClient[web.Request, web.Application],
 ) -> None:
@@ -285,9 +396,11 @@ async def test_codec_server_requires_the_token(
         assert response.status == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
         assert NAME not in await response.text()
-    for token in ("wrong-token-wrong-token-wrong", TOKEN[:-1], TOKEN + "x", "é" * 20):
+    for token in ("wrong-token-wrong-token-wrong", TOKEN[:-1], TOKEN + "x", "é" * 20, mint()):
+        # Without OIDC settings, even a well-signed access token is just a wrong token.
         response = await server.post("/decode", json=body, headers=bearer(token))
-        assert response.status == 403
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
         assert NAME not in await response.text()
     assert (await server.post("/encode", json=body)).status == 401
 
@@ -307,79 +420,196 @@ async def test_codec_server_decodes_to_the_original_json(
         {"case_ref": "DEMO-0001"},
     ]
     assert base64.b64decode(decoded[0]["metadata"]["encoding"]) == b"json/plain"
-    # Logged: what was asked and how it went; never the content, never the token.
-    assert "POST /decode -> 200 (2 payloads) namespace='default'" in caplog.text
+    # Logged: what was asked, by what, and how it went; never the content, never the token.
+    # The break-glass token names nobody, so its every use is a warning.
+    record = log_line(caplog, "POST /decode -> 200 (2 payloads) namespace='default'")
+    assert "token=break-glass" in record.getMessage()
+    assert record.levelno == logging.WARNING
     for secret in (*SECRETS, TOKEN, sealed.data.hex()):
         assert secret not in caplog.text
 
 
-async def test_codec_server_encode_then_decode(
-    server: TestClient[web.Request, web.Application],
+async def test_web_ui_token_with_the_role_decodes_and_the_log_names_who(
+    ui_server: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
 ) -> None:
-    response = await server.post(
-        "/encode", json=as_json([plain({"victim": NAME})]), headers=bearer()
+    original = {"victim": NAME, "address": ADDRESS}
+    sealed = await encrypted(original, codec())
+    token = mint()
+    with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+        response = await ui_server.post("/decode", json=as_json([sealed]), headers=bearer(token))
+        assert response.status == 200, await response.text()
+        [payload] = (await response.json())["payloads"]
+    assert json.loads(base64.b64decode(payload["data"])) == original
+    # Who decoded, and how much: for accountability. Nothing of the content, nor the token.
+    record = log_line(caplog, "POST /decode -> 200 (1 payloads)")
+    assert f"sub='{SUB}'" in record.getMessage()
+    assert record.levelno == logging.INFO
+    for secret in (*SECRETS, token, token.split(".")[2], sealed.data.hex(), payload["data"]):
+        assert secret not in caplog.text
+
+    # ES256 too; and the role claim may be one space-separated string (an OAuth scope style).
+    for token in (
+        mint(EC_KEY, "ES256", EC_KID),
+        mint(roles=f"openid {ROLE} profile"),
+        mint(roles=[ROLE]),
+    ):
+        response = await ui_server.post("/decode", json=as_json([sealed]), headers=bearer(token))
+        assert response.status == 200, await response.text()
+    response = await ui_server.post(
+        "/encode", json=as_json([plain({"victim": NAME})]), headers=bearer(mint())
     )
     assert response.status == 200
-    sealed = json_format.ParseDict(await response.json(), Payloads()).payloads
-    assert sealed[0].metadata["encoding"] == ENCODING
-    assert NAME.encode() not in sealed[0].SerializeToString()
-    response = await server.post("/decode", json=as_json(list(sealed)), headers=bearer())
-    decoded = json_format.ParseDict(await response.json(), Payloads()).payloads
-    assert list(decoded) == [plain({"victim": NAME})]
 
 
-async def test_codec_server_refuses_what_it_cannot_decode_without_content(
-    server: TestClient[web.Request, web.Application],
+async def test_web_ui_token_without_the_role_is_forbidden(
+    ui_server: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
 ) -> None:
-    foreign = await codec("new", new=NEW_KEY).encode([plain({"victim": NAME})])
-    response = await server.post("/decode", json=as_json(foreign), headers=bearer())
-    assert response.status == 422
-    assert "codec key 'new'" in (await response.json())["error"]
-
-    garbage = f'{{"payloads": [{{"data": "{NAME}"}}]}}'
-    response = await server.post(
-        "/decode", data=garbage, headers={**bearer(), "Content-Type": "application/json"}
-    )
-    assert response.status == 400
-    assert NAME not in await response.text()
-    response = await server.post("/decode", data="x", headers=bearer())
-    assert response.status == 415
+    body = as_json([await encrypted({"victim": NAME}, codec())])
+    for roles in (None, [], ["other-role"], [f"{ROLE}-x"], ROLE + "x other", {ROLE: True}, 1):
+        with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+            caplog.clear()
+            response = await ui_server.post("/decode", json=body, headers=bearer(mint(roles=roles)))
+        assert response.status == 403, roles
+        assert ROLE in (await response.json())["error"]
+        assert NAME not in await response.text()
+        # The refusal is logged with who was refused.
+        assert f"-> 403 namespace='default' sub='{SUB}' refused='no role {ROLE}'" in caplog.text
 
 
-async def test_codec_server_cors_for_the_web_ui(
-    server: TestClient[web.Request, web.Application],
+async def test_invalid_web_ui_tokens_are_refused(
+    ui_server: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
 ) -> None:
-    preflight = {
-        "Origin": UI_ORIGIN,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+    body = as_json([await encrypted({"victim": NAME}, codec())])
+    now = int(time.time())
+    unsigned = mint(roles=None)
+    header, _, signature = unsigned.split(".")
+    tampered = f"{header}.{b64url(json.dumps(claims()).encode())}.{signature}"
+    refused = {
+        "wrong audience": mint(aud="some-other-service"),
+        "wrong issuer": mint(iss="https://login.evil.test/"),
+        "expired": mint(exp=now - 120, iat=now - 420),
+        "signed by another key": mint(OTHER_RSA_KEY),
+        "signed by a key the issuer does not publish": mint(OTHER_RSA_KEY, kid="other"),
+        "alg none": forge("none", None),
+        "HS256 keyed with the public key": forge("HS256", RSA_PUBLIC_PEM),
+        "RS512 (not accepted)": mint(algorithm="RS512"),
+        "ES256 naming the RSA key": mint(EC_KEY, "ES256", RSA_KID),
+        "roles added after signing": tampered,
+        "no sub": mint(sub=None),
+        "no exp": mint(exp=None),
+        "not a JWT": "not-a-jwt-at-all-not-a-jwt",
+        "the break-glass token, not configured here": TOKEN,
     }
-    response = await server.options("/decode", headers=preflight)
-    assert response.status == 204
-    assert response.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
-    assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    allowed = {h.strip() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
-    assert {"authorization", "content-type", "x-namespace"} <= allowed
-    assert (await server.options("/encode", headers=preflight)).status == 204
+    for what, token in refused.items():
+        with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+            response = await ui_server.post("/decode", json=body, headers=bearer(token))
+        assert response.status == 401, what
+        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"', what
+        assert NAME not in await response.text(), what
+    assert "-> 401 namespace='default' refused='expired'" in caplog.text
+    assert "refused='wrong audience'" in caplog.text
+    assert "refused='wrong issuer'" in caplog.text
+    assert "refused='bad signature'" in caplog.text
+    assert "refused='algorithm not accepted'" in caplog.text
+    assert "-> 200" not in caplog.text
+    for token in refused.values():
+        assert token not in caplog.text
 
-    response = await server.options("/decode", headers={**preflight, "Origin": "https://evil.test"})
-    assert response.status == 403
-    assert "Access-Control-Allow-Origin" not in response.headers
 
-    # The answers themselves carry the header too (refusals included, so the UI can read them).
-    body = as_json([await encrypted({"x": 1}, codec())])
-    ok = await server.post("/decode", json=body, headers={**bearer(), "Origin": UI_ORIGIN})
-    assert ok.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
-    refused = await server.post("/decode", json=body, headers={"Origin": UI_ORIGIN})
-    assert refused.status == 401
-    assert refused.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
-    other = await server.post("/decode", json=body, headers={**bearer(), "Origin": "http://x"})
-    assert "Access-Control-Allow-Origin" not in other.headers
+async def test_break_glass_token_beside_web_ui_sign_in(issuer: Issuer) -> None:
+    app = build_app(codec(), [UI_ORIGIN], token=TOKEN, oidc=oidc_settings(issuer.jwks_url))
+    body = as_json([await encrypted({"victim": NAME}, codec())])
+    async with TestClient(TestServer(app)) as client:
+        for token in (TOKEN, mint()):
+            assert (await client.post("/decode", json=body, headers=bearer(token))).status == 200
+        for token in (TOKEN[:-1], mint(aud="x")):
+            assert (await client.post("/decode", json=body, headers=bearer(token))).status == 401
+        assert (
+            await client.post("/decode", json=body, headers=bearer(mint(roles=[])))
+        ).status == 403
+
+
+async def test_issuer_keys_are_fetched_once_and_cached(issuer: Issuer) -> None:
+    app = build_app(codec(), [UI_ORIGIN], oidc=oidc_settings(issuer.jwks_url))
+    body = as_json([await encrypted({"victim": NAME}, codec())])
+    async with TestClient(TestServer(app)) as client:
+        assert issuer.fetches == 1  # at start-up: a wrong URL shows in the log at once
+        for token in (mint(), mint(), mint(EC_KEY, "ES256", EC_KID), mint(sub="another")):
+            assert (await client.post("/decode", json=body, headers=bearer(token))).status == 200
+        # Unknown key ids cannot make the server hammer the issuer (one refetch per 30 s).
+        for kid in ("unknown-1", "unknown-2", "unknown-3"):
+            response = await client.post("/decode", json=body, headers=bearer(mint(kid=kid)))
+            assert response.status == 401
+    assert issuer.fetches <= 2
+
+
+async def test_role_claim_may_be_nested_or_named_by_url(issuer: Issuer) -> None:
+    body = as_json([await encrypted({"victim": NAME}, codec())])
+    for role_claim, role, token in (
+        ("realm_access.roles", ROLE, mint(roles=None, realm_access={"roles": [ROLE]})),  # Keycloak
+        ("https://vcs.example/roles", ROLE, mint(more={"https://vcs.example/roles": [ROLE]})),
+        ("groups", "vcs-ops", mint(groups=["ops", "vcs-ops"])),
+    ):
+        settings = oidc_settings(issuer.jwks_url, role_claim=role_claim, required_role=role)
+        async with TestClient(TestServer(build_app(codec(), [], oidc=settings))) as client:
+            response = await client.post("/decode", json=body, headers=bearer(token))
+            assert response.status == 200, role_claim
+            response = await client.post("/decode", json=body, headers=bearer(mint()))
+            assert response.status == 403, role_claim  # `roles` is not the claim configured
+
+
+async def test_unreachable_issuer_keys_are_a_503_not_a_pass(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = oidc_settings(f"http://127.0.0.1:{free_port()}/certs")
+    body = as_json([await encrypted({"victim": NAME}, codec())])
+    with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+        async with TestClient(TestServer(build_app(codec(), [], oidc=settings))) as client:
+            response = await client.post("/decode", json=body, headers=bearer(mint()))
+            assert response.status == 503
+            assert NAME not in await response.text()
+    assert "cannot fetch the token issuer's keys" in caplog.text
+
+
+def test_oidc_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="must be an https:// URL"):
+        oidc_settings("http://login.vcs.test/certs")  # keys in the clear could be swapped
+    with pytest.raises(ValueError, match="VCS_CODEC_OIDC_AUDIENCE is empty"):
+        oidc_settings("https://login.vcs.test/certs", audience=" ")
+    oidc_settings("https://login.vcs.test/certs")
+    oidc_settings("http://localhost:8080/certs")
 
 
 def test_codec_server_refuses_a_short_token() -> None:
     with pytest.raises(ValueError, match="at least 16 characters"):
-        build_app(codec(), "short", [UI_ORIGIN])
+        build_app(codec(), [UI_ORIGIN], token="short")
+
+
+def test_codec_server_needs_a_way_in() -> None:
+    with pytest.raises(ValueError, match="VCS_CODEC_OIDC_ISSUER, VCS_CODEC_OIDC_AUDIENCE"):
+        build_app(codec(), [UI_ORIGIN])
+
+
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*OIDC_VARIABLES, "VCS_CODEC_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="or VCS_CODEC_TOKEN"):
+        settings_from_env()
+    monkeypatch.setenv("VCS_CODEC_TOKEN", TOKEN)
+    assert settings_from_env() == (TOKEN, None)
+    monkeypatch.setenv("VCS_CODEC_OIDC_ISSUER", ISSUER)
+    with pytest.raises(
+        ValueError, match="set VCS_CODEC_OIDC_AUDIENCE and VCS_CODEC_OIDC_JWKS_URL too"
+    ):
+        settings_from_env()
+    monkeypatch.setenv("VCS_CODEC_OIDC_AUDIENCE", AUDIENCE)
+    monkeypatch.setenv("VCS_CODEC_OIDC_JWKS_URL", "https://login.vcs.test/certs")
+    monkeypatch.setenv("VCS_CODEC_OIDC_ROLE_CLAIM", "")  # as compose passes an unset one
+    monkeypatch.delenv("VCS_CODEC_TOKEN")
+    assert settings_from_env() == (
+        None,
+        OidcSettings(ISSUER, AUDIENCE, "https://login.vcs.test/certs", "roles", ROLE),
+    )
 
 
 def free_port() -> int:
@@ -388,12 +618,33 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+OIDC_VARIABLES = (
+    "VCS_CODEC_OIDC_ISSUER",
+    "VCS_CODEC_OIDC_AUDIENCE",
+    "VCS_CODEC_OIDC_JWKS_URL",
+    "VCS_CODEC_OIDC_ROLE_CLAIM",
+    "VCS_CODEC_OIDC_REQUIRED_ROLE",
+)
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The suite's environment (its test keys) without any codec server access settings."""
+    drop = {*OIDC_VARIABLES, "VCS_CODEC_TOKEN", "VCS_CODEC_HOST"}
+    return {**{k: v for k, v in os.environ.items() if k not in drop}, **settings}
+
+
 @pytest.fixture
-def codec_server_process() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python codec_server.py` as deployed, on a free port, with the suite's test keys."""
+def codec_server_process(issuer: Issuer) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python codec_server.py` as deployed, on a free port, with the suite's test keys, taking
+    the Web UI's tokens and the break-glass token."""
     port = free_port()
-    env = {**os.environ, "VCS_CODEC_TOKEN": TOKEN, "VCS_CODEC_PORT": str(port)}
-    env.pop("VCS_CODEC_HOST", None)
+    env = clean_env(
+        VCS_CODEC_TOKEN=TOKEN,
+        VCS_CODEC_PORT=str(port),
+        VCS_CODEC_OIDC_ISSUER=ISSUER,
+        VCS_CODEC_OIDC_AUDIENCE=AUDIENCE,
+        VCS_CODEC_OIDC_JWKS_URL=issuer.jwks_url,
+    )
     process = subprocess.Popen(
         [sys.executable, "codec_server.py"],
         cwd=ROOT,
@@ -413,6 +664,7 @@ async def test_codec_server_runs_as_a_script(
 ) -> None:
     url, process = codec_server_process
     sealed = await data_converter().encode([{"victim": NAME}])
+    token = mint()
     async with httpx.AsyncClient(base_url=url) as client:
         for _ in range(100):
             try:
@@ -424,29 +676,71 @@ async def test_codec_server_runs_as_a_script(
         else:
             raise AssertionError("codec_server.py did not start listening")
         assert response.status_code == 401
+        for secret in (token, TOKEN):  # the Web UI's user, then the CLI's break-glass token
+            response = await client.post(
+                "/decode", json=as_json(sealed), headers={"Authorization": f"Bearer {secret}"}
+            )
+            assert response.status_code == 200
+            [payload] = response.json()["payloads"]
+            assert json.loads(base64.b64decode(payload["data"])) == {"victim": NAME}
         response = await client.post(
-            "/decode", json=as_json(sealed), headers={"Authorization": f"Bearer {TOKEN}"}
+            "/decode",
+            json=as_json(sealed),
+            headers={"Authorization": f"Bearer {mint(roles=['someone-else'])}"},
         )
-        assert response.status_code == 200
-        [payload] = response.json()["payloads"]
-        assert json.loads(base64.b64decode(payload["data"])) == {"victim": NAME}
+        assert response.status_code == 403
     process.terminate()
     output = process.communicate(timeout=10)[0].decode()
-    assert "POST /decode -> 200 (1 payloads)" in output
+    assert f"POST /decode -> 200 (1 payloads) namespace='' sub='{SUB}'" in output
+    assert "POST /decode -> 200 (1 payloads) namespace='' token=break-glass" in output
     assert f"keys {TEST_CODEC_KEY_ID} (active {TEST_CODEC_KEY_ID})" in output
-    for secret in (NAME, TOKEN):
+    assert (
+        f"accepts Web UI tokens from {ISSUER} for audience {AUDIENCE} with role "
+        f"'{ROLE}' in claim 'roles' and the break-glass token"
+    ) in output
+    assert f"token issuer's signing keys: {RSA_KID}, {EC_KID}" in output
+    for secret in (NAME, TOKEN, token):
         assert secret not in output
 
 
-def test_codec_server_will_not_start_without_a_token() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "VCS_CODEC_TOKEN"}
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {},
+            "set VCS_CODEC_OIDC_ISSUER, VCS_CODEC_OIDC_AUDIENCE and VCS_CODEC_OIDC_JWKS_URL "
+            "(Web UI sign-in), or VCS_CODEC_TOKEN (break-glass, for the CLI: openssl rand -hex "
+            "32), or both",
+        ),
+        (
+            {"VCS_CODEC_OIDC_ISSUER": ISSUER, "VCS_CODEC_TOKEN": TOKEN},
+            "set VCS_CODEC_OIDC_AUDIENCE and VCS_CODEC_OIDC_JWKS_URL too, for the Web UI's "
+            "sign-in (or none of VCS_CODEC_OIDC_ISSUER, VCS_CODEC_OIDC_AUDIENCE, "
+            "VCS_CODEC_OIDC_JWKS_URL)",
+        ),
+        (
+            {
+                "VCS_CODEC_OIDC_ISSUER": ISSUER,
+                "VCS_CODEC_OIDC_AUDIENCE": AUDIENCE,
+                "VCS_CODEC_OIDC_JWKS_URL": "http://login.vcs.test/certs",
+            },
+            "VCS_CODEC_OIDC_JWKS_URL must be an https:// URL (http:// only on this machine)",
+        ),
+    ],
+    ids=["nothing", "half-oidc", "jwks-in-the-clear"],
+)
+def test_codec_server_will_not_start_without_a_way_in(
+    settings: dict[str, str], message: str
+) -> None:
     result = subprocess.run(
-        [sys.executable, "codec_server.py"], cwd=ROOT, env=env, capture_output=True, timeout=30
+        [sys.executable, "codec_server.py"],
+        cwd=ROOT,
+        env=clean_env(**settings),
+        capture_output=True,
+        timeout=30,
     )
     assert result.returncode == 1
-    assert result.stderr.decode().strip() == (
-        "error: set VCS_CODEC_TOKEN (for example: openssl rand -hex 32)"
-    )
+    assert result.stderr.decode().strip() == f"error: {message}"
 
 
 # ---- a whole lifecycle, read back from Temporal's store ---------------------------------------

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from codec_server import DEFAULT_REQUIRED_ROLE, DEFAULT_ROLE_CLAIM
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -429,12 +431,32 @@ CODEC_SERVICE = "codec-server"
 # The code the codec server runs, whose environment variables it must be given.
 CODEC_SOURCES = ("codec_server.py", "models/codec.py")
 CODEC_KEYS = ("VCS_CODEC_KEYS", "VCS_CODEC_ACTIVE_KEY")
-CODEC_SECRETS = (*CODEC_KEYS, "VCS_CODEC_TOKEN")
+# Which tokens the codec server trusts: never a default, so never someone else's issuer.
+CODEC_OIDC = ("VCS_CODEC_OIDC_ISSUER", "VCS_CODEC_OIDC_AUDIENCE", "VCS_CODEC_OIDC_JWKS_URL")
+CODEC_SECRETS = (*CODEC_KEYS, *CODEC_OIDC)
+BREAK_GLASS_TOKEN = "VCS_CODEC_TOKEN"
+UI_SERVICE = "temporal-ui"
+UI_SECRETS = ("TEMPORAL_AUTH_CLIENT_SECRET",)
+UI_ROLE_SCOPE = "roles"
 
 
-def required(value: str, name: str) -> bool:
+def required(value: str, name: str | None = None) -> bool:
     """`${NAME:?message}`: compose refuses to start without it, and there is no default."""
-    return re.fullmatch(rf"\$\{{{name}:\?[^}}]*\}}", value) is not None
+    variable = name or "[A-Za-z_][A-Za-z0-9_]*"
+    return re.fullmatch(rf"\$\{{{variable}:\?[^}}]*\}}", value) is not None
+
+
+def documented_value(value: str) -> str:
+    """What a setting will be: its literal value, its `${NAME:-default}`, or for a required
+    `${NAME:?message}` the example the message gives (the first URL in it)."""
+    match = INTERPOLATION.fullmatch(value)
+    if match is None:
+        return interpolate(value)
+    op, arg = match.group(2), match.group(3) or ""
+    if op in (":?", "?"):
+        example = re.search(r"[a-z][a-z0-9+.-]*://[^\s)]+[^\s).,]", arg)
+        return example.group(0) if example else ""
+    return interpolate(value)
 
 
 def test_codec_server_runs_codec_server_py_from_the_worker_image() -> None:
@@ -458,10 +480,19 @@ def test_codec_server_environment_covers_every_variable_it_reads() -> None:
         for name in ENV_READ.findall((ROOT / path).read_text()):
             assert name in env, f"service {CODEC_SERVICE!r} does not set {name}, which {path} reads"
     for name in CODEC_SECRETS:
-        assert required(env.get(name, ""), name), (
-            f"service {CODEC_SERVICE!r}: {name}={env.get(name)!r} is not ${{{name}:?...}}: "
-            "a secret must be given, never defaulted"
+        assert required(env.get(name, "")), (
+            f"service {CODEC_SERVICE!r}: {name}={env.get(name)!r} is not ${{...:?...}}: "
+            "a secret or a trust setting must be given, never defaulted"
         )
+    # The break-glass token is optional (unset: refused), but never defaulted to a value.
+    token = env.get(BREAK_GLASS_TOKEN)
+    assert token in (f"${{{BREAK_GLASS_TOKEN}:-}}", f"${{{BREAK_GLASS_TOKEN}}}"), (
+        f"service {CODEC_SERVICE!r}: {BREAK_GLASS_TOKEN}={token!r} should be passed through "
+        f"as ${{{BREAK_GLASS_TOKEN}:-}}: set by the operator or not at all"
+    )
+    # The defaults of the role settings are the code's, so the README's role is the one checked.
+    assert interpolate(env.get("VCS_CODEC_OIDC_ROLE_CLAIM", "")) == DEFAULT_ROLE_CLAIM
+    assert interpolate(env.get("VCS_CODEC_OIDC_REQUIRED_ROLE", "")) == DEFAULT_REQUIRED_ROLE
 
 
 def test_codec_keys_are_the_same_wherever_payloads_are_encrypted_or_decrypted() -> None:
@@ -474,7 +505,7 @@ def test_codec_keys_are_the_same_wherever_payloads_are_encrypted_or_decrypted() 
 
 
 def test_codec_server_is_reachable_from_the_web_ui() -> None:
-    codec_env, ui_env = environment(CODEC_SERVICE), environment("temporal-ui")
+    codec_env, ui_env = environment(CODEC_SERVICE), environment(UI_SERVICE)
     port = int(interpolate(codec_env.get("VCS_CODEC_PORT", "8081")))
     assert interpolate(codec_env.get("VCS_CODEC_HOST", "127.0.0.1")) == "0.0.0.0", (
         f"service {CODEC_SERVICE!r} must listen on 0.0.0.0 to be reached through its port"
@@ -482,23 +513,78 @@ def test_codec_server_is_reachable_from_the_web_ui() -> None:
     assert port in container_ports(CODEC_SERVICE), (
         f"service {CODEC_SERVICE!r} listens on {port} but does not publish it"
     )
-    # The UI hands the endpoint to the browser: it must be a published port of codec-server.
-    endpoint = urlsplit(interpolate(ui_env.get("TEMPORAL_CODEC_ENDPOINT", "")))
-    assert endpoint.scheme in ("http", "https") and endpoint.port, (
-        f"service 'temporal-ui': TEMPORAL_CODEC_ENDPOINT={endpoint.geturl()!r} is not a URL"
-    )
+    # Its TLS front reaches it on the host: the port it publishes.
     published = {host_port for _, host_port, _ in published_ports(CODEC_SERVICE)}
-    assert endpoint.port in published, (
-        f"service 'temporal-ui': TEMPORAL_CODEC_ENDPOINT port {endpoint.port} is not one "
-        f"{CODEC_SERVICE!r} publishes ({sorted(published)})"
-    )
+    assert published, f"service {CODEC_SERVICE!r} publishes no port for its TLS front"
     assert ui_env.get("TEMPORAL_CODEC_PASS_ACCESS_TOKEN") == "true", (
-        "service 'temporal-ui' does not pass the access token to the codec server"
+        f"service {UI_SERVICE!r} does not pass the access token to the codec server"
     )
     # ...and the codec server must let the UI's page call it.
-    ui_ports = {host_port for _, host_port, _ in published_ports("temporal-ui")}
+    ui_ports = {host_port for _, host_port, _ in published_ports(UI_SERVICE)}
     origins = interpolate(codec_env.get("VCS_CODEC_CORS_ORIGINS", "")).split(",")
     assert any(urlsplit(origin.strip()).port in ui_ports for origin in origins), (
         f"service {CODEC_SERVICE!r}: VCS_CODEC_CORS_ORIGINS {origins} names none of the UI's "
         f"published ports ({sorted(ui_ports)})"
     )
+
+
+def test_web_ui_codec_endpoint_is_https() -> None:
+    """The UI forwards a user's access token only to an https:// codec endpoint (to any other
+    it sends none, and decodes nothing): VCS_CODEC_PUBLIC_URL is the TLS front of the codec
+    server, and whatever default or example the stack gives for it must be https."""
+    value = environment(UI_SERVICE).get("TEMPORAL_CODEC_ENDPOINT", "")
+    assert value, f"service {UI_SERVICE!r} does not set TEMPORAL_CODEC_ENDPOINT"
+    match = INTERPOLATION.fullmatch(value)
+    assert match is None or match.group(1) == "VCS_CODEC_PUBLIC_URL", (
+        f"service {UI_SERVICE!r}: TEMPORAL_CODEC_ENDPOINT={value!r} is not from "
+        "VCS_CODEC_PUBLIC_URL, as the README documents"
+    )
+    endpoint = urlsplit(documented_value(value))
+    assert endpoint.scheme == "https" and endpoint.hostname, (
+        f"service {UI_SERVICE!r}: TEMPORAL_CODEC_ENDPOINT={value!r} gives "
+        f"{endpoint.geturl()!r}, not an https:// URL: the UI would send no token to it"
+    )
+
+
+def test_web_ui_signs_users_in_with_the_issuer_the_codec_server_trusts() -> None:
+    ui_env, codec_env = environment(UI_SERVICE), environment(CODEC_SERVICE)
+    assert ui_env.get("TEMPORAL_AUTH_ENABLED") == "true", f"{UI_SERVICE!r} has no sign-in"
+    assert ui_env.get("TEMPORAL_AUTH_TYPE", "oidc") == "oidc"
+    for name in ("TEMPORAL_AUTH_PROVIDER_URL", "TEMPORAL_AUTH_CLIENT_ID"):
+        assert ui_env.get(name), f"service {UI_SERVICE!r} does not set {name}"
+    for name in UI_SECRETS:
+        assert required(ui_env.get(name, "")), (
+            f"service {UI_SERVICE!r}: {name}={ui_env.get(name)!r} is not ${{...:?...}}: "
+            "a secret must be given, never defaulted"
+        )
+    # The tokens the UI forwards are the issuer's: the codec server must trust that issuer.
+    assert ui_env["TEMPORAL_AUTH_PROVIDER_URL"] == codec_env.get("VCS_CODEC_OIDC_ISSUER"), (
+        f"service {UI_SERVICE!r} signs in with {ui_env['TEMPORAL_AUTH_PROVIDER_URL']!r} but "
+        f"{CODEC_SERVICE!r} trusts {codec_env.get('VCS_CODEC_OIDC_ISSUER')!r}"
+    )
+    callback = urlsplit(interpolate(ui_env.get("TEMPORAL_AUTH_CALLBACK_URL", "")))
+    assert callback.scheme in ("http", "https") and callback.path == "/auth/sso/callback", (
+        f"service {UI_SERVICE!r}: TEMPORAL_AUTH_CALLBACK_URL {callback.geturl()!r} is not "
+        "the UI's /auth/sso/callback"
+    )
+    ui_ports = {host_port for _, host_port, _ in published_ports(UI_SERVICE)}
+    assert callback.port in ui_ports, (
+        f"service {UI_SERVICE!r}: the default callback {callback.geturl()!r} is not on a port "
+        f"the UI publishes ({sorted(ui_ports)})"
+    )
+    scopes = [s.strip() for s in interpolate(ui_env.get("TEMPORAL_AUTH_SCOPES", "")).split(",")]
+    assert "openid" in scopes, f"service {UI_SERVICE!r}: TEMPORAL_AUTH_SCOPES {scopes} lacks openid"
+    assert UI_ROLE_SCOPE in scopes, (
+        f"service {UI_SERVICE!r}: TEMPORAL_AUTH_SCOPES {scopes} does not ask for the user's "
+        f"roles ({UI_ROLE_SCOPE!r}), so access tokens would not carry the codec role"
+    )
+
+
+def test_documented_value_reads_defaults_and_examples() -> None:
+    assert documented_value("${X:-https://a.example:8443}") == "https://a.example:8443"
+    assert documented_value("${X:?set X to a URL, e.g. https://codec.example}") == (
+        "https://codec.example"
+    )
+    assert documented_value("${X:?set X (e.g. http://localhost:8081)}") == "http://localhost:8081"
+    assert documented_value("${X:?set X}") == ""
+    assert documented_value("https://literal.example") == "https://literal.example"
