@@ -18,18 +18,31 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlmodel import col, select
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.case import CaseRegistration, MilestoneDates
-from models.db import create_tables, make_engine
+from models.db import create_tables, make_engine, session_scope
 from models.errors import UnavailableError, VcsError
+from models.handoff import (
+    BulkControl,
+    BulkProgress,
+    BulkTransferInput,
+    CaseHandoff,
+    HandoffAction,
+    HandoffView,
+    ReportCrcEvent,
+    RequestHandoff,
+    bulk_workflow_id,
+)
 from models.messages import (
     ActionResult,
     AddVictims,
@@ -51,11 +64,17 @@ from models.repository import (
     add_conditions,
     add_representation,
     add_victim,
+    audit_export,
+    audit_verify,
     case_by_ref,
+    disclose,
+    disclosures_of,
+    find_representation,
     find_victim,
     history,
     is_enrolled,
     open_tasks,
+    record_supplied,
     register_case,
     task_by_id,
     victim_case_ref,
@@ -63,11 +82,22 @@ from models.repository import (
     withdraw_conditions,
     withdraw_representation,
 )
+from models.sharing import (
+    DisclosureRequest,
+    InformationCategory,
+    LawfulBasis,
+    OnwardConsent,
+    RecipientKind,
+    RecordDhrDirection,
+    SuppliedRequest,
+)
 from models.victim import VictimBase
 from models.vocabulary import (
     Channel,
     ConditionKind,
     ContactLevel,
+    CrcEventKind,
+    HandoffReason,
     KeyStage,
     Language,
     OffenceCategory,
@@ -76,7 +106,9 @@ from models.vocabulary import (
 )
 from worker import TASK_QUEUE, connect
 from workflows import schedules
+from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
+from workflows.handoff import HandoffWorkflow
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 T = TypeVar("T")
@@ -84,8 +116,8 @@ T = TypeVar("T")
 # How long a VLO waits for the engine to take an action before being told to try again.
 UPDATE_TIMEOUT = timedelta(seconds=30)
 NO_WORKER = (
-    "no worker answered within 30 s: nothing was changed; start the worker "
-    "(bin/run-demo) and repeat the command"
+    "no worker answered within 30 s: the action may still be carried out when the worker "
+    "runs; start it (bin/run-demo), then check or repeat the command (repeating is safe)"
 )
 
 
@@ -122,6 +154,8 @@ class Vcs:
             )
         except WorkflowUpdateFailedError as err:
             raise update_error(err) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise UnavailableError(NO_WORKER) from None
         except RPCError as err:
             raise unavailable(err, workflow_id) from None
         assert isinstance(result, ActionResult)
@@ -154,6 +188,8 @@ class Vcs:
             )
         except WorkflowUpdateFailedError as err:
             raise update_error(err) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise UnavailableError(NO_WORKER) from None
         except RPCError as err:
             raise unavailable(err, case_workflow_id(case_ref)) from None
         return result
@@ -201,14 +237,22 @@ class Vcs:
 
     async def submit_representations(self, victim_id: int, text: str, by: str) -> ActionResult:
         workflow_id = self._victim_workflow(victim_id)
-        rep_id = add_representation(self.engine, victim_id, text)
+        # A VLO repeating the command after a time-out must not forward the words twice: the
+        # same words from the same victim, not yet refused, are the same representation.
+        rep_id = find_representation(self.engine, victim_id, text)
+        if rep_id is None:
+            rep_id = add_representation(self.engine, victim_id, text)
         try:
             return await self._update(
                 workflow_id,
                 VictimWorkflow.submit_representations,
                 SubmitRepresentations(representation_id=rep_id, by=by),
             )
-        except VcsError:
+        except UnavailableError:
+            raise  # the update may still land: keep the row it refers to
+        except VcsError as err:
+            if "already submitted" in str(err):
+                return ActionResult(message=f"representation {rep_id} was already submitted")
             withdraw_representation(self.engine, rep_id)
             raise
 
@@ -222,6 +266,8 @@ class Vcs:
                 CaseWorkflow.record_conditions,
                 RecordConditions(condition_ids=ids, by=by),
             )
+        except UnavailableError:
+            raise  # the update may still land: keep the rows it refers to
         except VcsError:
             withdraw_conditions(self.engine, ids)
             raise
@@ -264,6 +310,131 @@ class Vcs:
         )
         return await self._update(
             task.workflow_id, update, CompleteTask(task_id=task_id, by=by, outcome=outcome)
+        )
+
+    # ---- provider hand-offs and bulk transfers (workflows/handoff.py, bulk_transfer.py) -------
+
+    def handoff_of(self, handoff_id: str | None, case_ref: str | None) -> str:
+        """The hand-off named, or the latest of a case."""
+        if handoff_id:
+            return handoff_id
+        assert case_ref is not None
+        case = case_by_ref(self.engine, case_ref)
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff)
+                .where(CaseHandoff.case_id == case.id)
+                .order_by(col(CaseHandoff.number).desc())
+            ).first()
+        if row is None:
+            raise VcsError(f"case {case_ref} has no hand-off")
+        return row.handoff_id
+
+    async def request_handoff(
+        self,
+        case_ref: str,
+        reason: HandoffReason,
+        to_provider: Provider,
+        to_region: str,
+        to_vlo: str,
+        by: str,
+    ) -> ActionResult:
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.request_handoff,
+            RequestHandoff(
+                by=by, reason=reason, to_provider=to_provider, to_region=to_region, to_vlo=to_vlo
+            ),
+        )
+
+    async def handoff_supply(self, handoff_id: str, by: str) -> ActionResult:
+        return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=by))
+
+    async def handoff_accept(self, handoff_id: str, by: str) -> ActionResult:
+        return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=by))
+
+    async def handoff_view(self, handoff_id: str) -> HandoffView:
+        try:
+            return await self.client.get_workflow_handle(handoff_id).query(HandoffWorkflow.view)
+        except RPCError as err:
+            raise unavailable(err, handoff_id) from None
+
+    async def report_crc_event(
+        self, case_ref: str, kind: CrcEventKind, occurred_on: date, by: str
+    ) -> ActionResult:
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.report_crc_event,
+            ReportCrcEvent(by=by, kind=kind, occurred_on=occurred_on),
+        )
+
+    async def bulk_start(
+        self,
+        bulk_id: str,
+        from_provider: Provider,
+        to_provider: Provider,
+        by: str,
+        *,
+        to_vlo: str | None = None,
+        page_size: int = 50,
+        paused: bool = False,
+    ) -> str:
+        if from_provider is to_provider:
+            raise VcsError("a bulk transfer moves cases between two different providers")
+        workflow_id = bulk_workflow_id(bulk_id)
+        try:
+            await self.client.start_workflow(
+                BulkTransferWorkflow.run,
+                BulkTransferInput(
+                    bulk_id=bulk_id,
+                    from_provider=from_provider,
+                    to_provider=to_provider,
+                    to_vlo=to_vlo,
+                    requested_by=by,
+                    page_size=page_size,
+                    paused=paused,
+                ),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"Bulk transfer {from_provider.value} -> {to_provider.value}",
+            )
+        except RPCError as err:
+            raise unavailable(err, workflow_id) from None
+        return workflow_id
+
+    async def bulk_pause(self, bulk_id: str, by: str) -> ActionResult:
+        return await self._update(
+            bulk_workflow_id(bulk_id), BulkTransferWorkflow.pause, BulkControl(by=by)
+        )
+
+    async def bulk_resume(self, bulk_id: str, by: str) -> ActionResult:
+        return await self._update(
+            bulk_workflow_id(bulk_id), BulkTransferWorkflow.resume, BulkControl(by=by)
+        )
+
+    async def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        workflow_id = bulk_workflow_id(bulk_id)
+        try:
+            return await self.client.get_workflow_handle(workflow_id).query(
+                BulkTransferWorkflow.progress
+            )
+        except RPCError as err:
+            raise unavailable(err, workflow_id) from None
+
+    async def record_dhr_direction(
+        self, case_ref: str, reviewed_by: str, directed_on: date, due_on: date, by: str
+    ) -> ActionResult:
+        """DVCVA 2004 s 9: a direction to take part in a domestic homicide review."""
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_dhr_direction,
+            RecordDhrDirection(
+                reviewed_by=reviewed_by, directed_on=directed_on, due_on=due_on, by=by
+            ),
         )
 
     async def victim_view(self, victim_id: int) -> VictimView:
@@ -517,7 +688,101 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("timeline", "what has happened on a case and what is scheduled next")
     p.add_argument("--case", required=True, dest="case_ref")
 
+    p = command("dhr", "record a direction to take part in a domestic homicide review (DVCVA s 9)")
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--directed-on", required=True, type=parse_date)
+    p.add_argument("--due", required=True, type=parse_date, help="when our part is due")
+    p.add_argument(
+        "--reviewed-by", default="community safety partnership", help="who directed the review"
+    )
+
+    p = command("audit-export", "write a case's audit trail, with its hash chain, as JSON Lines")
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--out", metavar="FILE", help="the file to write (default: standard output)")
+
+    p = command(
+        "audit-verify",
+        "check a case's audit trail has not been altered (exit 2 names the first broken entry)",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument(
+        "--against", metavar="FILE", help="an earlier audit-export: every entry must still be there"
+    )
+
+    p = command(
+        "record-supplied",
+        "record information another agency supplied, and its consent to onward disclosure",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--agency", required=True, help="the supplying agency")
+    p.add_argument("--category", required=True, choices=[x.value for x in InformationCategory])
+    p.add_argument("--received-on", required=True, type=parse_date)
+    p.add_argument(
+        "--consent", choices=[x.value for x in OnwardConsent], default=OnwardConsent.NONE.value
+    )
+    p.add_argument(
+        "--consent-to", action="append", metavar="AGENCY", help="repeatable: a consented agency"
+    )
+    p.add_argument("--consent-ref", help="the reference of the agency's written consent")
+
+    p = command(
+        "disclose",
+        "record a disclosure to another agency (refused unless every sharing rule allows it)",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--to", required=True, dest="recipient", help="the recipient agency")
+    p.add_argument("--recipient-kind", required=True, choices=[x.value for x in RecipientKind])
+    p.add_argument("--basis", choices=[x.value for x in LawfulBasis], help="the lawful basis")
+    p.add_argument("--purpose", default="")
+    p.add_argument(
+        "--share",
+        action="append",
+        choices=[x.value for x in InformationCategory],
+        help="repeatable: a category of our own information shared",
+    )
+    p.add_argument(
+        "--supplied",
+        action="append",
+        type=positive_id,
+        metavar="ID",
+        help="repeatable: supplied information (record-supplied) passed on",
+    )
+    p.add_argument("--victim", type=positive_id, help="the victim whose information is shared")
+    p.add_argument("--victim-consent", help="the reference of the victim's recorded consent")
+
+    p = command("disclosures", "list the disclosures recorded on a case")
+    p.add_argument("--case", required=True, dest="case_ref")
+
     command("demo", "register the demonstration case with two victims (safe to re-run)")
+
+    p = command(
+        "handoff",
+        "hand a case to another provider/region/VLO: request, supply, accept, show",
+    )
+    p.add_argument("action", choices=["request", "supply", "accept", "show"])
+    p.add_argument("--case", dest="case_ref", help="the case (its latest hand-off if no --handoff)")
+    p.add_argument("--handoff", help="the hand-off's ID (vcs-handoff-<case>-<n>)")
+    p.add_argument("--reason", choices=[x.value for x in HandoffReason])
+    p.add_argument("--to-provider", choices=[x.value for x in Provider])
+    p.add_argument("--to-region")
+    p.add_argument("--to-vlo")
+
+    p = command("crc-event", "a CRC reports a key event of a case it supervises to the NPS VLO")
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--kind", required=True, choices=[x.value for x in CrcEventKind])
+    p.add_argument("--date", required=True, type=parse_date, help="when the event happened")
+
+    p = command(
+        "bulk-transfer",
+        "move every open case of one provider to another (2021 unification): "
+        "start, pause, resume, progress",
+    )
+    p.add_argument("action", choices=["start", "pause", "resume", "progress"])
+    p.add_argument("--id", required=True, dest="bulk_id", help="names the operation")
+    p.add_argument("--from-provider", choices=[x.value for x in Provider])
+    p.add_argument("--to-provider", choices=[x.value for x in Provider])
+    p.add_argument("--to-vlo", help="new responsible VLO (default: each case keeps its VLO)")
+    p.add_argument("--page-size", type=int, default=50)
 
     p = command(
         "schedules",
@@ -623,10 +888,144 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
             out((await vcs.complete_task(args.task, by, args.outcome)).message)
         case "timeline":
             await print_timeline(vcs, args.case_ref, out)
+        case "dhr":
+            result = await vcs.record_dhr_direction(
+                args.case_ref, args.reviewed_by, args.directed_on, args.due, by
+            )
+            out(result.message)
+        case "audit-export":
+            run_audit_export(vcs.engine, args.case_ref, args.out, out)
+        case "audit-verify":
+            run_audit_verify(vcs.engine, args.case_ref, args.against, out)
+        case "record-supplied":
+            supplied = SuppliedRequest(
+                supplying_agency=args.agency,
+                category=InformationCategory(args.category),
+                received_on=args.received_on,
+                onward_consent=OnwardConsent(args.consent),
+                consented_agencies=args.consent_to or [],
+                written_consent_ref=args.consent_ref,
+            )
+            supplied_id = record_supplied(vcs.engine, args.case_ref, supplied, by)
+            out(f"supplied information {supplied_id} recorded")
+        case "disclose":
+            request = DisclosureRequest(
+                recipient_agency=args.recipient,
+                recipient_kind=RecipientKind(args.recipient_kind),
+                lawful_basis=LawfulBasis(args.basis) if args.basis else None,
+                purpose=args.purpose,
+                own_categories=[InformationCategory(c) for c in args.share or []],
+                supplied_ids=args.supplied or [],
+                victim_id=args.victim,
+                victim_consent_ref=args.victim_consent,
+            )
+            disclosure_id = disclose(vcs.engine, args.case_ref, request, by)
+            out(f"disclosure {disclosure_id} recorded and audited")
+        case "disclosures":
+            records = disclosures_of(vcs.engine, args.case_ref)
+            if not records:
+                out("no disclosures recorded")
+            for record in records:
+                d = record.disclosure
+                shared = ", ".join(
+                    i.category.value + (f" (supplied {i.supplied_id})" if i.supplied_id else "")
+                    for i in record.items
+                )
+                whose = f" victim {d.victim_id}" if d.victim_id else ""
+                out(
+                    f"disclosure {d.id}: {d.disclosed_at:%Y-%m-%d %H:%M} to {d.recipient_agency} "
+                    f"({d.recipient_kind.value}) under {d.lawful_basis.value} by "
+                    f"{d.disclosed_by}:{whose} {shared}; purpose: {d.purpose}"
+                )
         case "demo":
             await run_demo(vcs, by, out)
         case "schedules":
             await run_schedules(vcs, args.action, args.name, by, out)
+        case "handoff":
+            await run_handoff(vcs, args, by, out)
+        case "crc-event":
+            result = await vcs.report_crc_event(
+                args.case_ref, CrcEventKind(args.kind), args.date, by
+            )
+            out(result.message)
+        case "bulk-transfer":
+            await run_bulk_transfer(vcs, args, by, out)
+
+
+async def run_handoff(
+    vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[str], None]
+) -> None:
+    if args.action == "request":
+        missing = [
+            "--" + f.replace("_", "-")
+            for f in ("case_ref", "reason", "to_provider", "to_region", "to_vlo")
+            if getattr(args, f) is None
+        ]
+        if missing:
+            raise VcsError(f"handoff request needs {', '.join(missing)}")
+        result = await vcs.request_handoff(
+            args.case_ref,
+            HandoffReason(args.reason),
+            Provider(args.to_provider),
+            args.to_region,
+            args.to_vlo,
+            by,
+        )
+        out(result.message)
+        return
+    if args.handoff is None and args.case_ref is None:
+        raise VcsError(f"handoff {args.action} needs --handoff ID or --case REF")
+    handoff_id = vcs.handoff_of(args.handoff, args.case_ref)
+    if args.action == "supply":
+        out((await vcs.handoff_supply(handoff_id, by)).message)
+    elif args.action == "accept":
+        out((await vcs.handoff_accept(handoff_id, by)).message)
+    else:
+        view = await vcs.handoff_view(handoff_id)
+        out(
+            f"{view.handoff_id} ({view.reason.value}{', bulk' if view.bulk else ''}): "
+            f"{view.sender.describe()} -> {view.receiver.describe()}"
+        )
+        due = f", due {view.step_due_on}" if view.step_due_on else ""
+        out(f"  step {view.step.value}; waiting for {view.waiting_for}{due}")
+        for e in view.escalations:
+            out(f"  escalated: {e.step.value} level {e.level} (task {e.task_id}, due {e.due_on})")
+        for line in view.history:
+            out(f"  {line}")
+
+
+async def run_bulk_transfer(
+    vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[str], None]
+) -> None:
+    if args.action == "start":
+        if args.from_provider is None or args.to_provider is None:
+            raise VcsError("bulk-transfer start needs --from-provider and --to-provider")
+        if args.page_size < 1:
+            raise VcsError("--page-size must be at least 1")
+        workflow_id = await vcs.bulk_start(
+            args.bulk_id,
+            Provider(args.from_provider),
+            Provider(args.to_provider),
+            by,
+            to_vlo=args.to_vlo,
+            page_size=args.page_size,
+        )
+        out(f"bulk transfer started: workflow {workflow_id} (bulk-transfer progress --id ...)")
+    elif args.action == "pause":
+        out((await vcs.bulk_pause(args.bulk_id, by)).message)
+    elif args.action == "resume":
+        out((await vcs.bulk_resume(args.bulk_id, by)).message)
+    else:
+        p = await vcs.bulk_progress(args.bulk_id)
+        state = "finished" if p.finished else "paused" if p.paused else "running"
+        remaining = "?" if p.remaining is None else str(p.remaining)
+        out(
+            f"bulk transfer {p.bulk_id} {p.from_provider.value} -> {p.to_provider.value}: "
+            f"{state}; done {p.done}, skipped {p.skipped}, failed {p.failed}, "
+            f"remaining {remaining}, in flight {p.in_flight}"
+        )
+        if p.failures:
+            out(f"  failed cases: {', '.join(p.failures)}")
 
 
 async def run_schedules(
@@ -659,6 +1058,59 @@ async def run_schedules(
     else:
         job = await schedules.trigger(vcs.client, name)
         out(f"{job.name} ({job.schedule_id}) triggered: a run starts now (schedules list)")
+
+
+def run_audit_export(
+    engine: Engine, case_ref: str, path: str | None, out: Callable[[str], None]
+) -> None:
+    """JSON Lines, one entry a line, with the hashes; the summary names the chain's head."""
+    lines, report = audit_export(engine, case_ref)
+    text = [json.dumps(line, ensure_ascii=False, sort_keys=True) for line in lines]
+    state = (
+        "chain intact"
+        if report.broken is None
+        else f"chain BROKEN at entry {report.broken.entry_id}: {report.broken.problem}"
+    )
+    if path is None:
+        for line in text:
+            out(line)
+        return
+    try:
+        Path(path).write_text("".join(t + "\n" for t in text), encoding="utf-8")
+    except OSError as err:
+        raise VcsError(f"cannot write {path}: {err.strerror}") from None
+    out(f"{len(text)} audit entries of case {case_ref} written to {path}; {state}")
+    if report.head_hash:
+        out(f"chain head {report.head_hash} (keep it elsewhere to anchor the chain)")
+
+
+def run_audit_verify(
+    engine: Engine, case_ref: str, against: str | None, out: Callable[[str], None]
+) -> None:
+    exported = None
+    if against is not None:
+        exported = []
+        for number, line in enumerate(read_text(against).splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                raise VcsError(f"{against} line {number} is not JSON") from None
+            if not isinstance(item, dict) or item.get("case_ref") != case_ref:
+                raise VcsError(f"{against} line {number} is not an entry of case {case_ref}")
+            exported.append(item)
+    report = audit_verify(engine, case_ref, exported)
+    if report.broken is not None:
+        raise VcsError(
+            f"audit trail of case {case_ref} is broken at entry {report.broken.entry_id} "
+            f"(sequence {report.broken.sequence}): it {report.broken.problem}"
+        )
+    anchored = f", and matches {against}" if against else ""
+    out(
+        f"audit trail of case {case_ref} is intact: {report.entries} entries{anchored}; "
+        f"head {report.head_hash or '-'}"
+    )
 
 
 def read_text(path: str) -> str:

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_store import CaseStoreActivities
+from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
 from activities.letters import LetterActivities
 from activities.reports import ReportActivities
 from activities.retention import RetentionActivities
@@ -26,7 +27,9 @@ from activities.tasks import TaskActivities
 from activities.victims import VictimStarterActivities
 from models.codec import data_converter
 from models.db import create_tables, make_engine
+from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
+from workflows.handoff import HandoffWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.schedules import ensure_schedules
@@ -63,6 +66,8 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         VictimStarterActivities(client, task_queue),
         ReportActivities(engine),
         RetentionActivities(engine),
+        HandoffStoreActivities(engine),
+        HandoffStarterActivities(client, task_queue),
     ]
     activities = [
         getattr(obj, name)
@@ -73,7 +78,14 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, VictimWorkflow, DailyReconciliationWorkflow, RetentionWorkflow],
+        workflows=[
+            CaseWorkflow,
+            VictimWorkflow,
+            DailyReconciliationWorkflow,
+            RetentionWorkflow,
+            HandoffWorkflow,
+            BulkTransferWorkflow,
+        ],
         workflow_runner=SANDBOX,
         activities=activities,
         activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),

@@ -1,11 +1,42 @@
 """The audit trail: every VLO action and automatic step, written in the same transaction as
-the change it records, exactly once (an idempotency key per entry)."""
+the change it records, exactly once (an idempotency key per entry).
 
+The trail cannot be altered without detection (issue 4; MAPPA memorandum of understanding,
+001_272af33299f517c0.txt: information sharing must "be accountable"; domain.md 'Information
+sharing'): each case's entries form a hash chain. Entry n carries its place in the chain
+(`sequence`, 1, 2, ...), the hash of entry n-1 (`previous_hash`; GENESIS_HASH for the first),
+and its own `entry_hash`: SHA-256 over a canonical serialisation of its fields and the previous
+hash. Editing an entry changes its hash; deleting, inserting or reordering one breaks the
+sequence or the link to the entry before it. `verify_chain` walks a case's chain and names the
+first broken entry.
+
+What a chain alone cannot show: someone with write access who rewrites the tail *and*
+recomputes every hash after it, or who deletes the last entries. Against that, keep an export
+(`starter.py audit-export`) elsewhere and check the database against it later
+(`audit-verify --against FILE`): every exported entry must still be there, unchanged.
+
+One chain per case: appends to different cases never wait for each other. Appends to one case
+are serialised: a transaction-scoped advisory lock per case on PostgreSQL, the database write
+lock on SQLite (taken before the last entry is read); a unique (case_id, sequence) backs both.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import text
+from sqlmodel import Session, col, select
 
 from models.records import AuditEntry
+
+GENESIS_HASH = "0" * 64
+CHAIN_FORMAT = "vcs-audit-v1"
+# pg_advisory_xact_lock(namespace, case_id): the namespace keeps these locks apart from any
+# other advisory lock on the server ("VCSA" as a 32-bit integer).
+ADVISORY_NAMESPACE = 0x56435341
 
 
 def already_done(session: Session, idempotency_key: str) -> bool:
@@ -13,6 +44,54 @@ def already_done(session: Session, idempotency_key: str) -> bool:
         select(AuditEntry.id).where(AuditEntry.idempotency_key == idempotency_key)
     ).first()
     return found is not None
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """One form of a timestamp for hashing: UTC, no offset (the column returns aware UTC;
+    a naive value is taken as UTC already)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes an entry's hash covers: every field that says what happened, in a fixed
+    order, as compact JSON (its row id, assigned by the database, is checked by order)."""
+    fields: list[Any] = [
+        CHAIN_FORMAT,
+        entry.case_id,
+        entry.sequence,
+        entry.previous_hash,
+        entry.idempotency_key,
+        entry.victim_id,
+        entry.actor,
+        entry.action,
+        entry.detail,
+        utc_naive(entry.at).isoformat(timespec="microseconds"),
+    ]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def compute_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def lock_case_chain(session: Session, case_id: int) -> None:
+    """Serialise appends to one case's chain until this transaction ends."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :case_id)"),
+            {"namespace": ADVISORY_NAMESPACE, "case_id": case_id},
+        )
+    elif connection.dialect.name == "sqlite":
+        # A write statement (touching no row) makes this a write transaction now, waiting for
+        # the database lock, so the last entry read next is the last one committed.
+        connection.execute(text("UPDATE auditentry SET sequence = sequence WHERE 0 = 1"))
+    else:  # pragma: no cover - only the two backends are supported
+        connection.execute(
+            select(AuditEntry.id).where(AuditEntry.case_id == case_id).with_for_update()
+        )
 
 
 def append_audit(
@@ -25,14 +104,128 @@ def append_audit(
     victim_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> None:
-    session.add(
-        AuditEntry(
-            idempotency_key=idempotency_key,
-            case_id=case_id,
-            victim_id=victim_id,
-            actor=actor,
-            action=action,
-            detail=detail,
-            at=datetime.now(UTC),
-        )
+    session.flush()  # anything pending first, so the lock is taken after it
+    lock_case_chain(session, case_id)
+    last = session.exec(
+        select(AuditEntry.sequence, AuditEntry.entry_hash)
+        .where(AuditEntry.case_id == case_id, col(AuditEntry.sequence).is_not(None))
+        .order_by(col(AuditEntry.sequence).desc())
+        .limit(1)
+    ).first()
+    entry = AuditEntry(
+        idempotency_key=idempotency_key,
+        case_id=case_id,
+        victim_id=victim_id,
+        actor=actor,
+        action=action,
+        detail=detail,
+        at=datetime.now(UTC),
+        sequence=1 if last is None else (last[0] or 0) + 1,
+        previous_hash=GENESIS_HASH if last is None else last[1],
     )
+    entry.entry_hash = compute_hash(entry)
+    session.add(entry)
+    session.flush()
+
+
+# ---- verification ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry_id: int | None
+    sequence: int | None
+    problem: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    case_id: int
+    entries: int
+    head_hash: str | None  # the last entry's hash: keep it elsewhere to anchor the chain
+    broken: ChainBreak | None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def chain_entries(session: Session, case_id: int) -> list[AuditEntry]:
+    """A case's entries in the order they were written (row id)."""
+    return list(
+        session.exec(
+            select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.id))
+        ).all()
+    )
+
+
+def first_break(entries: Sequence[AuditEntry]) -> ChainBreak | None:
+    """Walk entries in row order: each must be chained, unaltered, next in sequence, and
+    linked to the one before it. Returns the first that is not."""
+    expected, previous = 1, GENESIS_HASH
+    for entry in entries:
+        if entry.sequence is None or entry.entry_hash is None or entry.previous_hash is None:
+            problem = "is not chained: written outside the audit trail (inserted)"
+        elif compute_hash(entry) != entry.entry_hash:
+            problem = "does not match its hash: its contents were altered"
+        elif entry.sequence > expected:
+            problem = (
+                f"has sequence {entry.sequence} where {expected} was expected: "
+                "entries before it are missing (deleted) or it was moved"
+            )
+        elif entry.sequence < expected:
+            problem = (
+                f"has sequence {entry.sequence} where {expected} was expected: "
+                "entries were reordered, duplicated or inserted"
+            )
+        elif entry.previous_hash != previous:
+            problem = "does not link to the entry before it: an entry was replaced or inserted"
+        else:
+            expected, previous = entry.sequence + 1, entry.entry_hash
+            continue
+        return ChainBreak(entry.id, entry.sequence, problem)
+    return None
+
+
+def verify_chain(session: Session, case_id: int) -> ChainReport:
+    entries = chain_entries(session, case_id)
+    return ChainReport(
+        case_id=case_id,
+        entries=len(entries),
+        head_hash=entries[-1].entry_hash if entries else None,
+        broken=first_break(entries),
+    )
+
+
+def compare_with_export(
+    entries: Sequence[AuditEntry], exported: Iterable[dict[str, Any]]
+) -> ChainBreak | None:
+    """An earlier export anchors the chain: every entry it holds must still be in the database
+    with the same sequence and hash (catches a rewritten-and-rehashed or truncated chain)."""
+    by_id = {e.id: e for e in entries}
+    for line in exported:
+        entry_id, sequence = line.get("id"), line.get("sequence")
+        current = by_id.get(entry_id)
+        if current is None:
+            return ChainBreak(entry_id, sequence, "is in the export but no longer in the database")
+        if current.sequence != sequence or current.entry_hash != line.get("entry_hash"):
+            return ChainBreak(entry_id, sequence, "differs from the exported copy")
+    return None
+
+
+def export_line(entry: AuditEntry, case_ref: str) -> dict[str, Any]:
+    """One JSON Lines record. Audit details never hold a victim's name, address or words."""
+    return {
+        "id": entry.id,
+        "case_ref": case_ref,
+        "case_id": entry.case_id,
+        "sequence": entry.sequence,
+        "at": utc_naive(entry.at).isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "action": entry.action,
+        "victim_id": entry.victim_id,
+        "detail": entry.detail,
+        "idempotency_key": entry.idempotency_key,
+        "previous_hash": entry.previous_hash,
+        "entry_hash": entry.entry_hash,
+    }

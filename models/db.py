@@ -10,8 +10,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
 
 import models.case
+import models.handoff
 import models.records
 import models.reports
+import models.sharing
 import models.victim  # noqa: F401  (register every table on SQLModel.metadata)
 
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "vcs.db"

@@ -172,6 +172,11 @@ class CaseState(BaseModel):
     event_sequence: int = 0
     tasks: list[OpenTask] = Field(default_factory=list)
     closed: bool = False
+    # Provider hand-offs (workflows/handoff.py): the one open now, and how many were asked for.
+    open_handoff: str | None = None
+    handoff_requests: int = 0
+    # CRC-reported key events already recorded: (kind, occurred on).
+    crc_events: list[tuple[str, date]] = Field(default_factory=list)
 
 
 class CaseInput(BaseModel):
@@ -268,6 +273,10 @@ class VictimView(BaseModel):
     contact_level: ContactLevel | None
     open_tasks: list[OpenTask]
     scheduled: list[Scheduled]
+    # who is responsible now (a provider hand-off switches them)
+    responsible_vlo: str = ""
+    provider: str = ""
+    region: str = ""
 
 
 class CaseView(BaseModel):
@@ -277,3 +286,7 @@ class CaseView(BaseModel):
     open_tasks: list[OpenTask]
     scheduled: list[Scheduled]
     closed: bool
+    responsible_vlo: str = ""
+    provider: str = ""
+    region: str = ""
+    open_handoff: str | None = None

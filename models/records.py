@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from pydantic import field_validator
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.text import clean_text
@@ -86,7 +87,13 @@ class VloTask(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Who did what, when. Details never hold a victim's name, address or words."""
+    """Who did what, when. Details never hold a victim's name, address or words.
+
+    A hash chain per case (activities/audit.py) makes any later change detectable (MAPPA MoU,
+    001_272af33299f517c0.txt: sharing must be accountable). The chain fields are empty only on
+    a row written outside `append_audit`, which verification reports as inserted."""
+
+    __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_auditentry_case_sequence"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str | None = Field(default=None, unique=True, max_length=200)
@@ -96,3 +103,6 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=60)
     detail: str = Field(default="", max_length=1000)
     at: datetime
+    sequence: int | None = None  # 1, 2, ... within the case
+    previous_hash: str | None = Field(default=None, max_length=64)  # SHA-256, hex
+    entry_hash: str | None = Field(default=None, max_length=64)

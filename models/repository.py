@@ -3,11 +3,19 @@ system here, straight into the database; workflows only ever receive the IDs."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from activities.audit import append_audit
+from activities.audit import (
+    ChainReport,
+    append_audit,
+    chain_entries,
+    compare_with_export,
+    export_line,
+    first_break,
+)
 from models.case import CaseRegistration, Offence, OffenderCase, OffenderCaseBase
 from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
@@ -19,6 +27,16 @@ from models.records import (
     LicenceConditionBase,
     Representation,
     VloTask,
+)
+from models.sharing import (
+    Disclosure,
+    DisclosureItem,
+    DisclosureRequest,
+    ItemSource,
+    SuppliedInformation,
+    SuppliedRequest,
+    disclosure_refusals,
+    one_line,
 )
 from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
@@ -176,6 +194,15 @@ def add_representation(engine: Engine, victim_id: int, text: str) -> int:
         return rep.id
 
 
+def find_representation(engine: Engine, victim_id: int, text: str) -> int | None:
+    with session_scope(engine) as session:
+        return session.exec(
+            select(Representation.id).where(
+                Representation.victim_id == victim_id, Representation.text == text
+            )
+        ).first()
+
+
 def withdraw_representation(engine: Engine, representation_id: int) -> None:
     """Undo a representation the workflow refused, so a refusal changes nothing."""
     with session_scope(engine) as session:
@@ -264,3 +291,164 @@ def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Corre
             .order_by(Correspondence.id)  # type: ignore[arg-type]
         ).all()
         return list(audit), list(letters)
+
+
+# ---- information sharing (models/sharing.py has the rules and their sources) ------------------
+
+
+def record_supplied(engine: Engine, case_ref: str, request: SuppliedRequest, by: str) -> int:
+    problems = request.problems(datetime.now(UTC).date())
+    if problems:
+        raise VcsError("; ".join(problems))
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        assert case.id is not None
+        row = SuppliedInformation(
+            case_id=case.id,
+            supplying_agency=request.supplying_agency,
+            category=request.category,
+            received_on=request.received_on,
+            onward_consent=request.onward_consent,
+            consented_agencies=[one_line(a) for a in request.consented_agencies if a.strip()],
+            written_consent_ref=(request.written_consent_ref or "").strip() or None,
+            recorded_by=by,
+            recorded_at=datetime.now(UTC),
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        append_audit(
+            session,
+            case_id=case.id,
+            actor=by,
+            action="information_received",
+            detail=(
+                f"supplied information {row.id}: {row.category.value} from "
+                f"{row.supplying_agency} received {row.received_on}; onward consent "
+                f"{row.onward_consent.value}"
+                + (f" to {', '.join(row.consented_agencies)}" if row.consented_agencies else "")
+            ),
+        )
+        return row.id
+
+
+@dataclass
+class DisclosureRecord:
+    disclosure: Disclosure
+    items: list[DisclosureItem]
+
+
+def disclose(engine: Engine, case_ref: str, request: DisclosureRequest, by: str) -> int:
+    """Record a disclosure if every rule allows it (and audit it); refuse it otherwise."""
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        assert case.id is not None
+        supplied = []
+        for supplied_id in dict.fromkeys(request.supplied_ids):
+            row = session.get(SuppliedInformation, supplied_id)
+            if row is None:
+                raise VcsError(f"no supplied information {supplied_id}")
+            supplied.append(row)
+        victim = session.get(Victim, request.victim_id) if request.victim_id else None
+        refusals = disclosure_refusals(request, case, supplied, victim)
+        if refusals:
+            raise VcsError("disclosure refused: " + "; ".join(refusals))
+        assert request.lawful_basis is not None
+        disclosure = Disclosure(
+            case_id=case.id,
+            victim_id=request.victim_id,
+            recipient_agency=request.recipient_agency,
+            recipient_kind=request.recipient_kind,
+            lawful_basis=request.lawful_basis,
+            purpose=request.purpose,
+            victim_consent_ref=(request.victim_consent_ref or "").strip() or None,
+            disclosed_by=by,
+            disclosed_at=datetime.now(UTC),
+        )
+        session.add(disclosure)
+        session.flush()
+        assert disclosure.id is not None
+        items = [
+            DisclosureItem(disclosure_id=disclosure.id, category=c, source=ItemSource.OWN)
+            for c in dict.fromkeys(request.own_categories)
+        ] + [
+            DisclosureItem(
+                disclosure_id=disclosure.id,
+                category=s.category,
+                source=ItemSource.SUPPLIED,
+                supplied_id=s.id,
+            )
+            for s in supplied
+        ]
+        session.add_all(items)
+        shared = ", ".join(
+            item.category.value + (f" (supplied {item.supplied_id})" if item.supplied_id else "")
+            for item in items
+        )
+        append_audit(
+            session,
+            case_id=case.id,
+            victim_id=request.victim_id,
+            actor=by,
+            action="information_disclosed",
+            detail=(
+                f"disclosure {disclosure.id} to {disclosure.recipient_agency} "
+                f"({disclosure.recipient_kind.value}) under {disclosure.lawful_basis.value}: "
+                f"{shared}"
+            )[:1000],
+        )
+        return disclosure.id
+
+
+def disclosures_of(engine: Engine, case_ref: str) -> list[DisclosureRecord]:
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        rows = session.exec(
+            select(Disclosure).where(Disclosure.case_id == case.id).order_by(col(Disclosure.id))
+        ).all()
+        records = []
+        for row in rows:
+            items = session.exec(
+                select(DisclosureItem)
+                .where(DisclosureItem.disclosure_id == row.id)
+                .order_by(col(DisclosureItem.id))
+            ).all()
+            records.append(DisclosureRecord(row, list(items)))
+        return records
+
+
+# ---- the audit chain (activities/audit.py) -----------------------------------------------------
+
+
+def audit_export(engine: Engine, case_ref: str) -> tuple[list[dict[str, Any]], ChainReport]:
+    """A case's audit entries with their hashes, in order, and the chain's state."""
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        assert case.id is not None
+        entries = chain_entries(session, case.id)
+        report = ChainReport(
+            case_id=case.id,
+            entries=len(entries),
+            head_hash=entries[-1].entry_hash if entries else None,
+            broken=first_break(entries),
+        )
+        return [export_line(e, case.case_ref) for e in entries], report
+
+
+def audit_verify(
+    engine: Engine, case_ref: str, exported: list[dict[str, Any]] | None = None
+) -> ChainReport:
+    """Walk the case's chain (and, given an earlier export, check it is all still there)."""
+    with session_scope(engine) as session:
+        case = _case(session, case_ref)
+        assert case.id is not None
+        entries = chain_entries(session, case.id)
+        broken = first_break(entries)
+        if broken is None and exported is not None:
+            broken = compare_with_export(entries, exported)
+        return ChainReport(
+            case_id=case.id,
+            entries=len(entries),
+            head_hash=entries[-1].entry_hash if entries else None,
+            broken=broken,
+        )

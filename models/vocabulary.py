@@ -105,7 +105,17 @@ class TaskKind(StrEnum):
     DISCUSS_REPRESENTATIONS = "discuss_representations"  # DVCVA s 35(3): reasonable steps
     CONFIRM_RELEASE = "confirm_release"  # release milestone reached with no release recorded
     UNDELIVERED = "undelivered"  # email/text refused by the provider: reach the victim otherwise
+    # DVCVA 2004 s 9: take part in a domestic homicide review when directed; every provider,
+    # NPS and CRC alike ("applies automatically", 000_5a1d5e000983110f.txt).
+    DOMESTIC_HOMICIDE_REVIEW = "domestic_homicide_review"
     ESCALATION = "escalation"
+    # Provider hand-offs (domain.md "Providers and hand-offs"): the sending provider supplies
+    # the case information, the receiving provider accepts; each step has a local SLA.
+    HANDOFF_SUPPLY = "handoff_supply"
+    HANDOFF_ACCEPT = "handoff_accept"
+    # 000_5a1d5e000983110f.txt: CRCs are contractually required to support the NPS by providing
+    # key information about offenders, so the NPS VLO can tell victims.
+    CRC_EVENT = "crc_event"
 
 
 class TaskStatus(StrEnum):
@@ -132,3 +142,29 @@ class LetterKind(StrEnum):
     ANNUAL_UPDATE = "annual_update"
     CONDITION_ENDED = "condition_ended"
     SCHEME_ENDED = "scheme_ended"
+
+
+class HandoffReason(StrEnum):
+    """Why responsibility for a case moves between providers (domain.md 'Providers')."""
+
+    RISK_ESCALATION = "risk_escalation"  # CRC -> NPS when risk rises (004_1f588538fba2148d.txt)
+    YOUTH_TO_ADULT = "youth_to_adult"  # YOT -> adult probation at 18 (000_5a1d5e000983110f.txt)
+    REGION_MOVE = "region_move"  # the offender moves; the case moves region
+    UNIFICATION_2021 = "unification_2021"  # CRC cases to the NPS, June 2021 (003_532a...)
+
+
+class HandoffStep(StrEnum):
+    """Where a hand-off stands: requested -> supplied -> accepted -> switched."""
+
+    REQUESTED = "requested"
+    SUPPLIED = "supplied"
+    ACCEPTED = "accepted"
+    SWITCHED = "switched"
+
+
+class CrcEventKind(StrEnum):
+    """Key events a CRC reports to the NPS VLO (000_5a1d5e000983110f.txt, 'Victims')."""
+
+    BREACH = "breach"
+    RECALL = "recall"
+    ADDRESS_CHANGE_EXCLUSION_ZONE = "address_change_exclusion_zone"

@@ -10,15 +10,13 @@ import logging
 import re
 import string
 import time
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import jwt
 import pytest
-from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
@@ -47,15 +45,10 @@ from models.vocabulary import (
 )
 from starter import Vcs
 from tests.conftest import unique_ref
+from tests.fake_notify import API_KEY, EMAIL_TEMPLATE, SECRET, SERVICE_ID, FakeNotify, serving
 from tests.helpers import eventually, registration, stage, tasks, victim
 from worker import build_worker
 from workflows.victim import victim_workflow_id
-
-SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
-SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
-API_KEY = f"vcs-test-key-{SERVICE_ID}-{SECRET}"
-EMAIL_TEMPLATE = "0b9c5b5e-3a1f-4f58-9d0c-5a8f2f8e4a11"
-SMS_TEMPLATE = "7f3d2c1b-6a5e-4d4c-8b3a-2f1e0d9c8b7a"
 
 NAME = "Alice Example"
 EMAIL = "alice.example@example.org"
@@ -63,118 +56,15 @@ PHONE = "07700900123"
 ADDRESS = "1 Test Street, Leeds"
 
 
-# ---- the fake Notify -----------------------------------------------------------------------
-
-
-@dataclass
-class FakeNotify:
-    url: str = ""
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    posts: int = 0
-    lookups: int = 0
-    auth_failures: int = 0
-    lose_next_post: bool = False  # record the notification, then answer 500
-    answer_posts_with: int | None = None  # refuse every POST with this status
-    delay: float = 0.0
-
-    def sent_with(self, reference: str) -> list[dict[str, Any]]:
-        return [n for n in self.notifications if n["reference"] == reference]
-
-    def _authorised(self, request: web.Request) -> bool:
-        """Notify's rules: Bearer JWT, HS256, signed with the key's secret, `iss` the service
-        id, `iat` within 30 seconds."""
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        try:
-            assert scheme == "Bearer"
-            assert jwt.get_unverified_header(token).get("alg") == "HS256"
-            claims = jwt.decode(
-                token, SECRET, algorithms=["HS256"], options={"require": ["iss", "iat"]}
-            )
-            assert claims["iss"] == SERVICE_ID
-            assert abs(time.time() - int(claims["iat"])) <= 30
-        except (AssertionError, jwt.InvalidTokenError, ValueError):
-            self.auth_failures += 1
-            return False
-        return True
-
-    @staticmethod
-    def _error(status: int, error: str) -> web.Response:
-        return web.json_response(
-            {"status_code": status, "errors": [{"error": error, "message": "refused"}]},
-            status=status,
-        )
-
-    async def post(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._error(403, "AuthError")
-        self.posts += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.answer_posts_with is not None:
-            return self._error(self.answer_posts_with, "BadRequestError")
-        kind = request.match_info["kind"]
-        body = await request.json()
-        recipient_field = {"email": "email_address", "sms": "phone_number"}[kind]
-        template = {"email": EMAIL_TEMPLATE, "sms": SMS_TEMPLATE}[kind]
-        if body.get("template_id") != template or not body.get(recipient_field):
-            return self._error(400, "ValidationError")
-        if not body.get("personalisation", {}).get("body"):
-            return self._error(400, "BadRequestError")
-        notification = {
-            "id": str(uuid.uuid4()),
-            "reference": body.get("reference"),
-            "type": kind,
-            "recipient": body[recipient_field],
-            "personalisation": body["personalisation"],
-            "status": "created",
-            "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        }
-        self.notifications.append(notification)
-        if self.lose_next_post:
-            self.lose_next_post = False
-            return self._error(500, "Exception")
-        return web.json_response(
-            {
-                "id": notification["id"],
-                "reference": notification["reference"],
-                "content": notification["personalisation"],
-                "template": {"id": template, "version": 1},
-            },
-            status=201,
-        )
-
-    async def list(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._error(403, "AuthError")
-        self.lookups += 1
-        reference = request.query.get("reference")
-        found = [
-            {"id": n["id"], "reference": n["reference"], "type": n["type"]}
-            | {"status": n["status"], "created_at": n["created_at"]}
-            for n in reversed(self.notifications)  # newest first, as Notify lists them
-            if reference is None or n["reference"] == reference
-        ]
-        return web.json_response({"notifications": found, "links": {"current": request.path}})
+# ---- the fake Notify (tests/fake_notify.py) ------------------------------------------------
 
 
 @pytest.fixture
 async def fake_notify(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeNotify]:
-    fake = FakeNotify()
-    app = web.Application()
-    app.router.add_post("/v2/notifications/{kind:email|sms}", fake.post)
-    app.router.add_get("/v2/notifications", fake.list)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    fake.url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("VCS_NOTIFY_BASE_URL", fake.url)
-    monkeypatch.setenv("VCS_NOTIFY_API_KEY", API_KEY)
-    monkeypatch.setenv("VCS_NOTIFY_EMAIL_TEMPLATE_ID", EMAIL_TEMPLATE)
-    monkeypatch.setenv("VCS_NOTIFY_SMS_TEMPLATE_ID", SMS_TEMPLATE)
-    yield fake
-    await runner.cleanup()
+    async with serving() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        yield fake
 
 
 # ---- scenario builders ---------------------------------------------------------------------

@@ -10,7 +10,19 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
     from activities.victims import VictimStarterActivities
+    from models.handoff import (
+        HandoffInput,
+        HandoffOpened,
+        HandoffPolicy,
+        HandoffStart,
+        ReportCrcEvent,
+        RequestHandoff,
+        Responsibility,
+        ResponsibilityChange,
+        TaskReassignment,
+    )
     from models.messages import (
         ActionResult,
         AddVictims,
@@ -30,7 +42,9 @@ with workflow.unsafe.imports_passed_through():
         TaskOwner,
         VictimInput,
     )
-    from models.vocabulary import TaskKind
+    from models.sharing import RecordDhrDirection
+    from models.vocabulary import HandoffReason, Provider, TaskKind
+    from models.working_days import add_working_days
 
 from workflows.common import ENGINE_ACTOR, call, should_continue_as_new, sleep_until, today
 from workflows.search import Published
@@ -395,6 +409,244 @@ class CaseWorkflow:
                 f"task {action.task_id} is not an open task of case {self.params.case_ref}"
             )
 
+    # ---- domestic homicide reviews (DVCVA 2004 s 9) ------------------------------------------
+
+    @workflow.update
+    async def record_dhr_direction(self, action: RecordDhrDirection) -> ActionResult:
+        """DVCVA 2004 s 9: a provider directed to take part in a domestic homicide review must
+        do so; the duty applies to every provider, NPS and CRC alike (000_5a1d5e000983110f.txt:
+        "applies automatically"). Recorded in the audit trail; a VLO task falls due on the
+        date given and escalates, like any task, when overdue."""
+        async with self._vlo_action():
+            self._check_dhr_direction(action)
+            state = self._open_state()
+            state.event_sequence += 1
+            await self._audit(
+                "dhr_directed",
+                action.by,
+                f"domestic homicide review (DVCVA s 9) directed on {action.directed_on} by "
+                f"{action.reviewed_by}; our part due {action.due_on}",
+            )
+            task = await self.tasks.open(
+                f"dhr:{action.directed_on}:{state.event_sequence}",
+                TaskKind.DOMESTIC_HOMICIDE_REVIEW,
+                f"Take part in the domestic homicide review directed on {action.directed_on} "
+                "(DVCVA s 9)",
+                action.due_on,
+            )
+            return ActionResult(
+                message=f"domestic homicide review recorded: task {task.task_id} "
+                f"due {action.due_on}"
+            )
+
+    @record_dhr_direction.validator
+    def _check_dhr_direction(self, action: RecordDhrDirection) -> None:
+        self._open_state()
+        if action.due_on < action.directed_on:
+            raise rejected(
+                f"the review is due {action.due_on}, before it was directed {action.directed_on}"
+            )
+        if action.directed_on > today():
+            raise rejected(f"direction date {action.directed_on} is in the future")
+        if any(
+            t.kind is TaskKind.DOMESTIC_HOMICIDE_REVIEW
+            and t.key.startswith(f"dhr:{action.directed_on}:")
+            for t in self.tasks.tasks
+        ):
+            raise rejected(
+                f"a domestic homicide review directed on {action.directed_on} is already open"
+            )
+
+    # ---- provider hand-offs (workflows/handoff.py) -------------------------------------------
+
+    def _responsibility(self) -> Responsibility:
+        return Responsibility(
+            provider=Provider(self.params.provider),
+            region=self.params.region,
+            vlo=self.responsible_vlo,
+        )
+
+    @workflow.update
+    async def request_handoff(self, action: RequestHandoff) -> ActionResult:
+        await workflow.wait_condition(lambda: self.state is not None)
+        async with self._vlo_action():
+            self._check_handoff(action)
+            state = self._open_state()
+            state.handoff_requests += 1
+            sender = self._responsibility()
+            receiver = Responsibility(
+                provider=action.to_provider, region=action.to_region, vlo=action.to_vlo
+            )
+            policy = HandoffPolicy()
+            handoff_id = await call(
+                HandoffStoreActivities.register_handoff,
+                HandoffStart(
+                    request_key=f"{workflow.info().workflow_id}:handoff:{state.handoff_requests}",
+                    case_ref=self.params.case_ref,
+                    case_id=self.case_id,
+                    reason=action.reason,
+                    sender=sender,
+                    receiver=receiver,
+                    requested_by=action.by,
+                    policy=policy,
+                ),
+                summary="register hand-off",
+            )
+            await call(
+                HandoffStarterActivities.start_handoff_workflow,
+                HandoffInput(
+                    handoff_id=handoff_id,
+                    case_ref=self.params.case_ref,
+                    case_id=self.case_id,
+                    reason=action.reason,
+                    sender=sender,
+                    receiver=receiver,
+                    requested_by=action.by,
+                    policy=policy,
+                ),
+                summary="start hand-off",
+            )
+            state.open_handoff = handoff_id
+            return ActionResult(
+                message=f"hand-off {handoff_id} requested: {sender.vlo} ({sender.provider.value}) "
+                f"to supply the case information, then {receiver.vlo} "
+                f"({receiver.provider.value}) to accept"
+            )
+
+    @request_handoff.validator
+    def _check_handoff(self, action: RequestHandoff) -> None:
+        state = self._open_state()
+        ref = self.params.case_ref
+        if state.open_handoff is not None:
+            raise rejected(
+                f"case {ref} already has hand-off {state.open_handoff} open: "
+                "finish it before asking for another"
+            )
+        here = self._responsibility()
+        there = (action.to_provider, action.to_region, action.to_vlo)
+        if (here.provider, here.region, here.vlo) == there:
+            raise rejected(f"case {ref} is already with {here.describe()}: nothing to hand off")
+        crc_to_nps = (HandoffReason.RISK_ESCALATION, HandoffReason.UNIFICATION_2021)
+        if action.reason in crc_to_nps and (
+            here.provider is not Provider.CRC or action.to_provider is not Provider.NPS
+        ):
+            # 004_1f588538fba2148d.txt (risk rises: CRC -> NPS); 003_532a... (CRC cases to NPS).
+            raise rejected(
+                f"a {action.reason.value} hand-off moves a case from a CRC to the NPS; case "
+                f"{ref} is with {here.provider.value} and would go to {action.to_provider.value}"
+            )
+        if action.reason is HandoffReason.YOUTH_TO_ADULT:
+            # 000_5a1d5e000983110f.txt: the NPS decides whether a youth who turns 18 moves from
+            # the YOT to adult probation (the NPS or a CRC) and arranges the transfer.
+            if here.provider is not Provider.YOT:
+                raise rejected(
+                    f"a youth_to_adult hand-off is only from a Youth Offending Team; case {ref} "
+                    f"is with {here.provider.value}"
+                )
+            if action.to_provider is Provider.YOT:
+                raise rejected("a youth_to_adult hand-off goes to adult probation, not a YOT")
+        if action.reason is HandoffReason.REGION_MOVE and action.to_region == here.region:
+            raise rejected(
+                f"a region_move hand-off needs a new region; case {ref} is already in it"
+            )
+
+    @workflow.signal
+    def handoff_opened(self, opened: HandoffOpened) -> None:
+        """A hand-off started (by a VLO here, or by a bulk transfer): no second one meanwhile."""
+        if self.state is not None and self.state.open_handoff is None:
+            self.state.open_handoff = opened.handoff_id
+
+    @workflow.signal
+    async def handoff_switched(self, change: ResponsibilityChange) -> None:
+        """The receiving provider accepted: this case and every victim's workflow switch, and
+        every open task moves to the new VLO with its due date (domain.md: nothing dropped)."""
+        await workflow.wait_condition(lambda: self.state is not None)
+        async with self._vlo_action():
+            state = self.state
+            assert state is not None
+            receiver = change.receiver
+            self.responsible_vlo = receiver.vlo
+            self.params.provider, self.params.region = receiver.provider.value, receiver.region
+            self.tasks.owner.responsible_vlo = receiver.vlo
+            if state.open_handoff == change.handoff_id:
+                state.open_handoff = None
+            if state.tasks:
+                await call(
+                    HandoffStoreActivities.reassign_tasks,
+                    TaskReassignment(
+                        idempotency_key=f"{workflow.info().workflow_id}:reassign:{change.handoff_id}",
+                        case_id=self.case_id,
+                        task_ids=[t.task_id for t in state.tasks],
+                        to_vlo=receiver.vlo,
+                        reason=f"hand-off {change.handoff_id}",
+                    ),
+                    summary="reassign tasks",
+                )
+            for victim_id in state.victim_ids:
+                handle = workflow.get_external_workflow_handle(
+                    victim_workflow_id(self.params.case_ref, victim_id)
+                )
+                try:
+                    await handle.signal(VictimWorkflow.responsibility_changed, change)
+                except Exception:  # the victim's workflow has ended; nothing to switch
+                    workflow.logger.info("victim %s workflow has ended; not switched", victim_id)
+
+    @workflow.update
+    async def report_crc_event(self, action: ReportCrcEvent) -> ActionResult:
+        """000_5a1d5e000983110f.txt ('Victims'): CRCs are contractually required to support the
+        NPS by giving its staff key information about offenders, so the VLO can tell victims.
+        Each report is a task for the VLO; a report after the agreed time is recorded as late."""
+        async with self._vlo_action():
+            self._check_crc_event(action)
+            state = self._open_state()
+            policy = HandoffPolicy()
+            reported_on = today()
+            report_due = add_working_days(action.occurred_on, policy.crc_report_working_days)
+            late = reported_on > report_due
+            due = add_working_days(reported_on, policy.crc_action_working_days)
+            state.crc_events.append((action.kind.value, action.occurred_on))
+            key = f"crc-{action.kind.value}-{action.occurred_on}"
+            lateness = f"LATE (due by {report_due})" if late else "on time"
+            await call(
+                CaseStoreActivities.record_audit,
+                AuditRecord(
+                    idempotency_key=f"{workflow.info().workflow_id}:{key}",
+                    case_id=self.case_id,
+                    actor=action.by,
+                    action="crc_event_reported_late" if late else "crc_event_reported",
+                    detail=f"{action.kind.value} on {action.occurred_on}, reported "
+                    f"{reported_on}: {lateness}",
+                ),
+                summary="crc event reported",
+            )
+            task = await self.tasks.open(
+                key,
+                TaskKind.CRC_EVENT,
+                f"CRC reported {action.kind.value} of {action.occurred_on} ({lateness}): "
+                "tell victims as needed",
+                due,
+            )
+            return ActionResult(
+                message=f"{action.kind.value} of {action.occurred_on} reported {lateness}; "
+                f"task {task.task_id} for {self.responsible_vlo} due {due}"
+            )
+
+    @report_crc_event.validator
+    def _check_crc_event(self, action: ReportCrcEvent) -> None:
+        state = self._open_state()
+        ref = self.params.case_ref
+        if self.params.provider != Provider.CRC.value:
+            raise rejected(
+                f"case {ref} is supervised by {self.params.provider}: only a CRC-supervised "
+                "case reports events to the NPS VLO"
+            )
+        if action.occurred_on > today():
+            raise rejected(f"{action.kind.value} date {action.occurred_on} is in the future")
+        if action.occurred_on < state.milestones.sentence_date:
+            raise rejected(f"{action.kind.value} date {action.occurred_on} is before the sentence")
+        if (action.kind.value, action.occurred_on) in state.crc_events:
+            raise rejected(f"{action.kind.value} of {action.occurred_on} is already reported")
+
     # ---- queries ---------------------------------------------------------------------------
 
     @workflow.query
@@ -420,4 +672,8 @@ class CaseWorkflow:
             open_tasks=list(state.tasks),
             scheduled=sorted(scheduled, key=lambda s: s.on),
             closed=state.closed,
+            responsible_vlo=self.responsible_vlo,
+            provider=self.params.provider,
+            region=self.params.region,
+            open_handoff=state.open_handoff,
         )

@@ -15,8 +15,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from activities.handoff import HandoffStoreActivities
     from activities.letters import LetterActivities
     from models.deadlines import chase_and_close, offer_due, representations_window
+    from models.handoff import ResponsibilityChange, TaskReassignment
     from models.messages import (
         ActionResult,
         CaseEvent,
@@ -355,6 +357,29 @@ class VictimWorkflow:
     def case_event(self, event: CaseEvent) -> None:
         self.inbox.append(event)
 
+    @workflow.signal
+    async def responsibility_changed(self, change: ResponsibilityChange) -> None:
+        """A provider hand-off was accepted (workflows/handoff.py): the victim's VLO, provider and
+        region switch; open tasks move to the new VLO, due dates unchanged; the victim's stage,
+        choices and contact details are untouched (domain.md 'Providers and hand-offs')."""
+        async with self._vlo_action():
+            receiver = change.receiver
+            self.params.responsible_vlo = receiver.vlo
+            self.params.provider, self.params.region = receiver.provider.value, receiver.region
+            self.tasks.owner.responsible_vlo = receiver.vlo
+            if self.state.tasks:
+                await call(
+                    HandoffStoreActivities.reassign_tasks,
+                    TaskReassignment(
+                        idempotency_key=f"{workflow.info().workflow_id}:reassign:{change.handoff_id}",
+                        case_id=self.params.case_id,
+                        task_ids=[t.task_id for t in self.state.tasks],
+                        to_vlo=receiver.vlo,
+                        reason=f"hand-off {change.handoff_id}",
+                    ),
+                    summary="reassign tasks",
+                )
+
     # ---- VLO actions -------------------------------------------------------------------------
 
     @asynccontextmanager
@@ -508,4 +533,7 @@ class VictimWorkflow:
             contact_level=s.contact_level,
             open_tasks=list(s.tasks),
             scheduled=sorted(scheduled, key=lambda x: x.on),
+            responsible_vlo=self.params.responsible_vlo,
+            provider=self.params.provider,
+            region=self.params.region,
         )

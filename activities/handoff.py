@@ -1,0 +1,264 @@
+"""Activities for provider hand-offs: register one (one open per case), record its steps,
+switch responsibility on the case row and its open tasks, list cases for a bulk transfer,
+and start a hand-off's workflow. Every write is idempotent (a key per effect) and audited."""
+
+import contextlib
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from activities.audit import already_done, append_audit
+from activities.errors import data_error
+from models.case import OffenderCase
+from models.db import session_scope
+from models.handoff import (
+    CandidatePage,
+    CaseHandoff,
+    HandoffInput,
+    HandoffStart,
+    HandoffStepRecord,
+    ResponsibilitySwitch,
+    TaskReassignment,
+    TransferCandidate,
+    handoff_workflow_id,
+)
+from models.records import VloTask
+from models.vocabulary import CaseStatus, HandoffStep, Provider, TaskStatus
+
+ROLE_PREFIX = "role:"  # escalations go to roles; a hand-off moves only a VLO's own tasks
+
+
+def in_progress(message: str) -> ApplicationError:
+    """Another hand-off of the case is open: not an error to retry, and a bulk run skips it."""
+    return ApplicationError(message, type="HandoffInProgress", non_retryable=True)
+
+
+class HandoffStoreActivities:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn
+    def register_handoff(self, start: HandoffStart) -> str:
+        """Number the case's next hand-off and record it; a retry returns the same one.
+        domain.md: one hand-off at a time, so nothing is moved twice or dropped between two."""
+        with session_scope(self.engine) as session:
+            mine = session.exec(
+                select(CaseHandoff).where(CaseHandoff.request_key == start.request_key)
+            ).first()
+            if mine is not None:
+                return mine.handoff_id
+            case = session.get(OffenderCase, start.case_id)
+            if case is None or case.case_ref != start.case_ref:
+                raise data_error(f"case {start.case_ref} is not in the case database")
+            if case.status is not CaseStatus.OPEN:
+                raise data_error(f"case {start.case_ref} is closed: nothing to hand off")
+            open_one = session.exec(
+                select(CaseHandoff).where(
+                    CaseHandoff.case_id == start.case_id,
+                    CaseHandoff.step != HandoffStep.SWITCHED,
+                )
+            ).first()
+            if open_one is not None:
+                raise in_progress(
+                    f"case {start.case_ref} already has hand-off {open_one.handoff_id} open "
+                    f"(step {open_one.step.value})"
+                )
+            count = session.exec(
+                select(func.count())
+                .select_from(CaseHandoff)
+                .where(CaseHandoff.case_id == start.case_id)
+            ).one()
+            number = int(count) + 1
+            row = CaseHandoff(
+                handoff_id=handoff_workflow_id(start.case_ref, number),
+                request_key=start.request_key,
+                case_id=start.case_id,
+                number=number,
+                reason=start.reason,
+                from_provider=start.sender.provider,
+                from_region=start.sender.region,
+                from_vlo=start.sender.vlo,
+                to_provider=start.receiver.provider,
+                to_region=start.receiver.region,
+                to_vlo=start.receiver.vlo,
+                bulk_id=start.bulk_id,
+                requested_by=start.requested_by,
+                requested_at=datetime.now(UTC),
+            )
+            session.add(row)
+            append_audit(
+                session,
+                case_id=start.case_id,
+                actor=start.requested_by,
+                action="handoff_requested",
+                detail=f"{row.handoff_id} ({start.reason.value}): "
+                f"{start.sender.describe()} -> {start.receiver.describe()}",
+            )
+            return row.handoff_id
+
+    @activity.defn
+    def record_handoff_step(self, record: HandoffStepRecord) -> None:
+        with session_scope(self.engine) as session:
+            if already_done(session, record.idempotency_key):
+                return
+            row = session.exec(
+                select(CaseHandoff).where(CaseHandoff.handoff_id == record.handoff_id)
+            ).first()
+            if row is None:
+                raise data_error(f"hand-off {record.handoff_id} is not recorded")
+            row.step = record.step
+            now = datetime.now(UTC)
+            if record.step is HandoffStep.SUPPLIED:
+                row.supplied_at = now
+            elif record.step is HandoffStep.ACCEPTED:
+                row.accepted_at = now
+            session.add(row)
+            append_audit(
+                session,
+                case_id=record.case_id,
+                actor=record.by,
+                action=f"handoff_{record.step.value}",
+                detail=record.handoff_id,
+                idempotency_key=record.idempotency_key,
+            )
+
+    @activity.defn
+    def switch_responsibility(self, switch: ResponsibilitySwitch) -> list[int]:
+        """The case row's provider, region and VLO change, and every open task of the case and
+        its victims held by a VLO moves to the new VLO, due dates unchanged, in one transaction
+        (domain.md: a hand-off must never drop a victim's contact, choices or deadlines).
+        Returns the IDs of the tasks moved."""
+        with session_scope(self.engine) as session:
+            if already_done(session, switch.idempotency_key):
+                return []
+            case = session.get(OffenderCase, switch.case_id)
+            if case is None:
+                raise data_error(f"case id {switch.case_id} is not in the case database")
+            case.provider = switch.receiver.provider
+            case.region = switch.receiver.region
+            case.responsible_vlo = switch.receiver.vlo
+            session.add(case)
+            tasks = session.exec(
+                select(VloTask).where(
+                    VloTask.case_id == switch.case_id, VloTask.status == TaskStatus.OPEN
+                )
+            ).all()
+            moved = []
+            for task in tasks:
+                if task.assigned_to.startswith(ROLE_PREFIX) or task.workflow_id.startswith(
+                    "vcs-handoff-"
+                ):
+                    continue
+                task.assigned_to = switch.receiver.vlo
+                session.add(task)
+                if task.id is not None:
+                    moved.append(task.id)
+            row = session.exec(
+                select(CaseHandoff).where(CaseHandoff.handoff_id == switch.handoff_id)
+            ).first()
+            if row is not None:
+                row.step = HandoffStep.SWITCHED
+                row.switched_at = datetime.now(UTC)
+                session.add(row)
+            append_audit(
+                session,
+                case_id=switch.case_id,
+                actor=switch.by,
+                action="handoff_switched",
+                detail=f"{switch.handoff_id}: {switch.sender.describe()} -> "
+                f"{switch.receiver.describe()}; open tasks moved {sorted(moved)}",
+                idempotency_key=switch.idempotency_key,
+            )
+            return sorted(moved)
+
+    @activity.defn
+    def reassign_tasks(self, change: TaskReassignment) -> None:
+        """A workflow's own open tasks follow its new responsible VLO (due dates unchanged)."""
+        with session_scope(self.engine) as session:
+            if already_done(session, change.idempotency_key):
+                return
+            moved = []
+            for task_id in change.task_ids:
+                task = session.get(VloTask, task_id)
+                if task is None or task.status is not TaskStatus.OPEN:
+                    continue
+                if task.assigned_to.startswith(ROLE_PREFIX) or task.assigned_to == change.to_vlo:
+                    continue
+                task.assigned_to = change.to_vlo
+                session.add(task)
+                moved.append(task_id)
+            append_audit(
+                session,
+                case_id=change.case_id,
+                actor="engine",
+                action="tasks_reassigned",
+                detail=f"tasks {moved} to {change.to_vlo}: {change.reason}",
+                idempotency_key=change.idempotency_key,
+            )
+
+    @activity.defn
+    def list_transfer_candidates(
+        self, from_provider: Provider, after_case_id: int, limit: int
+    ) -> CandidatePage:
+        """Open cases of a provider, in case-ID order after a cursor, a page at a time. A case
+        already moved no longer belongs to the provider, so a re-run never lists it again."""
+        with session_scope(self.engine) as session:
+            where = (
+                OffenderCase.provider == from_provider,
+                OffenderCase.status == CaseStatus.OPEN,
+                col(OffenderCase.id) > after_case_id,
+            )
+            rows = session.exec(
+                select(OffenderCase).where(*where).order_by(col(OffenderCase.id)).limit(limit)
+            ).all()
+            total = session.exec(select(func.count()).select_from(OffenderCase).where(*where)).one()
+            ids = [r.id for r in rows]
+            open_rows = session.exec(
+                select(CaseHandoff).where(
+                    col(CaseHandoff.case_id).in_(ids), CaseHandoff.step != HandoffStep.SWITCHED
+                )
+            ).all()
+            open_by_case = {h.case_id: h.handoff_id for h in open_rows}
+            return CandidatePage(
+                cases=[
+                    TransferCandidate(
+                        case_id=r.id,
+                        case_ref=r.case_ref,
+                        provider=r.provider,
+                        region=r.region,
+                        responsible_vlo=r.responsible_vlo,
+                        open_handoff=open_by_case.get(r.id),
+                    )
+                    for r in rows
+                    if r.id is not None
+                ],
+                remaining_after=int(total) - len(rows),
+            )
+
+
+class HandoffStarterActivities:
+    """Hand-offs outlive the run of the case (or bulk transfer) that asked for them, so they
+    start through this activity; starting is idempotent on the workflow ID."""
+
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    @activity.defn
+    async def start_handoff_workflow(self, params: HandoffInput) -> str:
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # it ran and ended: never again
+            await self.client.start_workflow(
+                "ProviderHandoff",
+                params,
+                id=params.handoff_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"Hand-off of case {params.case_ref} ({params.reason.value})",
+            )
+        return params.handoff_id
