@@ -103,6 +103,7 @@ from models.vocabulary import (
     OffenceCategory,
     Provider,
     SentenceType,
+    TaskStatus,
 )
 from worker import TASK_QUEUE, connect
 from workflows import schedules
@@ -112,6 +113,7 @@ from workflows.handoff import HandoffWorkflow
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 T = TypeVar("T")
+TASK_SETTLE_ATTEMPTS = 8  # about 3.6 s in all
 
 # How long a VLO waits for the engine to take an action before being told to try again.
 UPDATE_TIMEOUT = timedelta(seconds=30)
@@ -308,9 +310,21 @@ class Vcs:
             if task.victim_id is not None
             else CaseWorkflow.complete_task
         )
-        return await self._update(
-            task.workflow_id, update, CompleteTask(task_id=task_id, by=by, outcome=outcome)
-        )
+        action = CompleteTask(task_id=task_id, by=by, outcome=outcome)
+        # A task is listed as soon as its row is committed, a moment before its workflow has
+        # taken in the activity's result: a VLO acting at once is not refused for that.
+        for attempt in range(TASK_SETTLE_ATTEMPTS):
+            try:
+                return await self._update(task.workflow_id, update, action)
+            except UnavailableError:
+                raise
+            except VcsError as err:
+                still_open = task_by_id(self.engine, task_id).status is TaskStatus.OPEN
+                last = attempt == TASK_SETTLE_ATTEMPTS - 1
+                if "not an open task" not in str(err) or not still_open or last:
+                    raise
+                await asyncio.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # ---- provider hand-offs and bulk transfers (workflows/handoff.py, bulk_transfer.py) -------
 
