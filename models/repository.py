@@ -195,6 +195,12 @@ def add_representation(engine: Engine, victim_id: int, text: str) -> int:
 
 
 def find_representation(engine: Engine, victim_id: int, text: str) -> int | None:
+    """The same words already recorded for this victim (text that add_representation would
+    refuse is never looked up: PostgreSQL cannot even compare a NUL byte)."""
+    try:
+        clean_text(text, multiline=True)
+    except ValueError:
+        return None
     with session_scope(engine) as session:
         return session.exec(
             select(Representation.id).where(
