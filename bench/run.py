@@ -1,0 +1,125 @@
+"""Benchmarks of the Victim Contact Scheme engine, each against a floor on the same server.
+
+    .venv/bin/python bench/run.py                       # all four, full size
+    .venv/bin/python bench/run.py --cases 100 --scale-cases 1000 --sentences 50   # quick
+    .venv/bin/python bench/run.py --only cost           # one of: responsiveness, cost,
+                                                        #         scale, sentences
+
+Prints a table per benchmark with ratios (ours / floor) and appends a dated section to
+bench/RESULTS.md. Timing on a shared machine is noisy: ratios are measured in one run, and
+nothing here fails on a time.
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCHMARKS = ("responsiveness", "cost", "scale", "sentences")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="Benchmarks of the Victim Contact Scheme engine against floor workflows.",
+    )
+    parser.add_argument(
+        "--cases", type=int, default=1000, help="responsiveness: cases driven (default 1000)"
+    )
+    parser.add_argument(
+        "--scale-cases",
+        type=int,
+        default=10_000,
+        help="scale: open cases (and floor workflows) held (default 10000)",
+    )
+    parser.add_argument(
+        "--sentences",
+        type=int,
+        default=200,
+        help="sentences: whole sentences run under time skipping (default 200)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=BENCHMARKS,
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}",
+    )
+    parser.add_argument(
+        "--no-results", action="store_true", help="do not append to bench/RESULTS.md"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary directory (server databases, worker logs)",
+    )
+    return parser.parse_args(argv)
+
+
+async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> None:
+    from bench import cost, responsiveness, scale, sentences
+    from bench.common import Section, say
+    from bench.results import append_results
+
+    chosen = args.only or list(BENCHMARKS)
+    sections: list[Section] = []
+    started = time.perf_counter()
+    for name in BENCHMARKS:
+        if name not in chosen:
+            continue
+        say(f"\n>>> {name}")
+        if name == "responsiveness":
+            section = await responsiveness.run(args.cases, workdir / name)
+        elif name == "cost":
+            section = await cost.run(workdir / name)
+        elif name == "scale":
+            section = await scale.run(args.scale_cases, workdir / name)
+        else:
+            section = await sentences.run(args.sentences, workdir / name)
+        sections.append(section)
+        say("\n" + section.text())
+    say(f"\nall benchmarks: {time.perf_counter() - started:.0f} s")
+    if not args.no_results and sections:
+        command = "bench/run.py " + " ".join(sys.argv[1:])
+        path = append_results(sections, command.strip(), datetime.now(UTC))
+        say(f"results appended to {path}")
+
+
+def main() -> None:
+    args = parse_args(sys.argv[1:])
+    # Run as a script: make the repository importable (bench, tests and the project).
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    os.chdir(root)
+    workdir = Path(tempfile.mkdtemp(prefix="vcs-bench-"))
+    print(f"working directory: {workdir} ({os.cpu_count()} cores)", flush=True)
+    code = 0
+    try:
+        asyncio.run(run_benchmarks(args, workdir))
+    except KeyboardInterrupt:
+        code = 130
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        if args.keep or code:
+            print(f"kept {workdir}", flush=True)
+        else:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown, as starter.py does: the Temporal client's native threads can
+    # abort it at exit.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

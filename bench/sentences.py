@@ -1,0 +1,369 @@
+"""Benchmark 4: whole sentences under time skipping: many cases of mixed lengths run from
+sentence to the end of licence. Simulated case-years per wall second, and the longest single
+run's history; against trivial workflows sleeping the same spans."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.common import (
+    VLO,
+    DrivenCase,
+    OfferTaskWatcher,
+    Progress,
+    Section,
+    Table,
+    case_database,
+    drive_case,
+    num,
+    ratio,
+    run_concurrently,
+    say,
+    time_skipping_server,
+    times,
+    wait_until,
+)
+from bench.floor import FloorSleepWorkflow
+from bench.history import Tally, tally_workflow
+from models.case import OffenderCase
+from models.db import session_scope
+from models.deadlines import representations_window
+from models.policy import current_policy
+from models.records import Correspondence
+from models.victim import Enrolment
+from models.vocabulary import CaseStatus, ContactLevel, LetterKind, Stage
+from starter import Vcs
+from tests.helpers import registration
+from worker import build_worker
+from workflows.case import case_workflow_id
+from workflows.victim import victim_workflow_id
+
+HISTORY_TARGET = 1000  # issue: every run's history under 1000 events
+LEVELS = [ContactLevel.ALL_KEY_STAGES, ContactLevel.ANNUAL, ContactLevel.RELEASE_ONLY]
+DAYS_A_YEAR = 365.25
+
+
+@dataclass
+class Plan:
+    """One case: its sentence, and the days the VLO acts on it."""
+
+    index: int
+    years: int
+    level: ContactLevel
+    sentence_date: date
+    release: date
+    licence_end: date
+    invite: date  # representations are invited on this day (a timer in the victim workflow)
+    victim_id: int = 0
+
+    @property
+    def case_ref(self) -> str:
+        return f"LIFE-{self.index:06d}"
+
+    @property
+    def span_days(self) -> int:
+        return (self.licence_end - self.sentence_date).days
+
+
+def plan(index: int, today: date) -> Plan:
+    years = 1 + (index * 7) % 15  # every length from 1 to 15 years in each 15 cases
+    reg = registration(f"LIFE-{index:06d}", today, term_months=12 * years)
+    assert reg.conditional_release_date and reg.licence_expiry_date
+    invite, _ = representations_window(reg.conditional_release_date, today, current_policy())
+    return Plan(
+        index=index,
+        years=years,
+        level=LEVELS[index % len(LEVELS)],
+        sentence_date=today,
+        release=reg.conditional_release_date,
+        licence_end=reg.licence_expiry_date,
+        invite=invite,
+    )
+
+
+async def sleep_until(env: WorkflowEnvironment, day: date) -> None:
+    """Skip the test server's clock to the start of `day` (no-op if already past)."""
+    now = await env.get_current_time()
+    target = datetime.combine(day, clock_time.min, UTC)
+    if target > now:
+        await env.sleep(target - now)
+
+
+def victims_with_letter(engine: Engine, kind: LetterKind, victim_ids: list[int]) -> set[int]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Correspondence.victim_id).where(
+                Correspondence.kind == kind, col(Correspondence.victim_id).in_(victim_ids)
+            )
+        ).all()
+        return set(rows)
+
+
+def all_closed(engine: Engine, cases: int) -> bool:
+    with session_scope(engine) as session:
+        open_cases = session.exec(
+            select(OffenderCase.id).where(OffenderCase.status != CaseStatus.CLOSED)
+        ).all()
+        closed_victims = session.exec(
+            select(Enrolment.victim_id).where(Enrolment.stage == Stage.CLOSED)
+        ).all()
+        return not open_cases and len(closed_victims) >= cases
+
+
+async def run(count: int, workdir: Path) -> Section:
+    started = time.perf_counter()
+    section = Section(f"4. Whole sentences under time skipping: {count} cases, 1-15 years")
+    engine = case_database(workdir / "cases")
+    async with time_skipping_server() as env:
+        client = env.client
+        today = (await env.get_current_time()).date()
+        plans = [plan(i, today) for i in range(count)]
+        queue = f"bench-vcs-{uuid.uuid4().hex[:8]}"
+        vcs = Vcs(client, engine, queue)
+        async with build_worker(client, engine, queue):
+            say(f"  ours: registering {count} cases, each offered and opted in (clock held)")
+            t0 = time.perf_counter()
+            async with OfferTaskWatcher(engine) as watcher:
+
+                async def setup(i: int) -> DrivenCase:
+                    p = plans[i]
+                    driven = await drive_case(
+                        vcs,
+                        watcher,
+                        p.case_ref,
+                        p.sentence_date,
+                        term_months=12 * p.years,
+                        level=p.level,
+                    )
+                    p.victim_id = driven.victim_id
+                    return driven
+
+                prepared = await run_concurrently(count, setup, Progress("setup", count, "cases"))
+            if prepared.errors:
+                raise RuntimeError(f"setup failed: {prepared.errors[0]}")
+            t1 = time.perf_counter()
+            say("  ours: skipping time from sentence to the end of every licence")
+            await live_through(env, vcs, plans)
+            await sleep_until(env, max(p.licence_end for p in plans) + timedelta(days=2))
+            await wait_until(lambda: all_closed(engine, count), 600, 0.5, "every case closed")
+            t2 = time.perf_counter()
+
+        say("  ours: reading every run's history")
+        ids = [case_workflow_id(p.case_ref) for p in plans]
+        ids += [victim_workflow_id(p.case_ref, p.victim_id) for p in plans]
+        tallies = (
+            await run_concurrently(
+                len(ids),
+                lambda i: tally_workflow(client, ids[i]),
+                Progress("histories", len(ids), "workflows"),
+            )
+        ).check("history reads")
+        biggest = max(
+            zip(tallies.results, range(len(tallies.results)), strict=True),
+            key=lambda item: item[0].longest_run,
+        )
+
+        floor_queue = f"bench-sleepers-{uuid.uuid4().hex[:8]}"
+        say(f"  floor: {count} workflows sleeping the same spans")
+        async with Worker(client, task_queue=floor_queue, workflows=[FloorSleepWorkflow]):
+            f0 = time.perf_counter()
+            handles: list[WorkflowHandle[Any, None]] = []
+
+            async def start(i: int) -> None:
+                handles.append(
+                    await client.start_workflow(
+                        FloorSleepWorkflow.run,
+                        float(plans[i].span_days),
+                        id=f"bench-sleeper-{i}",
+                        task_queue=floor_queue,
+                    )
+                )
+
+            (
+                await run_concurrently(count, start, Progress("floor start", count, "workflows"))
+            ).check("floor starts")
+            f1 = time.perf_counter()
+            now = (await env.get_current_time()).date()
+            await sleep_until(env, now + timedelta(days=max(p.span_days for p in plans) + 2))
+            # Plain handles: the test server's time-skipping lock is a counter that many
+            # concurrent result() calls on time-skipping handles unbalance.
+            await asyncio.gather(
+                *(client.get_workflow_handle(h.id, run_id=h.run_id).result() for h in handles)
+            )
+            f2 = time.perf_counter()
+        floor_tallies = (
+            await run_concurrently(
+                count,
+                lambda i: tally_workflow(client, handles[i].id),
+                Progress("", 0, ""),
+            )
+        ).check("floor history reads")
+    engine.dispose()
+    floor_total = Tally()
+    for tally in floor_tallies.results:
+        floor_total.add(tally)
+
+    total = Tally()
+    for tally in tallies.results:
+        total.add(tally)
+    case_years = sum(p.span_days for p in plans) / DAYS_A_YEAR
+    ours_rate, floor_rate = case_years / (t2 - t1), case_years / (f2 - f1)
+    ours_all, floor_all = case_years / (t2 - t0), case_years / (f2 - f0)
+    longest = total.longest_run
+    biggest_tally, biggest_index = biggest
+    biggest_plan = plans[biggest_index % count]
+    biggest_kind = "case" if biggest_index < count else "victim"
+
+    section.setup = [
+        f"{count} cases with one victim each, determinate terms of 1 to 15 years (each length "
+        "equally often; licence ends at the end of the term), contact levels all key stages / "
+        "annual / release only in turn. Each is registered, offered and opted in, as in "
+        "benchmark 1, with the test server's clock held; then the clock is skipped while the VLO "
+        "acts on the day after each milestone: representations made after the invitation, "
+        "release recorded the day after the conditional release date; to the end of every "
+        f"licence. {round(case_years):,} case-years in all. One worker (worker.build_worker).",
+        f"Floor: {count} workflows of bench/floor.py FloorSleepWorkflow, each sleeping its "
+        "case's whole span on one timer (continuing as new after 3,000 days: the test server "
+        "ends any run at 10 years), on the same test server.",
+    ]
+    table = Table(["measure", "ours", "floor", "ours/floor"])
+    table.add(
+        "simulated case-years per wall second (skipping)",
+        num(ours_rate, 1),
+        num(floor_rate, 1),
+        times(ours_rate / floor_rate),
+    )
+    table.add(
+        "... including setup (register/offer/opt-in; starts)",
+        num(ours_all, 1),
+        num(floor_all, 1),
+        times(ours_all / floor_all),
+    )
+    table.add("wall seconds, setup", num(t1 - t0, 1), num(f1 - f0, 1), times((t1 - t0) / (f1 - f0)))
+    table.add(
+        "wall seconds, skipping to the end",
+        num(t2 - t1, 1),
+        num(f2 - f1, 1),
+        times((t2 - t1) / (f2 - f1)),
+    )
+    table.add("workflows", f"{2 * count}", f"{count}", "")
+    table.add("runs (continue-as-new included)", f"{len(total.run_lengths):,}", f"{count}", "")
+    table.add(f"largest history of any one run (target < {HISTORY_TARGET})", longest, "", "")
+    table.add(
+        "mean events per run",
+        num(sum(total.run_lengths) / max(len(total.run_lengths), 1), 1),
+        "",
+        "",
+    )
+    table.add(
+        "actions per case-year (mean)",
+        num(total.total_actions / case_years, 1),
+        num(floor_total.total_actions / case_years, 2),
+        times(ratio(total.total_actions, floor_total.total_actions)),
+    )
+
+    by_length = Table(
+        ["term (years)", "cases", "runs per case+victim", "largest run", "actions per case"]
+    )
+    by_length.caption = "By sentence length"
+    per_plan: list[tuple[int, Tally]] = []
+    for i, p in enumerate(plans):
+        t = Tally()
+        t.add(tallies.results[i])
+        t.add(tallies.results[count + i])
+        per_plan.append((p.years, t))
+    for years, group in groupby(sorted(per_plan, key=lambda x: x[0]), key=lambda x: x[0]):
+        members = [t for _, t in group]
+        by_length.add(
+            years,
+            len(members),
+            num(mean(len(t.run_lengths) for t in members), 1),
+            max(t.longest_run for t in members),
+            num(mean(t.total_actions for t in members), 1),
+        )
+    section.tables = [table, by_length]
+    section.findings = [
+        f"Ours ran {num(ours_rate, 1)} simulated case-years per wall second against the "
+        f"floor's {num(floor_rate, 1)}: {times(ours_rate / floor_rate)}.",
+        f"Largest history of any single run: {longest} events (target under {HISTORY_TARGET}: "
+        f"{'met' if longest < HISTORY_TARGET else 'NOT met'}), in the {biggest_kind} workflow "
+        f"of a {biggest_plan.years}-year sentence (run "
+        f"{biggest_tally.run_lengths.index(longest) + 1} of {len(biggest_tally.run_lengths)}).",
+        "Actions by kind over all cases: "
+        + ", ".join(f"{k} {n:,}" for k, n in total.actions.most_common())
+        + "; the floor's: "
+        + ", ".join(f"{k} {n:,}" for k, n in floor_total.actions.most_common())
+        + ".",
+    ]
+    if total.quiet_runs:
+        quiet = ", ".join(
+            f"{k} {n / total.quiet_runs:.1f}" for k, n in total.quiet_actions.most_common()
+        )
+        section.findings.append(
+            f"{total.quiet_runs:,} of {len(total.run_lengths):,} runs were quiet (no activity, "
+            f"update or signal: only the year passing); each cost, on average: {quiet}. Every "
+            "case and victim workflow continues as new once a year (workflows/common.py "
+            "MAX_RUN_SPAN), and each new run re-upserts search attributes that "
+            "continue-as-new already carried over (workflows/search.py Published starts empty "
+            "in every run)."
+        )
+    section.seconds = time.perf_counter() - started
+    return section
+
+
+def mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else float("nan")
+
+
+async def live_through(env: WorkflowEnvironment, vcs: Vcs, plans: list[Plan]) -> None:
+    """The VLO's side of every sentence, day by day: the day after representations are
+    invited, the victim's are made; the day after the release date, the release is recorded."""
+    events = [(p.invite + timedelta(days=1), "representations", p) for p in plans]
+    events += [(p.release + timedelta(days=1), "release", p) for p in plans]
+    events.sort(key=lambda e: (e[0], e[1]))
+    done = 0
+    for (day, action), group in groupby(events, key=lambda e: (e[0], e[1])):
+        batch = [p for _, _, p in group]
+        await sleep_until(env, day)
+        if action == "representations":
+            await invited(vcs.engine, [p.victim_id for p in batch], day)
+
+            async def represent(i: int, batch: list[Plan] = batch) -> None:
+                await vcs.submit_representations(batch[i].victim_id, "No contact, please.", VLO)
+
+            (await run_concurrently(len(batch), represent, Progress("", 0, ""))).check(
+                "representations"
+            )
+        else:
+
+            async def release(i: int, batch: list[Plan] = batch) -> None:
+                await vcs.record_release(batch[i].case_ref, batch[i].release, VLO)
+
+            (await run_concurrently(len(batch), release, Progress("", 0, ""))).check("releases")
+        done += len(batch)
+        say(f"    {day}: {action} x{len(batch)} ({done}/{len(events)} VLO actions)")
+
+
+async def invited(engine: Engine, victim_ids: list[int], day: date) -> None:
+    """Wait until each victim's workflow has sent its invitation (activities finish after the
+    clock stops)."""
+
+    def all_invited() -> bool:
+        found = victims_with_letter(engine, LetterKind.REPRESENTATIONS_INVITED, victim_ids)
+        return len(found) == len(victim_ids)
+
+    await wait_until(all_invited, 120, what=f"representations invited by {day}")
