@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from bench.common import (
     VLO,
+    BenchVcs,
     OfferTaskWatcher,
     Section,
     Table,
@@ -26,7 +27,6 @@ from bench.common import (
 from bench.history import ACTION_ORDER, Tally, tally_workflow
 from models.records import LicenceConditionBase
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage
-from starter import Vcs
 from tests.clock import ClockWorkflow
 from tests.helpers import letters, registration, run_until, stage, workflow_status
 from worker import build_worker
@@ -44,7 +44,9 @@ MILESTONES = [
 ]
 
 
-async def lifecycle(env: WorkflowEnvironment, vcs: Vcs, case_ref: str) -> tuple[int, list[str]]:
+async def lifecycle(
+    env: WorkflowEnvironment, vcs: BenchVcs, case_ref: str
+) -> tuple[int, list[str]]:
     """tests/test_lifecycle.py's first scenario. Returns the victim ID and the VLO actions."""
     engine = vcs.engine
     today = (await env.get_current_time()).date()
@@ -114,7 +116,7 @@ async def run(workdir: Path) -> Section:
     async with time_skipping_server() as env:
         clock_queue = f"bench-clock-{uuid.uuid4().hex[:8]}"
         queue = f"bench-vcs-{uuid.uuid4().hex[:8]}"
-        vcs = Vcs(env.client, engine, queue)
+        vcs = BenchVcs(env.client, engine, queue)
         async with (
             Worker(env.client, task_queue=clock_queue, workflows=[ClockWorkflow]),
             build_worker(env.client, engine, queue),

@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,26 +61,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> None:
+async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
+    """Run the chosen benchmarks; one that fails is reported and the others still run (and
+    are written to bench/RESULTS.md). Returns how many failed."""
     from bench import cost, responsiveness, scale, sentences
     from bench.common import Section, say
     from bench.results import append_results
 
     chosen = args.only or list(BENCHMARKS)
     sections: list[Section] = []
+    failed = 0
     started = time.perf_counter()
     for name in BENCHMARKS:
         if name not in chosen:
             continue
         say(f"\n>>> {name}")
-        if name == "responsiveness":
-            section = await responsiveness.run(args.cases, workdir / name)
-        elif name == "cost":
-            section = await cost.run(workdir / name)
-        elif name == "scale":
-            section = await scale.run(args.scale_cases, workdir / name)
-        else:
-            section = await sentences.run(args.sentences, workdir / name)
+        began = time.perf_counter()
+        try:
+            if name == "responsiveness":
+                section = await responsiveness.run(args.cases, workdir / name)
+            elif name == "cost":
+                section = await cost.run(workdir / name)
+            elif name == "scale":
+                section = await scale.run(args.scale_cases, workdir / name)
+            else:
+                section = await sentences.run(args.sentences, workdir / name)
+        except Exception as err:
+            traceback.print_exc()
+            failed += 1
+            section = Section(
+                f"{name}: FAILED",
+                findings=[f"{type(err).__name__}: {err}"],
+                seconds=time.perf_counter() - began,
+            )
         sections.append(section)
         say("\n" + section.text())
     say(f"\nall benchmarks: {time.perf_counter() - started:.0f} s")
@@ -87,6 +101,7 @@ async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> None:
         command = "bench/run.py " + " ".join(sys.argv[1:])
         path = append_results(sections, command.strip(), datetime.now(UTC))
         say(f"results appended to {path}")
+    return failed
 
 
 def main() -> None:
@@ -99,12 +114,10 @@ def main() -> None:
     print(f"working directory: {workdir} ({os.cpu_count()} cores)", flush=True)
     code = 0
     try:
-        asyncio.run(run_benchmarks(args, workdir))
+        code = 1 if asyncio.run(run_benchmarks(args, workdir)) else 0
     except KeyboardInterrupt:
         code = 130
     except Exception:
-        import traceback
-
         traceback.print_exc()
         code = 1
     finally:

@@ -20,6 +20,7 @@ from bench.common import (
     CONCURRENCY,
     ROOT,
     VLO,
+    BenchVcs,
     Progress,
     Section,
     Table,
@@ -37,7 +38,6 @@ from bench.floor import FloorSleepWorkflow
 from models.db import session_scope
 from models.records import VloTask
 from models.vocabulary import TaskKind
-from starter import Vcs
 from tests.helpers import registration, victim
 from worker import MAX_CACHED_WORKFLOWS
 from workflows.case import CaseWorkflow, case_workflow_id
@@ -232,7 +232,7 @@ async def run(count: int, workdir: Path) -> Section:
         )
 
         queue = f"bench-vcs-{uuid.uuid4().hex[:8]}"
-        vcs = Vcs(client, engine, queue)
+        vcs = BenchVcs(client, engine, queue)
         victims: dict[int, int] = {}
 
         async def create_case(i: int) -> None:
