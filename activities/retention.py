@@ -8,10 +8,11 @@ after the case closes) *(confirm with the data protection officer)*.
 
 What is erased, per case: the victims' names, addresses, postcodes, emails, phone numbers and
 whom they represent; representation text; licence condition wording (it may say where a victim
-lives); letter bodies. What stays: the rows themselves (IDs, dates, stages, kinds), so counts
-and the audit trail still add up, and the audit trail, which holds no personal data. Each case
-gets an ErasureRecord: what was erased, when, under which period, and a verification made
-afterwards by re-reading every row.
+lives); letter bodies; what VLOs wrote as a task's outcome (free text: it may name or place a
+victim); offence descriptions (they may name the victim). What stays: the rows themselves
+(IDs, dates, stages, kinds), so counts and the audit trail still add up, and the audit trail,
+which holds no personal data. Each case gets an ErasureRecord: what was erased, when, under
+which period, and a verification made afterwards by re-reading every row.
 """
 
 import os
@@ -24,9 +25,9 @@ from temporalio import activity
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error
-from models.case import OffenderCase
+from models.case import Offence, OffenderCase
 from models.db import session_scope
-from models.records import Correspondence, LicenceCondition, Representation
+from models.records import Correspondence, LicenceCondition, Representation, VloTask
 from models.reports import (
     ERASED,
     ErasureOutcome,
@@ -43,6 +44,12 @@ DEFAULT_RETENTION_DAYS = 730
 ERASED_ACTION = "personal_data_erased"
 # Victim fields that may be empty once erased; full_name is required, so it reads ERASED.
 VICTIM_NULLED = ("address", "postcode", "email", "phone", "represents")
+# Free text that may hold personal data but is not counted in the ErasureRecord: (label, table,
+# field). Only values present are overwritten (an empty outcome stays empty).
+UNCOUNTED_FREE_TEXT: tuple[tuple[str, type, str], ...] = (
+    ("task", VloTask, "outcome"),
+    ("offence", Offence, "description"),
+)
 
 
 def configured_retention_days() -> int:
@@ -158,6 +165,13 @@ class RetentionActivities:
                 .where(col(Correspondence.case_id) == case_id)
                 .values(body=ERASED)
             )
+            for _, model, field in UNCOUNTED_FREE_TEXT:
+                column = getattr(model, field)
+                session.exec(
+                    update(model)
+                    .where(model.case_id == case_id, col(column).is_not(None))  # type: ignore[attr-defined]
+                    .values({field: ERASED})
+                )
 
             if record is None:
                 record = ErasureRecord(
@@ -259,6 +273,17 @@ class RetentionActivities:
                 missing = sorted({row.id for row in rows} - set(recorded))
                 if missing:
                     problems.append(f"{label}s {missing} are not in the erasure record")
+            for label, model, field in UNCOUNTED_FREE_TEXT:
+                rows = list(
+                    session.exec(
+                        select(model).where(model.case_id == case_id)  # type: ignore[attr-defined]
+                    ).all()
+                )
+                problems += [
+                    f"{label} {row.id}: {field} not erased"
+                    for row in rows
+                    if getattr(row, field) not in (None, ERASED)
+                ]
             missing_victims = sorted(
                 {v.id for v in victims if v.id is not None} - set(record.victim_ids)
             )

@@ -37,7 +37,7 @@ from activities.retention import (
     RetentionActivities,
     configured_retention_days,
 )
-from models.case import OffenderCase
+from models.case import Offence, OffenderCase
 from models.db import session_scope
 from models.records import AuditEntry, Correspondence, LicenceCondition, Representation, VloTask
 from models.reports import (
@@ -58,6 +58,7 @@ from models.vocabulary import (
     ConditionKind,
     Language,
     LetterKind,
+    OffenceCategory,
     SentenceType,
     TaskKind,
     TaskStatus,
@@ -108,6 +109,7 @@ def seed_task(
     kind: TaskKind = TaskKind.OFFER_SCHEME,
     status: TaskStatus = TaskStatus.OPEN,
     escalation_level: int = 0,
+    outcome: str | None = None,
 ) -> int:
     with session_scope(engine) as session:
         task = VloTask(
@@ -121,6 +123,7 @@ def seed_task(
             status=status,
             escalation_level=escalation_level,
             created_at=datetime.now(UTC),
+            outcome=outcome,
         )
         session.add(task)
         session.flush()
@@ -280,6 +283,8 @@ ERASABLE = {
     "letter": "Dear Ms Zzyzx-Marchbanks, about the Quillon allotments",
     "second_name": "Hyacinth Oddlestone-Pruitt",
     "second_address": "9 Gloaming Yard, Todmorden",
+    "task_outcome": "Spoke to Ottoline at the Quernmoor bus shelter",
+    "offence": "Assault on Ottoline Zzyzx-Marchbanks",
 }
 # Personal data of cases still inside the period, or still open: kept as it is.
 KEPT = {
@@ -403,6 +408,18 @@ async def test_retention_erases_only_cases_closed_past_the_period_and_proves_it(
         engine, old, ERASABLE["second_name"], ERASABLE["second_address"], letter="Hello"
     )
     seed_victim(engine, older, ERASABLE["name"], ERASABLE["address"], letter=ERASABLE["letter"])
+    seed_task(
+        engine, old, date(2022, 1, 3), status=TaskStatus.DONE, outcome=ERASABLE["task_outcome"]
+    )
+    seed_task(engine, old, date(2022, 1, 4), status=TaskStatus.DONE)  # no outcome: stays empty
+    with session_scope(engine) as session:
+        session.add(
+            Offence(
+                case_id=older,
+                description=ERASABLE["offence"],
+                category=OffenceCategory.SCHEDULE_15_VIOLENT,
+            )
+        )
     seed_victim(
         engine,
         recent,
@@ -451,6 +468,8 @@ async def test_retention_erases_only_cases_closed_past_the_period_and_proves_it(
         ):
             rows = session.exec(select(model).where(model.case_id.in_([old, older]))).all()  # type: ignore[attr-defined]
             assert rows and {getattr(r, field) for r in rows} == {ERASED}
+        outcomes = session.exec(select(VloTask.outcome).where(VloTask.case_id == old)).all()
+        assert sorted(outcomes, key=str) == [None, ERASED]  # an empty outcome stays empty
 
     # Nothing erased inside the period, or on an open case.
     assert [f[0] for f in victim_fields(engine, recent)] == [KEPT["recent_name"]]
