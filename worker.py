@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_store import CaseStoreActivities
+from activities.failures import ShortFailuresInterceptor
 from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
 from activities.letters import LetterActivities
 from activities.reports import ReportActivities
@@ -91,6 +92,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        interceptors=[ShortFailuresInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

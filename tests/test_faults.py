@@ -851,19 +851,23 @@ async def test_case_database_unavailable_action_waits_then_completes_once(
                         return None
 
                     pending = await until(retrying, "the letter activity retried", timeout=60)
-                    # Why it retries, from the worker's log (the server keeps no more than
-                    # "Failure exceeds size limit." of a database error with its stack).
+                    # Why it retries, in full, from the worker's log.
                     failed_attempts = [
                         r
                         for r in caplog.records
-                        if "Completing activity as failed" in r.getMessage()
-                        and "'send_letter'" in r.getMessage()
+                        if "'send_letter' attempt failed" in r.getMessage()
                         and r.exc_info is not None
                         and "not currently accepting connections" in str(r.exc_info[1])
                     ]
                     assert len(failed_attempts) >= 2
+                    # Ops see why in the Web UI: the failure is short enough for the server
+                    # to keep (activities/failures.py), not "Failure exceeds size limit."
                     failure = await client.data_converter.decode_failure(pending.last_failure)
                     print(f"pending send_letter attempt {pending.attempt}: {failure!r}")
+                    assert isinstance(failure, ApplicationError)
+                    assert failure.type == "OperationalError"
+                    assert "not currently accepting connections" in failure.message
+                    assert failure.message.endswith("(will retry)")
                     with pytest.raises(WorkflowUpdateRPCTimeoutOrCancelledError):
                         await handle.result(rpc_timeout=timedelta(seconds=1))  # not done
                 finally:

@@ -502,6 +502,23 @@ def test_correspondence_idempotency_key_is_unique(engine: Engine) -> None:
     assert count(engine, Correspondence) == 2
 
 
+def test_database_errors_never_quote_the_values_written(engine: Engine) -> None:
+    """A refused write names the table and constraint, never the values: an error ends up in
+    worker logs and Temporal failures, and the values may be a victim's words
+    (models/db.py hide_parameters)."""
+    case_id, victim_id = case_and_victim_ids(engine)
+    with session_scope(engine) as session:
+        session.add(letter(case_id, victim_id, "wf-2/offer"))
+    repeated = letter(case_id, victim_id, "wf-2/offer")
+    repeated.body = "Dear Ms Quenby-Albright of 7 Hollin Lane"
+    with pytest.raises(IntegrityError) as refused, session_scope(engine) as session:
+        session.add(repeated)
+    message = str(refused.value)
+    assert "correspondence" in message.lower() and "parameters hidden" in message
+    # (PostgreSQL itself quotes the conflicting key; keys hold IDs, never personal data.)
+    assert "Quenby" not in message and "Hollin" not in message
+
+
 def test_vlo_task_key_is_unique(engine: Engine) -> None:
     """Victims' Code 2020 Right 11 (the offer task): a task is opened once however often the
     activity that opens it is retried."""
