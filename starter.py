@@ -39,9 +39,19 @@ from models.handoff import (
     CaseHandoff,
     HandoffAction,
     HandoffView,
+    HandoffWithdrawal,
     ReportCrcEvent,
     RequestHandoff,
+    WithdrawalReason,
     bulk_workflow_id,
+)
+from models.hospital import (
+    HospitalBase,
+    NotifyHospital,
+    RecordDischarge,
+    RecordHospital,
+    RecordRemission,
+    RecordTransferToHospital,
 )
 from models.messages import (
     ActionResult,
@@ -58,10 +68,26 @@ from models.messages import (
     SubmitRepresentations,
     VictimView,
 )
+from models.parole import (
+    READ_ALOUD_WORDS,
+    AdjournHearing,
+    ParoleTimetable,
+    ParoleVictimAction,
+    ParoleView,
+    RecordParoleDecision,
+    RecordReadDecision,
+    ReferParole,
+    SetHearing,
+    SubmitParoleRepresentations,
+    SubmitVps,
+    parole_review_id,
+)
+from models.parole_repository import add_vps, find_vps, withdraw_vps
 from models.policy import current_policy
 from models.records import LicenceConditionBase
 from models.repository import (
     add_conditions,
+    add_hospital,
     add_representation,
     add_victim,
     audit_export,
@@ -72,8 +98,11 @@ from models.repository import (
     find_representation,
     find_victim,
     history,
+    hospital_by_id,
+    hospitals,
     is_enrolled,
     open_tasks,
+    path_change_decision,
     record_supplied,
     register_case,
     task_by_id,
@@ -97,10 +126,14 @@ from models.vocabulary import (
     ConditionKind,
     ContactLevel,
     CrcEventKind,
+    DischargeKind,
+    DisposalKind,
+    Finding,
     HandoffReason,
     KeyStage,
     Language,
     OffenceCategory,
+    ParoleOutcome,
     Provider,
     SentenceType,
     TaskStatus,
@@ -110,6 +143,7 @@ from workflows import schedules
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.handoff import HandoffWorkflow
+from workflows.parole import ParoleReviewWorkflow
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 T = TypeVar("T")
@@ -305,11 +339,18 @@ class Vcs:
 
     async def complete_task(self, task_id: int, by: str, outcome: str) -> ActionResult:
         task = task_by_id(self.engine, task_id)
-        update = (
+        update: Any = (
             VictimWorkflow.complete_task
             if task.victim_id is not None
             else CaseWorkflow.complete_task
         )
+        # A hand-off's task (completing its supply or accept task does that step) and a bulk
+        # transfer's escalation (which says what closes it) are answered by their own workflow.
+        if task.workflow_id.startswith("vcs-handoff-"):
+            self._refuse_if_ended(task.workflow_id, "completed")
+            update = HandoffWorkflow.complete_task
+        elif task.workflow_id.startswith(bulk_workflow_id("")):
+            update = BulkTransferWorkflow.complete_task
         action = CompleteTask(task_id=task_id, by=by, outcome=outcome)
         # A task is listed as soon as its row is committed, a moment before its workflow has
         # taken in the activity's result: a VLO acting at once is not refused for that.
@@ -362,11 +403,32 @@ class Vcs:
             ),
         )
 
+    def _refuse_if_ended(self, handoff_id: str, doing: str) -> None:
+        """A hand-off that switched or was withdrawn has ended with its workflow: say so from
+        its row, rather than that the workflow is not running."""
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+        refusal = row.ended_refusal(doing) if row is not None else None
+        if refusal is not None:
+            raise VcsError(refusal)
+
     async def handoff_supply(self, handoff_id: str, by: str) -> ActionResult:
+        self._refuse_if_ended(handoff_id, "supplied")
         return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=by))
 
     async def handoff_accept(self, handoff_id: str, by: str) -> ActionResult:
+        self._refuse_if_ended(handoff_id, "accepted")
         return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=by))
+
+    async def handoff_withdraw(
+        self, handoff_id: str, reason: WithdrawalReason, by: str
+    ) -> ActionResult:
+        self._refuse_if_ended(handoff_id, "withdrawn")
+        return await self._update(
+            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=by, reason=reason)
+        )
 
     async def handoff_view(self, handoff_id: str) -> HandoffView:
         try:
@@ -438,6 +500,78 @@ class Vcs:
         except RPCError as err:
             raise unavailable(err, workflow_id) from None
 
+    # ---- hospital paths (DVCVA ss 36-44A; models/hospital.py, workflows/hospital.py) --------
+
+    def add_hospital(self, hospital: HospitalBase, by: str) -> tuple[int, bool]:
+        row, created = add_hospital(self.engine, hospital, by)
+        assert row.id is not None
+        return row.id, created
+
+    async def record_hospital(
+        self, case_ref: str, hospital_id: int, on: date, by: str
+    ) -> ActionResult:
+        """The patient is detained in (moved to, readmitted to) this hospital."""
+        case_by_ref(self.engine, case_ref)
+        hospital_by_id(self.engine, hospital_id)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_hospital,
+            RecordHospital(hospital_id=hospital_id, on=on, by=by),
+        )
+
+    async def record_transfer_to_hospital(
+        self,
+        case_ref: str,
+        hospital_id: int,
+        on: date,
+        restricted: bool,
+        restriction_ends_on: date | None,
+        by: str,
+    ) -> ActionResult:
+        """A prisoner transferred to hospital (MHA 1983 s 47): the case moves to the DVCVA s 42
+        path if it is eligible for it (explained otherwise, and nothing changes)."""
+        case_by_ref(self.engine, case_ref)
+        hospital_by_id(self.engine, hospital_id)
+        decision = path_change_decision(
+            self.engine, case_ref, DisposalKind.TRANSFER_DIRECTION, restricted
+        )
+        if not decision.eligible:
+            raise VcsError(
+                f"case {case_ref} cannot move to the DVCVA s 42 path: {decision.explain()}"
+            )
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_transfer_to_hospital,
+            RecordTransferToHospital(
+                hospital_id=hospital_id,
+                on=on,
+                restricted=restricted,
+                restriction_ends_on=restriction_ends_on,
+                by=by,
+            ),
+        )
+
+    async def record_remission(self, case_ref: str, on: date, by: str) -> ActionResult:
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref), CaseWorkflow.record_remission, RecordRemission(on=on, by=by)
+        )
+
+    async def record_discharge(
+        self, case_ref: str, kind: DischargeKind, on: date, by: str
+    ) -> ActionResult:
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_discharge,
+            RecordDischarge(kind=kind, on=on, by=by),
+        )
+
+    async def notify_hospital(self, victim_id: int, by: str) -> ActionResult:
+        return await self._update(
+            self._victim_workflow(victim_id), VictimWorkflow.notify_hospital, NotifyHospital(by=by)
+        )
+
     async def record_dhr_direction(
         self, case_ref: str, reviewed_by: str, directed_on: date, due_on: date, by: str
     ) -> ActionResult:
@@ -450,6 +584,154 @@ class Vcs:
                 reviewed_by=reviewed_by, directed_on=directed_on, due_on=due_on, by=by
             ),
         )
+
+    # ---- Parole Board reviews (workflows/parole.py) ----------------------------------------------
+
+    async def refer_parole(
+        self, case_ref: str, timetable: ParoleTimetable, by: str
+    ) -> ActionResult:
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.refer_parole,
+            ReferParole(timetable=timetable, by=by),
+        )
+
+    async def parole_review_of(self, case_ref: str, review_id: str | None = None) -> str:
+        """The review named (it must be the case's), else the case's latest review."""
+        if review_id is not None:
+            prefix, _, number = review_id.rpartition("-")
+            if prefix != parole_review_id(case_ref, 0).rpartition("-")[0] or not number.isdigit():
+                raise VcsError(f"{review_id} is not a parole review of case {case_ref}")
+            return review_id
+        view = await self.case_view(case_ref)
+        if view.latest_parole_review is None:
+            raise VcsError(f"case {case_ref} has no parole review: refer-parole first")
+        return view.latest_parole_review
+
+    async def _victim_review(self, victim_id: int, review_id: str | None) -> str:
+        return await self.parole_review_of(victim_case_ref(self.engine, victim_id), review_id)
+
+    async def submit_vps(
+        self, victim_id: int, text: str, checked: bool, by: str, review_id: str | None = None
+    ) -> ActionResult:
+        """Store the VPS (encrypted) and send its ID to the review. A VLO repeating the command
+        after a time-out does not send it twice: the same words from the same victim for the
+        same review are the same VPS; a refused VPS is removed again."""
+        review = await self._victim_review(victim_id, review_id)
+        vps_id = find_vps(self.engine, review, victim_id, text)
+        if vps_id is None:
+            vps_id = add_vps(self.engine, review, victim_id, text, by)
+        try:
+            return await self._update(
+                review,
+                ParoleReviewWorkflow.submit_vps,
+                SubmitVps(
+                    victim_id=victim_id, vps_id=vps_id, checked_no_release_view=checked, by=by
+                ),
+            )
+        except UnavailableError:
+            raise  # the update may still land: keep the row it refers to
+        except VcsError as err:
+            if f"VPS {vps_id} was already received" in str(err):
+                return ActionResult(message=f"VPS {vps_id} was already received and sent")
+            withdraw_vps(self.engine, vps_id)
+            raise
+
+    async def submit_parole_representations(
+        self, victim_id: int, text: str, by: str, review_id: str | None = None
+    ) -> ActionResult:
+        review = await self._victim_review(victim_id, review_id)
+        rep_id = find_representation(self.engine, victim_id, text)
+        if rep_id is None:
+            rep_id = add_representation(self.engine, victim_id, text)
+        try:
+            return await self._update(
+                review,
+                ParoleReviewWorkflow.submit_representations,
+                SubmitParoleRepresentations(victim_id=victim_id, representation_id=rep_id, by=by),
+            )
+        except UnavailableError:
+            raise
+        except VcsError as err:
+            if "already submitted" in str(err):
+                return ActionResult(message=f"representation {rep_id} was already submitted")
+            withdraw_representation(self.engine, rep_id)
+            raise
+
+    async def apply_to_read(
+        self, victim_id: int, by: str, review_id: str | None = None
+    ) -> ActionResult:
+        return await self._update(
+            await self._victim_review(victim_id, review_id),
+            ParoleReviewWorkflow.apply_to_read,
+            ParoleVictimAction(victim_id=victim_id, by=by),
+        )
+
+    async def record_read_decision(
+        self, victim_id: int, granted: bool, by: str, review_id: str | None = None
+    ) -> ActionResult:
+        return await self._update(
+            await self._victim_review(victim_id, review_id),
+            ParoleReviewWorkflow.record_read_decision,
+            RecordReadDecision(victim_id=victim_id, granted=granted, by=by),
+        )
+
+    async def set_hearing(
+        self, case_ref: str, on: date, oral: bool, by: str, review_id: str | None = None
+    ) -> ActionResult:
+        return await self._update(
+            await self.parole_review_of(case_ref, review_id),
+            ParoleReviewWorkflow.set_hearing,
+            SetHearing(hearing_on=on, oral_hearing=oral, by=by),
+        )
+
+    async def adjourn_hearing(
+        self,
+        case_ref: str,
+        hearing_on: date,
+        vps_due_on: date | None,
+        by: str,
+        review_id: str | None = None,
+    ) -> ActionResult:
+        return await self._update(
+            await self.parole_review_of(case_ref, review_id),
+            ParoleReviewWorkflow.adjourn,
+            AdjournHearing(hearing_on=hearing_on, vps_due_on=vps_due_on, by=by),
+        )
+
+    async def record_parole_decision(
+        self,
+        case_ref: str,
+        outcome: ParoleOutcome,
+        decided_on: date,
+        next_review_on: date | None,
+        by: str,
+        review_id: str | None = None,
+    ) -> ActionResult:
+        return await self._update(
+            await self.parole_review_of(case_ref, review_id),
+            ParoleReviewWorkflow.record_decision,
+            RecordParoleDecision(
+                outcome=outcome, decided_on=decided_on, next_review_on=next_review_on, by=by
+            ),
+        )
+
+    async def request_decision_summary(
+        self, victim_id: int, by: str, review_id: str | None = None
+    ) -> ActionResult:
+        return await self._update(
+            await self._victim_review(victim_id, review_id),
+            ParoleReviewWorkflow.request_summary,
+            ParoleVictimAction(victim_id=victim_id, by=by),
+        )
+
+    async def parole_view(self, case_ref: str, review_id: str | None = None) -> ParoleView:
+        review = await self.parole_review_of(case_ref, review_id)
+        try:
+            return await self.client.get_workflow_handle(review).query(ParoleReviewWorkflow.view)
+        except RPCError as err:
+            raise unavailable(err, review) from None
 
     async def victim_view(self, victim_id: int) -> VictimView:
         return await self.client.get_workflow_handle(self._victim_workflow(victim_id)).query(
@@ -561,6 +843,8 @@ def strict(model: type[T], data: Any, source: str) -> T:
 def registration_from(args: argparse.Namespace, by: str) -> CaseRegistration:
     if args.json:
         return strict(CaseRegistration, read_json(args.json), args.json)
+    if args.disposal == DisposalKind.HOSPITAL_ORDER.value and args.sentence_type is None:
+        args.sentence_type = SentenceType.HOSPITAL_ORDER.value  # made instead of a sentence
     missing = [
         flag
         for flag in ("case_ref", "region", "sentence_type", "sentence_date")
@@ -588,9 +872,342 @@ def registration_from(args: argparse.Namespace, by: str) -> CaseRegistration:
         "mappa_level": args.mappa_level,
         "offences": offences,
         "discretionary_reason": args.discretionary_reason,
+        # Hospital paths (DVCVA ss 36-44A; models/hospital.py).
+        "disposal": args.disposal,
+        "finding": args.finding,
+        "restricted": args.restricted,
+        "restriction_ends_on": args.restriction_ends,
+        "hospital_id": args.hospital,
     }
     fields.update({name: getattr(args, flag) for flag, name in MILESTONE_FLAGS.items()})
     return CaseRegistration.model_validate(fields)
+
+
+# ---- hospital paths (DVCVA 2004 ss 36-44A; models/hospital.py) ----------------------------------
+
+HOSPITAL_COMMANDS = (
+    "add-hospital",
+    "hospitals",
+    "record-hospital",
+    "record-remission",
+    "record-discharge",
+    "notify-hospital",
+)
+
+
+def add_hospital_registration_flags(p: argparse.ArgumentParser) -> None:
+    """register-case: the disposal and, for a hospital path, what the court found and ordered."""
+    p.add_argument(
+        "--disposal",
+        choices=[x.value for x in DisposalKind],
+        default=DisposalKind.CUSTODIAL.value,
+        help="custodial (s 35), hospital_order (s 36), hospital_direction (s 39), "
+        "transfer_direction (s 42)",
+    )
+    p.add_argument(
+        "--finding",
+        choices=[x.value for x in Finding],
+        default=Finding.CONVICTED.value,
+        help="what the court found (DVCVA s 36(1)(b))",
+    )
+    p.add_argument(
+        "--restricted",
+        action="store_true",
+        help="with a restriction order (MHA s 41), limitation direction (s 45A) or "
+        "restriction direction (s 49)",
+    )
+    p.add_argument(
+        "--restriction-ends", type=parse_date, help="when the limitation/restriction ceases"
+    )
+    p.add_argument("--hospital", type=positive_id, help="the hospital (add-hospital) named")
+
+
+def add_transfer_flags(p: argparse.ArgumentParser) -> None:
+    """record-key-stage --stage transfer_to_hospital: the transfer direction (MHA s 47)."""
+    p.add_argument(
+        "--hospital", type=positive_id, help="transfer_to_hospital: the hospital (add-hospital)"
+    )
+    p.add_argument(
+        "--restriction-direction",
+        action="store_true",
+        help="transfer_to_hospital: with a restriction direction (MHA 1983 s 49)",
+    )
+    p.add_argument(
+        "--restriction-ends", type=parse_date, help="when the restriction direction ceases"
+    )
+
+
+def add_hospital_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("add-hospital", "record a hospital patients may be detained in (safe to repeat)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--address", required=True)
+    p.add_argument("--postcode")
+
+    command("hospitals", "list the hospitals recorded")
+
+    p = command(
+        "record-hospital",
+        "record the hospital a patient is detained in, moved to or readmitted to (the hospital "
+        "managers are notified again: DVCVA s 36A / s 42A)",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--hospital", required=True, type=positive_id)
+    p.add_argument("--date", required=True, type=parse_date)
+
+    p = command(
+        "record-remission", "record a patient's remission from hospital to prison (MHA s 50)"
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--date", required=True, type=parse_date)
+
+    p = command(
+        "record-discharge",
+        "record a discharge from hospital (conditions of discharge: record-conditions); an "
+        "absolute discharge ends the order and the case",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--kind", required=True, choices=[x.value for x in DischargeKind])
+    p.add_argument("--date", required=True, type=parse_date)
+
+    p = command(
+        "notify-hospital",
+        "notify the hospital managers again of a victim's details (e.g. a new address)",
+    )
+    p.add_argument("--victim", required=True, type=positive_id)
+
+
+async def record_transfer(vcs: Vcs, args: argparse.Namespace, by: str) -> ActionResult:
+    if args.hospital is None:
+        raise VcsError(
+            "a transfer to hospital needs its transfer direction: give --hospital ID (and "
+            "--restriction-direction if MHA 1983 s 49 applies)"
+        )
+    return await vcs.record_transfer_to_hospital(
+        args.case_ref,
+        args.hospital,
+        args.date,
+        args.restriction_direction,
+        args.restriction_ends,
+        by,
+    )
+
+
+async def run_hospital(
+    vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[str], None]
+) -> None:
+    match args.command:
+        case "add-hospital":
+            hospital = HospitalBase(name=args.name, address=args.address, postcode=args.postcode)
+            hospital_id, created = vcs.add_hospital(hospital, by)
+            out(f"hospital {hospital_id} {'recorded' if created else 'already recorded'}")
+        case "hospitals":
+            rows = hospitals(vcs.engine)
+            if not rows:
+                out("no hospitals recorded")
+            for row in rows:
+                out(f"hospital {row.id}: {row.name} {row.postcode or ''}".rstrip())
+        case "record-hospital":
+            result = await vcs.record_hospital(args.case_ref, args.hospital, args.date, by)
+            out(result.message)
+        case "record-remission":
+            out((await vcs.record_remission(args.case_ref, args.date, by)).message)
+        case "record-discharge":
+            result = await vcs.record_discharge(
+                args.case_ref, DischargeKind(args.kind), args.date, by
+            )
+            out(result.message)
+        case "notify-hospital":
+            out((await vcs.notify_hospital(args.victim, by)).message)
+
+
+PAROLE_COMMANDS = (
+    "refer-parole",
+    "submit-vps",
+    "parole-representations",
+    "apply-to-read",
+    "read-decision",
+    "set-hearing",
+    "adjourn",
+    "parole-decision",
+    "decision-summary",
+    "parole-show",
+)
+
+
+def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Parole Board reviews (workflows/parole.py; domain.md 'Parole'). Commands about one
+    victim find the review from the victim's case; each takes --review to name an older one."""
+
+    def review(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--review", help="the review's ID (default: the case's latest)")
+
+    p = command(
+        "refer-parole",
+        "record a referral to the Parole Board: every victim in the scheme is invited to make "
+        "a VPS and representations by the Board's deadline",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--referred-on", required=True, type=parse_date)
+    p.add_argument(
+        "--vps-due", required=True, type=parse_date, help="the Board's deadline for statements"
+    )
+    p.add_argument("--hearing", type=parse_date, help="the hearing date, if listed")
+    p.add_argument("--paper", action="store_true", help="decided on the papers, no oral hearing")
+
+    p = command(
+        "submit-vps",
+        "record a victim's Victim Personal Statement (stored encrypted) and send it to the Board",
+    )
+    p.add_argument("--victim", required=True, type=positive_id)
+    p.add_argument("--file", required=True, help="the statement: a VPS is always in writing")
+    p.add_argument(
+        "--checked",
+        action="store_true",
+        help="you have read it: it does not say whether the prisoner should be released",
+    )
+    review(p)
+
+    p = command(
+        "parole-representations",
+        "record a victim's representations on licence conditions for the Parole Board",
+    )
+    p.add_argument("--victim", required=True, type=positive_id)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text")
+    source.add_argument("--file")
+    review(p)
+
+    p = command(
+        "apply-to-read", "record a victim's application to read their VPS at the oral hearing"
+    )
+    p.add_argument("--victim", required=True, type=positive_id)
+    review(p)
+
+    p = command("read-decision", "record the Board's decision on an application to read a VPS")
+    p.add_argument("--victim", required=True, type=positive_id)
+    verdict = p.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--granted", action="store_true")
+    verdict.add_argument("--refused", action="store_true")
+    review(p)
+
+    p = command("set-hearing", "record the date the Board hears (or decides on the papers)")
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--date", required=True, type=parse_date)
+    p.add_argument("--paper", action="store_true", help="decided on the papers, no oral hearing")
+    review(p)
+
+    p = command("adjourn", "record an adjourned or deferred hearing: every timer moves with it")
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--hearing", required=True, type=parse_date, help="the new hearing date")
+    p.add_argument("--vps-due", type=parse_date, help="a new deadline, if the Board set one")
+    review(p)
+
+    p = command(
+        "parole-decision", "record the Board's decision: every victim in the scheme is told"
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--outcome", required=True, choices=[x.value for x in ParoleOutcome])
+    p.add_argument("--date", required=True, type=parse_date, help="when the Board decided")
+    p.add_argument("--next-review", type=parse_date, help="no release: when the next review is")
+    review(p)
+
+    p = command("decision-summary", "a victim asks for a summary of the Board's reasons")
+    p.add_argument("--victim", required=True, type=positive_id)
+    review(p)
+
+    p = command("parole-show", "where a case's parole review stands")
+    p.add_argument("--case", required=True, dest="case_ref")
+    review(p)
+
+
+async def run_parole(
+    vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[str], None]
+) -> None:
+    review = args.review if "review" in args else None
+    match args.command:
+        case "refer-parole":
+            timetable = ParoleTimetable(
+                referred_on=args.referred_on,
+                vps_due_on=args.vps_due,
+                hearing_on=args.hearing,
+                oral_hearing=not args.paper,
+            )
+            out((await vcs.refer_parole(args.case_ref, timetable, by)).message)
+        case "submit-vps":
+            if not args.checked:
+                raise VcsError(
+                    "a VPS must not say whether the prisoner should be released: read it, then "
+                    "confirm with --checked that it does not"
+                )
+            text = read_text(args.file)
+            out((await vcs.submit_vps(args.victim, text, True, by, review)).message)
+            words = len(text.split())
+            if words > READ_ALOUD_WORDS:
+                out(f"note: {words} words; a VPS should take under 10 minutes to read aloud")
+        case "parole-representations":
+            text = args.text if args.text is not None else read_text(args.file)
+            out((await vcs.submit_parole_representations(args.victim, text, by, review)).message)
+        case "apply-to-read":
+            out((await vcs.apply_to_read(args.victim, by, review)).message)
+        case "read-decision":
+            result = await vcs.record_read_decision(args.victim, args.granted, by, review)
+            out(result.message)
+        case "set-hearing":
+            result = await vcs.set_hearing(args.case_ref, args.date, not args.paper, by, review)
+            out(result.message)
+        case "adjourn":
+            result = await vcs.adjourn_hearing(
+                args.case_ref, args.hearing, args.vps_due, by, review
+            )
+            out(result.message)
+        case "parole-decision":
+            result = await vcs.record_parole_decision(
+                args.case_ref, ParoleOutcome(args.outcome), args.date, args.next_review, by, review
+            )
+            out(result.message)
+        case "decision-summary":
+            out((await vcs.request_decision_summary(args.victim, by, review)).message)
+        case "parole-show":
+            for line in describe_parole(await vcs.parole_view(args.case_ref, review)):
+                out(line)
+
+
+def describe_parole(view: ParoleView) -> list[str]:
+    """A review as a VLO reads it: IDs, dates and outcomes only (never a statement's words)."""
+    t = view.timetable
+    passed = " (passed)" if view.deadline_passed else ""
+    kind = "oral hearing" if t.oral_hearing else "paper decision"
+    hearing = f"{kind} {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
+    adjourned = f", adjourned {view.adjournments} time(s)" if view.adjournments else ""
+    lines = [
+        f"parole review {view.review_id} of case {view.case_ref}: referred {t.referred_on}; "
+        f"VPS due {t.vps_due_on}{passed}; {hearing}{adjourned}",
+        f"  victims invited: {', '.join(map(str, view.invited)) or 'none'}",
+    ]
+    for vps in view.statements:
+        late = f", LATE ({vps.late_reason})" if vps.late_reason else ""
+        lines.append(
+            f"  VPS {vps.vps_id} of victim {vps.victim_id}: received {vps.received_on}, sent to "
+            f"the Board{late}"
+        )
+    for application in view.read_applications:
+        state = {None: "awaiting the Board", True: "granted", False: "refused"}[application.granted]
+        lines.append(
+            f"  victim {application.victim_id} applied {application.applied_on} to read their "
+            f"VPS at the hearing: {state}"
+        )
+    if view.decision is not None:
+        d = view.decision
+        nxt = f"; next review {d.next_review_on}" if d.next_review_on else ""
+        told = ", ".join(map(str, view.told)) or "none"
+        lines.append(f"  decision: {d.outcome.value} on {d.decided_on}{nxt}; told victims {told}")
+        if view.summaries:
+            lines.append(f"  summary asked for by victims {', '.join(map(str, view.summaries))}")
+    if view.finished:
+        lines.append("  review ended")
+    for on, what in view.scheduled:
+        lines.append(f"  {on}  {what}")
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -628,6 +1245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--discretionary-reason", help="take a case outside the statute, with the reason"
     )
+    add_hospital_registration_flags(p)
 
     p = command("add-victim", "add a victim (or a bereaved family's representative) to a case")
     p.add_argument("--case", required=True, dest="case_ref")
@@ -680,11 +1298,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", required=True, type=parse_date)
 
     p = command(
-        "record-key-stage", "record a key stage (temporary release, open conditions, escape, ...)"
+        "record-key-stage",
+        "record a key stage (temporary release, open conditions, recall, escape, absconding, "
+        "returned to custody, death, ...); an escape or absconding raises an urgent task",
     )
     p.add_argument("--case", required=True, dest="case_ref")
     p.add_argument("--stage", required=True, choices=[x.value for x in KeyStage])
     p.add_argument("--date", required=True, type=parse_date)
+    add_transfer_flags(p)
 
     p = command("victims", "list a case's victims and where each stands")
     p.add_argument("--case", required=True, dest="case_ref")
@@ -767,19 +1388,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("disclosures", "list the disclosures recorded on a case")
     p.add_argument("--case", required=True, dest="case_ref")
 
+    add_parole_commands(command)
+    add_hospital_commands(command)
+
     command("demo", "register the demonstration case with two victims (safe to re-run)")
 
     p = command(
         "handoff",
-        "hand a case to another provider/region/VLO: request, supply, accept, show",
+        "hand a case to another provider/region/VLO: request, supply, accept, withdraw, show",
     )
-    p.add_argument("action", choices=["request", "supply", "accept", "show"])
+    p.add_argument("action", choices=["request", "supply", "accept", "withdraw", "show"])
     p.add_argument("--case", dest="case_ref", help="the case (its latest hand-off if no --handoff)")
     p.add_argument("--handoff", help="the hand-off's ID (vcs-handoff-<case>-<n>)")
     p.add_argument("--reason", choices=[x.value for x in HandoffReason])
     p.add_argument("--to-provider", choices=[x.value for x in Provider])
     p.add_argument("--to-region")
     p.add_argument("--to-vlo")
+    p.add_argument(
+        "--why",
+        choices=[r.value for r in WithdrawalReason if r is not WithdrawalReason.HANDOFF_FAILED],
+        help="withdraw: why (the receiving provider refusing the case: refused_by_receiver)",
+    )
 
     p = command("crc-event", "a CRC reports a key event of a case it supervises to the NPS VLO")
     p.add_argument("--case", required=True, dest="case_ref")
@@ -797,6 +1426,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to-provider", choices=[x.value for x in Provider])
     p.add_argument("--to-vlo", help="new responsible VLO (default: each case keeps its VLO)")
     p.add_argument("--page-size", type=int, default=50)
+    p.add_argument(
+        "--paused", action="store_true", help="start paused: nothing moves until it is resumed"
+    )
 
     p = command(
         "schedules",
@@ -877,7 +1509,13 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
             out((await vcs.record_milestones(args.case_ref, changes, by)).message)
         case "record-release":
             out((await vcs.record_release(args.case_ref, args.date, by)).message)
+        case "record-key-stage" if args.stage == KeyStage.TRANSFER_TO_HOSPITAL.value:
+            out((await record_transfer(vcs, args, by)).message)  # the s 42 path switch
         case "record-key-stage":
+            if args.hospital is not None or args.restriction_direction:
+                raise VcsError(
+                    "--hospital and --restriction-direction go with transfer_to_hospital"
+                )
             out(
                 (
                     await vcs.record_key_stage(args.case_ref, KeyStage(args.stage), args.date, by)
@@ -951,6 +1589,10 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
                     f"({d.recipient_kind.value}) under {d.lawful_basis.value} by "
                     f"{d.disclosed_by}:{whose} {shared}; purpose: {d.purpose}"
                 )
+        case command if command in PAROLE_COMMANDS:
+            await run_parole(vcs, args, by, out)
+        case command if command in HOSPITAL_COMMANDS:
+            await run_hospital(vcs, args, by, out)
         case "demo":
             await run_demo(vcs, by, out)
         case "schedules":
@@ -994,6 +1636,11 @@ async def run_handoff(
         out((await vcs.handoff_supply(handoff_id, by)).message)
     elif args.action == "accept":
         out((await vcs.handoff_accept(handoff_id, by)).message)
+    elif args.action == "withdraw":
+        if args.why is None:
+            reasons = ", ".join(r.value for r in WithdrawalReason if r.value != "handoff_failed")
+            raise VcsError(f"handoff withdraw needs --why: one of {reasons}")
+        out((await vcs.handoff_withdraw(handoff_id, WithdrawalReason(args.why), by)).message)
     else:
         view = await vcs.handoff_view(handoff_id)
         out(
@@ -1023,8 +1670,10 @@ async def run_bulk_transfer(
             by,
             to_vlo=args.to_vlo,
             page_size=args.page_size,
+            paused=args.paused,
         )
-        out(f"bulk transfer started: workflow {workflow_id} (bulk-transfer progress --id ...)")
+        how = "started paused (bulk-transfer resume --id ...)" if args.paused else "started"
+        out(f"bulk transfer {how}: workflow {workflow_id} (bulk-transfer progress --id ...)")
     elif args.action == "pause":
         out((await vcs.bulk_pause(args.bulk_id, by)).message)
     elif args.action == "resume":
@@ -1036,10 +1685,14 @@ async def run_bulk_transfer(
         out(
             f"bulk transfer {p.bulk_id} {p.from_provider.value} -> {p.to_provider.value}: "
             f"{state}; done {p.done}, skipped {p.skipped}, failed {p.failed}, "
-            f"remaining {remaining}, in flight {p.in_flight}"
+            f"withdrawn {p.withdrawn}, remaining {remaining}, in flight {p.in_flight}, "
+            f"waiting {len(p.waiting)}"
         )
         if p.failures:
             out(f"  failed cases: {', '.join(p.failures)}")
+        for w in p.waiting:
+            task = f"; escalated as task {w.escalation_task_id}" if w.escalation_task_id else ""
+            out(f"  waiting since {w.since}: case {w.case_ref}, hand-off {w.handoff_id}{task}")
 
 
 async def run_schedules(
@@ -1158,6 +1811,9 @@ async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) ->
     out("scheduled next")
     view = await vcs.case_view(case_ref)
     scheduled = [(s.on, f"case: {s.what}") for s in view.scheduled]
+    if view.open_parole_review is not None:
+        parole = await vcs.parole_view(case_ref, view.open_parole_review)
+        scheduled += [(on, f"parole review: {what}") for on, what in parole.scheduled]
     for victim_id, _ in victims_of(vcs.engine, case_ref):
         if victim_id.id is None:
             continue

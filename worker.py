@@ -21,7 +21,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.case_store import CaseStoreActivities
 from activities.failures import ShortFailuresInterceptor
 from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
+from activities.hospital import HospitalActivities
 from activities.letters import LetterActivities
+from activities.parole import ParoleActivities
 from activities.reports import ReportActivities
 from activities.retention import RetentionActivities
 from activities.tasks import TaskActivities
@@ -31,6 +33,7 @@ from models.db import create_tables, make_engine
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.handoff import HandoffWorkflow
+from workflows.parole import ParoleReviewWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.schedules import ensure_schedules
@@ -69,6 +72,8 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         RetentionActivities(engine),
         HandoffStoreActivities(engine),
         HandoffStarterActivities(client, task_queue),
+        HospitalActivities(engine),
+        ParoleActivities(engine),
     ]
     activities = [
         getattr(obj, name)
@@ -86,6 +91,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
             RetentionWorkflow,
             HandoffWorkflow,
             BulkTransferWorkflow,
+            ParoleReviewWorkflow,
         ],
         workflow_runner=SANDBOX,
         activities=activities,

@@ -10,6 +10,7 @@ from activities.audit import already_done, append_audit
 from activities.errors import data_error
 from models.case import MilestoneDates, OffenderCase
 from models.db import session_scope
+from models.hospital import status_of
 from models.messages import (
     AuditRecord,
     CaseClosure,
@@ -49,6 +50,7 @@ class CaseStoreActivities:
                 region=case.region,
                 milestones=MilestoneDates.model_validate(case, from_attributes=True),
                 victim_ids=[v for v in victim_ids if v is not None],
+                hospital=status_of(case),
             )
 
     @activity.defn
@@ -196,6 +198,6 @@ class CaseStoreActivities:
                 case_id=closure.case_id,
                 actor=closure.by,
                 action="case_closed",
-                detail="licence and supervision ended",
+                detail=closure.reason,
                 idempotency_key=closure.idempotency_key,
             )

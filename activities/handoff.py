@@ -1,6 +1,7 @@
 """Activities for provider hand-offs: register one (one open per case), record its steps,
-switch responsibility on the case row and its open tasks, list cases for a bulk transfer,
-and start a hand-off's workflow. Every write is idempotent (a key per effect) and audited."""
+switch responsibility on the case row and its open tasks, record a withdrawal, list cases for
+a bulk transfer, and start (or look at) a hand-off's workflow. Every write is idempotent (a
+key per effect) and audited."""
 
 import contextlib
 from datetime import UTC, datetime
@@ -8,20 +9,26 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error
 from models.case import OffenderCase
 from models.db import session_scope
 from models.handoff import (
+    ENDED_STEPS,
     CandidatePage,
     CaseHandoff,
     HandoffInput,
     HandoffStart,
     HandoffStepRecord,
+    HandoffWithdrawalRecord,
     ResponsibilitySwitch,
     TaskReassignment,
     TransferCandidate,
@@ -51,6 +58,12 @@ class HandoffStoreActivities:
                 select(CaseHandoff).where(CaseHandoff.request_key == start.request_key)
             ).first()
             if mine is not None:
+                if mine.step is HandoffStep.WITHDRAWN:
+                    reason = mine.withdrawn_reason.value if mine.withdrawn_reason else "-"
+                    raise data_error(
+                        f"hand-off {mine.handoff_id} of this request was withdrawn ({reason}): "
+                        "ask for a new hand-off"
+                    )
                 return mine.handoff_id
             case = session.get(OffenderCase, start.case_id)
             if case is None or case.case_ref != start.case_ref:
@@ -60,7 +73,7 @@ class HandoffStoreActivities:
             open_one = session.exec(
                 select(CaseHandoff).where(
                     CaseHandoff.case_id == start.case_id,
-                    CaseHandoff.step != HandoffStep.SWITCHED,
+                    col(CaseHandoff.step).not_in(ENDED_STEPS),
                 )
             ).first()
             if open_one is not None:
@@ -177,6 +190,38 @@ class HandoffStoreActivities:
             return sorted(moved)
 
     @activity.defn
+    def withdraw_handoff(self, record: HandoffWithdrawalRecord) -> HandoffStep:
+        """The hand-off ends without a switch, unless it already switched (then nothing
+        changes): returns the step it ends in. The case stays with the sending provider."""
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff)
+                .where(CaseHandoff.handoff_id == record.handoff_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise data_error(f"hand-off {record.handoff_id} is not recorded")
+            if row.step in ENDED_STEPS:  # switched, or withdrawn already (a retry): no change
+                return row.step
+            was = row.step
+            row.step = HandoffStep.WITHDRAWN
+            row.withdrawn_at = datetime.now(UTC)
+            row.withdrawn_reason = record.reason
+            row.withdrawn_by = record.by
+            session.add(row)
+            append_audit(
+                session,
+                case_id=record.case_id,
+                actor=record.by,
+                action="handoff_withdrawn",
+                detail=f"{record.handoff_id} withdrawn at step {was.value}: "
+                f"{record.reason.value}; the case stays with {row.from_provider.value}/"
+                f"{row.from_region}/{row.from_vlo}",
+                idempotency_key=record.idempotency_key,
+            )
+            return HandoffStep.WITHDRAWN
+
+    @activity.defn
     def reassign_tasks(self, change: TaskReassignment) -> None:
         """A workflow's own open tasks follow its new responsible VLO (due dates unchanged)."""
         with session_scope(self.engine) as session:
@@ -220,7 +265,7 @@ class HandoffStoreActivities:
             ids = [r.id for r in rows]
             open_rows = session.exec(
                 select(CaseHandoff).where(
-                    col(CaseHandoff.case_id).in_(ids), CaseHandoff.step != HandoffStep.SWITCHED
+                    col(CaseHandoff.case_id).in_(ids), col(CaseHandoff.step).not_in(ENDED_STEPS)
                 )
             ).all()
             open_by_case = {h.case_id: h.handoff_id for h in open_rows}
@@ -262,3 +307,21 @@ class HandoffStarterActivities:
                 static_summary=f"Hand-off of case {params.case_ref} ({params.reason.value})",
             )
         return params.handoff_id
+
+    @activity.defn
+    async def handoff_running(self, handoff_id: str) -> bool:
+        """Whether the hand-off's workflow still runs (a bulk transfer checks on one that has
+        not reported back: one that ended without a word failed, or was terminated)."""
+        try:
+            described = await self.client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self.client.namespace,
+                    execution=WorkflowExecution(workflow_id=handoff_id),
+                )
+            )
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        status = described.workflow_execution_info.status
+        return bool(status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING)

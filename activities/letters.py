@@ -19,11 +19,13 @@ from temporalio import activity
 from activities import notify
 from activities.audit import append_audit
 from activities.errors import data_error
+from models.case import OffenderCase
 from models.db import session_scope
+from models.hospital import Hospital
 from models.messages import LetterRequest
 from models.records import Correspondence, LicenceCondition
 from models.victim import Victim
-from models.vocabulary import Channel, KeyStage, Language, LetterKind
+from models.vocabulary import Channel, DischargeKind, DisposalKind, KeyStage, Language, LetterKind
 
 log = activity.LoggerAdapter(logging.getLogger("vcs.letters"), None)
 
@@ -67,6 +69,97 @@ BODIES_EN: dict[LetterKind, str] = {
     LetterKind.SCHEME_ENDED: (
         "The offender's licence and supervision have ended, and with them any licence "
         "conditions. Your part in the Victim Contact Scheme has now ended."
+    ),
+    # Hospital paths (DVCVA 2004 ss 36-44A; models/hospital.py).
+    LetterKind.HOSPITAL_OFFER: (
+        "You are entitled to join the Victim Contact Scheme (Domestic Violence, Crime and "
+        "Victims Act 2004, sections 36 to 44A). The offender is detained in hospital under the "
+        "Mental Health Act 1983. If you join, you can tell us what conditions you would like "
+        "the offender to be subject to on discharge from hospital, and we will tell you about "
+        "the conditions relating to contact with you or your family. Where the law requires "
+        "it, we will give the hospital managers your name, your address and your views, and "
+        "tell you the name and address of the hospital. Please tell us whether you would like "
+        "to join."
+    ),
+    LetterKind.HOSPITAL_DETAILS: (
+        "The offender is detained in this hospital:\n{hospital}\nAs the law requires, we "
+        "have given the hospital managers your name and address and any views you have given "
+        "us (Domestic Violence, Crime and Victims Act 2004, sections 36A and 42A)."
+    ),
+    LetterKind.HOSPITAL_NOTICE: (
+        "To the managers of the hospital:\n{hospital}\n\nDomestic Violence, Crime and Victims "
+        "Act 2004, section {section}. The victim of the offence committed by your patient "
+        "(case {case_ref}) wishes to make representations or to receive information.\n"
+        "Victim: {victim_name}\nAddress at which the victim may be contacted: "
+        "{victim_contact}\n{representations}\nPlease keep this information secure and do not "
+        "disclose it to the patient."
+    ),
+    LetterKind.DISCHARGE_REPRESENTATIONS_RECEIVED: (
+        "Thank you for your views on the conditions of the offender's discharge from "
+        "hospital. We have passed them to those who decide the conditions."
+    ),
+    LetterKind.DISCHARGE_CONDITIONS: (
+        "These conditions of the offender's discharge from hospital relate to you or your "
+        "family:\n{conditions}{restriction_end}"
+    ),
+    LetterKind.DISCHARGE_CONDITION_ENDED: (
+        "These conditions of the offender's discharge from hospital have now ended:\n{conditions}"
+    ),
+    LetterKind.DISCHARGED: (
+        "The offender has been {discharge} {released_in}.{discharge_note}{restriction_end}"
+    ),
+    LetterKind.REMITTED: (
+        "The offender has been returned from hospital to prison to continue the sentence. We "
+        "will keep you informed as before."
+    ),
+    # Parole Board reviews (workflows/parole.py; domain.md 'Parole'; 000_5a1d5e000983110f.txt).
+    LetterKind.PAROLE_INVITATION: (
+        "The offender's case has been referred to the Parole Board for a review. You may write "
+        "a Victim Personal Statement about the impact the crime has had on you and your "
+        "family; it must not say whether you think the offender should be released. You may "
+        "also tell us what licence conditions you would like the Board to consider, for "
+        "example about contact with you or your family. Please send them to us by {due}. If "
+        "the Board holds an oral hearing, you may apply to read your statement at it: the "
+        "Board decides."
+    ),
+    LetterKind.VPS_RECEIVED: (
+        "Thank you for your Victim Personal Statement. We have sent it to the Parole Board."
+    ),
+    LetterKind.VPS_RECEIVED_LATE: (
+        "Thank you for your Victim Personal Statement. We have sent it to the Parole Board. It "
+        "reached the Board later than its timetable allows, so it is marked as late: the panel "
+        "will decide whether to consider it."
+    ),
+    LetterKind.READ_VPS_GRANTED: (
+        "The Parole Board has agreed that you may read your Victim Personal Statement at the "
+        "oral hearing. We will contact you about the arrangements."
+    ),
+    LetterKind.READ_VPS_REFUSED: (
+        "The Parole Board has decided that you will not read your Victim Personal Statement "
+        "at the oral hearing. Your written statement has been sent to the panel."
+    ),
+    LetterKind.PAROLE_HEARING_ADJOURNED: (
+        "The Parole Board hearing has been adjourned to a later date. Your statement stays "
+        "with the Board. We will contact you about the new arrangements."
+    ),
+    LetterKind.PAROLE_RELEASE: (
+        "The Parole Board has directed the offender's release on licence. We will tell you "
+        "about the licence conditions relating to you or your family. You may ask us for a "
+        "summary of the reasons for the Board's decision."
+    ),
+    LetterKind.PAROLE_NO_RELEASE: (
+        "The Parole Board has decided not to direct the offender's release. The next review "
+        "is expected {next_review}. You may ask us for a summary of the reasons for the "
+        "Board's decision."
+    ),
+    LetterKind.PAROLE_OPEN_CONDITIONS: (
+        "The Parole Board has recommended that the offender moves to open conditions (a "
+        "prison with less security). The offender has not been released. You may ask us for "
+        "a summary of the reasons for the Board's decision."
+    ),
+    LetterKind.PAROLE_SUMMARY_REQUESTED: (
+        "You asked for a summary of the reasons for the Parole Board's decision. We have "
+        "asked the Board for it and will send it to you as soon as we have it."
     ),
 }
 
@@ -114,6 +207,101 @@ BODIES_CY: dict[LetterKind, str] = {
         "amodau trwydded. Mae eich rhan yn y Cynllun Cyswllt â Dioddefwyr bellach wedi dod i "
         "ben."
     ),
+    # Llwybrau ysbyty (Deddf 2004, adrannau 36-44A; models/hospital.py).
+    LetterKind.HOSPITAL_OFFER: (
+        "Mae gennych hawl i ymuno â'r Cynllun Cyswllt â Dioddefwyr (Deddf Trais Domestig, "
+        "Troseddu a Dioddefwyr 2004, adrannau 36 i 44A). Mae'r troseddwr yn cael ei gadw yn "
+        "yr ysbyty o dan Ddeddf Iechyd Meddwl 1983. Os byddwch yn ymuno, gallwch ddweud wrthym "
+        "pa amodau yr hoffech eu gweld pan gaiff y troseddwr ei ryddhau o'r ysbyty, a byddwn "
+        "yn rhoi gwybod i chi am yr amodau sy'n ymwneud â chysylltiad â chi neu â'ch teulu. "
+        "Lle mae'r gyfraith yn gofyn hynny, byddwn yn rhoi eich enw, eich cyfeiriad a'ch "
+        "sylwadau i reolwyr yr ysbyty, ac yn rhoi gwybod i chi beth yw enw a chyfeiriad yr "
+        "ysbyty. Rhowch wybod i ni a hoffech ymuno."
+    ),
+    LetterKind.HOSPITAL_DETAILS: (
+        "Mae'r troseddwr yn cael ei gadw yn yr ysbyty hwn:\n{hospital}\nFel y mae'r gyfraith "
+        "yn ei gwneud yn ofynnol, rydym wedi rhoi eich enw a'ch cyfeiriad, ac unrhyw sylwadau "
+        "a roesoch i ni, i reolwyr yr ysbyty (Deddf Trais Domestig, Troseddu a Dioddefwyr "
+        "2004, adrannau 36A a 42A)."
+    ),
+    LetterKind.HOSPITAL_NOTICE: (
+        "At reolwyr yr ysbyty:\n{hospital}\n\nDeddf Trais Domestig, Troseddu a Dioddefwyr "
+        "2004, adran {section}. Mae dioddefwr y drosedd a gyflawnwyd gan eich claf (achos "
+        "{case_ref}) yn dymuno cyflwyno sylwadau neu gael gwybodaeth.\n"
+        "Dioddefwr: {victim_name}\nCyfeiriad lle gellir cysylltu â'r dioddefwr: "
+        "{victim_contact}\n{representations}\nCadwch yr wybodaeth hon yn ddiogel a pheidiwch "
+        "â'i datgelu i'r claf."
+    ),
+    LetterKind.DISCHARGE_REPRESENTATIONS_RECEIVED: (
+        "Diolch am eich sylwadau ar amodau rhyddhau'r troseddwr o'r ysbyty. Rydym wedi eu "
+        "hanfon at y rhai sy'n penderfynu ar yr amodau."
+    ),
+    LetterKind.DISCHARGE_CONDITIONS: (
+        "Mae'r amodau hyn ar gyfer rhyddhau'r troseddwr o'r ysbyty yn ymwneud â chi neu â'ch "
+        "teulu:\n{conditions}{restriction_end}"
+    ),
+    LetterKind.DISCHARGE_CONDITION_ENDED: (
+        "Mae'r amodau hyn ar gyfer rhyddhau'r troseddwr o'r ysbyty bellach wedi dod i ben:\n"
+        "{conditions}"
+    ),
+    LetterKind.DISCHARGED: (
+        "Mae'r troseddwr wedi cael ei {discharge} {released_in}.{discharge_note}{restriction_end}"
+    ),
+    LetterKind.REMITTED: (
+        "Mae'r troseddwr wedi cael ei anfon yn ôl o'r ysbyty i'r carchar i barhau â'r "
+        "ddedfryd. Byddwn yn parhau i roi gwybod i chi fel o'r blaen."
+    ),
+    # Adolygiadau'r Bwrdd Parôl (workflows/parole.py).
+    LetterKind.PAROLE_INVITATION: (
+        "Mae achos y troseddwr wedi cael ei gyfeirio at y Bwrdd Parôl i'w adolygu. Gallwch "
+        "ysgrifennu Datganiad Personol Dioddefwr am effaith y drosedd arnoch chi a'ch teulu; "
+        "ni ddylai ddweud a ydych yn credu y dylai'r troseddwr gael ei ryddhau. Gallwch hefyd "
+        "ddweud wrthym pa amodau trwydded yr hoffech i'r Bwrdd eu hystyried, er enghraifft am "
+        "gysylltiad â chi neu â'ch teulu. Anfonwch nhw atom erbyn {due}. Os bydd y Bwrdd yn "
+        "cynnal gwrandawiad llafar, gallwch wneud cais i ddarllen eich datganiad yno: y Bwrdd "
+        "sy'n penderfynu."
+    ),
+    LetterKind.VPS_RECEIVED: (
+        "Diolch am eich Datganiad Personol Dioddefwr. Rydym wedi ei anfon at y Bwrdd Parôl."
+    ),
+    LetterKind.VPS_RECEIVED_LATE: (
+        "Diolch am eich Datganiad Personol Dioddefwr. Rydym wedi ei anfon at y Bwrdd Parôl. "
+        "Fe gyrhaeddodd y Bwrdd yn hwyrach nag y mae ei amserlen yn ei ganiatáu, felly mae "
+        "wedi'i nodi'n hwyr: bydd y panel yn penderfynu a fydd yn ei ystyried."
+    ),
+    LetterKind.READ_VPS_GRANTED: (
+        "Mae'r Bwrdd Parôl wedi cytuno y cewch ddarllen eich Datganiad Personol Dioddefwr yn "
+        "y gwrandawiad llafar. Byddwn yn cysylltu â chi am y trefniadau."
+    ),
+    LetterKind.READ_VPS_REFUSED: (
+        "Mae'r Bwrdd Parôl wedi penderfynu na fyddwch yn darllen eich Datganiad Personol "
+        "Dioddefwr yn y gwrandawiad llafar. Mae eich datganiad ysgrifenedig wedi cael ei "
+        "anfon at y panel."
+    ),
+    LetterKind.PAROLE_HEARING_ADJOURNED: (
+        "Mae gwrandawiad y Bwrdd Parôl wedi cael ei ohirio i ddyddiad diweddarach. Mae eich "
+        "datganiad yn aros gyda'r Bwrdd. Byddwn yn cysylltu â chi am y trefniadau newydd."
+    ),
+    LetterKind.PAROLE_RELEASE: (
+        "Mae'r Bwrdd Parôl wedi cyfarwyddo y dylid rhyddhau'r troseddwr ar drwydded. Byddwn "
+        "yn rhoi gwybod i chi am amodau'r drwydded sy'n ymwneud â chi neu â'ch teulu. Gallwch "
+        "ofyn i ni am grynodeb o'r rhesymau dros benderfyniad y Bwrdd."
+    ),
+    LetterKind.PAROLE_NO_RELEASE: (
+        "Mae'r Bwrdd Parôl wedi penderfynu peidio â chyfarwyddo y dylid rhyddhau'r troseddwr. "
+        "Disgwylir i'r adolygiad nesaf gael ei gynnal {next_review}. Gallwch ofyn i ni am "
+        "grynodeb o'r rhesymau dros benderfyniad y Bwrdd."
+    ),
+    LetterKind.PAROLE_OPEN_CONDITIONS: (
+        "Mae'r Bwrdd Parôl wedi argymell y dylai'r troseddwr symud i amodau agored (carchar "
+        "â llai o ddiogelwch). Nid yw'r troseddwr wedi cael ei ryddhau. Gallwch ofyn i ni am "
+        "grynodeb o'r rhesymau dros benderfyniad y Bwrdd."
+    ),
+    LetterKind.PAROLE_SUMMARY_REQUESTED: (
+        "Gwnaethoch ofyn am grynodeb o'r rhesymau dros benderfyniad y Bwrdd Parôl. Rydym "
+        "wedi gofyn i'r Bwrdd amdano a byddwn yn ei anfon atoch cyn gynted ag y bydd "
+        "gennym ef."
+    ),
 }
 
 BODIES: dict[Language, dict[LetterKind, str]] = {
@@ -127,8 +315,15 @@ KEY_STAGE_WORDS: dict[Language, dict[KeyStage, str]] = {
         KeyStage.OPEN_CONDITIONS: "the offender has moved to open conditions",
         KeyStage.PAROLE_REVIEW: "the offender's case has been referred to the Parole Board",
         KeyStage.RECALL: "the offender has been recalled to custody",
-        KeyStage.ESCAPE: "the offender has escaped or absconded from custody",
-        KeyStage.DEATH: "the offender has died",
+        KeyStage.ESCAPE: "the offender has escaped from custody",
+        KeyStage.ABSCONDING: (
+            "the offender has absconded: they left open conditions, or did not return from "
+            "temporary release, without permission"
+        ),
+        KeyStage.RETURNED_TO_CUSTODY: "the offender is back in custody",
+        KeyStage.DEATH: (
+            "the offender has died. Your part in the Victim Contact Scheme has now ended"
+        ),
         KeyStage.TRANSFER_TO_HOSPITAL: "the offender has been transferred to hospital",
         KeyStage.DEPORTATION: "the offender has been deported",
     },
@@ -139,10 +334,60 @@ KEY_STAGE_WORDS: dict[Language, dict[KeyStage, str]] = {
         KeyStage.OPEN_CONDITIONS: "mae'r troseddwr wedi symud i amodau agored",
         KeyStage.PAROLE_REVIEW: "mae achos y troseddwr wedi cael ei gyfeirio at y Bwrdd Parôl",
         KeyStage.RECALL: "mae'r troseddwr wedi cael ei alw'n ôl i'r ddalfa",
-        KeyStage.ESCAPE: "mae'r troseddwr wedi dianc o'r ddalfa neu wedi mynd ar ffo",
-        KeyStage.DEATH: "mae'r troseddwr wedi marw",
+        KeyStage.ESCAPE: "mae'r troseddwr wedi dianc o'r ddalfa",
+        KeyStage.ABSCONDING: (
+            "mae'r troseddwr wedi mynd ar ffo: gadawodd amodau agored, neu ni ddychwelodd ar ôl "
+            "cael ei ryddhau dros dro, heb ganiatâd"
+        ),
+        KeyStage.RETURNED_TO_CUSTODY: "mae'r troseddwr yn ôl yn y ddalfa",
+        KeyStage.DEATH: (
+            "mae'r troseddwr wedi marw. Mae eich rhan yn y Cynllun Cyswllt â Dioddefwyr bellach "
+            "wedi dod i ben"
+        ),
         KeyStage.TRANSFER_TO_HOSPITAL: "mae'r troseddwr wedi cael ei drosglwyddo i'r ysbyty",
         KeyStage.DEPORTATION: "mae'r troseddwr wedi cael ei allgludo",
+    },
+}
+
+# Hospital paths (models/hospital.py): how a discharge is told (MHA 1983 s 17A, s 42(2), s 73).
+DISCHARGE_WORDS: dict[Language, dict[DischargeKind, str]] = {
+    Language.ENGLISH: {
+        DischargeKind.CONDITIONAL: "conditionally discharged from hospital",
+        DischargeKind.COMMUNITY_TREATMENT_ORDER: (
+            "discharged from hospital on a community treatment order"
+        ),
+        DischargeKind.ABSOLUTE: "absolutely discharged from hospital",
+    },
+    Language.WELSH: {
+        DischargeKind.CONDITIONAL: "ryddhau'n amodol o'r ysbyty",
+        DischargeKind.COMMUNITY_TREATMENT_ORDER: (
+            "ryddhau o'r ysbyty ar orchymyn triniaeth gymunedol"
+        ),
+        DischargeKind.ABSOLUTE: "ryddhau'n ddiamod o'r ysbyty",
+    },
+}
+# An absolute discharge ends the order, and with it the scheme.
+ORDER_ENDED: dict[Language, str] = {
+    Language.ENGLISH: (
+        " The order no longer applies, and your part in the Victim Contact Scheme has now ended."
+    ),
+    Language.WELSH: (
+        " Nid yw'r gorchymyn yn berthnasol mwyach, ac mae eich rhan yn y Cynllun Cyswllt â "
+        "Dioddefwyr bellach wedi dod i ben."
+    ),
+}
+# DVCVA s 41(3), s 44(3): the date the limitation or restriction direction ceases. It is the
+# date the prisoner would have been released, so it is told as a month, like a release.
+RESTRICTION_ENDS: dict[Language, dict[DisposalKind, str]] = {
+    Language.ENGLISH: {
+        DisposalKind.HOSPITAL_ORDER: "\nThe restriction order ceases {month}.",
+        DisposalKind.HOSPITAL_DIRECTION: "\nThe limitation direction ceases {month}.",
+        DisposalKind.TRANSFER_DIRECTION: "\nThe restriction direction ceases {month}.",
+    },
+    Language.WELSH: {
+        DisposalKind.HOSPITAL_ORDER: "\nBydd y gorchymyn cyfyngu yn dod i ben {month}.",
+        DisposalKind.HOSPITAL_DIRECTION: "\nBydd y cyfarwyddyd cyfyngu yn dod i ben {month}.",
+        DisposalKind.TRANSFER_DIRECTION: ("\nBydd y cyfarwyddyd cyfyngiadau yn dod i ben {month}."),
     },
 }
 
@@ -252,6 +497,33 @@ def _condition_lines(session: Session, condition_ids: list[int], language: Langu
     )
 
 
+def hospital_lines(hospital: Hospital) -> str:
+    """The hospital's name and address (not victim data: DVCVA s 36A / s 42A)."""
+    return "\n".join(line for line in (hospital.name, hospital.address, hospital.postcode) if line)
+
+
+def _hospital_words(session: Session, request: LetterRequest, language: Language) -> dict[str, str]:
+    """The hospital paths' placeholders: the hospital, the discharge, when a restriction ends."""
+    hospital = session.get(Hospital, request.hospital_id) if request.hospital_id else None
+    if request.hospital_id is not None and hospital is None:
+        raise data_error(f"hospital {request.hospital_id} is not in the case database")
+    restriction_end = ""
+    if request.restriction_ends_on is not None:
+        case = session.get(OffenderCase, request.case_id)
+        if case is not None and case.disposal in RESTRICTION_ENDS[language]:
+            month = month_words(
+                request.restriction_ends_on, language, WORDING[language].released_in
+            )
+            restriction_end = RESTRICTION_ENDS[language][case.disposal].format(month=month)
+    absolute = request.discharge is DischargeKind.ABSOLUTE
+    return {
+        "hospital": hospital_lines(hospital) if hospital else "",
+        "discharge": DISCHARGE_WORDS[language][request.discharge] if request.discharge else "",
+        "discharge_note": ORDER_ENDED[language] if absolute else "",
+        "restriction_end": restriction_end,
+    }
+
+
 def render(
     session: Session, victim: Victim, request: LetterRequest, channel: Channel | None = None
 ) -> str:
@@ -266,6 +538,8 @@ def render(
         due=full_date(request.due_on, language) if request.due_on else "",
         conditions=_condition_lines(session, request.condition_ids, language),
         key_stage=KEY_STAGE_WORDS[language][request.key_stage] if request.key_stage else "",
+        next_review=released_in(request.next_review_on, language),
+        **_hospital_words(session, request, language),
     )
     dear = wording.dear.format(name=victim.full_name)
     if channel in NOTIFY_CHANNELS:

@@ -9,10 +9,11 @@ after the case closes) *(confirm with the data protection officer)*.
 What is erased, per case: the victims' names, addresses, postcodes, emails, phone numbers and
 whom they represent; representation text; licence condition wording (it may say where a victim
 lives); letter bodies; what VLOs wrote as a task's outcome (free text: it may name or place a
-victim); offence descriptions (they may name the victim). What stays: the rows themselves
-(IDs, dates, stages, kinds), so counts and the audit trail still add up, and the audit trail,
-which holds no personal data. Each case gets an ErasureRecord: what was erased, when, under
-which period, and a verification made afterwards by re-reading every row.
+victim); offence descriptions (they may name the victim); the words of Victim Personal
+Statements. What stays: the rows themselves (IDs, dates, stages, kinds), so counts and the
+audit trail still add up, and the audit trail, which holds no personal data. Each case gets an
+ErasureRecord: what was erased, when, under which period, and a verification made afterwards
+by re-reading every row.
 """
 
 import os
@@ -27,6 +28,7 @@ from activities.audit import already_done, append_audit
 from activities.errors import data_error
 from models.case import Offence, OffenderCase
 from models.db import session_scope
+from models.parole import VictimPersonalStatement
 from models.records import Correspondence, LicenceCondition, Representation, VloTask
 from models.reports import (
     ERASED,
@@ -49,6 +51,9 @@ VICTIM_NULLED = ("address", "postcode", "email", "phone", "represents")
 UNCOUNTED_FREE_TEXT: tuple[tuple[str, type, str], ...] = (
     ("task", VloTask, "outcome"),
     ("offence", Offence, "description"),
+    # The words of a Victim Personal Statement (workflows/parole.py), encrypted at rest: the
+    # erased marker is written encrypted too, and checked after decryption.
+    ("victim personal statement", VictimPersonalStatement, "text"),
 )
 
 

@@ -8,7 +8,14 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from models.text import clean_text
-from models.vocabulary import CaseStatus, DisposalKind, OffenceCategory, Provider, SentenceType
+from models.vocabulary import (
+    CaseStatus,
+    DisposalKind,
+    Finding,
+    OffenceCategory,
+    Provider,
+    SentenceType,
+)
 
 CASE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_-]*")
 
@@ -95,6 +102,12 @@ class OffenderCaseBase(MilestoneDates):
     disposal: DisposalKind = DisposalKind.CUSTODIAL
     sentence_type: SentenceType
     term_months: int | None = Field(default=None, ge=0, le=1200)  # None: indeterminate
+    # Hospital paths (models/hospital.py): DVCVA s 36(1)(b) findings, and whether a restriction
+    # order (MHA s 41), limitation direction (s 45A) or restriction direction (s 49) applies.
+    finding: Finding = Finding.CONVICTED
+    restricted: bool = False
+    restriction_ends_on: date | None = None  # when the limitation/restriction direction ceases
+    hospital_id: int | None = Field(default=None, foreign_key="hospital.id")  # where detained
 
     @field_validator("case_ref")
     @classmethod

@@ -11,6 +11,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models.case
 import models.handoff
+import models.hospital
+import models.parole
 import models.records
 import models.reports
 import models.sharing

@@ -7,6 +7,7 @@ Model, June 2021); 004_1f588538fba2148d.txt (CRC cases whose risk rises go to th
 """
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
@@ -15,6 +16,19 @@ from models.vocabulary import CrcEventKind, HandoffReason, HandoffStep, Provider
 
 # Every hand-off done automatically by a bulk transfer is recorded with this actor.
 BULK_ACTOR = "bulk: unification"
+
+# A hand-off in one of these steps is over: the case may have another.
+ENDED_STEPS = (HandoffStep.SWITCHED, HandoffStep.WITHDRAWN)
+
+
+class WithdrawalReason(StrEnum):
+    """Why a hand-off was withdrawn before responsibility switched (local practice: the duty
+    to keep the victim's contact stays with the sending provider until a switch)."""
+
+    REQUESTED_IN_ERROR = "requested_in_error"
+    CIRCUMSTANCES_CHANGED = "circumstances_changed"  # e.g. risk reassessed, no move after all
+    REFUSED_BY_RECEIVER = "refused_by_receiver"  # the receiving provider does not accept it
+    HANDOFF_FAILED = "handoff_failed"  # engine: its workflow ended without switching
 
 
 class HandoffPolicy(BaseModel):
@@ -34,11 +48,30 @@ class HandoffPolicy(BaseModel):
     crc_report_working_days: int = 2
     # ... and the NPS VLO acts on the report (tells victims as needed) within this many.
     crc_action_working_days: int = 5
+    # Local policy: a bulk transfer's hand-off needs no person, so it should finish in
+    # seconds; one still going after this long is reported as waiting and escalated to the
+    # receiving provider's hand-off manager, and the bulk moves on: it never silently stalls.
+    bulk_handoff_wait_minutes: int = 60
 
 
 def handoff_manager(provider: str) -> str:
     """Local policy: a missed hand-off step goes to the receiving provider's hand-off manager."""
     return f"role:handoff-manager-{provider}"
+
+
+def withdrawn_refusal(handoff_id: str, reason: WithdrawalReason | None, doing: str) -> str:
+    why = reason.value if reason else "withdrawn"
+    return (
+        f"{handoff_id} was withdrawn ({why}): it can no longer be {doing}; "
+        "request a new hand-off if the case is to move"
+    )
+
+
+def switched_refusal(handoff_id: str, receiver: str, doing: str) -> str:
+    return (
+        f"{handoff_id} was already accepted: responsibility has switched to {receiver}, so it "
+        f"cannot be {doing}; request a new hand-off to move the case back"
+    )
 
 
 def handoff_workflow_id(case_ref: str, number: int) -> str:
@@ -71,6 +104,18 @@ class CaseHandoff(SQLModel, table=True):
     supplied_at: datetime | None = None
     accepted_at: datetime | None = None
     switched_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: WithdrawalReason | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=60)
+
+    def ended_refusal(self, doing: str) -> str | None:
+        """Why nothing more can be done to this hand-off (it switched or was withdrawn)."""
+        if self.step is HandoffStep.WITHDRAWN:
+            return withdrawn_refusal(self.handoff_id, self.withdrawn_reason, doing)
+        if self.step is HandoffStep.SWITCHED:
+            receiver = f"{self.to_provider.value}/{self.to_region}/{self.to_vlo}"
+            return switched_refusal(self.handoff_id, receiver, doing)
+        return None
 
 
 # ---- messages --------------------------------------------------------------------------------
@@ -157,6 +202,31 @@ class HandoffFinished(BaseModel):
     case_ref: str
     switched: bool
     note: str = ""
+    withdrawn: bool = False
+
+
+class HandoffWithdrawal(BaseModel):
+    """A VLO withdraws an open hand-off (or the receiving provider refuses it), with a reason."""
+
+    by: str = Field(min_length=2, max_length=60)
+    reason: WithdrawalReason
+
+
+class HandoffWithdrawalRecord(BaseModel):
+    """Record a withdrawal, unless the hand-off already switched: returns the step it ends in."""
+
+    idempotency_key: str
+    handoff_id: str
+    case_id: int
+    reason: WithdrawalReason
+    by: str
+
+
+class HandoffWithdrawn(BaseModel):
+    """Signalled to the case: the hand-off is over without a switch; another may be asked for."""
+
+    handoff_id: str
+    reason: WithdrawalReason
 
 
 class HandoffEscalation(BaseModel):
@@ -203,6 +273,16 @@ class ReportCrcEvent(BaseModel):
 # ---- bulk transfer ---------------------------------------------------------------------------
 
 
+class BulkWaiting(BaseModel):
+    """A bulk hand-off still going after the policy's wait: escalated, and watched."""
+
+    handoff_id: str
+    case_ref: str
+    case_id: int
+    since: date
+    escalation_task_id: int | None = None
+
+
 class BulkTransferInput(BaseModel):
     bulk_id: str
     from_provider: Provider
@@ -212,13 +292,16 @@ class BulkTransferInput(BaseModel):
     requested_by: str
     page_size: int = 50
     paused: bool = False
+    policy: HandoffPolicy = HandoffPolicy()
     # carried across continue-as-new
     after_case_id: int = 0
     done: int = 0
     skipped: int = 0
     failed: int = 0
+    withdrawn: int = 0
     failures: list[str] = []  # case refs (IDs only)
     pages: int = 0
+    waiting: list[BulkWaiting] = []  # hand-offs past their time, escalated, still watched
 
 
 class TransferCandidate(BaseModel):
@@ -251,3 +334,5 @@ class BulkProgress(BaseModel):
     paused: bool
     finished: bool
     failures: list[str]
+    withdrawn: int = 0
+    waiting: list[BulkWaiting] = []

@@ -7,8 +7,18 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.case import MilestoneDates
+from models.eligibility import hospital_path
 from models.policy import Policy
-from models.vocabulary import ContactLevel, KeyStage, LetterKind, Stage, TaskKind
+from models.vocabulary import (
+    ContactLevel,
+    DischargeKind,
+    DisposalKind,
+    HospitalPath,
+    KeyStage,
+    LetterKind,
+    Stage,
+    TaskKind,
+)
 
 # ---- tasks ----------------------------------------------------------------------------------
 
@@ -57,6 +67,34 @@ class TaskReschedule(BaseModel):
     reason: str
 
 
+# ---- hospital paths (models/hospital.py has the rules) -------------------------------------
+
+
+class HospitalStatus(BaseModel):
+    """Where a hospital-path case stands, as workflows carry it: IDs, flags and dates only (the
+    hospital's name and address stay in the Hospital table)."""
+
+    disposal: DisposalKind
+    restricted: bool  # restriction order / limitation direction / restriction direction
+    restriction_ends_on: date | None = None
+    hospital_id: int | None = None  # None: not yet recorded (s 36A / s 42A notices wait)
+    placement: int = 0  # 1 for the first hospital recorded, +1 per move: keys re-notification
+    discharge: DischargeKind | None = None
+    discharged_on: date | None = None
+
+    @property
+    def path(self) -> HospitalPath:
+        """DVCVA 2004: s 36 hospital order, s 39 hospital direction, s 42 transfer direction."""
+        path = hospital_path(self.disposal, self.restricted)
+        assert path is not None, "a hospital status has a hospital disposal"
+        return path
+
+    def restriction_in_force(self, on: date) -> bool:
+        """DVCVA s 37 / s 40 / s 43: the restriction applies until the date it ceases."""
+        ends = self.restriction_ends_on
+        return self.restricted and (ends is None or on < ends)
+
+
 # ---- case events fanned out to victims ---------------------------------------------------
 
 
@@ -67,12 +105,17 @@ class ConditionNotice(BaseModel):
 
 
 class CaseEvent(BaseModel):
-    kind: Literal["milestones_changed", "conditions_imposed", "released", "key_stage", "ended"]
+    kind: Literal[
+        "milestones_changed", "conditions_imposed", "released", "key_stage", "ended", "hospital"
+    ]
     sequence: int  # per case, so every letter a victim gets from it has a stable key
     milestones: MilestoneDates
     conditions: list[ConditionNotice] = Field(default_factory=list)
     key_stage: KeyStage | None = None
     on: date | None = None
+    re_release: bool = False  # "released": released again after a recall
+    # "hospital": the case's hospital status now (None: remitted to prison, custodial again)
+    hospital: HospitalStatus | None = None
 
 
 # ---- VLO actions (updates) -------------------------------------------------------------------
@@ -149,6 +192,13 @@ class VictimState(BaseModel):
     release_told: bool = False
     next_annual_letter: date | None = None
     tasks: list[OpenTask] = Field(default_factory=list)
+    # Hospital paths (DVCVA ss 36-44A): the status, the s 36A / s 42A notices to the hospital
+    # managers already made (their keys), and the placements whose details the victim has had.
+    hospital: HospitalStatus | None = None
+    hospital_notices: list[str] = Field(default_factory=list)
+    hospital_details_told: list[int] = Field(default_factory=list)
+    hospital_notice_requests: int = 0
+    discharges_told: list[date] = Field(default_factory=list)
 
 
 class VictimInput(BaseModel):
@@ -162,6 +212,7 @@ class VictimInput(BaseModel):
     milestones: MilestoneDates
     conditions: list[ConditionNotice] = Field(default_factory=list)
     state: VictimState | None = None  # set when the workflow continues as new
+    hospital: HospitalStatus | None = None  # a hospital-path case (DVCVA ss 36-44A)
 
 
 class CaseState(BaseModel):
@@ -177,6 +228,20 @@ class CaseState(BaseModel):
     handoff_requests: int = 0
     # CRC-reported key events already recorded: (kind, occurred on).
     crc_events: list[tuple[str, date]] = Field(default_factory=list)
+    # Hospital paths (models/hospital.py): the status now (None: custodial), and how many
+    # hospitals the patient has been placed in (each placement is notified once).
+    hospital: HospitalStatus | None = None
+    hospital_placements: int = 0
+    # Where the offender is (models/key_stages.py): recalled to custody since (until released
+    # again); unlawfully at large since an escape or absconding (until returned to custody).
+    recalled_on: date | None = None
+    at_large_since: date | None = None
+    # Parole Board reviews (workflows/parole.py, child workflows): how many were referred, the
+    # one open now, each decision (review ID, outcome, decided on), and the next review's date.
+    parole_reviews: int = 0
+    open_parole_review: str | None = None
+    parole_decisions: list[tuple[str, str, date]] = Field(default_factory=list)
+    next_parole_review_on: date | None = None
 
 
 class CaseInput(BaseModel):
@@ -197,6 +262,7 @@ class CaseSnapshot(BaseModel):
     region: str
     milestones: MilestoneDates
     victim_ids: list[int]
+    hospital: HospitalStatus | None = None
 
 
 # ---- activity requests ------------------------------------------------------------------
@@ -226,6 +292,13 @@ class LetterRequest(BaseModel):
     due_on: date | None = None
     condition_ids: list[int] = Field(default_factory=list)
     key_stage: KeyStage | None = None
+    # Hospital paths: the hospital named (s 36A / s 42A), the date a restriction ceases (told
+    # as a month: s 41(3), s 44(3)), and the kind of discharge.
+    hospital_id: int | None = None
+    restriction_ends_on: date | None = None
+    discharge: DischargeKind | None = None
+    # A Parole Board review refusing release: when the next review is (told as a month).
+    next_review_on: date | None = None
 
 
 class ForwardRepresentations(BaseModel):
@@ -257,6 +330,7 @@ class CaseClosure(BaseModel):
     idempotency_key: str
     case_id: int
     by: str
+    reason: str = "licence and supervision ended"
 
 
 # ---- queries ------------------------------------------------------------------------------
@@ -277,6 +351,9 @@ class VictimView(BaseModel):
     responsible_vlo: str = ""
     provider: str = ""
     region: str = ""
+    hospital: HospitalStatus | None = None  # a hospital path (DVCVA ss 36-44A)
+    representation_ids: list[int] = Field(default_factory=list)
+    hospital_notices: list[str] = Field(default_factory=list)
 
 
 class CaseView(BaseModel):
@@ -290,3 +367,9 @@ class CaseView(BaseModel):
     provider: str = ""
     region: str = ""
     open_handoff: str | None = None
+    hospital: HospitalStatus | None = None  # a hospital path (DVCVA ss 36-44A)
+    custody: str = ""  # in_custody, on_licence, unlawfully_at_large (models/key_stages.py)
+    key_stages: list[tuple[KeyStage, date]] = Field(default_factory=list)
+    # Parole Board reviews: the one open now, and the latest (open or decided).
+    open_parole_review: str | None = None
+    latest_parole_review: str | None = None

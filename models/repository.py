@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from activities.audit import (
     ChainReport,
@@ -20,6 +20,7 @@ from models.case import CaseRegistration, Offence, OffenderCase, OffenderCaseBas
 from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
 from models.errors import VcsError
+from models.hospital import Hospital, HospitalBase, registration_problems
 from models.records import (
     AuditEntry,
     Correspondence,
@@ -40,7 +41,14 @@ from models.sharing import (
 )
 from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
-from models.vocabulary import TaskStatus
+from models.vocabulary import DisposalKind, OffenceCategory, TaskStatus
+
+
+def _hospital(session: Session, hospital_id: int) -> Hospital:
+    hospital = session.get(Hospital, hospital_id)
+    if hospital is None:
+        raise VcsError(f"no hospital {hospital_id} is recorded: add it with add-hospital")
+    return hospital
 
 
 def _case(session: object, case_ref: str) -> OffenderCase:
@@ -60,7 +68,13 @@ class Registered:
 def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Registered:
     """Register an eligible case once. The same registration again returns the case already
     there; a different one under the same reference is refused."""
-    problems = registration.problems()
+    problems = registration.problems() + registration_problems(
+        registration.disposal,
+        registration.restricted,
+        registration.restriction_ends_on,
+        registration.hospital_id,
+        registration.sentence_date,
+    )
     if problems:
         raise VcsError("; ".join(problems))
     decision = decide_eligibility(
@@ -69,11 +83,15 @@ def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Re
         term_months=registration.term_months,
         offences=[o.category for o in registration.offences],
         discretionary_reason=registration.discretionary_reason,
+        finding=registration.finding,
+        restricted=registration.restricted,
     )
     if not decision.eligible:
         raise VcsError(f"case {registration.case_ref} is not eligible: {decision.explain()}")
     case_fields = registration.model_dump(include=set(OffenderCaseBase.model_fields))
     with session_scope(engine) as session:
+        if registration.hospital_id is not None:
+            _hospital(session, registration.hospital_id)
         existing = session.exec(
             select(OffenderCase).where(OffenderCase.case_ref == registration.case_ref)
         ).first()
@@ -359,51 +377,67 @@ def disclose(engine: Engine, case_ref: str, request: DisclosureRequest, by: str)
         refusals = disclosure_refusals(request, case, supplied, victim)
         if refusals:
             raise VcsError("disclosure refused: " + "; ".join(refusals))
-        assert request.lawful_basis is not None
-        disclosure = Disclosure(
-            case_id=case.id,
-            victim_id=request.victim_id,
-            recipient_agency=request.recipient_agency,
-            recipient_kind=request.recipient_kind,
-            lawful_basis=request.lawful_basis,
-            purpose=request.purpose,
-            victim_consent_ref=(request.victim_consent_ref or "").strip() or None,
-            disclosed_by=by,
-            disclosed_at=datetime.now(UTC),
+        record = write_disclosure(session, case, request, supplied, by)
+        assert record.disclosure.id is not None
+        return record.disclosure.id
+
+
+def write_disclosure(
+    session: Session,
+    case: OffenderCase,
+    request: DisclosureRequest,
+    supplied: list[SuppliedInformation],
+    by: str,
+    idempotency_key: str | None = None,
+) -> DisclosureRecord:
+    """Record an allowed disclosure (disclosure_refusals found nothing) and audit it, in the
+    caller's transaction: the Disclosure, one item per category, one audit entry."""
+    assert case.id is not None and request.lawful_basis is not None
+    disclosure = Disclosure(
+        case_id=case.id,
+        victim_id=request.victim_id,
+        recipient_agency=request.recipient_agency,
+        recipient_kind=request.recipient_kind,
+        lawful_basis=request.lawful_basis,
+        purpose=request.purpose,
+        victim_consent_ref=(request.victim_consent_ref or "").strip() or None,
+        disclosed_by=by,
+        disclosed_at=datetime.now(UTC),
+    )
+    session.add(disclosure)
+    session.flush()
+    assert disclosure.id is not None
+    items = [
+        DisclosureItem(disclosure_id=disclosure.id, category=c, source=ItemSource.OWN)
+        for c in dict.fromkeys(request.own_categories)
+    ] + [
+        DisclosureItem(
+            disclosure_id=disclosure.id,
+            category=s.category,
+            source=ItemSource.SUPPLIED,
+            supplied_id=s.id,
         )
-        session.add(disclosure)
-        session.flush()
-        assert disclosure.id is not None
-        items = [
-            DisclosureItem(disclosure_id=disclosure.id, category=c, source=ItemSource.OWN)
-            for c in dict.fromkeys(request.own_categories)
-        ] + [
-            DisclosureItem(
-                disclosure_id=disclosure.id,
-                category=s.category,
-                source=ItemSource.SUPPLIED,
-                supplied_id=s.id,
-            )
-            for s in supplied
-        ]
-        session.add_all(items)
-        shared = ", ".join(
-            item.category.value + (f" (supplied {item.supplied_id})" if item.supplied_id else "")
-            for item in items
-        )
-        append_audit(
-            session,
-            case_id=case.id,
-            victim_id=request.victim_id,
-            actor=by,
-            action="information_disclosed",
-            detail=(
-                f"disclosure {disclosure.id} to {disclosure.recipient_agency} "
-                f"({disclosure.recipient_kind.value}) under {disclosure.lawful_basis.value}: "
-                f"{shared}"
-            )[:1000],
-        )
-        return disclosure.id
+        for s in supplied
+    ]
+    session.add_all(items)
+    shared = ", ".join(
+        item.category.value + (f" (supplied {item.supplied_id})" if item.supplied_id else "")
+        for item in items
+    )
+    append_audit(
+        session,
+        case_id=case.id,
+        victim_id=request.victim_id,
+        actor=by,
+        action="information_disclosed",
+        detail=(
+            f"disclosure {disclosure.id} to {disclosure.recipient_agency} "
+            f"({disclosure.recipient_kind.value}) under {disclosure.lawful_basis.value}: "
+            f"{shared}"
+        )[:1000],
+        idempotency_key=idempotency_key,
+    )
+    return DisclosureRecord(disclosure, items)
 
 
 def disclosures_of(engine: Engine, case_ref: str) -> list[DisclosureRecord]:
@@ -421,6 +455,58 @@ def disclosures_of(engine: Engine, case_ref: str) -> list[DisclosureRecord]:
             ).all()
             records.append(DisclosureRecord(row, list(items)))
         return records
+
+
+# ---- hospitals (models/hospital.py: DVCVA ss 36-44A) -------------------------------------------
+
+
+def add_hospital(engine: Engine, hospital: HospitalBase, by: str) -> tuple[Hospital, bool]:
+    """Record a hospital once: the same name and postcode again is the hospital already there."""
+    with session_scope(engine) as session:
+        existing = session.exec(
+            select(Hospital).where(
+                Hospital.name == hospital.name, Hospital.postcode == hospital.postcode
+            )
+        ).first()
+        if existing is not None:
+            return existing, False
+        row = Hospital(**hospital.model_dump(), recorded_by=by, recorded_at=datetime.now(UTC))
+        session.add(row)
+        session.flush()
+        return row, True
+
+
+def decide_for_case(
+    session: Session, case: OffenderCase, disposal: DisposalKind, restricted: bool
+) -> EligibilityDecision:
+    """Would the case be eligible on this path (a transfer to hospital, a remission)? The same
+    rules as at registration (models/eligibility.py), on the case's recorded facts."""
+    offences = session.exec(select(Offence.category).where(Offence.case_id == case.id)).all()
+    return decide_eligibility(
+        disposal=disposal,
+        sentence_type=case.sentence_type,
+        term_months=case.term_months,
+        offences=[OffenceCategory(o) for o in offences],
+        finding=case.finding,
+        restricted=restricted,
+    )
+
+
+def path_change_decision(
+    engine: Engine, case_ref: str, disposal: DisposalKind, restricted: bool
+) -> EligibilityDecision:
+    with session_scope(engine) as session:
+        return decide_for_case(session, _case(session, case_ref), disposal, restricted)
+
+
+def hospitals(engine: Engine) -> list[Hospital]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Hospital).order_by(col(Hospital.id))).all())
+
+
+def hospital_by_id(engine: Engine, hospital_id: int) -> Hospital:
+    with session_scope(engine) as session:
+        return _hospital(session, hospital_id)
 
 
 # ---- the audit chain (activities/audit.py) -----------------------------------------------------

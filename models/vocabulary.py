@@ -12,12 +12,39 @@ class Provider(StrEnum):
 
 
 class DisposalKind(StrEnum):
-    """Custodial now; the hospital paths (DVCVA ss 36, 39, 42) arrive with the hospital issue."""
+    """How the offender is held: the custodial path (DVCVA s 35) or a hospital path."""
 
     CUSTODIAL = "custodial"
-    HOSPITAL_ORDER = "hospital_order"
-    HOSPITAL_DIRECTION = "hospital_direction"
-    TRANSFER_DIRECTION = "transfer_direction"
+    HOSPITAL_ORDER = "hospital_order"  # MHA 1983 s 37 (+ s 41 restriction order): DVCVA s 36
+    HOSPITAL_DIRECTION = "hospital_direction"  # MHA 1983 s 45A (+ limitation): DVCVA s 39
+    TRANSFER_DIRECTION = "transfer_direction"  # MHA 1983 s 47 (+ s 49 restriction): DVCVA s 42
+
+
+class Finding(StrEnum):
+    """What the court found (DVCVA 2004 s 36(1)(b)): only a hospital order may follow a verdict
+    of not guilty by reason of insanity or a finding of disability."""
+
+    CONVICTED = "convicted"
+    NOT_GUILTY_INSANITY = "not_guilty_insanity"  # not guilty by reason of insanity
+    UNDER_DISABILITY = "under_disability"  # unfit to plead, found to have done the act
+
+
+class HospitalPath(StrEnum):
+    """The mentally disordered offender paths of DVCVA 2004 Part 3 Chapter 2."""
+
+    S36_RESTRICTED = "s36_restricted"  # hospital order + restriction order: ss 36, 36A, 37, 38
+    S36_UNRESTRICTED = "s36_unrestricted"  # hospital order alone: ss 36, 36A, 37A, 38A
+    S39_LIMITATION = "s39_limitation"  # hospital direction + limitation direction: ss 39-41
+    S42_RESTRICTED = "s42_restricted"  # transfer + restriction direction: ss 42, 42A, 43, 44
+    S42_UNRESTRICTED = "s42_unrestricted"  # transfer direction alone: ss 42, 42A, 43A, 44A
+
+
+class DischargeKind(StrEnum):
+    """How a patient leaves hospital other than by remission to prison (MHA 1983)."""
+
+    CONDITIONAL = "conditional"  # restricted patients: MHA 1983 s 42(2), s 73
+    COMMUNITY_TREATMENT_ORDER = "cto"  # unrestricted patients only: MHA 1983 s 17A
+    ABSOLUTE = "absolute"  # the order ends: MHA 1983 s 23, s 42(2), s 73
 
 
 class SentenceType(StrEnum):
@@ -32,6 +59,7 @@ class SentenceType(StrEnum):
     DTO = "dto"  # detention and training order
     SUSPENDED = "suspended"  # suspended sentence order: the offender is not detained
     COMMUNITY = "community"  # community order: not custodial
+    HOSPITAL_ORDER = "hospital_order"  # MHA 1983 s 37: a hospital order instead of a sentence
 
 
 class OffenceCategory(StrEnum):
@@ -78,13 +106,21 @@ class Language(StrEnum):
 
 
 class KeyStage(StrEnum):
-    """Key stages of a custodial sentence a victim may be told of (Victims' Code; 000_5a1d...)."""
+    """Key stages of a custodial sentence a victim may be told of (Victims' Code; 000_5a1d...).
+    When each may be recorded, and who is told: models/key_stages.py."""
 
     TEMPORARY_RELEASE = "temporary_release"
     OPEN_CONDITIONS = "open_conditions"
     PAROLE_REVIEW = "parole_review"
     RECALL = "recall"
+    # domain.md 'In custody': "escape or absconding". Kept apart so the victim is told which:
+    # an escape is from closed custody or an escort; absconding is walking out of open
+    # conditions or not coming back from temporary release. Both are urgent.
     ESCAPE = "escape"
+    ABSCONDING = "absconding"
+    # Local rule: the end of an escape or absconding (arrest or surrender). Whoever was told
+    # the offender was at large is told they are back.
+    RETURNED_TO_CUSTODY = "returned_to_custody"
     DEATH = "death"
     TRANSFER_TO_HOSPITAL = "transfer_to_hospital"
     DEPORTATION = "deportation"
@@ -116,6 +152,19 @@ class TaskKind(StrEnum):
     # 000_5a1d5e000983110f.txt: CRCs are contractually required to support the NPS by providing
     # key information about offenders, so the NPS VLO can tell victims.
     CRC_EVENT = "crc_event"
+    # DVCVA 2004 s 36A / s 42A: the hospital managers are notified once the hospital is known.
+    RECORD_HOSPITAL = "record_hospital"
+    # An escape or absconding: the VLO must reach every victim in the scheme at once (EU
+    # Victims Directive 2012/29/EU art 6(5)); due the day it is recorded (models/key_stages.py).
+    URGENT_KEY_STAGE = "urgent_key_stage"
+    # Parole Board reviews (workflows/parole.py; domain.md 'Parole'): discuss the VPS and
+    # licence-condition representations with an invited victim, due at the Board's deadline;
+    # pass an application to read the VPS at the oral hearing to the Board; chase a decision
+    # not recorded 14 days after the hearing; obtain and send a decision summary asked for.
+    PAROLE_VPS = "parole_vps"
+    PAROLE_READ_APPLICATION = "parole_read_application"
+    PAROLE_DECISION_OVERDUE = "parole_decision_overdue"
+    PAROLE_SUMMARY = "parole_summary"
 
 
 class TaskStatus(StrEnum):
@@ -142,6 +191,26 @@ class LetterKind(StrEnum):
     ANNUAL_UPDATE = "annual_update"
     CONDITION_ENDED = "condition_ended"
     SCHEME_ENDED = "scheme_ended"
+    # Hospital paths (DVCVA 2004 ss 36-44A; models/hospital.py).
+    HOSPITAL_OFFER = "hospital_offer"
+    HOSPITAL_DETAILS = "hospital_details"  # s 36A / s 42A: the hospital's name and address
+    HOSPITAL_NOTICE = "hospital_notice"  # s 36A / s 42A: to the hospital managers
+    DISCHARGE_REPRESENTATIONS_RECEIVED = "discharge_representations_received"
+    DISCHARGE_CONDITIONS = "discharge_conditions"  # ss 38, 38A, 41(3), 44(3), 44A
+    DISCHARGE_CONDITION_ENDED = "discharge_condition_ended"
+    DISCHARGED = "discharged"
+    REMITTED = "remitted"  # back to prison from hospital (MHA 1983 s 50)
+    # Parole Board reviews (workflows/parole.py; domain.md 'Parole').
+    PAROLE_INVITATION = "parole_invitation"
+    VPS_RECEIVED = "vps_received"
+    VPS_RECEIVED_LATE = "vps_received_late"
+    READ_VPS_GRANTED = "read_vps_granted"
+    READ_VPS_REFUSED = "read_vps_refused"
+    PAROLE_HEARING_ADJOURNED = "parole_hearing_adjourned"
+    PAROLE_RELEASE = "parole_release"
+    PAROLE_NO_RELEASE = "parole_no_release"
+    PAROLE_OPEN_CONDITIONS = "parole_open_conditions"
+    PAROLE_SUMMARY_REQUESTED = "parole_summary_requested"
 
 
 class HandoffReason(StrEnum):
@@ -154,12 +223,14 @@ class HandoffReason(StrEnum):
 
 
 class HandoffStep(StrEnum):
-    """Where a hand-off stands: requested -> supplied -> accepted -> switched."""
+    """Where a hand-off stands: requested -> supplied -> accepted -> switched; or withdrawn
+    (with a reason) before it switched."""
 
     REQUESTED = "requested"
     SUPPLIED = "supplied"
     ACCEPTED = "accepted"
     SWITCHED = "switched"
+    WITHDRAWN = "withdrawn"
 
 
 class CrcEventKind(StrEnum):
@@ -168,3 +239,11 @@ class CrcEventKind(StrEnum):
     BREACH = "breach"
     RECALL = "recall"
     ADDRESS_CHANGE_EXCLUSION_ZONE = "address_change_exclusion_zone"
+
+
+class ParoleOutcome(StrEnum):
+    """What the Parole Board decided on a review (domain.md 'Parole')."""
+
+    RELEASE = "release"
+    NO_RELEASE = "no_release"
+    OPEN_CONDITIONS = "open_conditions"

@@ -9,7 +9,7 @@ name its source.
 import pytest
 
 from models.eligibility import EligibilityDecision, decide_eligibility
-from models.vocabulary import DisposalKind, OffenceCategory, SentenceType
+from models.vocabulary import DisposalKind, Finding, HospitalPath, OffenceCategory, SentenceType
 
 QUALIFYING = [
     # s 45(2)(a): murder.
@@ -201,33 +201,161 @@ def test_suspended_and_community_sentences_are_refused(sentence_type: SentenceTy
 # --- the disposal: DVCVA 2004 s 35(2), ss 36, 39, 42 ----------------------------------------
 
 
+def decide_hospital(
+    disposal: DisposalKind,
+    *,
+    restricted: bool = True,
+    finding: Finding = Finding.CONVICTED,
+    offences: list[OffenceCategory] | None = None,
+    sentence_type: SentenceType | None = None,
+    term_months: int | None = 36,
+    discretionary_reason: str | None = None,
+) -> EligibilityDecision:
+    """A hospital disposal; a hospital order has no sentence, the others a 36-month term."""
+    if sentence_type is None:
+        sentence_type = (
+            SentenceType.HOSPITAL_ORDER
+            if disposal is DisposalKind.HOSPITAL_ORDER
+            else SentenceType.IMPRISONMENT
+        )
+    return decide_eligibility(
+        disposal=disposal,
+        sentence_type=sentence_type,
+        term_months=None if disposal is DisposalKind.HOSPITAL_ORDER else term_months,
+        offences=[OffenceCategory.SCHEDULE_15_VIOLENT] if offences is None else offences,
+        discretionary_reason=discretionary_reason,
+        finding=finding,
+        restricted=restricted,
+    )
+
+
 @pytest.mark.parametrize(
-    "disposal",
+    ("disposal", "restricted", "path", "sections"),
     [
-        DisposalKind.HOSPITAL_ORDER,
-        DisposalKind.HOSPITAL_DIRECTION,
-        DisposalKind.TRANSFER_DIRECTION,
+        (DisposalKind.HOSPITAL_ORDER, True, HospitalPath.S36_RESTRICTED, "ss 36, 36A, 37, 38"),
+        (
+            DisposalKind.HOSPITAL_ORDER,
+            False,
+            HospitalPath.S36_UNRESTRICTED,
+            "ss 36, 36A, 37A, 38A",
+        ),
+        (DisposalKind.HOSPITAL_DIRECTION, True, HospitalPath.S39_LIMITATION, "ss 39, 40, 41"),
+        (DisposalKind.TRANSFER_DIRECTION, True, HospitalPath.S42_RESTRICTED, "ss 42, 42A, 43, 44"),
+        (
+            DisposalKind.TRANSFER_DIRECTION,
+            False,
+            HospitalPath.S42_UNRESTRICTED,
+            "ss 42, 42A, 43A, 44A",
+        ),
     ],
-    ids=lambda d: d.value,
+    ids=lambda v: v.value if isinstance(v, HospitalPath) else None,
 )
-def test_hospital_disposals_are_refused_even_with_a_discretionary_reason(
+def test_each_hospital_path_is_eligible_and_names_its_sections(
+    disposal: DisposalKind, restricted: bool, path: HospitalPath, sections: str
+) -> None:
+    """DVCVA 2004 s 36 (hospital order, restricted: ss 37-38; not: ss 37A-38A), s 39 (hospital
+    direction with limitation direction: ss 40-41), s 42 (transfer direction, restricted: ss 43-
+    44; not: ss 43A-44A). Each is statutory, and the decision names the path and its sections."""
+    decision = decide_hospital(disposal, restricted=restricted)
+    assert decision.eligible is True
+    assert decision.basis == "statutory"
+    assert decision.path is path
+    text = decision.explain()
+    assert sections in text
+    assert "s 45(2)" in text  # the offence is still what brings the case in
+
+
+@pytest.mark.parametrize("finding", list(Finding), ids=lambda f: f.value)
+def test_hospital_order_follows_conviction_insanity_or_disability(finding: Finding) -> None:
+    """DVCVA 2004 s 36(1)(b): convicted, not guilty by reason of insanity, or found under a
+    disability to have done the act. No sentence is needed: a hospital order is made instead."""
+    decision = decide_hospital(DisposalKind.HOSPITAL_ORDER, finding=finding)
+    assert decision.eligible is True
+    assert "s 36(1)(b)" in decision.explain()
+
+
+@pytest.mark.parametrize(
+    "disposal", [DisposalKind.HOSPITAL_DIRECTION, DisposalKind.TRANSFER_DIRECTION]
+)
+@pytest.mark.parametrize(
+    "finding", [Finding.NOT_GUILTY_INSANITY, Finding.UNDER_DISABILITY], ids=lambda f: f.value
+)
+def test_directions_need_a_conviction(disposal: DisposalKind, finding: Finding) -> None:
+    """DVCVA 2004 s 39(1)(a), s 42(1)(a): "convicted". Insanity and disability findings lead only
+    to a hospital order (s 36)."""
+    decision = decide_hospital(disposal, finding=finding)
+    assert_refused(decision)
+    text = decision.explain()
+    assert "not convicted" in text
+    assert "s 39(1)(a)" in text or "s 42(1)(a)" in text
+
+
+def test_custodial_path_needs_a_conviction_too() -> None:
+    """DVCVA 2004 s 35(1): a custodial case follows a conviction."""
+    decision = decide(offences=[OffenceCategory.MURDER], sentence_type=SentenceType.LIFE)
+    assert decision.eligible
+    refused = decide_eligibility(
+        disposal=DisposalKind.CUSTODIAL,
+        sentence_type=SentenceType.LIFE,
+        term_months=None,
+        offences=[OffenceCategory.MURDER],
+        finding=Finding.UNDER_DISABILITY,
+    )
+    assert_refused(refused)
+    assert "s 35(1)" in refused.explain()
+
+
+@pytest.mark.parametrize("disposal", [d for d in DisposalKind if d is not DisposalKind.CUSTODIAL])
+def test_hospital_path_for_an_offence_that_is_not_sexual_or_violent_is_refused(
     disposal: DisposalKind,
 ) -> None:
-    """DVCVA 2004 s 35(2): hospital directions go to s 39, hospital orders to s 36, transfers to
-    s 42. This engine has no hospital path yet, so discretion must not let one in."""
+    """DVCVA 2004 ss 36(1)(a), 39(1)(a), 42(1)(a): the offence must be one of s 45(2). Discretion
+    cannot help: the hospital duties (a victim's address to the hospital managers under s 36A /
+    s 42A) rest on the statute."""
     for reason in (None, "Domestic abuse: VLO judges contact appropriate"):
-        decision = decide(
-            disposal=disposal,
-            offences=[OffenceCategory.MURDER],
-            sentence_type=SentenceType.LIFE,
-            term_months=None,
-            discretionary_reason=reason,
+        decision = decide_hospital(
+            disposal, offences=[OffenceCategory.OTHER], discretionary_reason=reason
         )
         assert_refused(decision)
         text = decision.explain()
-        assert disposal.value in text
-        assert "hospital" in text
-        assert "s 36" in text or "ss 36" in text
+        assert "sexual or violent" in text and "s 45(2)" in text
+        if reason:
+            assert "discretion cannot take a hospital case" in text
+
+
+@pytest.mark.parametrize(
+    "disposal", [DisposalKind.HOSPITAL_DIRECTION, DisposalKind.TRANSFER_DIRECTION]
+)
+def test_directions_need_a_relevant_sentence(disposal: DisposalKind) -> None:
+    """DVCVA 2004 s 39(1)(b), s 42(1)(b): a relevant sentence (s 45(3): 12 months or more), the
+    same rule as the custodial path."""
+    decision = decide_hospital(disposal, term_months=11)
+    assert_refused(decision)
+    assert "12 months" in decision.explain()
+    assert decide_hospital(disposal, term_months=12).eligible
+
+
+def test_hospital_direction_without_a_limitation_direction_is_refused() -> None:
+    """MHA 1983 s 45A: a hospital direction is always given with a limitation direction; DVCVA
+    s 39(1)(c) names both."""
+    decision = decide_hospital(DisposalKind.HOSPITAL_DIRECTION, restricted=False)
+    assert_refused(decision)
+    assert "limitation direction" in decision.explain()
+    assert "s 45A" in decision.explain()
+
+
+def test_hospital_order_with_a_custodial_sentence_type_is_refused() -> None:
+    """DVCVA 2004 s 36(1)(c); MHA 1983 s 37: a hospital order is made instead of a sentence."""
+    decision = decide_hospital(DisposalKind.HOSPITAL_ORDER, sentence_type=SentenceType.IMPRISONMENT)
+    assert_refused(decision)
+    assert "instead of a sentence" in decision.explain()
+
+
+def test_hospital_order_is_not_a_relevant_custodial_sentence() -> None:
+    """DVCVA 2004 s 45(3): the 'hospital_order' sentence type brings no custodial case in."""
+    decision = decide(sentence_type=SentenceType.HOSPITAL_ORDER, term_months=None)
+    assert_refused(decision)
+    assert "not a relevant" in decision.explain()
 
 
 # --- discretion: domain.md 'Beyond the statute' ---------------------------------------------

@@ -1,20 +1,24 @@
 """Provider hand-offs, CRC duties and the bulk transfer, under the time-skipping test server.
 
-A hand-off during a parole review is out of scope here: the scheme has no parole process yet
-(it arrives with the parole issue); when it does, its open tasks move like any other.
+A hand-off during a parole review is tested with the parole work (workflows/parole.py).
 """
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
+from temporalio import activity
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.errors import data_error
+from activities.handoff import HandoffStoreActivities
 from models.case import OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
@@ -23,9 +27,12 @@ from models.handoff import (
     BulkProgress,
     CaseHandoff,
     HandoffPolicy,
+    HandoffStart,
+    ResponsibilitySwitch,
+    WithdrawalReason,
     bulk_workflow_id,
 )
-from models.records import AuditEntry, VloTask
+from models.records import AuditEntry, Representation, VloTask
 from models.vocabulary import (
     ContactLevel,
     CrcEventKind,
@@ -35,6 +42,7 @@ from models.vocabulary import (
     Provider,
     Stage,
     TaskKind,
+    TaskStatus,
 )
 from models.working_days import add_working_days
 from starter import Vcs
@@ -50,10 +58,25 @@ from tests.helpers import (
 )
 from worker import build_worker
 
-pytestmark = pytest.mark.usefixtures("cleanup_workflows")
+pytestmark = pytest.mark.usefixtures("cleanup_workflows", "cleanup_handoffs")
 
 NEW_VLO = "vlo.smith"
 REGION = "Yorkshire and the Humber"
+
+
+@pytest.fixture
+async def cleanup_handoffs(
+    time_skipping_env: WorkflowEnvironment, engine: Engine
+) -> AsyncIterator[None]:
+    """Terminate every hand-off and bulk transfer a test left running (one still finishing
+    when its worker stops would keep the time-skipping server from skipping time)."""
+    yield
+    with session_scope(engine) as session:
+        rows = session.exec(select(CaseHandoff.handoff_id, CaseHandoff.bulk_id)).all()
+    ids = {handoff_id for handoff_id, _ in rows}
+    ids |= {bulk_workflow_id(bulk_id) for _, bulk_id in rows if bulk_id is not None}
+    for workflow_id in sorted(ids):
+        await terminate(time_skipping_env, workflow_id)
 
 
 def case_row(engine: Engine, case_ref: str) -> OffenderCase:
@@ -75,6 +98,24 @@ def vlo_tasks(engine: Engine, case_ref: str) -> dict[int, tuple[TaskKind, object
     }
 
 
+@asynccontextmanager
+async def settled_worker(
+    env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> AsyncIterator[None]:
+    """A worker, stopped only once the engine has finished what it has in hand: stopped with
+    work in flight, the time-skipping server may never skip time again for the tests after.
+    (The server skips a second at once when nothing is in flight, else lets it pass in real
+    time: so wait until a skipped second takes no time.)"""
+    async with build_worker(env.client, engine, task_queue):
+        yield
+        clock = asyncio.get_running_loop()
+        for _ in range(30):
+            started = clock.time()
+            await env.sleep(timedelta(seconds=1))
+            if clock.time() - started < 0.5:
+                break
+
+
 async def until(check: Callable[[], object], timeout: float = 30.0) -> None:
     await eventually(check, timeout)
 
@@ -84,16 +125,18 @@ async def terminate(env: WorkflowEnvironment, workflow_id: str) -> None:
         await env.client.get_workflow_handle(workflow_id).terminate(reason="test finished")
 
 
-async def test_handoff_moves_case_victims_and_every_open_task_keeping_due_dates(
+async def test_handoff_during_an_open_representations_window_drops_nothing(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
-    """CRC -> NPS on risk: during an open representations window. Nothing is dropped."""
+    """CRC -> NPS on risk, while a victim's representations window is open: every open task
+    (the representations task among them) moves to the new VLO with its due date, and the
+    victim's representations, made after the switch, are still forwarded."""
     env = time_skipping_env
     today = (await env.get_current_time()).date()
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12, provider=Provider.CRC)
-    async with build_worker(env.client, engine, task_queue):
+    async with settled_worker(env, engine, task_queue):
         await vcs.register_case(reg, by="vlo.jones")
         v1, _ = await vcs.add_victim(case_ref, victim("A One"), by="vlo.jones")
         v2, _ = await vcs.add_victim(case_ref, victim("B Two", postcode="LS2 2BB"), by="vlo.jones")
@@ -192,6 +235,22 @@ async def test_handoff_moves_case_victims_and_every_open_task_keeping_due_dates(
         ]
         assert stage(engine, v1) is Stage.OPTED_IN
         assert (await vcs.handoff_view(handoff_id)).step is HandoffStep.SWITCHED
+        [reps_task] = [t for t in tasks(engine, v1) if t.kind is TaskKind.DISCUSS_REPRESENTATIONS]
+        assert (reps_task.assigned_to, reps_task.due_on) == (NEW_VLO, before[reps_task.id or 0][1])
+        # The victim can still make representations: forwarded, acknowledged, task closed.
+        result = await vcs.submit_representations(
+            v1, "Please keep him away from my street.", NEW_VLO
+        )
+        assert "forwarded" in result.message
+        with session_scope(engine) as session:
+            [rep] = session.exec(select(Representation).where(Representation.victim_id == v1)).all()
+            closed = session.get(VloTask, reps_task.id)
+        assert rep.forwarded_at is not None and rep.forwarded_to
+        assert closed is not None and (closed.status, closed.completed_by) == (
+            TaskStatus.DONE,
+            NEW_VLO,
+        )
+        assert letters(engine, v1)[-1] is LetterKind.REPRESENTATIONS_RECEIVED
         # A task opened after the switch goes to the new VLO.
         await vcs.complete_task(
             next(i for i, (k, _, _) in after.items() if k is TaskKind.OFFER_SCHEME),
@@ -211,7 +270,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     policy = HandoffPolicy()
-    async with build_worker(env.client, engine, task_queue):
+    async with settled_worker(env, engine, task_queue):
         await vcs.register_case(
             registration(case_ref, today, term_months=36, provider=Provider.CRC), by="vlo.jones"
         )
@@ -261,7 +320,7 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
     today = (await env.get_current_time()).date()
     vcs = Vcs(env.client, engine, task_queue)
     youth, crc = unique_ref("Y"), unique_ref("C")
-    async with build_worker(env.client, engine, task_queue):
+    async with settled_worker(env, engine, task_queue):
         await vcs.register_case(
             registration(youth, today, term_months=24, provider=Provider.YOT), by="vlo.jones"
         )
@@ -330,7 +389,7 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
     vcs = Vcs(env.client, engine, task_queue)
     refs = [unique_ref("B") for _ in range(5)]
     bulk_id, rerun_id = unique_ref("U"), unique_ref("R")
-    async with build_worker(env.client, engine, task_queue):
+    async with settled_worker(env, engine, task_queue):
         for ref in refs:
             await vcs.register_case(
                 registration(ref, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
@@ -390,3 +449,341 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
             assert sorted(per_case.values()) == [1] * 5
         finally:
             await terminate(env, busy)
+
+
+# ---- withdrawal, and complete-task on a hand-off's tasks ----------------------------------
+
+
+def handoff_row(engine: Engine, handoff_id: str) -> CaseHandoff:
+    with session_scope(engine) as session:
+        return session.exec(select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)).one()
+
+
+def task_row(engine: Engine, task_id: int) -> VloTask:
+    with session_scope(engine) as session:
+        row = session.get(VloTask, task_id)
+        assert row is not None
+        return row
+
+
+async def no_open_handoff(vcs: Vcs, case_ref: str) -> None:
+    for _ in range(100):
+        if (await vcs.case_view(case_ref)).open_handoff is None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"case {case_ref} still shows a hand-off open")
+
+
+async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothing(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("W")
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(case_ref, today, term_months=36, provider=Provider.CRC), by="vlo.jones"
+        )
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        [offer] = await until_tasks(engine, victim_id)
+        await vcs.request_handoff(
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+        )
+        first = vcs.handoff_of(None, case_ref)
+        await until(lambda: handoff_tasks(engine, first))
+        [supply] = handoff_tasks(engine, first)
+        # The supply step is missed: escalated to the receiving provider's hand-off manager.
+        await env.sleep(timedelta(days=(supply.due_on - today).days + 2))
+        await until(lambda: len(handoff_tasks(engine, first)) == 2)
+        [_, escalation] = handoff_tasks(engine, first)
+        assert escalation.kind is TaskKind.ESCALATION
+        # complete-task on the escalation says which command closes it; nothing changes.
+        assert escalation.id is not None and supply.id is not None
+        with pytest.raises(VcsError, match=f"handoff supply --handoff {first}"):
+            await vcs.complete_task(escalation.id, by="vlo.jones", outcome="done")
+        assert len(handoff_tasks(engine, first)) == 2
+
+        result = await vcs.handoff_withdraw(first, WithdrawalReason.REQUESTED_IN_ERROR, "vlo.jones")
+        assert "stays with CRC" in result.message
+        # Its tasks and their escalation closed with the reason; nothing switched or moved.
+        for task_id in (supply.id, escalation.id):
+            row = task_row(engine, task_id)
+            assert (row.status, row.completed_by, row.outcome) == (
+                TaskStatus.DONE,
+                "vlo.jones",
+                "hand-off withdrawn: requested_in_error",
+            )
+        withdrawn = handoff_row(engine, first)
+        assert (withdrawn.step, withdrawn.withdrawn_reason, withdrawn.withdrawn_by) == (
+            HandoffStep.WITHDRAWN,
+            WithdrawalReason.REQUESTED_IN_ERROR,
+            "vlo.jones",
+        )
+        assert withdrawn.withdrawn_at is not None and withdrawn.switched_at is None
+        case = case_row(engine, case_ref)
+        assert (case.provider, case.responsible_vlo) == (Provider.CRC, "vlo.jones")
+        assert task_row(engine, offer.id or 0).assigned_to == "vlo.jones"
+        with session_scope(engine) as session:
+            [detail] = session.exec(
+                select(AuditEntry.detail).where(
+                    AuditEntry.case_id == case.id, AuditEntry.action == "handoff_withdrawn"
+                )
+            ).all()
+        assert f"{first} withdrawn at step requested: requested_in_error" in detail
+        view = await vcs.handoff_view(first)
+        assert (view.step, view.open_task_ids) == (HandoffStep.WITHDRAWN, [])
+        await no_open_handoff(vcs, case_ref)
+        # A withdrawn hand-off cannot go on.
+        for step in (vcs.handoff_supply, vcs.handoff_accept):
+            with pytest.raises(VcsError, match=r"was withdrawn \(requested_in_error\)"):
+                await step(first, "vlo.jones")
+        with pytest.raises(VcsError, match="can no longer be withdrawn"):
+            await vcs.handoff_withdraw(first, WithdrawalReason.CIRCUMSTANCES_CHANGED, "vlo.jones")
+
+        # Another hand-off may be asked for. complete-task on its supply task supplies it;
+        # the receiving provider then refuses it (a withdrawal with that reason).
+        await vcs.request_handoff(
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+        )
+        second = vcs.handoff_of(None, case_ref)
+        assert second != first
+        with pytest.raises(VcsError, match="recorded by the engine only"):
+            await vcs.handoff_withdraw(second, WithdrawalReason.HANDOFF_FAILED, "vlo.jones")
+        [supply2] = await until_handoff_task(engine, second, TaskKind.HANDOFF_SUPPLY)
+        result = await vcs.complete_task(supply2.id or 0, by="crc.staff", outcome="sent")
+        assert "case information supplied" in result.message
+        assert (await vcs.handoff_view(second)).step is HandoffStep.SUPPLIED
+        [accept2] = await until_handoff_task(engine, second, TaskKind.HANDOFF_ACCEPT)
+        await vcs.handoff_withdraw(second, WithdrawalReason.REFUSED_BY_RECEIVER, NEW_VLO)
+        assert (
+            task_row(engine, accept2.id or 0).outcome == "hand-off withdrawn: refused_by_receiver"
+        )
+        assert case_row(engine, case_ref).provider is Provider.CRC
+        await no_open_handoff(vcs, case_ref)
+
+        # A third goes through, by complete-task on each step's task; once switched it cannot
+        # be withdrawn, and the refusal changes nothing.
+        await vcs.request_handoff(
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+        )
+        third = vcs.handoff_of(None, case_ref)
+        [supply3] = await until_handoff_task(engine, third, TaskKind.HANDOFF_SUPPLY)
+        await vcs.complete_task(supply3.id or 0, by="crc.staff", outcome="sent")
+        [accept3] = await until_handoff_task(engine, third, TaskKind.HANDOFF_ACCEPT)
+        result = await vcs.complete_task(accept3.id or 0, by=NEW_VLO, outcome="accepted")
+        assert f"is now with NPS/{REGION}/{NEW_VLO}" in result.message
+        with pytest.raises(
+            VcsError,
+            match=f"already accepted: responsibility has switched to NPS/{REGION}/{NEW_VLO}",
+        ):
+            await vcs.handoff_withdraw(third, WithdrawalReason.CIRCUMSTANCES_CHANGED, "vlo.jones")
+        assert handoff_row(engine, third).step is HandoffStep.SWITCHED
+        assert case_row(engine, case_ref).provider is Provider.NPS
+        assert [h.step for h in handoffs_of(engine, case_ref)] == [
+            HandoffStep.WITHDRAWN,
+            HandoffStep.WITHDRAWN,
+            HandoffStep.SWITCHED,
+        ]
+        # Only this switch moved the victim's open task to the new VLO.
+        await until(lambda: task_row(engine, offer.id or 0).assigned_to == NEW_VLO)
+        for _ in range(100):
+            case_view, victim_view = await vcs.case_view(case_ref), await vcs.victim_view(victim_id)
+            if case_view.provider == victim_view.provider == "NPS":
+                break
+            await asyncio.sleep(0.1)
+        assert (case_view.responsible_vlo, victim_view.responsible_vlo) == (NEW_VLO, NEW_VLO)
+
+
+async def until_tasks(engine: Engine, victim_id: int) -> list[VloTask]:
+    return await eventually(lambda: tasks(engine, victim_id))
+
+
+def handoff_tasks(engine: Engine, handoff_id: str) -> list[VloTask]:
+    return [t for t in tasks(engine) if t.workflow_id == handoff_id]
+
+
+async def until_handoff_task(engine: Engine, handoff_id: str, kind: TaskKind) -> list[VloTask]:
+    return await eventually(
+        lambda: [t for t in handoff_tasks(engine, handoff_id) if t.kind is kind]
+    )
+
+
+def handoffs_of(engine: Engine, case_ref: str) -> list[CaseHandoff]:
+    case_id = case_row(engine, case_ref).id
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                select(CaseHandoff)
+                .where(CaseHandoff.case_id == case_id)
+                .order_by(col(CaseHandoff.number))
+            ).all()
+        )
+
+
+# ---- the bulk transfer: bounded waits, and a pause in the middle of a page --------------------
+
+
+def stall_switches(monkeypatch: pytest.MonkeyPatch, slow: set[int], dead: set[int]) -> None:
+    """Fault injection, before the worker is built: the switch of a case in `slow` fails and is
+    retried (the database out of reach for it) until the case leaves the set; of a case in
+    `dead`, fails for good, so its hand-off's workflow fails without reporting back."""
+    original = HandoffStoreActivities.switch_responsibility
+
+    # (The SDK leaves out a first parameter "self" only when it is not annotated.)
+    @activity.defn(name="switch_responsibility")
+    def switch(self, switch: ResponsibilitySwitch) -> list[int]:  # type: ignore[no-untyped-def]
+        if switch.case_id in dead:
+            raise data_error(f"case id {switch.case_id}: injected failure")
+        if switch.case_id in slow:
+            raise RuntimeError("injected: database out of reach")
+        return original(self, switch)
+
+    monkeypatch.setattr(HandoffStoreActivities, "switch_responsibility", switch)
+
+
+async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hand-off still going after the policy's wait is reported as waiting and escalated,
+    and the bulk moves on; one whose workflow ended without reporting back is recorded as
+    failed and withdrawn (the case is free again). The bulk finishes once each has an outcome."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    slow_ref, dead_ref, fine_ref, last_ref = refs = [unique_ref("S") for _ in range(4)]
+    bulk_id = unique_ref("U")
+    bound = timedelta(minutes=HandoffPolicy().bulk_handoff_wait_minutes)
+    slow: set[int] = set()
+    dead: set[int] = set()
+    stall_switches(monkeypatch, slow, dead)
+    async with settled_worker(env, engine, task_queue):
+        for ref in refs:
+            await vcs.register_case(
+                registration(ref, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
+            )
+        slow.add(case_row(engine, slow_ref).id or 0)
+        dead.add(case_row(engine, dead_ref).id or 0)
+        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=3)
+        p = await eventually_progress(vcs, bulk_id, lambda p: p.done == 1 and p.in_flight == 2)
+        assert (p.remaining, p.waiting, p.finished) == (1, [], False)
+
+        await env.sleep(bound + timedelta(minutes=1))
+        p = await eventually_progress(vcs, bulk_id, lambda p: p.done == 2 and p.failed == 1)
+        # The slow one: waiting, escalated to the NPS hand-off manager; the bulk went on.
+        [waiting] = p.waiting
+        assert (waiting.case_ref, p.failures, p.finished) == (slow_ref, [dead_ref], False)
+        assert case_row(engine, last_ref).provider is Provider.NPS
+        [escalation] = [
+            t for t in open_case_tasks(engine, slow_ref) if t.kind is TaskKind.ESCALATION
+        ]
+        assert escalation.id == waiting.escalation_task_id
+        assert (escalation.assigned_to, escalation.workflow_id) == (
+            "role:handoff-manager-NPS",
+            bulk_workflow_id(bulk_id),
+        )
+        assert waiting.handoff_id in escalation.title
+        with pytest.raises(VcsError, match="closes itself when the hand-off finishes"):
+            await vcs.complete_task(escalation.id or 0, by="ops.lead", outcome="done")
+        # The dead one: withdrawn as failed, the case left as it was and free for a hand-off.
+        [row] = handoffs_of(engine, dead_ref)
+        assert (row.step, row.withdrawn_reason) == (
+            HandoffStep.WITHDRAWN,
+            WithdrawalReason.HANDOFF_FAILED,
+        )
+        assert case_row(engine, dead_ref).provider is Provider.CRC
+        await no_open_handoff(vcs, dead_ref)
+        await vcs.request_handoff(
+            dead_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+        )
+        await vcs.handoff_withdraw(
+            vcs.handoff_of(None, dead_ref), WithdrawalReason.REQUESTED_IN_ERROR, "vlo.jones"
+        )
+
+        # The slow one gets through: the bulk counts it, closes the escalation and finishes.
+        slow.clear()
+        await env.sleep(timedelta(minutes=2))
+        p = await wait_finished(vcs, bulk_id)
+        assert (p.done, p.failed, p.skipped, p.waiting, p.in_flight) == (3, 1, 0, [], 0)
+        assert task_row(engine, escalation.id or 0).status is TaskStatus.DONE
+        assert case_row(engine, slow_ref).provider is Provider.NPS
+        assert case_row(engine, fine_ref).provider is Provider.NPS
+
+
+async def eventually_progress(
+    vcs: Vcs, bulk_id: str, check: Callable[[BulkProgress], bool]
+) -> BulkProgress:
+    last = None
+    for _ in range(300):
+        with contextlib.suppress(VcsError):
+            last = await progress(vcs, bulk_id)
+            if check(last):
+                return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"bulk transfer {bulk_id}: progress never as expected: {last}")
+
+
+async def test_bulk_transfer_paused_in_the_middle_of_a_page_resumes_without_moving_twice(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    refs = [unique_ref("P") for _ in range(4)]
+    bulk_id = unique_ref("U")
+    # Hold the second case's registration until the pause has been taken: the page is then
+    # in progress (one case moved, one being moved, one not yet started).
+    entered, gate = threading.Event(), threading.Event()
+    original = HandoffStoreActivities.register_handoff
+
+    @activity.defn(name="register_handoff")
+    def register(self, start: HandoffStart) -> str:  # type: ignore[no-untyped-def]
+        if start.case_ref == refs[1]:
+            entered.set()
+            gate.wait(timeout=20)
+        return original(self, start)
+
+    monkeypatch.setattr(HandoffStoreActivities, "register_handoff", register)
+    async with settled_worker(env, engine, task_queue):
+        for ref in refs:
+            await vcs.register_case(
+                registration(ref, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
+            )
+        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=3)
+        await until(entered.is_set)
+        try:
+            await vcs.bulk_pause(bulk_id, "ops.lead")
+        finally:
+            gate.set()
+        # The case being moved finishes; the rest of the page waits for the resume.
+        p = await eventually_progress(vcs, bulk_id, lambda p: p.done == 2 and p.in_flight == 0)
+        assert (p.paused, p.remaining, p.finished) == (True, 2, False)
+        await asyncio.sleep(1)
+        assert [case_row(engine, r).provider for r in refs] == [
+            Provider.NPS,
+            Provider.NPS,
+            Provider.CRC,
+            Provider.CRC,
+        ]
+        assert handoffs_of(engine, refs[2]) == []
+        assert (await progress(vcs, bulk_id)).done == 2
+
+        await vcs.bulk_resume(bulk_id, "ops.lead")
+        p = await wait_finished(vcs, bulk_id)
+        assert (p.done, p.skipped, p.failed, p.remaining, p.waiting) == (4, 0, 0, 0, [])
+        for ref in refs:
+            [row] = handoffs_of(engine, ref)  # one hand-off each: nothing moved twice
+            assert row.step is HandoffStep.SWITCHED
+            with session_scope(engine) as session:
+                switches = session.exec(
+                    select(AuditEntry.id).where(
+                        AuditEntry.case_id == row.case_id, AuditEntry.action == "handoff_switched"
+                    )
+                ).all()
+            assert len(switches) == 1

@@ -8,28 +8,46 @@ hand-off is registered in the database, numbered per case, at most one open at a
 re-run never moves a case twice: a moved case is no longer listed, and a case with a hand-off
 in progress is skipped. The operator may pause and resume it, and sees progress by query.
 It continues as new after every page, so its history stays bounded however many cases.
+
+It never waits on a hand-off without a bound (HandoffPolicy.bulk_handoff_wait_minutes): one
+still going after that is listed as *waiting* in the progress, escalated to the receiving
+provider's hand-off manager, and watched while the bulk moves on; one whose workflow ended
+without reporting back (it failed, or was terminated) is recorded as failed and withdrawn, so
+its case is free for another hand-off. The bulk finishes once every hand-off has an outcome.
 """
+
+import contextlib
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
+    from activities.tasks import TaskActivities
     from models.handoff import (
+        BULK_ACTOR,
         BulkControl,
         BulkProgress,
         BulkTransferInput,
+        BulkWaiting,
         CandidatePage,
         HandoffFinished,
         HandoffInput,
-        HandoffPolicy,
         HandoffStart,
+        HandoffWithdrawalRecord,
+        HandoffWithdrawn,
         Responsibility,
         TransferCandidate,
+        WithdrawalReason,
+        handoff_manager,
     )
-    from models.messages import ActionResult
+    from models.messages import ActionResult, CompleteTask, NewTask, TaskClosure, TaskOwner
+    from models.vocabulary import HandoffStep, TaskKind
+    from models.working_days import add_working_days
 
-from workflows.common import call
+from workflows.case import case_workflow_id
+from workflows.common import call, should_continue_as_new, today
 from workflows.victim import rejected
 
 
@@ -39,11 +57,12 @@ class BulkTransferWorkflow:
     def __init__(self, params: BulkTransferInput) -> None:
         self.params = params
         self.remaining: int | None = None
-        self.in_flight: set[str] = set()
+        self.in_flight: dict[str, BulkWaiting] = {}  # started on this run, not yet reported
         self.finished = False
 
     @workflow.run
     async def run(self, params: BulkTransferInput) -> BulkProgress:
+        run_started = workflow.now()
         await workflow.wait_condition(lambda: not params.paused)
         page: CandidatePage = await call(
             HandoffStoreActivities.list_transfer_candidates,
@@ -59,15 +78,140 @@ class BulkTransferWorkflow:
             await self._move(case)
             params.after_case_id = case.case_id
             self.remaining -= 1
-        await workflow.wait_condition(lambda: not self.in_flight)
+        await self._wait_for_in_flight()
         params.pages += 1
         if page.remaining_after > 0:
             await workflow.wait_condition(workflow.all_handlers_finished)
             workflow.continue_as_new(params)
-        self.finished = True
         self.remaining = 0
+        # Every page is done: watch the hand-offs still waiting until each has an outcome,
+        # looking again at each one every bound (one that ended without a word has failed).
+        while params.waiting:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: not params.waiting, timeout=self._bound())
+            for waiting in list(params.waiting):
+                await self._check(waiting)
+            if params.waiting and should_continue_as_new(run_started):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(params)
+        self.finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.progress()
+
+    def _bound(self) -> timedelta:
+        return timedelta(minutes=self.params.policy.bulk_handoff_wait_minutes)
+
+    async def _wait_for_in_flight(self) -> None:
+        """Wait for this page's hand-offs, but no longer than the bound: then look at each one
+        still going (it is waiting, or it ended without reporting back)."""
+        if not workflow.patched("bulk-handoff-wait-bound"):
+            # A bulk started before the bound existed replays as it ran: waiting for them all.
+            await workflow.wait_condition(lambda: not self.in_flight)
+            return
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: not self.in_flight, timeout=self._bound())
+        for entry in list(self.in_flight.values()):
+            await self._check(entry)
+
+    def _watching(self, handoff_id: str) -> bool:
+        return handoff_id in self.in_flight or any(
+            w.handoff_id == handoff_id for w in self.params.waiting
+        )
+
+    def _forget(self, handoff_id: str) -> BulkWaiting | None:
+        entry = self.in_flight.pop(handoff_id, None)
+        for waiting in list(self.params.waiting):
+            if waiting.handoff_id == handoff_id:
+                self.params.waiting.remove(waiting)
+                entry = waiting
+        return entry
+
+    async def _check(self, entry: BulkWaiting) -> None:
+        """A hand-off past its bound: still running -> waiting, escalated once; ended without
+        reporting back -> failed, and withdrawn unless it switched (then it is done)."""
+        hid = entry.handoff_id
+        running = await call(
+            HandoffStarterActivities.handoff_running, hid, summary=f"look at {entry.case_ref}"
+        )
+        if not self._watching(hid):
+            return  # it reported back meanwhile
+        if running:
+            if self.in_flight.pop(hid, None) is not None:
+                self.params.waiting.append(entry)
+                await self._escalate(entry)
+            return
+        ended = await call(
+            HandoffStoreActivities.withdraw_handoff,
+            HandoffWithdrawalRecord(
+                idempotency_key=f"{workflow.info().workflow_id}:{hid}:failed",
+                handoff_id=hid,
+                case_id=entry.case_id,
+                reason=WithdrawalReason.HANDOFF_FAILED,
+                by=BULK_ACTOR,
+            ),
+            summary=f"record {entry.case_ref} failed",
+        )
+        step = HandoffStep(ended)
+        if self._forget(hid) is None:
+            return
+        if step is HandoffStep.SWITCHED:
+            self.params.done += 1  # it switched, but its report never came
+        else:
+            self._failed(entry.case_ref)
+            with contextlib.suppress(Exception):  # the case has ended: nothing waits for it
+                await workflow.get_external_workflow_handle(
+                    case_workflow_id(entry.case_ref)
+                ).signal(
+                    "handoff_withdrawn",
+                    HandoffWithdrawn(handoff_id=hid, reason=WithdrawalReason.HANDOFF_FAILED),
+                )
+        await self._close_escalation(entry, f"hand-off {step.value}")
+
+    def _failed(self, case_ref: str) -> None:
+        self.params.failed += 1
+        self.params.failures.append(case_ref)
+
+    async def _escalate(self, entry: BulkWaiting) -> None:
+        """Local policy (HandoffPolicy): a bulk hand-off past its bound goes to the receiving
+        provider's hand-off manager, like any missed hand-off step (workflows/handoff.py)."""
+        p = self.params
+        role = handoff_manager(p.to_provider.value)
+        workflow_id = workflow.info().workflow_id
+        task_id = await call(
+            TaskActivities.open_task,
+            NewTask(
+                owner=TaskOwner(
+                    workflow_id=workflow_id, case_id=entry.case_id, responsible_vlo=role
+                ),
+                task_key=f"{workflow_id}:{entry.handoff_id}:waiting",
+                kind=TaskKind.ESCALATION,
+                title=f"Bulk transfer {p.bulk_id}: hand-off {entry.handoff_id} of case "
+                f"{entry.case_ref} not finished within {p.policy.bulk_handoff_wait_minutes} "
+                "minutes: look at it (handoff show)",
+                assigned_to=role,
+                due_on=add_working_days(today(), p.policy.escalation_due_working_days),
+                escalation_level=1,
+            ),
+            summary=f"escalate {entry.case_ref}",
+        )
+        entry.escalation_task_id = task_id
+        if not self._watching(entry.handoff_id):  # it reported back while the task opened
+            await self._close_escalation(entry, "hand-off reported back")
+
+    async def _close_escalation(self, entry: BulkWaiting, outcome: str) -> None:
+        if entry.escalation_task_id is None:
+            return
+        await call(
+            TaskActivities.close_tasks,
+            TaskClosure(
+                idempotency_key=f"{workflow.info().workflow_id}:{entry.handoff_id}:waiting:closed",
+                case_id=entry.case_id,
+                task_ids=[entry.escalation_task_id],
+                by=BULK_ACTOR,
+                outcome=outcome,
+            ),
+            summary=f"close escalation of {entry.case_ref}",
+        )
 
     async def _move(self, case: TransferCandidate) -> None:
         p = self.params
@@ -88,7 +232,7 @@ class BulkTransferWorkflow:
             sender=sender,
             receiver=receiver,
             requested_by=p.requested_by,
-            policy=HandoffPolicy(),
+            policy=p.policy,
             bulk_id=p.bulk_id,
             notify_workflow_id=workflow.info().workflow_id,
         )
@@ -96,7 +240,9 @@ class BulkTransferWorkflow:
             handoff_id = await call(
                 HandoffStoreActivities.register_handoff, start, summary=f"register {case.case_ref}"
             )
-            self.in_flight.add(handoff_id)
+            self.in_flight[handoff_id] = BulkWaiting(
+                handoff_id=handoff_id, case_ref=case.case_ref, case_id=case.case_id, since=today()
+            )
             await call(
                 HandoffStarterActivities.start_handoff_workflow,
                 HandoffInput(
@@ -111,20 +257,42 @@ class BulkTransferWorkflow:
                 p.skipped += 1
                 return
             if isinstance(cause, ApplicationError) and cause.type == "DataError":
-                p.failed += 1
-                p.failures.append(case.case_ref)
+                self._failed(case.case_ref)
                 return
             raise
 
     @workflow.signal
-    def handoff_finished(self, finished: HandoffFinished) -> None:
-        if finished.handoff_id in self.in_flight:
-            self.in_flight.discard(finished.handoff_id)
-            if finished.switched:
-                self.params.done += 1
-            else:
-                self.params.failed += 1
-                self.params.failures.append(finished.case_ref)
+    async def handoff_finished(self, finished: HandoffFinished) -> None:
+        entry = self._forget(finished.handoff_id)
+        if entry is None:
+            return
+        if finished.switched:
+            self.params.done += 1
+        elif finished.withdrawn:
+            self.params.withdrawn += 1
+        else:
+            self._failed(finished.case_ref)
+        outcome = "switched" if finished.switched else "ended without a switch"
+        await self._close_escalation(entry, f"hand-off {outcome}")
+
+    @workflow.update
+    def complete_task(self, action: CompleteTask) -> ActionResult:
+        raise rejected(self._escalation_note(action.task_id))
+
+    @complete_task.validator
+    def _check_complete_task(self, action: CompleteTask) -> None:
+        raise rejected(self._escalation_note(action.task_id))
+
+    def _escalation_note(self, task_id: int) -> str:
+        """`complete-task` on the bulk's escalation: say what closes it instead."""
+        entry = next((w for w in self.params.waiting if w.escalation_task_id == task_id), None)
+        if entry is None:
+            return f"task {task_id} is not an open task of bulk transfer {self.params.bulk_id}"
+        return (
+            f"task {task_id} watches hand-off {entry.handoff_id} of case {entry.case_ref}: it "
+            "closes itself when the hand-off finishes, or is recorded as failed if its workflow "
+            f"has ended (look at it: handoff show --handoff {entry.handoff_id})"
+        )
 
     @workflow.update
     def pause(self, control: BulkControl) -> ActionResult:
@@ -165,4 +333,6 @@ class BulkTransferWorkflow:
             paused=p.paused,
             finished=self.finished,
             failures=list(p.failures),
+            withdrawn=p.withdrawn,
+            waiting=list(p.waiting),
         )

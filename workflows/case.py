@@ -2,6 +2,7 @@
 happens (milestones recalculated, conditions imposed, release, key stages, the end)."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -17,12 +18,22 @@ with workflow.unsafe.imports_passed_through():
         HandoffOpened,
         HandoffPolicy,
         HandoffStart,
+        HandoffWithdrawn,
         ReportCrcEvent,
         RequestHandoff,
         Responsibility,
         ResponsibilityChange,
         TaskReassignment,
     )
+    from models.key_stages import (
+        ENDS_THE_CASE,
+        URGENT,
+        custody_of,
+        date_problem,
+        key_stage_problem,
+        release_problem,
+    )
+    from models.key_stages import record as note_key_stage
     from models.messages import (
         ActionResult,
         AddVictims,
@@ -42,16 +53,28 @@ with workflow.unsafe.imports_passed_through():
         TaskOwner,
         VictimInput,
     )
+    from models.parole import (
+        ParoleDecided,
+        ParoleInput,
+        ReferParole,
+        parole_review_id,
+        timetable_problems,
+    )
     from models.sharing import RecordDhrDirection
-    from models.vocabulary import HandoffReason, Provider, TaskKind
+    from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
     from models.working_days import add_working_days
 
 from workflows.common import ENGINE_ACTOR, call, should_continue_as_new, sleep_until, today
+from workflows.hospital import HospitalCase
+from workflows.parole import ParoleReviewWorkflow
 from workflows.search import Published
 from workflows.tasks import TaskBook
 from workflows.victim import VictimWorkflow, rejected, victim_workflow_id
 
 CONFIRM_RELEASE_TASK = "confirm-release"
+# Key stages recorded under models/key_stages.py's rules (who may be told, urgent tasks, death
+# closing the case); runs that recorded a key stage before them replay as they were.
+KEY_STAGE_RULES = "key-stage-rules"
 
 
 def case_workflow_id(case_ref: str) -> str:
@@ -59,7 +82,7 @@ def case_workflow_id(case_ref: str) -> str:
 
 
 @workflow.defn(name="VictimContactCase")
-class CaseWorkflow:
+class CaseWorkflow(HospitalCase):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
         self.params = params
@@ -87,8 +110,10 @@ class CaseWorkflow:
                 self.case_id, self.responsible_vlo = snapshot.case_id, snapshot.responsible_vlo
                 self.params.provider, self.params.region = snapshot.provider, snapshot.region
                 self.state = CaseState(milestones=snapshot.milestones)
+                self._take_hospital_status(snapshot.hospital)  # DVCVA ss 36-44A, if any
                 self._make_task_book()
                 await self._start_victims(snapshot.victim_ids)
+                await self._ask_for_hospital()
             else:
                 self._make_task_book()
         state = self.state
@@ -97,7 +122,8 @@ class CaseWorkflow:
             await sleep_until(self._next_wake(), run_started, lambda: self.changed)
             async with self.lock:
                 self.changed = False
-                await self._on_time_passing()
+                if not state.closed:  # a VLO action may have closed it (a death)
+                    await self._on_time_passing()
                 self._publish()
             if not state.closed and should_continue_as_new(run_started):
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -116,8 +142,9 @@ class CaseWorkflow:
     def _publish(self) -> None:
         """Search attributes and 'current details' for ops in the Web UI (no personal data)."""
         assert self.state is not None
-        m = self.state.milestones
-        stage = "on_licence" if m.release_date else "in_custody"
+        stage = custody_of(self.state).value  # in_custody, on_licence, unlawfully_at_large
+        if self.state.hospital is not None:
+            stage = "in_hospital"  # a hospital path (workflows/hospital.py)
         if self.state.closed:
             stage = "closed"
         self.search.publish(
@@ -145,6 +172,10 @@ class CaseWorkflow:
 
     def _next_wake(self) -> date | None:
         assert self.state is not None
+        if self.state.hospital is not None:
+            # A patient is neither released nor at the end of licence by the prison's dates:
+            # discharge, remission and the end of the order are recorded by the VLO.
+            return self.tasks.next_escalation()
         m = self.state.milestones
         candidates = [m.scheme_end(), self.tasks.next_escalation()]
         if m.release_date is None and CONFIRM_RELEASE_TASK not in {t.key for t in self.state.tasks}:
@@ -155,6 +186,8 @@ class CaseWorkflow:
         assert self.state is not None
         m, now = self.state.milestones, today()
         await self.tasks.escalate_overdue()
+        if self.state.hospital is not None:
+            return  # see _next_wake: nothing on a hospital path follows the sentence dates
         crd = m.conditional_release_date
         if m.release_date is None and crd is not None and now >= crd:
             # The prison releases automatically at the conditional release date; the VLO
@@ -169,17 +202,24 @@ class CaseWorkflow:
         if end is not None and now >= end:
             await self._close()
 
-    async def _close(self) -> None:
-        """The scheme ends when licence and supervision end: tell every victim, then close."""
+    async def _close(
+        self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
+    ) -> None:
+        """The scheme ends when licence and supervision end, or with the key stage that ends
+        the case (the offender's death): tell every victim, then close."""
         assert self.state is not None
-        await self._broadcast("ended")
+        if ended_by is None:
+            await self._broadcast("ended")
+        else:
+            await self._broadcast("ended", key_stage=ended_by, on=on)
         await self.tasks.close_all(ENGINE_ACTOR, "case closed")
         await call(
             CaseStoreActivities.close_case,
             CaseClosure(
                 idempotency_key=f"{workflow.info().workflow_id}:closed",
                 case_id=self.case_id,
-                by=ENGINE_ACTOR,
+                by=by,
+                **({} if ended_by is None else {"reason": f"ended by {ended_by.value}"}),
             ),
             summary="close case",
         )
@@ -204,6 +244,7 @@ class CaseWorkflow:
                     policy=self.params.policy,
                     milestones=self.state.milestones,
                     conditions=self.state.conditions,
+                    hospital=self.state.hospital,
                 ),
                 workflow_id,
                 summary=f"start victim {victim_id}",
@@ -318,6 +359,8 @@ class CaseWorkflow:
         async with self._vlo_action():
             self._check_release(action)
             state = self._open_state()
+            if state.recalled_on is not None:
+                return await self._record_re_release(action)
             state.milestones = state.milestones.model_copy(update={"release_date": action.on})
             state.event_sequence += 1
             await self._save_milestones(f"release:{action.on}", action.by, "record release")
@@ -325,11 +368,35 @@ class CaseWorkflow:
             await self._broadcast("released", on=action.on)
             return ActionResult(message=f"release on {action.on} recorded; victims told the month")
 
+    async def _record_re_release(self, action: RecordRelease) -> ActionResult:
+        """Released again after a recall (models/key_stages.py): the recall ends, the release
+        date is the new one, and victims are told as of the first release (the month only)."""
+        state = self._open_state()
+        recalled_on, state.recalled_on = state.recalled_on, None
+        state.milestones = state.milestones.model_copy(update={"release_date": action.on})
+        state.event_sequence += 1
+        await self._save_milestones(
+            f"re-release:{state.event_sequence}", action.by, "record re-release"
+        )
+        await self._broadcast("released", on=action.on, re_release=True)
+        return ActionResult(
+            message=f"release on {action.on} after the recall of {recalled_on} recorded; "
+            "victims told the month"
+        )
+
     @record_release.validator
     def _check_release(self, action: RecordRelease) -> None:
         state = self._open_state()
         m = state.milestones
-        if m.release_date is not None:
+        if state.hospital is not None:
+            raise rejected(
+                f"case {self.params.case_ref} is on a hospital path: record a discharge "
+                "(record-discharge) or a remission to prison (record-remission)"
+            )
+        problem = release_problem(state, action.on)
+        if problem is not None:
+            raise rejected(problem)
+        if m.release_date is not None and state.recalled_on is None:
             raise rejected(f"the release on {m.release_date} is already recorded")
         if action.on < m.sentence_date:
             raise rejected(
@@ -374,23 +441,66 @@ class CaseWorkflow:
 
     @workflow.update
     async def record_key_stage(self, action: RecordKeyStage) -> ActionResult:
+        """A key stage (domain.md 'In custody'), recorded once as models/key_stages.py defines
+        it and told to every opted-in victim who asked for it (workflows/victim.py). An escape
+        or absconding also opens an urgent VLO task, before this answers; a death tells every
+        victim and closes the case."""
         async with self._vlo_action():
+            if not workflow.patched(KEY_STAGE_RULES):
+                return await self._record_key_stage_as_before(action)
             self._check_key_stage(action)
             state = self._open_state()
-            state.key_stages.append((action.key_stage, action.on))
-            await self._broadcast("key_stage", key_stage=action.key_stage, on=action.on)
-            await self._audit("key_stage", action.by, f"{action.key_stage.value} on {action.on}")
-            return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
+            stage, on = action.key_stage, action.on
+            note_key_stage(state, stage, on)
+            if stage is ENDS_THE_CASE:
+                state.event_sequence += 1
+                await self._audit("key_stage", action.by, f"{stage.value} on {on}")
+                await self._close(ended_by=stage, on=on, by=action.by)
+                return ActionResult(
+                    message=f"{stage.value} recorded; every victim in the scheme told; "
+                    f"case {self.params.case_ref} closed"
+                )
+            answer = f"{stage.value} recorded and victims told"
+            if stage in URGENT:
+                task = await self.tasks.open(
+                    f"urgent:{stage.value}:{on}",
+                    TaskKind.URGENT_KEY_STAGE,
+                    f"URGENT: {stage.value} on {on}: reach every victim in the scheme now, by "
+                    "phone where possible (EU Victims Directive art 6(5))",
+                    today(),
+                )
+                answer += (
+                    f"; urgent task {task.task_id} for {self.responsible_vlo} due {task.due_on}"
+                )
+            await self._broadcast("key_stage", key_stage=stage, on=on)
+            await self._audit("key_stage", action.by, f"{stage.value} on {on}")
+            return ActionResult(message=answer)
+
+    async def _record_key_stage_as_before(self, action: RecordKeyStage) -> ActionResult:
+        """A run that recorded a key stage before the rules (tests/histories/20261127) goes on
+        as it did: the date checks only, and every victim's workflow decides who is told."""
+        state = self._open_state()
+        problem = date_problem(state, action.key_stage, action.on, today())
+        if problem is not None:
+            raise rejected(problem)
+        state.key_stages.append((action.key_stage, action.on))
+        await self._broadcast("key_stage", key_stage=action.key_stage, on=action.on)
+        await self._audit("key_stage", action.by, f"{action.key_stage.value} on {action.on}")
+        return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
 
     @record_key_stage.validator
     def _check_key_stage(self, action: RecordKeyStage) -> None:
         state = self._open_state()
-        if (action.key_stage, action.on) in state.key_stages:
-            raise rejected(f"{action.key_stage.value} on {action.on} is already recorded")
-        if action.on > today():
-            raise rejected(f"{action.key_stage.value} date {action.on} is in the future")
-        if action.on < state.milestones.sentence_date:
-            raise rejected(f"{action.key_stage.value} date {action.on} is before the sentence")
+        if action.key_stage is KeyStage.TRANSFER_TO_HOSPITAL:
+            # The transfer moves the case to the DVCVA s 42 path (workflows/hospital.py).
+            raise rejected(
+                "a transfer to hospital needs its transfer direction: give the hospital "
+                "(record-key-stage --stage transfer_to_hospital --hospital ID, and "
+                "--restriction-direction if MHA 1983 s 49 applies)"
+            )
+        problem = key_stage_problem(state, action.key_stage, action.on, today())
+        if problem is not None:
+            raise rejected(problem)
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
@@ -520,7 +630,7 @@ class CaseWorkflow:
         if state.open_handoff is not None:
             raise rejected(
                 f"case {ref} already has hand-off {state.open_handoff} open: "
-                "finish it before asking for another"
+                "finish or withdraw it (handoff withdraw) before asking for another"
             )
         here = self._responsibility()
         there = (action.to_provider, action.to_region, action.to_vlo)
@@ -557,6 +667,13 @@ class CaseWorkflow:
             self.state.open_handoff = opened.handoff_id
 
     @workflow.signal
+    def handoff_withdrawn(self, withdrawn: HandoffWithdrawn) -> None:
+        """The open hand-off was withdrawn (by a VLO, refused by the receiver, or failed):
+        nothing switched, and the case may have another hand-off."""
+        if self.state is not None and self.state.open_handoff == withdrawn.handoff_id:
+            self.state.open_handoff = None
+
+    @workflow.signal
     async def handoff_switched(self, change: ResponsibilityChange) -> None:
         """The receiving provider accepted: this case and every victim's workflow switch, and
         every open task moves to the new VLO with its due date (domain.md: nothing dropped)."""
@@ -590,6 +707,14 @@ class CaseWorkflow:
                     await handle.signal(VictimWorkflow.responsibility_changed, change)
                 except Exception:  # the victim's workflow has ended; nothing to switch
                     workflow.logger.info("victim %s workflow has ended; not switched", victim_id)
+            if state.parole_reviews:
+                # The latest parole review (open, or decided and taking summary requests) moves
+                # its tasks too; an ended one has none.
+                review = parole_review_id(self.params.case_ref, state.parole_reviews)
+                with contextlib.suppress(Exception):
+                    await workflow.get_external_workflow_handle(review).signal(
+                        ParoleReviewWorkflow.responsibility_changed, change
+                    )
 
     @workflow.update
     async def report_crc_event(self, action: ReportCrcEvent) -> ActionResult:
@@ -647,6 +772,86 @@ class CaseWorkflow:
         if (action.kind.value, action.occurred_on) in state.crc_events:
             raise rejected(f"{action.kind.value} of {action.occurred_on} is already reported")
 
+    # ---- Parole Board reviews (workflows/parole.py) ------------------------------------------
+
+    @workflow.update
+    async def refer_parole(self, action: ReferParole) -> ActionResult:
+        """The case is referred to the Parole Board (domain.md 'Parole'): a review starts as a
+        child workflow that invites every victim in the scheme (their letter tells them of the
+        review, so no key-stage letter besides). It outlives this run of the case, which
+        continues as new yearly (ParentClosePolicy.ABANDON), and signals back its outcome."""
+        async with self._vlo_action():
+            self._check_refer_parole(action)
+            state = self._open_state()
+            state.parole_reviews += 1
+            review_id = parole_review_id(self.params.case_ref, state.parole_reviews)
+            t = action.timetable
+            await workflow.start_child_workflow(
+                ParoleReviewWorkflow.run,
+                ParoleInput(
+                    case_ref=self.params.case_ref,
+                    case_id=self.case_id,
+                    case_workflow_id=workflow.info().workflow_id,
+                    responsible_vlo=self.responsible_vlo,
+                    provider=self.params.provider,
+                    region=self.params.region,
+                    referred_by=action.by,
+                    policy=self.params.policy,
+                    timetable=t,
+                ),
+                id=review_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"Parole review {review_id}",
+            )
+            state.open_parole_review = review_id
+            note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
+            hearing = f"hearing {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
+            return ActionResult(
+                message=f"parole review {review_id} started: VPS and representations due "
+                f"{t.vps_due_on}, {hearing}"
+            )
+
+    @refer_parole.validator
+    def _check_refer_parole(self, action: ReferParole) -> None:
+        state = self._open_state()
+        if state.open_parole_review is not None:
+            raise rejected(
+                f"case {self.params.case_ref} already has parole review "
+                f"{state.open_parole_review} open: record its decision first"
+            )
+        t = action.timetable
+        problems = timetable_problems(t, today(), state.milestones.sentence_date)
+        stage = key_stage_problem(state, KeyStage.PAROLE_REVIEW, t.referred_on, today())
+        problems += [stage] if stage else []
+        if problems:
+            raise rejected("; ".join(problems))
+
+    @workflow.signal
+    async def parole_outcome(self, decided: ParoleDecided) -> None:
+        """A review's decision (workflows/parole.py told the victims): recorded on the case. No
+        release: the next review's date is kept and shown. Open conditions: the Board's
+        recommendation only; the move itself is a key stage the VLO records when it happens."""
+        await workflow.wait_condition(lambda: self.state is not None)
+        async with self._vlo_action():
+            state = self.state
+            assert state is not None
+            if any(review == decided.review_id for review, _, _ in state.parole_decisions):
+                return
+            state.parole_decisions.append(
+                (decided.review_id, decided.outcome.value, decided.decided_on)
+            )
+            if state.open_parole_review == decided.review_id:
+                state.open_parole_review = None
+            state.next_parole_review_on = decided.next_review_on
+            state.event_sequence += 1
+            nxt = f"; next review {decided.next_review_on}" if decided.next_review_on else ""
+            await self._audit(
+                "parole_outcome",
+                ENGINE_ACTOR,
+                f"review {decided.review_id}: {decided.outcome.value} decided "
+                f"{decided.decided_on}{nxt}",
+            )
+
     # ---- queries ---------------------------------------------------------------------------
 
     @workflow.query
@@ -656,13 +861,15 @@ class CaseWorkflow:
         scheduled = [
             Scheduled(on=t.due_on, what=f"task {t.task_id} {t.kind.value} due") for t in state.tasks
         ]
-        if m.release_date is None and m.conditional_release_date:
+        if m.release_date is None and m.conditional_release_date and state.hospital is None:
             scheduled.append(
                 Scheduled(on=m.conditional_release_date, what="conditional release date")
             )
         end = m.scheme_end()
-        if end:
+        if end and state.hospital is None:
             scheduled.append(Scheduled(on=end, what="scheme ends (licence and supervision end)"))
+        if state.next_parole_review_on and state.open_parole_review is None:
+            scheduled.append(Scheduled(on=state.next_parole_review_on, what="next parole review"))
         return CaseView(
             case_ref=self.params.case_ref,
             milestones=m,
@@ -676,4 +883,13 @@ class CaseWorkflow:
             provider=self.params.provider,
             region=self.params.region,
             open_handoff=state.open_handoff,
+            hospital=state.hospital,
+            custody="closed" if state.closed else custody_of(state).value,
+            key_stages=list(state.key_stages),
+            open_parole_review=state.open_parole_review,
+            latest_parole_review=(
+                parole_review_id(self.params.case_ref, state.parole_reviews)
+                if state.parole_reviews
+                else None
+            ),
         )

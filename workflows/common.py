@@ -7,6 +7,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 # A run spans at most a year of simulated time before it continues as new: histories stay
 # small however long the sentence, and no single timer outlives a server's run limits.
@@ -20,6 +21,11 @@ DB_RETRY = RetryPolicy(
 )
 
 ENGINE_ACTOR = "engine"
+
+
+def rejected(message: str) -> ApplicationError:
+    """An update refused by its validator: one clear line, nothing changed."""
+    return ApplicationError(message, type="InvalidAction", non_retryable=True)
 
 
 async def call(activity_method: Callable[..., Any], *args: Any, summary: str | None = None) -> Any:

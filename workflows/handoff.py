@@ -8,6 +8,11 @@ Each step has a service level (local policy, models/handoff.py HandoffPolicy). A
 opens an escalation task for the receiving provider's hand-off manager, then the next level
 when that is missed too: the hand-off keeps waiting, but never silently.
 
+A VLO may withdraw an open hand-off with a reason (the receiving provider refusing it is a
+withdrawal with reason refused_by_receiver): its open tasks and their escalations close with
+that reason, nothing switches, and the case may have another hand-off. Once responsibility is
+switching (accepted) or switched it cannot be withdrawn: a new hand-off moves the case back.
+
 A bulk transfer (the 2021 unification) starts hand-offs with `bulk_id` set: supply and accept
 are then done at once by the engine, recorded as "bulk: unification".
 Sources: domain.md "Providers and hand-offs"; 000_5a1d5e000983110f.txt; 003_532a1c7aa3a81105.txt.
@@ -26,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.handoff import (
         BULK_ACTOR,
+        ENDED_STEPS,
         HandoffAction,
         HandoffEscalation,
         HandoffFinished,
@@ -33,11 +39,24 @@ with workflow.unsafe.imports_passed_through():
         HandoffOpened,
         HandoffStepRecord,
         HandoffView,
+        HandoffWithdrawal,
+        HandoffWithdrawalRecord,
+        HandoffWithdrawn,
         ResponsibilityChange,
         ResponsibilitySwitch,
+        WithdrawalReason,
         handoff_manager,
+        switched_refusal,
+        withdrawn_refusal,
     )
-    from models.messages import ActionResult, NewTask, OpenTask, TaskClosure, TaskOwner
+    from models.messages import (
+        ActionResult,
+        CompleteTask,
+        NewTask,
+        OpenTask,
+        TaskClosure,
+        TaskOwner,
+    )
     from models.vocabulary import HandoffStep, TaskKind
     from models.working_days import add_working_days
 
@@ -64,6 +83,7 @@ class HandoffWorkflow:
         self.lock = asyncio.Lock()
         self.changed = False
         self.started = False
+        self.withdrawn_reason: WithdrawalReason | None = None
 
     @workflow.run
     async def run(self, params: HandoffInput) -> HandoffStep:
@@ -80,7 +100,7 @@ class HandoffWorkflow:
             else:
                 await self._open_step_task()
             self.started = True
-        while self.step is not HandoffStep.SWITCHED:
+        while self.step not in ENDED_STEPS:
             wake = self._next_escalation()
             timeout = start_of(wake) - workflow.now() if wake is not None else None
             if timeout is None or timeout > timedelta(0):
@@ -94,7 +114,12 @@ class HandoffWorkflow:
             with contextlib.suppress(Exception):
                 await workflow.get_external_workflow_handle(params.notify_workflow_id).signal(
                     "handoff_finished",
-                    HandoffFinished(handoff_id=self._id(), case_ref=params.case_ref, switched=True),
+                    HandoffFinished(
+                        handoff_id=self._id(),
+                        case_ref=params.case_ref,
+                        switched=self.step is HandoffStep.SWITCHED,
+                        withdrawn=self.step is HandoffStep.WITHDRAWN,
+                    ),
                 )
         return self.step
 
@@ -198,6 +223,32 @@ class HandoffWorkflow:
         self.step = HandoffStep.SWITCHED
         self.history.append(f"{today()} switched; {len(moved)} open task(s) moved")
 
+    async def _withdrawn(self, by: str, reason: WithdrawalReason) -> None:
+        """Nothing switches; the step's tasks and escalations close with the reason; the case
+        hears that it may have another hand-off."""
+        await self._close_step_tasks(by, f"hand-off withdrawn: {reason.value}")
+        self.step_due = None
+        step = await call(
+            HandoffStoreActivities.withdraw_handoff,
+            HandoffWithdrawalRecord(
+                idempotency_key=f"{self._id()}:withdrawn",
+                handoff_id=self._id(),
+                case_id=self.params.case_id,
+                reason=reason,
+                by=by,
+            ),
+            summary="hand-off withdrawn",
+        )
+        self.step = HandoffStep(step)
+        self.withdrawn_reason = reason
+        self.history.append(f"{today()} withdrawn by {by}: {reason.value}")
+        try:
+            await workflow.get_external_workflow_handle(
+                case_workflow_id(self.params.case_ref)
+            ).signal("handoff_withdrawn", HandoffWithdrawn(handoff_id=self._id(), reason=reason))
+        except Exception:  # the case's workflow has ended: nothing waits for this hand-off
+            workflow.logger.info("case workflow has ended; %s withdrawal not signalled", self._id())
+
     # ---- service levels ---------------------------------------------------------------------
 
     def _next_escalation(self) -> date | None:
@@ -261,6 +312,9 @@ class HandoffWorkflow:
 
     @workflow.update
     async def supply(self, action: HandoffAction) -> ActionResult:
+        return await self._supply(action)
+
+    async def _supply(self, action: HandoffAction) -> ActionResult:
         await workflow.wait_condition(lambda: self.started)
         async with self._action():
             self._check_supply(action)
@@ -272,6 +326,7 @@ class HandoffWorkflow:
 
     @supply.validator
     def _check_supply(self, action: HandoffAction) -> None:
+        self._check_not_withdrawn("supplied")
         if self.step is not HandoffStep.REQUESTED:
             raise rejected(
                 f"{self._id()}: the case information was already supplied (step {self.step.value})"
@@ -279,6 +334,9 @@ class HandoffWorkflow:
 
     @workflow.update
     async def accept(self, action: HandoffAction) -> ActionResult:
+        return await self._accept(action)
+
+    async def _accept(self, action: HandoffAction) -> ActionResult:
         await workflow.wait_condition(lambda: self.started)
         async with self._action():
             self._check_accept(action)
@@ -290,6 +348,7 @@ class HandoffWorkflow:
 
     @accept.validator
     def _check_accept(self, action: HandoffAction) -> None:
+        self._check_not_withdrawn("accepted")
         if self.step is HandoffStep.REQUESTED:
             raise rejected(
                 f"{self._id()}: the sending provider has not supplied the case information "
@@ -297,6 +356,62 @@ class HandoffWorkflow:
             )
         if self.step is not HandoffStep.SUPPLIED:
             raise rejected(f"{self._id()}: already accepted (step {self.step.value})")
+
+    def _check_not_withdrawn(self, doing: str) -> None:
+        if self.step is HandoffStep.WITHDRAWN:
+            raise rejected(withdrawn_refusal(self._id(), self.withdrawn_reason, doing))
+
+    @workflow.update
+    async def withdraw(self, action: HandoffWithdrawal) -> ActionResult:
+        await workflow.wait_condition(lambda: self.started)
+        async with self._action():
+            self._check_withdraw(action)
+            await self._withdrawn(action.by, action.reason)
+            return ActionResult(
+                message=f"{self._id()} withdrawn ({action.reason.value}): case "
+                f"{self.params.case_ref} stays with {self.params.sender.describe()}; its "
+                "hand-off tasks are closed"
+            )
+
+    @withdraw.validator
+    def _check_withdraw(self, action: HandoffWithdrawal) -> None:
+        if action.reason is WithdrawalReason.HANDOFF_FAILED:
+            raise rejected("handoff_failed is recorded by the engine only: give another reason")
+        self._check_not_withdrawn("withdrawn again")
+        if self.step in (HandoffStep.ACCEPTED, HandoffStep.SWITCHED):
+            raise rejected(
+                switched_refusal(self._id(), self.params.receiver.describe(), "withdrawn")
+            )
+
+    @workflow.update
+    async def complete_task(self, action: CompleteTask) -> ActionResult:
+        """`complete-task` on a hand-off's task: completing the supply task supplies the case
+        information, completing the accept task accepts the case; an escalation closes with
+        its step."""
+        await workflow.wait_condition(lambda: self.started)
+        self._check_complete_task(action)  # the step may have moved on since it was asked
+        task = next(t for t in self.tasks if t.task_id == action.task_id)
+        if task.kind is TaskKind.HANDOFF_SUPPLY:
+            return await self._supply(HandoffAction(by=action.by))
+        return await self._accept(HandoffAction(by=action.by))
+
+    @complete_task.validator
+    def _check_complete_task(self, action: CompleteTask) -> None:
+        self._check_not_withdrawn("completed")
+        task = next((t for t in self.tasks if t.task_id == action.task_id), None)
+        if task is None:
+            raise rejected(
+                f"task {action.task_id} is not an open task of hand-off {self._id()} "
+                f"(step {self.step.value})"
+            )
+        if task.kind is TaskKind.ESCALATION:
+            command = "supply" if self.step is HandoffStep.REQUESTED else "accept"
+            raise rejected(
+                f"task {action.task_id} escalates hand-off {self._id()}'s overdue "
+                f"'{self.step.value}' step: it closes when that step is done "
+                f"(handoff {command} --handoff {self._id()}) or the hand-off is withdrawn "
+                f"(handoff withdraw --handoff {self._id()} --why ...)"
+            )
 
     # ---- query -------------------------------------------------------------------------------
 
@@ -307,6 +422,7 @@ class HandoffWorkflow:
             HandoffStep.SUPPLIED: f"{self.params.receiver.vlo} to accept the case",
             HandoffStep.ACCEPTED: "responsibility to switch",
             HandoffStep.SWITCHED: "nothing: done",
+            HandoffStep.WITHDRAWN: "nothing: withdrawn",
         }[self.step]
         return HandoffView(
             handoff_id=self._id(),

@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from models.deadlines import chase_and_close, offer_due, representations_window
     from models.handoff import ResponsibilityChange, TaskReassignment
+    from models.hospital import discharge_decider
+    from models.key_stages import told
     from models.messages import (
         ActionResult,
         CaseEvent,
@@ -35,7 +37,14 @@ with workflow.unsafe.imports_passed_through():
         VictimState,
         VictimView,
     )
-    from models.vocabulary import ContactLevel, KeyStage, LetterKind, Stage, TaskKind
+    from models.vocabulary import (
+        ContactLevel,
+        DischargeKind,
+        KeyStage,
+        LetterKind,
+        Stage,
+        TaskKind,
+    )
 
 from workflows.common import (
     ENGINE_ACTOR,
@@ -44,16 +53,14 @@ from workflows.common import (
     sleep_until,
     today,
 )
+from workflows.common import rejected as rejected  # explicitly re-exported: workflows use it
+from workflows.hospital import HospitalVictim
 from workflows.search import Published
 from workflows.tasks import TaskBook
 
 # DVCVA s 35(5): representations go to whoever decides the licence conditions. For a
 # determinate sentence that is the prison governor acting for the Secretary of State.
 LICENCE_DECIDED_BY = "releasing authority (prison governor for the Secretary of State)"
-
-# EU Victims Directive 2012/29/EU art 6(5): escape is told to every victim in the scheme,
-# whatever contact level they chose; other key stages only to those who asked for them.
-ALWAYS_TOLD = frozenset({KeyStage.ESCAPE})
 
 OFFER_TASK = "offer"
 CHASE_TASK = "chase"
@@ -64,12 +71,8 @@ def victim_workflow_id(case_ref: str, victim_id: int) -> str:
     return f"vcs-victim-{case_ref}-{victim_id}"
 
 
-def rejected(message: str) -> ApplicationError:
-    return ApplicationError(message, type="InvalidAction", non_retryable=True)
-
-
 @workflow.defn(name="VictimContact")
-class VictimWorkflow:
+class VictimWorkflow(HospitalVictim):
     @workflow.init
     def __init__(self, params: VictimInput) -> None:
         self.params = params
@@ -77,6 +80,7 @@ class VictimWorkflow:
             milestones=params.milestones,
             conditions=params.conditions,
             offer_due=offer_due(params.milestones.sentence_date, params.policy),
+            hospital=params.hospital,
         )
         self.inbox: list[CaseEvent] = []
         self.replan = False  # a VLO action changed what is due next: recompute the wake-up
@@ -170,6 +174,8 @@ class VictimWorkflow:
     async def _catch_up(self) -> None:
         """Everything an opted-in victim is owed by now, whenever they opted in."""
         s, now = self.state, today()
+        if s.hospital is not None:
+            await self._hospital_duties()  # DVCVA s 36A / s 42A notices; discharge
         opens = self._representations_opens()
         if opens is not None and now >= opens and s.representations_invited_on is None:
             await self._invite_representations()
@@ -178,7 +184,17 @@ class VictimWorkflow:
             for c in s.conditions
             if c.victim_related and c.condition_id not in s.conditions_told
         ]
-        if untold:
+        if untold and s.hospital is not None:
+            # DVCVA ss 38, 38A, 41(3), 44(3), 44A: conditions of discharge about contact with
+            # the victim or their family, and when a limitation/restriction direction ceases.
+            await self._letter(
+                LetterKind.DISCHARGE_CONDITIONS,
+                f"conditions-{untold}",
+                condition_ids=untold,
+                restriction_ends_on=self._restriction_end(),
+            )
+            s.conditions_told.extend(untold)
+        elif untold:
             await self._letter(
                 LetterKind.CONDITIONS_IMPOSED, f"conditions-{untold}", condition_ids=untold
             )
@@ -196,7 +212,12 @@ class VictimWorkflow:
                 and c.ends_on is not None
                 and c.ends_on <= now
             ]
-            await self._letter(LetterKind.CONDITION_ENDED, f"ended-{ids}", condition_ids=ids)
+            ended_kind = (
+                LetterKind.CONDITION_ENDED
+                if s.hospital is None
+                else LetterKind.DISCHARGE_CONDITION_ENDED
+            )
+            await self._letter(ended_kind, f"ended-{ids}", condition_ids=ids)
             s.condition_ends_told.extend(ids)
         if s.next_annual_letter and now >= s.next_annual_letter:
             if s.contact_level is ContactLevel.ANNUAL:
@@ -204,7 +225,11 @@ class VictimWorkflow:
             s.next_annual_letter = s.next_annual_letter + timedelta(days=365)
 
     def _representations_opens(self) -> date | None:
-        """Representations are invited before release; none once released (DVCVA s 35(3))."""
+        """Representations are invited before release; none once released (DVCVA s 35(3)).
+        A patient has no release date: representations about discharge may be made at any time
+        while detained (DVCVA ss 37, 37A, 40, 43, 43A), so none is invited on a timer."""
+        if self.state.hospital is not None:
+            return None
         release = self.state.milestones.release_milestone()
         if release is None or self.state.milestones.release_date is not None:
             return None
@@ -215,7 +240,9 @@ class VictimWorkflow:
 
     def _condition_ends_pending(self) -> list[date]:
         s = self.state
-        if s.milestones.release_date is None:
+        # Conditions run from release on licence, or from discharge from hospital.
+        started = s.milestones.release_date if s.hospital is None else s.hospital.discharged_on
+        if started is None:
             return []
         return [
             c.ends_on
@@ -241,7 +268,9 @@ class VictimWorkflow:
         s = self.state
         s.offered_on = today()
         s.chase_on, s.close_offer_on = chase_and_close(s.offered_on, self.params.policy)
-        await self._letter(LetterKind.OFFER, "offer")
+        # A patient's victim is offered the hospital paths' scheme (DVCVA ss 36-44A).
+        offer = LetterKind.OFFER if s.hospital is None else LetterKind.HOSPITAL_OFFER
+        await self._letter(offer, "offer")
         await self._set_stage(Stage.OFFERED, "scheme offered", by=by, offered_on=s.offered_on)
 
     async def _invite_representations(self) -> None:
@@ -272,16 +301,25 @@ class VictimWorkflow:
         elif event.kind == "conditions_imposed":
             known = {c.condition_id for c in s.conditions}
             s.conditions.extend(c for c in event.conditions if c.condition_id not in known)
+        elif event.kind == "released" and event.re_release:
+            # Released again after a recall: told as a release is, to every opted-in victim,
+            # the month only (domain.md 'On licence'; 'Never disclosed').
+            if s.stage is Stage.OPTED_IN:
+                await self._letter(
+                    LetterKind.RELEASE, f"release-{event.sequence}", release_on=event.on
+                )
+                s.release_told = True
         elif event.kind == "key_stage" and event.key_stage is not None:
-            wanted = (
-                s.contact_level is ContactLevel.ALL_KEY_STAGES or event.key_stage in ALWAYS_TOLD
-            )
-            if s.stage is Stage.OPTED_IN and wanted:
+            # Who hears of which key stage: models/key_stages.py (escape and absconding reach
+            # every opted-in victim: EU Victims Directive 2012/29/EU art 6(5)).
+            if s.stage is Stage.OPTED_IN and told(event.key_stage, s.contact_level):
                 await self._letter(
                     LetterKind.KEY_STAGE, f"key-stage-{event.sequence}", key_stage=event.key_stage
                 )
+        elif event.kind == "hospital":
+            await self._on_hospital_event(event)  # workflows/hospital.py
         elif event.kind == "ended":
-            await self._close()
+            await self._close(ended_by=event.key_stage)
             return
         if s.stage is Stage.OPTED_IN:
             await self._catch_up()
@@ -299,12 +337,23 @@ class VictimWorkflow:
             s.representations_due = due
             await self.tasks.reschedule(REPRESENTATIONS_TASK, due, "release date changed")
 
-    async def _close(self) -> None:
+    async def _close(self, ended_by: KeyStage | None = None) -> None:
+        """The case ended: at the end of licence and supervision, or with a key stage (the
+        offender's death, models/key_stages.py), whose letter to every opted-in victim, in
+        their channel and language, also says their part in the scheme has ended."""
         s = self.state
-        if s.stage is Stage.OPTED_IN:
-            await self._letter(LetterKind.SCHEME_ENDED, "scheme-ended")
-        await self.tasks.close_all(ENGINE_ACTOR, "case closed: licence and supervision ended")
-        await self._set_stage(Stage.CLOSED, "licence and supervision ended")
+        why = "licence and supervision ended" if ended_by is None else f"{ended_by.value}"
+        # An absolute discharge ends a hospital order; its letter said the scheme ended.
+        discharged = s.hospital is not None and s.hospital.discharge is DischargeKind.ABSOLUTE
+        if discharged and ended_by is None:
+            why = "absolutely discharged from hospital: the order ended"
+        if s.stage is Stage.OPTED_IN and not (discharged and ended_by is None):
+            if ended_by is None:
+                await self._letter(LetterKind.SCHEME_ENDED, "scheme-ended")
+            else:
+                await self._letter(LetterKind.KEY_STAGE, "scheme-ended", key_stage=ended_by)
+        await self.tasks.close_all(ENGINE_ACTOR, f"case closed: {why}")
+        await self._set_stage(Stage.CLOSED, why)
 
     async def _set_stage(
         self, stage: Stage, note: str, by: str = ENGINE_ACTOR, **fields: object
@@ -447,6 +496,11 @@ class VictimWorkflow:
         async with self._vlo_action():
             self._check_representations(action)
             s = self.state
+            # DVCVA s 35(5) licence conditions; on a hospital path, discharge conditions go to
+            # whoever decides them (models/hospital.py: ss 37, 37A, 40, 43, 43A).
+            decided_by = (
+                LICENCE_DECIDED_BY if s.hospital is None else discharge_decider(s.hospital, today())
+            )
             s.representation_ids.append(action.representation_id)
             await call(
                 CaseStoreActivities.forward_representations,
@@ -455,16 +509,21 @@ class VictimWorkflow:
                     case_id=self.params.case_id,
                     victim_id=self.params.victim_id,
                     representation_id=action.representation_id,
-                    decided_by=LICENCE_DECIDED_BY,
+                    decided_by=decided_by,
                     by=action.by,
                 ),
                 summary="forward representations",
             )
-            await self._letter(
-                LetterKind.REPRESENTATIONS_RECEIVED, f"representations-{action.representation_id}"
+            received = (
+                LetterKind.REPRESENTATIONS_RECEIVED
+                if s.hospital is None
+                else LetterKind.DISCHARGE_REPRESENTATIONS_RECEIVED
             )
+            await self._letter(received, f"representations-{action.representation_id}")
             await self.tasks.close(REPRESENTATIONS_TASK, action.by, "representations received")
-            return ActionResult(message=f"representations forwarded to the {LICENCE_DECIDED_BY}")
+            if s.hospital is not None:  # s 36A / s 42A: the hospital managers get them too
+                await self._hospital_representations(action.representation_id, action.by)
+            return ActionResult(message=f"representations forwarded to the {decided_by}")
 
     @submit_representations.validator
     def _check_representations(self, action: SubmitRepresentations) -> None:
@@ -476,7 +535,12 @@ class VictimWorkflow:
                 f"victim {self.params.victim_id} is not opted in (stage {s.stage.value}): "
                 "record the opt-in first"
             )
-        if s.milestones.release_date is not None:
+        if s.hospital is not None and s.hospital.discharge is DischargeKind.ABSOLUTE:
+            raise rejected(
+                f"the patient was absolutely discharged on {s.hospital.discharged_on}: the "
+                "order has ended, and with it representations about discharge conditions"
+            )
+        if s.hospital is None and s.milestones.release_date is not None:
             raise rejected(
                 f"the offender was released on licence on {s.milestones.release_date}: "
                 "representations on licence conditions are closed"
@@ -536,4 +600,7 @@ class VictimWorkflow:
             responsible_vlo=self.params.responsible_vlo,
             provider=self.params.provider,
             region=self.params.region,
+            hospital=s.hospital,
+            representation_ids=list(s.representation_ids),
+            hospital_notices=list(s.hospital_notices),
         )

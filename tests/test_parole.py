@@ -1,0 +1,870 @@
+"""Parole Board reviews (workflows/parole.py; domain.md 'Parole').
+
+Deadlines and timers run under the time-skipping server: a deadline passing without a VPS, a
+decision not recorded 14 days after the hearing, an adjournment moving every timer, and a
+review (and its case) continuing as new. VLO actions whose dates are today's run on the dev
+server (`local_env`): VPS received, encrypted at rest and sent to the Board (late or not), the
+application to read it at an oral hearing, and bad input, each refusal changing nothing. The
+command line is driven as a VLO types it (`cli`)."""
+
+import base64
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import col, select
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.letters import MONTHS
+from activities.retention import RetentionActivities
+from models.case import OffenderCase
+from models.codec import CodecError, KeyRing
+from models.db import session_scope
+from models.errors import VcsError
+from models.parole import (
+    ParolePolicy,
+    ParoleTimetable,
+    VictimPersonalStatement,
+    parole_review_id,
+    vps_lateness,
+)
+from models.parole_repository import add_vps
+from models.records import AuditEntry, Correspondence, Representation, VloTask
+from models.reports import ERASED, ErasureRequest
+from models.repository import add_victim, register_case
+from models.sealed import Sealer
+from models.vocabulary import (
+    CaseStatus,
+    ContactLevel,
+    HandoffReason,
+    Language,
+    LetterKind,
+    ParoleOutcome,
+    Provider,
+    TaskKind,
+    TaskStatus,
+)
+from starter import Vcs
+from tests.cli_harness import VLO, Cli, case_args, count, today
+from tests.cli_harness import add_victim as cli_add_victim
+from tests.conftest import unique_ref
+from tests.helpers import (
+    eventually,
+    letter_bodies,
+    letters,
+    offered_and_opted_in,
+    registration,
+    run_lengths,
+    run_until,
+    tasks,
+    victim,
+    workflow_status,
+)
+from worker import build_worker
+from workflows.case import case_workflow_id
+
+VPS_TEXT = "Since that night I cannot sleep; my children are afraid to walk to school."
+OTHER_VPS = "I lost my job and my home because of what he did."
+
+
+# ---- scenarios ------------------------------------------------------------------------------
+
+
+@dataclass
+class Parole:
+    case_ref: str
+    a: int  # opted in, all key stages
+    b: int  # opted in, release only, Welsh
+    c: int  # opted out
+    d: int  # identified, never offered
+
+    @property
+    def review(self) -> str:
+        return parole_review_id(self.case_ref, 1)
+
+
+async def parole_case(vcs: Vcs, engine: Engine, sentenced: date) -> Parole:
+    """A case with four victims: two in the scheme, one opted out, one never offered."""
+    case_ref = unique_ref("PAR")
+    await vcs.register_case(registration(case_ref, sentenced, term_months=48), by=VLO)
+    ids = []
+    for name, postcode, extra in (
+        ("Ann Parole", "LS1 1AA", {}),
+        ("Bryn Parole", "CF10 1AA", {"language": Language.WELSH}),
+        ("Cat Parole", "LS3 3CC", {}),
+        ("Dan Parole", "LS4 4DD", {}),
+    ):
+        victim_id, _ = await vcs.add_victim(
+            case_ref, victim(name, postcode=postcode, **extra), by=VLO
+        )
+        ids.append(victim_id)
+    a, b, c, d = ids
+    await offered_and_opted_in(vcs, engine, a, ContactLevel.ALL_KEY_STAGES)
+    await offered_and_opted_in(vcs, engine, b, ContactLevel.RELEASE_ONLY)
+    await offered_and_opted_in(vcs, engine, c, None)
+    await vcs.opt_out(c, by=VLO)
+    await eventually(lambda: tasks(engine, d))  # d's offer task is open: identified only
+    return Parole(case_ref, a, b, c, d)
+
+
+async def refer(vcs: Vcs, case_ref: str, timetable: ParoleTimetable) -> str:
+    """Refer the case and wait until the review has invited its victims (it does so on its
+    own, after the referral is answered)."""
+    result = await vcs.refer_parole(case_ref, timetable, by=VLO)
+    review = parole_review_id(case_ref, 1)
+    await eventually(
+        lambda: [e for e in audit_actions(vcs.engine, "parole_referred") if review in e.detail]
+    )
+    return result.message
+
+
+def parole_tasks(
+    engine: Engine, victim_id: int | None = None, *, open_only: bool = True
+) -> list[VloTask]:
+    return [
+        t
+        for t in tasks(engine, victim_id, open_only=open_only)
+        if t.workflow_id.startswith("vcs-parole-")
+    ]
+
+
+def vps_rows(engine: Engine) -> list[VictimPersonalStatement]:
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                select(VictimPersonalStatement).order_by(col(VictimPersonalStatement.id))
+            ).all()
+        )
+
+
+def audit_actions(engine: Engine, action: str) -> list[AuditEntry]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
+
+
+async def terminate_reviews(env: WorkflowEnvironment, engine: Engine) -> None:
+    """Reviews are not case or victim workflows: end them here (a workflow left waiting for a
+    worker that has gone stops the time-skipping server skipping time)."""
+    with session_scope(engine) as session:
+        refs = session.exec(select(OffenderCase.case_ref)).all()
+    for ref in refs:
+        for number in (1, 2):
+            with contextlib.suppress(RPCError):
+                await env.client.get_workflow_handle(parole_review_id(ref, number)).terminate(
+                    reason="test finished"
+                )
+
+
+@pytest.fixture
+async def skipping_reviews(
+    time_skipping_env: WorkflowEnvironment, engine: Engine
+) -> AsyncIterator[None]:
+    yield
+    await terminate_reviews(time_skipping_env, engine)
+
+
+@pytest.fixture
+async def local_reviews(local_env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[None]:
+    yield
+    await terminate_reviews(local_env, engine)
+
+
+def snapshot(engine: Engine) -> tuple[int, ...]:
+    """What a refusal must leave as it was: statements, letters, tasks, audit entries."""
+    return (
+        count(engine, VictimPersonalStatement),
+        count(engine, Correspondence),
+        count(engine, VloTask),
+        count(engine, VloTask, VloTask.status == TaskStatus.OPEN),
+        count(engine, AuditEntry),
+        count(engine, Representation),
+    )
+
+
+async def refused_without_change(
+    vcs: Vcs, engine: Engine, case_ref: str, match: str, action: Any
+) -> None:
+    """The action is refused with a clear error naming the problem; nothing changes."""
+    before_db = snapshot(engine)
+    before_view = await vcs.parole_view(case_ref)
+    with pytest.raises(VcsError, match=match):
+        await action
+    assert snapshot(engine) == before_db
+    assert await vcs.parole_view(case_ref) == before_view
+
+
+# ---- time-skipping: deadlines, the missing decision, outcome letters, summaries ---------------
+
+
+@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told_to_every_victim(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    start = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    async with build_worker(env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, start)
+        due, hearing = start + timedelta(days=30), start + timedelta(days=60)
+        message = await refer(
+            vcs, p.case_ref, ParoleTimetable(referred_on=start, vps_due_on=due, hearing_on=hearing)
+        )
+        assert p.review in message
+
+        # Victims in the scheme are invited, each with a VLO task due at the deadline; the
+        # victim who opted out and the one never offered are not.
+        for v in (p.a, p.b):
+            assert LetterKind.PAROLE_INVITATION in letters(engine, v)
+            [task] = parole_tasks(engine, v)
+            assert (task.kind, task.due_on) == (TaskKind.PAROLE_VPS, due)
+        [welsh] = letter_bodies(engine, p.b, LetterKind.PAROLE_INVITATION)
+        assert "Datganiad Personol Dioddefwr" in welsh
+        for v in (p.c, p.d):
+            assert LetterKind.PAROLE_INVITATION not in letters(engine, v)
+        assert (await vcs.case_view(p.case_ref)).open_parole_review == p.review
+
+        # The deadline passes with no VPS: the tasks close, the review goes on.
+        await run_until(env, due)
+        await eventually(lambda: not parole_tasks(engine, p.a) and not parole_tasks(engine, p.b))
+        closed = parole_tasks(engine, open_only=False)
+        assert {t.outcome for t in closed} == {"no VPS by deadline"}
+        assert (await vcs.parole_view(p.case_ref)).deadline_passed
+        assert not [t for t in tasks(engine) if t.kind is TaskKind.ESCALATION]
+
+        # No decision recorded 14 days after the hearing: a VLO task.
+        expected = hearing + timedelta(days=ParolePolicy().decision_expected_days)
+        await run_until(env, expected, extra_days=0)
+        [overdue] = await eventually(
+            lambda: [t for t in tasks(engine) if t.kind is TaskKind.PAROLE_DECISION_OVERDUE]
+        )
+        assert str(hearing) in overdue.title and overdue.workflow_id == p.review
+
+        decided, next_review = hearing + timedelta(days=10), start + timedelta(days=400)
+        await vcs.record_parole_decision(
+            p.case_ref, ParoleOutcome.NO_RELEASE, decided, next_review, by=VLO
+        )
+        # Every victim in the scheme told, in their language, with the next review's month.
+        [english] = letter_bodies(engine, p.a, LetterKind.PAROLE_NO_RELEASE)
+        assert f"{next_review:%B %Y}" in english and next_review.isoformat() not in english
+        [cymraeg] = letter_bodies(engine, p.b, LetterKind.PAROLE_NO_RELEASE)
+        assert MONTHS[Language.WELSH][next_review.month - 1] in cymraeg
+        assert "Bwrdd Parôl" in cymraeg
+        for v in (p.c, p.d):
+            assert not [k for k in letters(engine, v) if k.value.startswith("parole")]
+        assert not [t for t in tasks(engine) if t.kind is TaskKind.PAROLE_DECISION_OVERDUE]
+
+        # The case records the outcome and shows the next review.
+        async def case_told() -> bool:
+            view = await vcs.case_view(p.case_ref)
+            return view.open_parole_review is None and view.latest_parole_review == p.review
+
+        for _ in range(100):
+            if await case_told():
+                break
+            await env.sleep(timedelta(seconds=1))
+        view = await vcs.case_view(p.case_ref)
+        assert view.open_parole_review is None
+        assert any(s.on == next_review and "parole" in s.what for s in view.scheduled)
+        [outcome] = audit_actions(engine, "parole_outcome")
+        assert "no_release" in outcome.detail and str(next_review) in outcome.detail
+
+        # A summary of the Board's reasons, on request: a letter and a VLO task; once only, and
+        # only for a victim told the outcome.
+        await vcs.request_decision_summary(p.a, by=VLO)
+        assert letters(engine, p.a)[-1] is LetterKind.PAROLE_SUMMARY_REQUESTED
+        [summary_task] = parole_tasks(engine, p.a)
+        assert summary_task.kind is TaskKind.PAROLE_SUMMARY
+        with pytest.raises(VcsError, match="already asked"):
+            await vcs.request_decision_summary(p.a, by=VLO)
+        with pytest.raises(VcsError, match="was not told the outcome"):
+            await vcs.request_decision_summary(p.c, by=VLO)
+        with pytest.raises(VcsError, match="was decided on"):
+            await vcs.record_parole_decision(
+                p.case_ref, ParoleOutcome.RELEASE, decided, None, by=VLO
+            )
+
+        # The VLO sends the summary; the review ends once summary requests have closed.
+        assert summary_task.id is not None
+        await vcs.complete_task(summary_task.id, by=VLO, outcome="summary sent")
+        await run_until(env, decided + timedelta(days=ParolePolicy().summary_requests_open_days))
+        assert await eventually_status(env, p.review, "COMPLETED")
+
+
+async def eventually_status(env: WorkflowEnvironment, workflow_id: str, wanted: str) -> bool:
+    for _ in range(100):
+        if await workflow_status(env, workflow_id) == wanted:
+            return True
+        await env.sleep(timedelta(hours=1))
+    return False
+
+
+@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_as_new(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    start = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    async with build_worker(env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, start)
+        due, hearing = start + timedelta(days=30), start + timedelta(days=60)
+        await refer(
+            vcs,
+            p.case_ref,
+            ParoleTimetable(referred_on=start, vps_due_on=due, hearing_on=hearing),
+        )
+        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED  # in time: not late
+        await vcs.apply_to_read(p.a, by=VLO)
+        await vcs.record_read_decision(p.a, True, by=VLO)
+        [b_task] = parole_tasks(engine, p.b)
+
+        await run_until(env, start + timedelta(days=20), extra_days=0)
+        new_due, new_hearing = start + timedelta(days=370), start + timedelta(days=400)
+        result = await vcs.adjourn_hearing(p.case_ref, new_hearing, new_due, by=VLO)
+        assert "1 VPS kept" in result.message
+        # b, with no VPS yet, keeps the same task, re-dated, and is told the new deadline.
+        [moved] = parole_tasks(engine, p.b)
+        assert (moved.id, moved.due_on) == (b_task.id, new_due)
+        assert letters(engine, p.b).count(LetterKind.PAROLE_INVITATION) == 2
+        # a's statement stays with the Board; a (to read it at the hearing) is told.
+        assert letters(engine, p.a).count(LetterKind.PAROLE_INVITATION) == 1
+        assert letters(engine, p.a)[-1] is LetterKind.PAROLE_HEARING_ADJOURNED
+        [vps] = vps_rows(engine)
+        assert vps.forwarded_at is not None and vps.late is False
+
+        # Past the old deadline and the old hearing's 14 days: nothing fires.
+        await run_until(env, hearing + timedelta(days=20))
+        assert [t.id for t in parole_tasks(engine)] == [b_task.id]
+        with pytest.raises(VcsError, match="cannot be recorded before"):
+            await vcs.record_parole_decision(
+                p.case_ref, ParoleOutcome.RELEASE, hearing, None, by=VLO
+            )
+
+        # The new deadline passes (the review has continued as new by then): b's task closes.
+        await run_until(env, new_due)
+        await eventually(lambda: not parole_tasks(engine, p.b))
+        # 14 days after the new hearing with no decision: the task.
+        await run_until(env, new_hearing + timedelta(days=14), extra_days=0)
+        await eventually(
+            lambda: [t for t in tasks(engine) if t.kind is TaskKind.PAROLE_DECISION_OVERDUE]
+        )
+
+        await vcs.record_parole_decision(
+            p.case_ref,
+            ParoleOutcome.OPEN_CONDITIONS,
+            new_hearing + timedelta(days=5),
+            None,
+            by=VLO,
+        )
+        for v in (p.a, p.b):
+            assert letters(engine, v)[-1] is LetterKind.PAROLE_OPEN_CONDITIONS
+        # The Board recommends open conditions; the move is a key stage of its own, later.
+        assert LetterKind.KEY_STAGE not in letters(engine, p.a)
+        await eventually(lambda: audit_actions(engine, "parole_outcome"))
+        view = await vcs.parole_view(p.case_ref)
+        assert view.adjournments == 1 and [s.vps_id for s in view.statements] == [vps.id]
+        assert view.told == [p.a, p.b]
+        # Both the review and its case continued as new (a year passed): nothing was lost.
+        assert len(await run_lengths(env, p.review)) > 1
+        assert len(await run_lengths(env, case_workflow_id(p.case_ref))) > 1
+        assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+
+
+@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """domain.md 'Providers and hand-offs': a hand-off never drops an open deadline, the
+    review's among them; the review's later tasks go to the new VLO."""
+    env = time_skipping_env
+    start = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    new_vlo = "vlo.smith"
+    async with build_worker(env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, start)
+        await refer(
+            vcs,
+            p.case_ref,
+            ParoleTimetable(
+                referred_on=start,
+                vps_due_on=start + timedelta(days=30),
+                hearing_on=start + timedelta(days=60),
+            ),
+        )
+        before = {t.id: (t.kind, t.due_on, t.assigned_to) for t in parole_tasks(engine)}
+        assert {who for _, _, who in before.values()} == {VLO}
+        await vcs.request_handoff(
+            p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, VLO
+        )
+        handoff_id = vcs.handoff_of(None, p.case_ref)
+        await vcs.handoff_supply(handoff_id, by=VLO)
+        await vcs.handoff_accept(handoff_id, by=new_vlo)
+
+        def moved() -> dict[int | None, tuple[TaskKind, date, str]] | None:
+            now = {t.id: (t.kind, t.due_on, t.assigned_to) for t in parole_tasks(engine)}
+            return now if {who for _, _, who in now.values()} == {new_vlo} else None
+
+        after = await eventually(moved)
+        assert after is not None
+        assert {i: (k, d) for i, (k, d, _) in after.items()} == {
+            i: (k, d) for i, (k, d, _) in before.items()
+        }
+        await vcs.submit_vps(p.a, VPS_TEXT, True, by=new_vlo)
+        await vcs.apply_to_read(p.a, by=new_vlo)
+        [application] = parole_tasks(engine, p.a)
+        assert application.assigned_to == new_vlo
+
+
+# ---- dev server: VPS received, encrypted, forwarded; oral hearings; bad input ------------------
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_vps_is_encrypted_at_rest_sent_to_the_board_and_marked_late_near_the_hearing(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        await refer(
+            vcs,
+            p.case_ref,
+            ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
+        )
+        # No hearing listed yet, before the deadline: in time.
+        result = await vcs.submit_vps(p.b, OTHER_VPS, True, by=VLO)
+        assert "LATE" not in result.message
+        assert letters(engine, p.b)[-1] is LetterKind.VPS_RECEIVED
+        assert parole_tasks(engine, p.b) == []  # task closed: VPS received
+
+        hearing = now + timedelta(days=20)
+        result = await vcs.set_hearing(p.case_ref, hearing, True, by=VLO)
+        assert str(hearing - timedelta(days=28)) in result.message
+        # Under 28 days before the hearing: still sent, marked late, for the panel to decide.
+        result = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        assert "LATE" in result.message and "panel decides" in result.message
+        assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED_LATE
+        view = await vcs.parole_view(p.case_ref)
+        assert [s.victim_id for s in view.statements] == [p.b, p.a]
+
+    late, in_time = (
+        next(r for r in vps_rows(engine) if r.victim_id == p.a),
+        next(r for r in vps_rows(engine) if r.victim_id == p.b),
+    )
+    assert (late.late, in_time.late) == (True, False)
+    assert late.late_reason is not None and "less than 28 days" in late.late_reason
+    assert late.forwarded_to == "Parole Board" and late.forwarded_at is not None
+    assert late.text == VPS_TEXT and late.review_id == p.review
+    # At rest the words are ciphertext, naming the key; never the words themselves.
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT text FROM victimpersonalstatement")).scalars()
+        raw = list(stored)
+    assert len(raw) == 2
+    for value in raw:
+        assert value.startswith("v1:test-1:")
+        assert "sleep" not in value and "job" not in value
+    # Nor in the audit trail, the letters or task titles.
+    with session_scope(engine) as session:
+        texts = [e.detail for e in session.exec(select(AuditEntry)).all()]
+        texts += [c.body for c in session.exec(select(Correspondence)).all()]
+        texts += [t.title for t in session.exec(select(VloTask)).all()]
+    assert not [t for t in texts if "sleep" in t or "my job" in t]
+    assert len(audit_actions(engine, "vps_forwarded")) == 2
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_oral_hearing_application_and_the_boards_decision_on_it(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        hearing = now + timedelta(days=60)
+        await refer(
+            vcs,
+            p.case_ref,
+            ParoleTimetable(
+                referred_on=now, vps_due_on=now + timedelta(days=20), hearing_on=hearing
+            ),
+        )
+        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        await vcs.submit_vps(p.b, OTHER_VPS, True, by=VLO)
+
+        result = await vcs.apply_to_read(p.a, by=VLO)
+        assert "the Parole Board decides" in result.message
+        [application] = parole_tasks(engine, p.a)
+        assert application.kind is TaskKind.PAROLE_READ_APPLICATION
+        assert now <= application.due_on < hearing
+        await vcs.record_read_decision(p.a, True, by=VLO)
+        assert letters(engine, p.a)[-1] is LetterKind.READ_VPS_GRANTED
+        assert parole_tasks(engine, p.a) == []
+
+        await vcs.apply_to_read(p.b, by=VLO)
+        await vcs.record_read_decision(p.b, False, by=VLO)
+        [refusal] = letter_bodies(engine, p.b, LetterKind.READ_VPS_REFUSED)
+        assert "Bwrdd Parôl" in refusal  # Welsh
+
+        view = await vcs.parole_view(p.case_ref)
+        assert [(a.victim_id, a.granted) for a in view.read_applications] == [
+            (p.a, True),
+            (p.b, False),
+        ]
+        assert len(audit_actions(engine, "vps_read_decided")) == 2
+        await refused_without_change(
+            vcs, engine, p.case_ref, "already applied", vcs.apply_to_read(p.a, by=VLO)
+        )
+        await refused_without_change(
+            vcs, engine, p.case_ref, "no application", vcs.record_read_decision(p.a, False, by=VLO)
+        )
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        ref = p.case_ref
+
+        # Referral: a hearing in the past, a deadline passed; no review is started.
+        for timetable, problem in (
+            (
+                ParoleTimetable(
+                    referred_on=now,
+                    vps_due_on=now + timedelta(days=5),
+                    hearing_on=now - timedelta(days=1),
+                ),
+                "is in the past",
+            ),
+            (ParoleTimetable(referred_on=now, vps_due_on=now - timedelta(days=1)), "has passed"),
+        ):
+            before = snapshot(engine)
+            with pytest.raises(VcsError, match=problem):
+                await vcs.refer_parole(ref, timetable, by=VLO)
+            assert snapshot(engine) == before
+        assert (await vcs.case_view(ref)).latest_parole_review is None
+        with pytest.raises(VcsError, match="has no parole review"):
+            await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        assert vps_rows(engine) == []
+
+        due = now + timedelta(days=10)
+        await refer(vcs, ref, ParoleTimetable(referred_on=now, vps_due_on=due))
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "already has parole review",
+            vcs.refer_parole(ref, ParoleTimetable(referred_on=now, vps_due_on=due), by=VLO),
+        )
+
+        # A VPS for a victim not in the scheme: opted out, or never offered.
+        for outsider in (p.c, p.d):
+            await refused_without_change(
+                vcs,
+                engine,
+                ref,
+                f"victim {outsider} is not in the Victim Contact Scheme",
+                vcs.submit_vps(outsider, VPS_TEXT, True, by=VLO),
+            )
+        # The VLO has not confirmed the VPS says nothing on release.
+        await refused_without_change(
+            vcs, engine, ref, "must not say whether", vcs.submit_vps(p.a, VPS_TEXT, False, by=VLO)
+        )
+        await refused_without_change(
+            vcs, engine, ref, "is empty", vcs.submit_vps(p.a, "  \n", True, by=VLO)
+        )
+
+        # Hearing dates: in the past; before the deadline. A decision before any hearing.
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "is in the past",
+            vcs.set_hearing(ref, now - timedelta(days=1), True, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "before the VPS deadline",
+            vcs.set_hearing(ref, due - timedelta(days=1), True, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "no hearing date",
+            vcs.record_parole_decision(ref, ParoleOutcome.RELEASE, now, None, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "no hearing to adjourn",
+            vcs.adjourn_hearing(ref, now + timedelta(days=90), None, by=VLO),
+        )
+
+        # One VPS per victim: the same words again are the same VPS; other words are refused.
+        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        before = snapshot(engine)
+        again = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        assert "already received" in again.message
+        assert snapshot(engine) == before
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            f"victim {p.a}'s VPS for this review was already received",
+            vcs.submit_vps(p.a, OTHER_VPS, True, by=VLO),
+        )
+        assert [r.text for r in vps_rows(engine)] == [VPS_TEXT]
+
+        # Reading a VPS: only one's own; the Board's decision only on an application.
+        await refused_without_change(
+            vcs, engine, ref, "has no VPS on this review", vcs.apply_to_read(p.b, by=VLO)
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "no application",
+            vcs.record_read_decision(p.a, True, by=VLO),
+        )
+
+        hearing = now + timedelta(days=40)
+        await vcs.set_hearing(ref, hearing, True, by=VLO)
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "already has a hearing",
+            vcs.set_hearing(ref, hearing + timedelta(days=1), True, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "a decision cannot be recorded before it",
+            vcs.record_parole_decision(ref, ParoleOutcome.NO_RELEASE, now, None, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "moves the hearing later",
+            vcs.adjourn_hearing(ref, hearing - timedelta(days=1), None, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            "new VPS deadline .* is in the past",
+            vcs.adjourn_hearing(ref, hearing + timedelta(days=30), now - timedelta(days=1), by=VLO),
+        )
+        await refused_without_change(
+            vcs, engine, ref, "no decision yet", vcs.request_decision_summary(p.a, by=VLO)
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            ref,
+            f"victim {p.c} is not in the Victim Contact Scheme",
+            vcs.submit_parole_representations(p.c, "Keep him away from me.", by=VLO),
+        )
+
+        # Representations on licence conditions in a parole case go to the Parole Board.
+        await vcs.submit_parole_representations(p.b, "Keep him out of Cardiff.", by=VLO)
+        with session_scope(engine) as session:
+            [rep] = session.exec(select(Representation)).all()
+        assert rep.victim_id == p.b and rep.forwarded_to == "Parole Board"
+
+        # A victim who joins the scheme after the referral may still make a VPS.
+        await offered_and_opted_in(vcs, engine, p.d, ContactLevel.ANNUAL)
+        await vcs.submit_vps(p.d, OTHER_VPS, True, by=VLO)
+        assert letters(engine, p.d)[-1] is LetterKind.VPS_RECEIVED
+        assert p.d in (await vcs.parole_view(ref)).invited
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_paper_review_has_no_hearing_to_read_a_vps_at(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """000_5a1d5e000983110f.txt: a VPS is read aloud only where the Board holds an oral
+    hearing."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        await refer(
+            vcs,
+            p.case_ref,
+            ParoleTimetable(
+                referred_on=now,
+                vps_due_on=now + timedelta(days=10),
+                hearing_on=now + timedelta(days=40),
+                oral_hearing=False,
+            ),
+        )
+        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        await refused_without_change(
+            vcs, engine, p.case_ref, "on the papers", vcs.apply_to_read(p.a, by=VLO)
+        )
+
+
+# ---- the rules and the encryption, without Temporal -----------------------------------------
+
+
+def test_vps_lateness_names_the_deadline_and_the_28_days() -> None:
+    policy = ParolePolicy()
+    due, hearing = date(2027, 3, 1), date(2027, 4, 15)
+    assert vps_lateness(date(2027, 3, 1), due, hearing, policy) is None
+    assert vps_lateness(date(2027, 3, 18), due, hearing, policy) == (
+        "after the deadline of 2027-03-01"
+    )
+    reason = vps_lateness(date(2027, 3, 19), due, hearing, policy)
+    assert reason is not None and "less than 28 days before the hearing on 2027-04-15" in reason
+    assert vps_lateness(date(2027, 2, 1), due, None, policy) is None
+
+
+def key(fill: bytes) -> bytes:
+    return (fill * 32)[:32]
+
+
+def test_sealed_text_round_trips_refuses_tampering_and_survives_key_rotation() -> None:
+    old = Sealer(KeyRing({"k1": key(b"a")}, active="k1"))
+    stored = old.seal(VPS_TEXT, "victim personal statement")
+    assert stored.startswith("v1:k1:") and "sleep" not in stored
+    assert old.open(stored, "victim personal statement") == VPS_TEXT
+    assert old.seal(VPS_TEXT, "victim personal statement") != stored  # a fresh nonce each time
+
+    rotated = Sealer(KeyRing({"k1": key(b"a"), "k2": key(b"b")}, active="k2"))
+    assert rotated.open(stored, "victim personal statement") == VPS_TEXT
+    assert rotated.seal("x", "victim personal statement").startswith("v1:k2:")
+
+    data = bytearray(base64.b64decode(stored.split(":", 2)[2]))
+    data[-1] ^= 1
+    tampered = "v1:k1:" + base64.b64encode(bytes(data)).decode()
+    with pytest.raises(CodecError, match="failed authentication") as failed:
+        old.open(tampered, "victim personal statement")
+    assert "sleep" not in str(failed.value)
+    with pytest.raises(CodecError, match="failed authentication"):
+        old.open(stored, "another purpose")  # a value cannot be moved to another column
+    with pytest.raises(CodecError, match="'k1', which this process does not hold"):
+        Sealer(KeyRing({"k2": key(b"b")}, active="k2")).open(stored, "victim personal statement")
+
+
+def test_retention_erases_the_words_of_a_vps(engine: Engine) -> None:
+    """A VPS's words are personal data like representations: erased with the case."""
+    case_ref = unique_ref("PAR")
+    case = register_case(engine, registration(case_ref, date(2020, 1, 6)), "vlo.jones").case
+    row = add_victim(engine, case_ref, victim("Erin Parole"), "vlo.jones")
+    assert case.id is not None and row.id is not None
+    vps_id = add_vps(engine, parole_review_id(case_ref, 1), row.id, VPS_TEXT, "vlo.jones")
+    closed_at = datetime.now(UTC) - timedelta(days=800)
+    with session_scope(engine) as session:
+        stored = session.get(OffenderCase, case.id)
+        assert stored is not None
+        stored.status, stored.closed_at = CaseStatus.CLOSED, closed_at
+        session.add(stored)
+    retention = RetentionActivities(engine)
+    retention.erase_case(
+        ErasureRequest(
+            case_id=case.id,
+            retention_days=730,
+            cutoff=datetime.now(UTC) - timedelta(days=730),
+            by="test",
+        )
+    )
+    assert retention.verify_erasure(case.id).verified
+    with session_scope(engine) as session:
+        erased = session.get(VictimPersonalStatement, vps_id)
+        assert erased is not None and erased.text == ERASED
+    with engine.connect() as connection:
+        [raw] = connection.execute(text("SELECT text FROM victimpersonalstatement")).scalars()
+    assert raw.startswith("v1:") and "sleep" not in raw
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    now = today()
+    case_ref = unique_ref("CLI")
+    await cli.ok(*case_args(case_ref, now - timedelta(days=30)))
+    inside = await cli_add_victim(cli, case_ref)
+    outside = await cli_add_victim(
+        cli, case_ref, "--name", "Olive Outside", "--address", "2 Road", "--postcode", "LS9 9OO"
+    )
+    [offer] = await eventually(lambda: tasks(cli.engine, inside))
+    await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
+    await cli.ok("opt-in", "--victim", str(inside), "--level", "all_key_stages")
+    await eventually(lambda: tasks(cli.engine, outside))
+
+    past = (now - timedelta(days=1)).isoformat()
+    due, hearing = (now + timedelta(days=10)).isoformat(), (now + timedelta(days=50)).isoformat()
+    refer = ["refer-parole", "--case", case_ref, "--referred-on", now.isoformat()]
+    error = await cli.refused(*refer, "--vps-due", due, "--hearing", past)
+    assert f"hearing date {past} is in the past" in error
+    [started] = await cli.ok(*refer, "--vps-due", due, "--hearing", hearing)
+    review = parole_review_id(case_ref, 1)
+    assert started.startswith(f"parole review {review} started")
+    assert "already has parole review" in await cli.refused(*refer, "--vps-due", due)
+
+    statement = tmp_path / "vps.txt"
+    statement.write_text(VPS_TEXT, encoding="utf-8")
+    submit = ["submit-vps", "--victim", str(inside), "--file", str(statement)]
+    assert "--checked" in await cli.refused(*submit)
+    error = await cli.refused(
+        "submit-vps", "--victim", str(outside), "--file", str(statement), "--checked"
+    )
+    assert f"victim {outside} is not in the Victim Contact Scheme" in error
+    assert count(cli.engine, VictimPersonalStatement) == 0
+    [sent] = await cli.ok(*submit, "--checked")
+    assert sent.endswith(f"of victim {inside} sent to the Parole Board")
+    assert "already received" in (await cli.ok(*submit, "--checked"))[0]
+    assert count(cli.engine, VictimPersonalStatement) == 1
+
+    await cli.ok("apply-to-read", "--victim", str(inside))
+    [granted] = await cli.ok("read-decision", "--victim", str(inside), "--granted")
+    assert "granted" in granted
+    assert "already has a hearing" in await cli.refused(
+        "set-hearing", "--case", case_ref, "--date", hearing
+    )
+    error = await cli.refused("adjourn", "--case", case_ref, "--hearing", past)
+    assert "moves the hearing later" in error
+    error = await cli.refused(
+        "parole-decision", "--case", case_ref, "--outcome", "release", "--date", now.isoformat()
+    )
+    assert "cannot be recorded before" in error
+    assert "no decision yet" in await cli.refused("decision-summary", "--victim", str(inside))
+    later, new_due = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=40)).isoformat()
+    [adjourned] = await cli.ok(
+        "adjourn", "--case", case_ref, "--hearing", later, "--vps-due", new_due
+    )
+    assert f"from {hearing} to {later}" in adjourned
+
+    shown = await cli.ok("parole-show", "--case", case_ref)
+    assert shown[0].startswith(f"parole review {review} of case {case_ref}")
+    assert f"oral hearing {later}, adjourned 1 time(s)" in shown[0]
+    assert any(f"of victim {inside}: received {now}" in line for line in shown)
+    assert any("to read their VPS at the hearing: granted" in line for line in shown)
+    timeline = await cli.ok("timeline", "--case", case_ref)
+    assert any("parole review: Parole Board hearing" in line for line in timeline)
+    assert not [line for line in shown + timeline if "sleep" in line]
+    assert "not a parole review of case" in await cli.refused(
+        "parole-show", "--case", case_ref, "--review", "vcs-parole-OTHER-1"
+    )
+    assert LetterKind.PAROLE_INVITATION not in letters(cli.engine, outside)

@@ -1,0 +1,521 @@
+"""The hospital paths in the case and victim workflows (DVCVA 2004 ss 36-44A; the rules and
+their sources are in models/hospital.py and models/eligibility.py).
+
+The case carries a HospitalStatus while the offender is a patient (None on the custodial path)
+and tells every victim's workflow when it changes: placed in or moved to a hospital, transferred
+from prison (KeyStage TRANSFER_TO_HOSPITAL), remitted to prison, discharged. The victims'
+workflows carry on as they are, keeping their stage, contact level and history; only what they
+are owed changes with the path.
+
+Mixed into CaseWorkflow and VictimWorkflow; the custodial path issues no command from here.
+"""
+
+from contextlib import AbstractAsyncContextManager
+from datetime import date
+from typing import TYPE_CHECKING
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.hospital import HospitalActivities
+    from models.hospital import (
+        REMITTABLE,
+        DisposalChange,
+        HospitalNoticeRequest,
+        NotifyHospital,
+        RecordDischarge,
+        RecordHospital,
+        RecordRemission,
+        RecordTransferToHospital,
+        discharge_problems,
+        notice_basis,
+        record_hospital_due,
+    )
+    from models.key_stages import key_stage_problem
+    from models.key_stages import record as note_key_stage
+    from models.messages import (
+        ActionResult,
+        CaseEvent,
+        CaseInput,
+        CaseState,
+        HospitalStatus,
+        VictimInput,
+        VictimState,
+    )
+    from models.sharing import LawfulBasis
+    from models.vocabulary import DischargeKind, DisposalKind, KeyStage, LetterKind, Stage, TaskKind
+
+from workflows.common import ENGINE_ACTOR, call, rejected, today
+from workflows.tasks import TaskBook
+
+RECORD_HOSPITAL_TASK = "record-hospital"
+
+
+def _date_problem(what: str, on: date, sentence_date: date) -> str | None:
+    if on > today():
+        return f"{what} date {on} is in the future"
+    if on < sentence_date:
+        return f"{what} date {on} is before the sentence or order of {sentence_date}"
+    return None
+
+
+class HospitalCase:
+    """CaseWorkflow's hospital-path updates."""
+
+    if TYPE_CHECKING:
+        state: CaseState | None
+        params: CaseInput
+        case_id: int
+
+        @property
+        def tasks(self) -> TaskBook: ...
+
+        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
+
+        def _open_state(self) -> CaseState: ...
+
+        async def _broadcast(self, kind: str, **fields: object) -> None: ...
+
+        async def _audit(self, action: str, by: str, detail: str) -> None: ...
+
+        async def _close(
+            self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
+        ) -> None: ...
+
+    def _take_hospital_status(self, status: HospitalStatus | None) -> None:
+        """The status the case was registered with (models/hospital.py status_of)."""
+        assert self.state is not None
+        self.state.hospital = status
+        self.state.hospital_placements = status.placement if status else 0
+
+    async def _ask_for_hospital(self) -> None:
+        """A hospital order or transfer direction registered without its hospital: the VLO must
+        record it, since the hospital managers are to be notified (DVCVA s 36A / s 42A)."""
+        assert self.state is not None
+        status = self.state.hospital
+        if status is None or status.hospital_id is not None or notice_basis(status) is None:
+            return
+        await self.tasks.open(
+            RECORD_HOSPITAL_TASK,
+            TaskKind.RECORD_HOSPITAL,
+            "Record the hospital named in the order: the hospital managers must be notified "
+            "(DVCVA s 36A / s 42A)",
+            record_hospital_due(today()),
+        )
+
+    def _workflow_key(self, key: str) -> str:
+        return f"{workflow.info().workflow_id}:{key}"
+
+    # ---- placed in, moved to or readmitted to a hospital -------------------------------------
+
+    @workflow.update
+    async def record_hospital(self, action: RecordHospital) -> ActionResult:
+        """The patient is detained in this hospital: first recorded, moved, or readmitted after
+        a discharge. The hospital managers are notified again (s 36A / s 42A continuing duty)."""
+        async with self._vlo_action():
+            self._check_record_hospital(action)
+            state = self._open_state()
+            status = state.hospital
+            assert status is not None
+            what = (
+                "readmitted to"
+                if status.discharge is not None
+                else "moved to"
+                if status.hospital_id is not None
+                else "detained in"
+            )
+            placement = state.hospital_placements + 1
+            await call(
+                HospitalActivities.change_disposal,
+                DisposalChange(
+                    idempotency_key=self._workflow_key(f"hospital:{placement}"),
+                    case_id=self.case_id,
+                    disposal=status.disposal,
+                    restricted=status.restricted,
+                    restriction_ends_on=status.restriction_ends_on,
+                    hospital_id=action.hospital_id,
+                    by=action.by,
+                    action="hospital_recorded",
+                    detail=f"patient {what} hospital {action.hospital_id} on {action.on}",
+                ),
+                summary="record hospital",
+            )
+            state.hospital_placements = placement
+            state.hospital = status.model_copy(
+                update={
+                    "hospital_id": action.hospital_id,
+                    "placement": placement,
+                    "discharge": None,
+                    "discharged_on": None,
+                }
+            )
+            await self.tasks.close(RECORD_HOSPITAL_TASK, action.by, "hospital recorded")
+            await self._broadcast("hospital", hospital=state.hospital, on=action.on)
+            basis = notice_basis(status)
+            told = (
+                f"; the hospital managers are notified of every victim in the scheme ({basis})"
+                if basis
+                else ""
+            )
+            return ActionResult(
+                message=f"patient {what} hospital {action.hospital_id} on {action.on}{told}"
+            )
+
+    @record_hospital.validator
+    def _check_record_hospital(self, action: RecordHospital) -> None:
+        state = self._open_state()
+        ref, status = self.params.case_ref, state.hospital
+        if status is None:
+            raise rejected(
+                f"case {ref} is on the custodial path: record a prisoner's move to hospital with "
+                "record-key-stage --stage transfer_to_hospital --hospital ID"
+            )
+        if status.discharge is DischargeKind.ABSOLUTE:
+            raise rejected(
+                f"the patient of case {ref} was absolutely discharged on {status.discharged_on}"
+            )
+        if status.hospital_id == action.hospital_id and status.discharge is None:
+            raise rejected(f"the patient of case {ref} is already in hospital {action.hospital_id}")
+        problem = _date_problem("hospital", action.on, state.milestones.sentence_date)
+        if problem:
+            raise rejected(problem)
+
+    # ---- prison to hospital, hospital to prison ---------------------------------------------
+
+    @workflow.update
+    async def record_transfer_to_hospital(self, action: RecordTransferToHospital) -> ActionResult:
+        """KeyStage TRANSFER_TO_HOSPITAL with a transfer direction (MHA 1983 s 47): the case
+        moves to the DVCVA s 42 path (ss 43-44 with a restriction direction, ss 43A-44A
+        without). Victims are told the key stage as any key stage, and those in the scheme get
+        the s 42A notices; their choices and history stay as they are."""
+        async with self._vlo_action():
+            self._check_transfer_to_hospital(action)
+            state = self._open_state()
+            placement = state.hospital_placements + 1
+            restriction = " with a restriction direction (MHA s 49)" if action.restricted else ""
+            await call(
+                HospitalActivities.change_disposal,
+                DisposalChange(
+                    idempotency_key=self._workflow_key(f"transfer:{placement}"),
+                    case_id=self.case_id,
+                    disposal=DisposalKind.TRANSFER_DIRECTION,
+                    restricted=action.restricted,
+                    restriction_ends_on=action.restriction_ends_on,
+                    hospital_id=action.hospital_id,
+                    by=action.by,
+                    action="transferred_to_hospital",
+                    detail=f"transfer direction (MHA 1983 s 47){restriction} on {action.on} to "
+                    f"hospital {action.hospital_id}: DVCVA s 42 path",
+                ),
+                summary="transfer to hospital",
+            )
+            state.hospital_placements = placement
+            state.hospital = HospitalStatus(
+                disposal=DisposalKind.TRANSFER_DIRECTION,
+                restricted=action.restricted,
+                restriction_ends_on=action.restriction_ends_on,
+                hospital_id=action.hospital_id,
+                placement=placement,
+            )
+            note_key_stage(state, KeyStage.TRANSFER_TO_HOSPITAL, action.on)
+            await self._broadcast(
+                "key_stage", key_stage=KeyStage.TRANSFER_TO_HOSPITAL, on=action.on
+            )
+            await self._broadcast("hospital", hospital=state.hospital, on=action.on)
+            return ActionResult(
+                message=f"transfer to hospital {action.hospital_id} on {action.on} recorded"
+                f"{restriction}: case {self.params.case_ref} is on the DVCVA s 42 path; victims "
+                "told and the hospital managers notified (s 42A)"
+            )
+
+    @record_transfer_to_hospital.validator
+    def _check_transfer_to_hospital(self, action: RecordTransferToHospital) -> None:
+        state = self._open_state()
+        ref = self.params.case_ref
+        if state.hospital is not None:
+            raise rejected(
+                f"case {ref} is already on a hospital path ({state.hospital.path.value}): record "
+                "a move between hospitals with record-hospital"
+            )
+        problem = key_stage_problem(state, KeyStage.TRANSFER_TO_HOSPITAL, action.on, today())
+        if problem:
+            raise rejected(problem)
+        ends = action.restriction_ends_on
+        if ends is not None and not action.restricted:
+            raise rejected("a restriction end date is given but no restriction direction")
+        if ends is not None and ends <= action.on:
+            raise rejected(f"the restriction direction ends {ends}, not after the transfer")
+
+    @workflow.update
+    async def record_remission(self, action: RecordRemission) -> ActionResult:
+        """Remitted to prison (MHA 1983 s 50): back on the custodial path (DVCVA s 35; s 39(3)(c)
+        for a hospital direction). Victims keep their choices; those in the scheme are told."""
+        async with self._vlo_action():
+            self._check_remission(action)
+            state = self._open_state()
+            status = state.hospital
+            assert status is not None
+            await call(
+                HospitalActivities.change_disposal,
+                DisposalChange(
+                    idempotency_key=self._workflow_key(f"remission:{state.hospital_placements}"),
+                    case_id=self.case_id,
+                    disposal=DisposalKind.CUSTODIAL,
+                    restricted=False,
+                    by=action.by,
+                    action="remitted_to_prison",
+                    detail=f"{status.disposal.value} patient remitted to prison (MHA 1983 s 50) "
+                    f"on {action.on}: custodial path (DVCVA s 35)",
+                ),
+                summary="remit to prison",
+            )
+            state.hospital = None
+            await self._broadcast("hospital", hospital=None, on=action.on)
+            return ActionResult(
+                message=f"remission to prison on {action.on} recorded: case "
+                f"{self.params.case_ref} is back on the custodial path; victims told"
+            )
+
+    @record_remission.validator
+    def _check_remission(self, action: RecordRemission) -> None:
+        state = self._open_state()
+        ref, status = self.params.case_ref, state.hospital
+        if status is None:
+            raise rejected(f"case {ref} is on the custodial path: there is no hospital to leave")
+        if status.disposal not in REMITTABLE:
+            raise rejected(
+                f"case {ref} is a hospital order (MHA 1983 s 37), not a sentence: the patient "
+                "cannot be remitted to prison (MHA 1983 s 50); record a discharge instead"
+            )
+        if status.discharge is DischargeKind.ABSOLUTE:
+            raise rejected(f"the patient was absolutely discharged on {status.discharged_on}")
+        problem = _date_problem("remission", action.on, state.milestones.sentence_date)
+        if problem:
+            raise rejected(problem)
+
+    # ---- discharge ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def record_discharge(self, action: RecordDischarge) -> ActionResult:
+        """Discharge from hospital (ss 38, 38A, 41, 44, 44A: the victim is told). Conditions of
+        discharge are recorded with record-conditions, and told as such. An absolute discharge
+        ends the order, and with it the scheme: the case closes."""
+        async with self._vlo_action():
+            self._check_discharge(action)
+            state = self._open_state()
+            status = state.hospital
+            assert status is not None
+            state.event_sequence += 1
+            await self._audit(
+                "hospital_discharge",
+                action.by,
+                f"{action.kind.value} discharge from hospital {status.hospital_id} on {action.on}",
+            )
+            state.hospital = status.model_copy(
+                update={"discharge": action.kind, "discharged_on": action.on}
+            )
+            await self._broadcast("hospital", hospital=state.hospital, on=action.on)
+            if action.kind is DischargeKind.ABSOLUTE:
+                await self._close(by=action.by)
+                return ActionResult(
+                    message=f"absolute discharge on {action.on} recorded: the order has ended; "
+                    f"victims told; case {self.params.case_ref} closed"
+                )
+            return ActionResult(
+                message=f"{action.kind.value} discharge on {action.on} recorded; victims told"
+            )
+
+    @record_discharge.validator
+    def _check_discharge(self, action: RecordDischarge) -> None:
+        state = self._open_state()
+        ref, status = self.params.case_ref, state.hospital
+        if status is None:
+            raise rejected(
+                f"case {ref} is on the custodial path: record a release with record-release"
+            )
+        problems = discharge_problems(status, action.kind, action.on)
+        date_problem = _date_problem("discharge", action.on, state.milestones.sentence_date)
+        if date_problem:
+            problems.append(date_problem)
+        if problems:
+            raise rejected("; ".join(problems))
+
+
+class HospitalVictim:
+    """VictimWorkflow's hospital-path duties."""
+
+    if TYPE_CHECKING:
+        state: VictimState
+        params: VictimInput
+        tasks: TaskBook
+
+        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
+
+        async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None: ...
+
+    def _hospital_notice(
+        self,
+        key: str,
+        basis: LawfulBasis,
+        reason: str,
+        by: str,
+        representation_ids: list[int],
+        with_address: bool,
+    ) -> HospitalNoticeRequest:
+        status = self.state.hospital
+        assert status is not None and status.hospital_id is not None
+        return HospitalNoticeRequest(
+            idempotency_key=f"{workflow.info().workflow_id}:hospital-notice:{key}",
+            case_id=self.params.case_id,
+            victim_id=self.params.victim_id,
+            hospital_id=status.hospital_id,
+            basis=basis,
+            representation_ids=representation_ids,
+            with_address=with_address,
+            by=by,
+            reason=reason,
+        )
+
+    async def _notify_hospital(
+        self,
+        key: str,
+        basis: LawfulBasis,
+        reason: str,
+        by: str,
+        representation_ids: list[int],
+        with_address: bool = True,
+    ) -> None:
+        """DVCVA s 36A / s 42A: the hospital managers get the victim's name, address and
+        representations; recorded as a Disclosure, exactly once per key."""
+        await call(
+            HospitalActivities.notify_hospital_managers,
+            self._hospital_notice(key, basis, reason, by, representation_ids, with_address),
+            summary="notify hospital managers",
+        )
+        self.state.hospital_notices.append(key)
+
+    async def _hospital_duties(self) -> None:
+        """What an opted-in victim on a hospital path is owed by now (called from _catch_up):
+        the s 36A / s 42A notices for the current hospital, and news of a discharge."""
+        s, status = self.state, self.state.hospital
+        if status is None or s.stage is not Stage.OPTED_IN:
+            return
+        basis = notice_basis(status)
+        live = status.discharge is not DischargeKind.ABSOLUTE
+        if live and basis is not None and status.hospital_id is not None:
+            key = f"placement-{status.placement}"
+            if key not in s.hospital_notices:
+                await self._notify_hospital(
+                    key,
+                    basis,
+                    f"the victim wishes to make representations or receive information "
+                    f"(placement {status.placement} of the patient)",
+                    ENGINE_ACTOR,
+                    list(s.representation_ids),
+                )
+            if status.placement not in s.hospital_details_told:
+                await self._letter(
+                    LetterKind.HOSPITAL_DETAILS,
+                    f"hospital-details-{status.placement}",
+                    hospital_id=status.hospital_id,
+                )
+                s.hospital_details_told.append(status.placement)
+        on = status.discharged_on
+        if on is not None and on not in s.discharges_told:
+            await self._letter(
+                LetterKind.DISCHARGED,
+                f"discharged-{on}",
+                release_on=on,
+                discharge=status.discharge,
+                restriction_ends_on=self._restriction_end(),
+            )
+            s.discharges_told.append(on)
+
+    def _restriction_end(self) -> date | None:
+        """DVCVA s 41(3), s 44(3): the date a limitation or restriction direction ceases, while
+        it is still to come (a restriction order without limit of time has none)."""
+        status = self.state.hospital
+        if status is None or not status.restriction_in_force(today()):
+            return None
+        return status.restriction_ends_on
+
+    async def _on_hospital_event(self, event: CaseEvent) -> None:
+        """The case's hospital status changed. The victim's stage, choices and history stay;
+        what they are owed follows the new path (_catch_up runs next for an opted-in victim)."""
+        s = self.state
+        was_in_hospital, s.hospital = s.hospital is not None, event.hospital
+        if event.hospital is None and was_in_hospital and s.stage is Stage.OPTED_IN:
+            await self._letter(LetterKind.REMITTED, f"remitted-{event.sequence}")
+
+    async def _hospital_representations(self, representation_id: int, by: str) -> None:
+        """s 36A / s 42A: the hospital managers are told the victim's representations too. If
+        the current hospital has not been notified yet, its notice will carry them."""
+        status = self.state.hospital
+        if status is None or status.hospital_id is None:
+            return
+        basis = notice_basis(status)
+        if basis is None or f"placement-{status.placement}" not in self.state.hospital_notices:
+            return
+        await self._notify_hospital(
+            f"representation-{representation_id}@{status.placement}",
+            basis,
+            "the victim's representations about discharge",
+            by,
+            [representation_id],
+            with_address=False,
+        )
+
+    # ---- VLO action: notify the hospital managers again --------------------------------------
+
+    @workflow.update
+    async def notify_hospital(self, action: NotifyHospital) -> ActionResult:
+        """Notify the hospital managers again of this victim's name, address and representations
+        (s 36A / s 42A), e.g. after the victim's address changed."""
+        async with self._vlo_action():
+            self._check_notify_hospital(action)
+            s = self.state
+            status = s.hospital
+            assert status is not None
+            basis = notice_basis(status)
+            assert basis is not None
+            number = s.hospital_notice_requests + 1
+            await self._notify_hospital(
+                f"request-{number}",
+                basis,
+                "asked by the VLO (the victim's details changed)",
+                action.by,
+                list(s.representation_ids),
+            )
+            s.hospital_notice_requests = number
+            return ActionResult(
+                message=f"managers of hospital {status.hospital_id} notified of victim "
+                f"{self.params.victim_id} ({basis.value}); the disclosure is recorded"
+            )
+
+    @notify_hospital.validator
+    def _check_notify_hospital(self, action: NotifyHospital) -> None:
+        s, status = self.state, self.state.hospital
+        ref, victim = self.params.case_ref, self.params.victim_id
+        if status is None:
+            raise rejected(
+                f"case {ref} is on the custodial path: hospital managers are notified only for a "
+                "hospital order or a transfer direction (DVCVA s 36A / s 42A)"
+            )
+        if notice_basis(status) is None:
+            raise rejected(
+                f"case {ref} has a hospital direction (DVCVA s 39): the Act gives no duty or "
+                "authority to give the victim's details to the hospital managers"
+            )
+        if status.hospital_id is None:
+            raise rejected(
+                f"no hospital is recorded for case {ref}: record it first with record-hospital "
+                f"--case {ref} --hospital ID (DVCVA s 36A / s 42A)"
+            )
+        if status.discharge is DischargeKind.ABSOLUTE:
+            raise rejected(f"the patient was absolutely discharged on {status.discharged_on}")
+        if s.stage is not Stage.OPTED_IN:
+            raise rejected(
+                f"victim {victim} is not opted in (stage {s.stage.value}): the hospital managers "
+                "are told only of a victim who wishes to make representations or receive "
+                "information (DVCVA s 36A / s 42A)"
+            )
