@@ -51,7 +51,9 @@ from models.hospital import (
     RecordDischarge,
     RecordHospital,
     RecordRemission,
+    RecordRestrictionChange,
     RecordTransferToHospital,
+    RecordTribunalApplication,
 )
 from models.messages import (
     ActionResult,
@@ -567,6 +569,32 @@ class Vcs:
             RecordDischarge(kind=kind, on=on, by=by),
         )
 
+    async def record_restriction_change(
+        self,
+        case_ref: str,
+        on: date,
+        by: str,
+        *,
+        lifted: bool = False,
+        ends_on: date | None = None,
+    ) -> ActionResult:
+        """DVCVA s 37(4), (7): a restriction lifted on `on`, or its end date varied."""
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_restriction_change,
+            RecordRestrictionChange(on=on, lifted=lifted, ends_on=ends_on, by=by),
+        )
+
+    async def record_tribunal_application(self, case_ref: str, on: date, by: str) -> ActionResult:
+        """DVCVA s 37(5), (7): a restricted patient's case before the Mental Health Tribunal."""
+        case_by_ref(self.engine, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_tribunal_application,
+            RecordTribunalApplication(on=on, by=by),
+        )
+
     async def notify_hospital(self, victim_id: int, by: str) -> ActionResult:
         return await self._update(
             self._victim_workflow(victim_id), VictimWorkflow.notify_hospital, NotifyHospital(by=by)
@@ -689,7 +717,7 @@ class Vcs:
     async def adjourn_hearing(
         self,
         case_ref: str,
-        hearing_on: date,
+        hearing_on: date | None,
         vps_due_on: date | None,
         by: str,
         review_id: str | None = None,
@@ -891,6 +919,8 @@ HOSPITAL_COMMANDS = (
     "record-hospital",
     "record-remission",
     "record-discharge",
+    "record-restriction",
+    "record-tribunal-application",
     "notify-hospital",
 )
 
@@ -970,6 +1000,25 @@ def add_hospital_commands(command: Callable[[str, str], argparse.ArgumentParser]
     p.add_argument("--date", required=True, type=parse_date)
 
     p = command(
+        "record-restriction",
+        "record a restriction order or direction lifted (--lifted) or its end date varied "
+        "(--ends-on): victims in the scheme are told (DVCVA s 37(4), (7))",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--date", required=True, type=parse_date)
+    change = p.add_mutually_exclusive_group(required=True)
+    change.add_argument("--lifted", action="store_true")
+    change.add_argument("--ends-on", type=parse_date)
+
+    p = command(
+        "record-tribunal-application",
+        "record a restricted patient's Mental Health Tribunal application or reference: "
+        "victims in the scheme are told (DVCVA s 37(5), (7))",
+    )
+    p.add_argument("--case", required=True, dest="case_ref")
+    p.add_argument("--date", required=True, type=parse_date)
+
+    p = command(
         "notify-hospital",
         "notify the hospital managers again of a victim's details (e.g. a new address)",
     )
@@ -1016,6 +1065,13 @@ async def run_hospital(
                 args.case_ref, DischargeKind(args.kind), args.date, by
             )
             out(result.message)
+        case "record-restriction":
+            result = await vcs.record_restriction_change(
+                args.case_ref, args.date, by, lifted=args.lifted, ends_on=args.ends_on
+            )
+            out(result.message)
+        case "record-tribunal-application":
+            out((await vcs.record_tribunal_application(args.case_ref, args.date, by)).message)
         case "notify-hospital":
             out((await vcs.notify_hospital(args.victim, by)).message)
 
@@ -1098,7 +1154,10 @@ def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
 
     p = command("adjourn", "record an adjourned or deferred hearing: every timer moves with it")
     p.add_argument("--case", required=True, dest="case_ref")
-    p.add_argument("--hearing", required=True, type=parse_date, help="the new hearing date")
+    p.add_argument(
+        "--hearing", type=parse_date, help="the new hearing date (none: a review deferred "
+        "before its hearing is listed, with --vps-due)"
+    )
     p.add_argument("--vps-due", type=parse_date, help="a new deadline, if the Board set one")
     review(p)
 

@@ -19,7 +19,13 @@ from activities.errors import data_error
 from activities.letters import BODIES, hospital_lines
 from models.case import OffenderCase
 from models.db import session_scope
-from models.hospital import DisposalChange, Hospital, HospitalNoticeRequest
+from models.hospital import (
+    NOTICE_BASIS,
+    DisposalChange,
+    Hospital,
+    HospitalNoticeOutcome,
+    HospitalNoticeRequest,
+)
 from models.records import Correspondence, Representation
 from models.repository import decide_for_case, write_disclosure
 from models.sharing import (
@@ -75,13 +81,15 @@ class HospitalActivities:
             )
 
     @activity.defn
-    def notify_hospital_managers(self, request: HospitalNoticeRequest) -> None:
+    def notify_hospital_managers(self, request: HospitalNoticeRequest) -> HospitalNoticeOutcome:
         """DVCVA 2004 s 36A / s 42A: tell the hospital managers the victim's name, the address
         at which they may be contacted, and their representations. A retry or a replay finds
-        the notice already made (its audit entry carries the key) and does nothing."""
+        the notice already made (its audit entry carries the key) and does nothing. A request
+        for a hospital the patient is no longer in, or on a path the case has left, is stale:
+        nothing is recorded or sent (the victim's address goes only where the patient is)."""
         with session_scope(self.engine) as session:
             if already_done(session, request.idempotency_key):
-                return
+                return HospitalNoticeOutcome(sent=True, reason="already made")
             case = session.get(OffenderCase, request.case_id)
             hospital = session.get(Hospital, request.hospital_id)
             victim = session.get(Victim, request.victim_id)
@@ -89,6 +97,15 @@ class HospitalActivities:
                 raise data_error(
                     f"case id {request.case_id} or hospital {request.hospital_id} is not in "
                     "the case database"
+                )
+            if case.hospital_id != request.hospital_id or (
+                NOTICE_BASIS.get(case.disposal) is not request.basis
+            ):
+                return HospitalNoticeOutcome(
+                    sent=False,
+                    reason=f"stale: the case is now {case.disposal.value} with hospital "
+                    f"{case.hospital_id}, not hospital {request.hospital_id} under "
+                    f"{request.basis.value}; nothing sent",
                 )
             if victim is None or victim.case_id != case.id or victim.erased_at is not None:
                 raise data_error(f"victim {request.victim_id} cannot be notified for this case")
@@ -146,6 +163,7 @@ class HospitalActivities:
                     created_at=datetime.now(UTC),
                 )
             )
+            return HospitalNoticeOutcome(sent=True)
 
 
 def _contact(victim: Victim) -> str:

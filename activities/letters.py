@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities import notify
@@ -24,6 +24,7 @@ from models.db import session_scope
 from models.hospital import Hospital
 from models.messages import LetterRequest
 from models.records import Correspondence, LicenceCondition
+from models.sharing import Disclosure, DisclosureItem, InformationCategory, RecipientKind
 from models.victim import Victim
 from models.vocabulary import Channel, DischargeKind, DisposalKind, KeyStage, Language, LetterKind
 
@@ -83,8 +84,8 @@ BODIES_EN: dict[LetterKind, str] = {
     ),
     LetterKind.HOSPITAL_DETAILS: (
         "The offender is detained in this hospital:\n{hospital}\nAs the law requires, we "
-        "have given the hospital managers your name and address and any views you have given "
-        "us (Domestic Violence, Crime and Victims Act 2004, sections 36A and 42A)."
+        "have given the hospital managers {hospital_disclosed} (Domestic Violence, Crime and "
+        "Victims Act 2004, sections 36A and 42A)."
     ),
     LetterKind.HOSPITAL_NOTICE: (
         "To the managers of the hospital:\n{hospital}\n\nDomestic Violence, Crime and Victims "
@@ -111,6 +112,21 @@ BODIES_EN: dict[LetterKind, str] = {
     LetterKind.REMITTED: (
         "The offender has been returned from hospital to prison to continue the sentence. We "
         "will keep you informed as before."
+    ),
+    LetterKind.RESTRICTION_LIFTED: (
+        "The restrictions on the offender's discharge from hospital have been lifted. "
+        "Decisions about discharge and its conditions are now made by the offender's "
+        "responsible clinician; we will pass any views you give us to them through the "
+        "hospital managers."
+    ),
+    LetterKind.RESTRICTION_VARIED: (
+        "The date on which the restrictions on the offender's discharge from hospital end has "
+        "changed.{restriction_end}"
+    ),
+    LetterKind.TRIBUNAL_APPLICATION: (
+        "The offender's case is to be considered by the Mental Health Tribunal, which may "
+        "discharge the offender from hospital. You may give us your views about the conditions "
+        "the offender should be subject to on discharge, and we will pass them to the tribunal."
     ),
     # Parole Board reviews (workflows/parole.py; domain.md 'Parole'; 000_5a1d5e000983110f.txt).
     LetterKind.PAROLE_INVITATION: (
@@ -220,9 +236,8 @@ BODIES_CY: dict[LetterKind, str] = {
     ),
     LetterKind.HOSPITAL_DETAILS: (
         "Mae'r troseddwr yn cael ei gadw yn yr ysbyty hwn:\n{hospital}\nFel y mae'r gyfraith "
-        "yn ei gwneud yn ofynnol, rydym wedi rhoi eich enw a'ch cyfeiriad, ac unrhyw sylwadau "
-        "a roesoch i ni, i reolwyr yr ysbyty (Deddf Trais Domestig, Troseddu a Dioddefwyr "
-        "2004, adrannau 36A a 42A)."
+        "yn ei gwneud yn ofynnol, rydym wedi rhoi {hospital_disclosed} i reolwyr yr ysbyty "
+        "(Deddf Trais Domestig, Troseddu a Dioddefwyr 2004, adrannau 36A a 42A)."
     ),
     LetterKind.HOSPITAL_NOTICE: (
         "At reolwyr yr ysbyty:\n{hospital}\n\nDeddf Trais Domestig, Troseddu a Dioddefwyr "
@@ -250,6 +265,20 @@ BODIES_CY: dict[LetterKind, str] = {
     LetterKind.REMITTED: (
         "Mae'r troseddwr wedi cael ei anfon yn ôl o'r ysbyty i'r carchar i barhau â'r "
         "ddedfryd. Byddwn yn parhau i roi gwybod i chi fel o'r blaen."
+    ),
+    LetterKind.RESTRICTION_LIFTED: (
+        "Mae'r cyfyngiadau ar ryddhau'r troseddwr o'r ysbyty wedi cael eu codi. Bellach, "
+        "clinigydd cyfrifol y troseddwr sy'n penderfynu ar ei ryddhau a'r amodau; byddwn yn "
+        "anfon unrhyw sylwadau a roddwch i ni atynt drwy reolwyr yr ysbyty."
+    ),
+    LetterKind.RESTRICTION_VARIED: (
+        "Mae'r dyddiad y daw'r cyfyngiadau ar ryddhau'r troseddwr o'r ysbyty i ben wedi "
+        "newid.{restriction_end}"
+    ),
+    LetterKind.TRIBUNAL_APPLICATION: (
+        "Bydd y Tribiwnlys Iechyd Meddwl yn ystyried achos y troseddwr, a gall ei ryddhau o'r "
+        "ysbyty. Gallwch roi eich sylwadau i ni am yr amodau y dylai'r troseddwr fod yn "
+        "ddarostyngedig iddynt ar ôl ei ryddhau, a byddwn yn eu hanfon at y tribiwnlys."
     ),
     # Adolygiadau'r Bwrdd Parôl (workflows/parole.py).
     LetterKind.PAROLE_INVITATION: (
@@ -502,6 +531,45 @@ def hospital_lines(hospital: Hospital) -> str:
     return "\n".join(line for line in (hospital.name, hospital.address, hospital.postcode) if line)
 
 
+# What the hospital managers were given (s 36A / s 42A), in the words of the HOSPITAL_DETAILS
+# letter: only what the Disclosure records say was given, never more.
+DISCLOSED_WORDS: dict[Language, dict[InformationCategory, str]] = {
+    Language.ENGLISH: {
+        InformationCategory.VICTIM_NAME: "your name",
+        InformationCategory.VICTIM_ADDRESS: "your address",
+        InformationCategory.VICTIM_CONTACT_DETAILS: "the email address or phone number you gave us",
+        InformationCategory.VICTIM_REPRESENTATIONS: "the views you have given us",
+    },
+    Language.WELSH: {
+        InformationCategory.VICTIM_NAME: "eich enw",
+        InformationCategory.VICTIM_ADDRESS: "eich cyfeiriad",
+        InformationCategory.VICTIM_CONTACT_DETAILS: "eich e-bost neu'ch rhif ffôn",
+        InformationCategory.VICTIM_REPRESENTATIONS: "eich sylwadau",
+    },
+}
+AND = {Language.ENGLISH: " and ", Language.WELSH: " ac "}  # every Welsh item starts "eich"
+
+
+def _disclosed_to_hospital(
+    session: Session, victim_id: int, hospital: Hospital, language: Language
+) -> str:
+    """What the managers of this hospital have been given about the victim, in words."""
+    disclosures = select(Disclosure.id).where(
+        Disclosure.victim_id == victim_id,
+        Disclosure.recipient_kind == RecipientKind.HOSPITAL_MANAGERS,
+        Disclosure.recipient_agency == f"managers of {hospital.name}",
+    )
+    given = set(
+        session.exec(
+            select(DisclosureItem.category).where(
+                col(DisclosureItem.disclosure_id).in_(disclosures)
+            )
+        ).all()
+    ) | {InformationCategory.VICTIM_NAME}
+    words = [w for category, w in DISCLOSED_WORDS[language].items() if category in given]
+    return ", ".join(words[:-1]) + AND[language] + words[-1] if len(words) > 1 else words[0]
+
+
 def _hospital_words(session: Session, request: LetterRequest, language: Language) -> dict[str, str]:
     """The hospital paths' placeholders: the hospital, the discharge, when a restriction ends."""
     hospital = session.get(Hospital, request.hospital_id) if request.hospital_id else None
@@ -518,6 +586,9 @@ def _hospital_words(session: Session, request: LetterRequest, language: Language
     absolute = request.discharge is DischargeKind.ABSOLUTE
     return {
         "hospital": hospital_lines(hospital) if hospital else "",
+        "hospital_disclosed": _disclosed_to_hospital(session, request.victim_id, hospital, language)
+        if hospital and request.kind is LetterKind.HOSPITAL_DETAILS
+        else "",
         "discharge": DISCHARGE_WORDS[language][request.discharge] if request.discharge else "",
         "discharge_note": ORDER_ENDED[language] if absolute else "",
         "restriction_end": restriction_end,

@@ -62,10 +62,31 @@ def hospital_path(disposal: DisposalKind, restricted: bool) -> HospitalPath | No
     return None
 
 
-def _offence_rule(offences: set[OffenceCategory], passed: list[str], failed: list[str]) -> None:
+# What each path needs the offence for, named when no offence is recorded: s 35(1)(a) and
+# s 39(1)(a) a conviction, s 42(1)(a) a conviction with a sentence served (then a transfer),
+# s 36(1)(a)-(b) a charge with a conviction or a finding of insanity or disability.
+NO_OFFENCE = {
+    DisposalKind.CUSTODIAL: "DVCVA s 35(1) needs a conviction for an offence",
+    DisposalKind.HOSPITAL_ORDER: (
+        "DVCVA s 36(1) needs a charge for an offence and a conviction, a finding of not guilty "
+        "by reason of insanity, or a finding under a disability that the person did the act"
+    ),
+    DisposalKind.HOSPITAL_DIRECTION: "DVCVA s 39(1)(a) needs a conviction for an offence",
+    DisposalKind.TRANSFER_DIRECTION: (
+        "DVCVA s 42(1)(a) needs a conviction for an offence (and a sentence for it)"
+    ),
+}
+
+
+def _offence_rule(
+    offences: set[OffenceCategory],
+    passed: list[str],
+    failed: list[str],
+    disposal: DisposalKind = DisposalKind.CUSTODIAL,
+) -> None:
     """DVCVA 2004 s 45(2) (and s 35(3) as amended): a sexual or violent (or terrorism) offence."""
     if not offences:
-        failed.append("no offence recorded: DVCVA s 35(1) needs a conviction for an offence")
+        failed.append(f"no offence recorded: {NO_OFFENCE[disposal]}")
     elif offences & QUALIFYING_OFFENCES:
         kinds = ", ".join(sorted(c.value for c in offences & QUALIFYING_OFFENCES))
         passed.append(f"sexual or violent offence under DVCVA s 45(2) ({kinds})")
@@ -188,7 +209,7 @@ def decide_eligibility(
         _offence_rule(offence_set, passed, failed)
         _sentence_rule(sentence_type, term_months, passed, failed)
     else:
-        _offence_rule(offence_set, passed, failed)  # ss 36(1)(a), 39(1)(a), 42(1)(a)
+        _offence_rule(offence_set, passed, failed, disposal)  # ss 36(1)(a), 39(1)(a), 42(1)(a)
         _hospital_rules(disposal, restricted, sentence_type, term_months, finding, passed, failed)
 
     if not failed:

@@ -146,6 +146,39 @@ def discharge_problems(status: HospitalStatus, kind: DischargeKind, on: date) ->
     return problems
 
 
+def restriction_change_problems(
+    status: HospitalStatus, action: "RecordRestrictionChange", today: date
+) -> list[str]:
+    """Why this lifting or variation of a restriction cannot be recorded; empty when it can."""
+    name = RESTRICTION_NAMES[status.disposal]
+    if action.lifted == (action.ends_on is not None):
+        return [f"give either the date the {name} was lifted or its new end date, not both"]
+    problems = []
+    if not status.restriction_in_force(min(action.on, today)):
+        ended = f" (it ended {status.restriction_ends_on})" if status.restriction_ends_on else ""
+        problems.append(f"no {name} is in force{ended}: there is nothing to lift or vary")
+    if status.discharge is DischargeKind.ABSOLUTE:
+        problems.append(f"the patient was absolutely discharged on {status.discharged_on}")
+    if action.ends_on is not None and action.ends_on <= action.on:
+        problems.append(f"the new end date {action.ends_on} is not after {action.on}")
+    if action.ends_on is not None and action.ends_on == status.restriction_ends_on:
+        problems.append(f"the {name} already ends {action.ends_on}")
+    return problems
+
+
+def tribunal_problems(status: HospitalStatus, on: date) -> list[str]:
+    """DVCVA s 37(5) (ss 40, 43): the tribunal tells the probation body of applications about
+    restricted patients only; an unrestricted patient's are the hospital managers' business."""
+    if status.discharge is DischargeKind.ABSOLUTE:
+        return [f"the patient was absolutely discharged on {status.discharged_on}"]
+    if not status.restriction_in_force(on):
+        return [
+            f"no {RESTRICTION_NAMES[status.disposal]} is in force on {on}: DVCVA s 37(5) (and "
+            "ss 40, 43) cover tribunal applications about restricted patients only"
+        ]
+    return []
+
+
 def registration_problems(
     disposal: DisposalKind,
     restricted: bool,
@@ -202,6 +235,23 @@ class RecordRemission(VloAction):
     on: date
 
 
+class RecordRestrictionChange(VloAction):
+    """The restriction is lifted on `on` (MHA 1983 s 42(1) direction: DVCVA s 37(4)(a)), or
+    the date it ceases is varied to `ends_on` (ss 41(3), 44(3)). Exactly one of the two."""
+
+    on: date
+    lifted: bool = False
+    ends_on: date | None = None
+
+
+class RecordTribunalApplication(VloAction):
+    """A restricted patient's case goes to the Mental Health Tribunal: an application (MHA 1983
+    ss 69, 70, 75) or a reference (s 71), which the tribunal tells the probation body of (DVCVA
+    s 37(5); ss 40, 43 for directions)."""
+
+    on: date
+
+
 class RecordDischarge(VloAction):
     kind: DischargeKind
     on: date
@@ -243,3 +293,11 @@ class HospitalNoticeRequest(BaseModel):
     with_address: bool = True
     by: str
     reason: str  # why now: "victim opted in", "patient moved hospital", ...
+
+
+class HospitalNoticeOutcome(BaseModel):
+    """Whether the notice was made (or had been made), or skipped as stale: the case has moved
+    on (another hospital, or off the path) since the request was made, so nothing was sent."""
+
+    sent: bool
+    reason: str = ""

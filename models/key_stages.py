@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from models.messages import CaseState
-from models.vocabulary import ContactLevel, KeyStage
+from models.vocabulary import ContactLevel, DisposalKind, KeyStage
 
 
 class Custody(StrEnum):
@@ -109,6 +109,65 @@ RULES: dict[KeyStage, Rule] = {
 }
 
 
+# A patient on a hospital path (models/hospital.py, DVCVA ss 36-44A) is detained in hospital, not
+# in prison: the prison-only stages are refused with the route that records the real event.
+# Escape and absconding stay (MHA 1983 s 18: absent without leave; s 138: escape from legal
+# custody), as do the return, death and deportation (MHA 1983 s 86: removal of patients).
+NOT_FOR_PATIENTS: dict[KeyStage, str] = {
+    # Prison Rules 1999 r 9 is for prisoners; a patient's leave of absence is MHA 1983 s 17
+    # leave (for a restricted patient with the Secretary of State's consent, MHA s 41(3)(c)),
+    # which the responsible clinician grants and the hospital managers tell the victim of.
+    KeyStage.TEMPORARY_RELEASE: (
+        "temporary release (Prison Rules 1999 r 9) is of a prisoner; a patient's leave of "
+        "absence is MHA 1983 s 17 leave, which is not a key stage of the scheme"
+    ),
+    KeyStage.OPEN_CONDITIONS: (
+        "open conditions are a prison category; record a move between hospitals with "
+        "record-hospital"
+    ),
+    # A hospital order is not a sentence: the Parole Board never reviews it; discharge is for
+    # the Secretary of State or the tribunal (DVCVA s 37(4)-(5)). Hospital and transfer
+    # directions go with a sentence, so their Parole Board reviews stay.
+    KeyStage.PAROLE_REVIEW: (
+        "a hospital order is not a sentence, so the Parole Board does not review it; record "
+        "a Mental Health Tribunal application with record-tribunal-application"
+    ),
+    # CJA 2003 s 254 recalls an offender on licence; a conditionally discharged patient is
+    # recalled to hospital by the Secretary of State (MHA 1983 s 42(3)): a readmission.
+    KeyStage.RECALL: (
+        "a recall (CJA 2003 s 254) is of an offender on licence; record a patient's recall to "
+        "hospital (MHA 1983 s 42(3)) as a readmission with record-hospital"
+    ),
+    KeyStage.TRANSFER_TO_HOSPITAL: (
+        "the patient is already in hospital; record a move between hospitals with record-hospital"
+    ),
+}
+ONLY_ON_HOSPITAL_ORDER = frozenset({KeyStage.PAROLE_REVIEW})
+# Local rule: an escape or absconding is from hospital, so not after a discharge (a discharged
+# patient who breaks conditions is recalled: a readmission, record-hospital).
+FROM_HOSPITAL = frozenset({KeyStage.ESCAPE, KeyStage.ABSCONDING})
+
+
+def patient_problem(state: CaseState, stage: KeyStage) -> str | None:
+    """Why a key stage cannot be recorded for a patient on a hospital path, or None."""
+    status = state.hospital
+    if status is None:
+        return None
+    name, path = stage.value, status.path.value
+    reason = NOT_FOR_PATIENTS.get(stage)
+    if stage in ONLY_ON_HOSPITAL_ORDER and status.disposal is not DisposalKind.HOSPITAL_ORDER:
+        reason = None
+    if reason is not None:
+        return f"{name} cannot be recorded for a patient on the hospital path ({path}): {reason}"
+    if stage in FROM_HOSPITAL and status.discharge is not None and state.at_large_since is None:
+        return (
+            f"{name} cannot be recorded: the patient was discharged ({status.discharge.value}) "
+            f"on {status.discharged_on}, so is not detained; record a recall to hospital as a "
+            "readmission with record-hospital"
+        )
+    return None
+
+
 def custody_of(state: CaseState) -> Custody:
     if state.at_large_since is not None:
         return Custody.AT_LARGE
@@ -150,6 +209,8 @@ def whereabouts(state: CaseState) -> str:
         return f"on licence since {state.milestones.release_date}"
     if state.recalled_on is not None:
         return f"in custody, recalled on {state.recalled_on}"
+    if state.hospital is not None:
+        return f"detained in hospital since {custody_since(state)}"
     return f"in custody since {custody_since(state)}"
 
 
@@ -168,6 +229,9 @@ def date_problem(state: CaseState, stage: KeyStage, on: date, today: date) -> st
 def key_stage_problem(state: CaseState, stage: KeyStage, on: date, today: date) -> str | None:
     """Why this key stage cannot be recorded now, or None if it can."""
     problem = date_problem(state, stage, on, today)
+    if problem is not None:
+        return problem
+    problem = patient_problem(state, stage)
     if problem is not None:
         return problem
     name, rule = stage.value, RULES[stage]

@@ -116,6 +116,10 @@ class CaseEvent(BaseModel):
     re_release: bool = False  # "released": released again after a recall
     # "hospital": the case's hospital status now (None: remitted to prison, custodial again)
     hospital: HospitalStatus | None = None
+    # "hospital": news passed on under DVCVA s 37(4)-(7) (ss 40, 43): models/hospital.py
+    hospital_news: Literal["restriction_lifted", "restriction_varied", "tribunal_application"] | (
+        None
+    ) = None
 
 
 # ---- VLO actions (updates) -------------------------------------------------------------------

@@ -104,7 +104,12 @@ class ReferParole(VloAction):
     timetable: ParoleTimetable
 
 
-def timetable_problems(timetable: ParoleTimetable, today: date, sentence_date: date) -> list[str]:
+def timetable_problems(
+    timetable: ParoleTimetable,
+    today: date,
+    sentence_date: date,
+    policy: ParolePolicy | None = None,
+) -> list[str]:
     """Every way a referral's timetable cannot be right; empty when it can."""
     t = timetable
     found = []
@@ -115,16 +120,26 @@ def timetable_problems(timetable: ParoleTimetable, today: date, sentence_date: d
     if t.vps_due_on < today:
         found.append(f"the VPS deadline {t.vps_due_on} has passed")
     if t.hearing_on is not None:
-        found += hearing_problems(t.hearing_on, t.vps_due_on, today)
+        found += hearing_problems(t.hearing_on, t.vps_due_on, today, policy or ParolePolicy())
     return found
 
 
-def hearing_problems(hearing_on: date, vps_due_on: date, today: date) -> list[str]:
-    """A hearing is listed for a day to come, and not before the VPS deadline."""
+def hearing_problems(
+    hearing_on: date, vps_due_on: date, today: date, policy: ParolePolicy
+) -> list[str]:
+    """A hearing is listed for a day to come, at least 28 days after the VPS deadline: the VLO
+    sends the VPS to the Board at least 28 days before the hearing (domain.md 'Parole'), so a
+    deadline closer to the hearing would mark late every VPS sent by it."""
     if hearing_on < today:
         return [f"hearing date {hearing_on} is in the past"]
-    if hearing_on < vps_due_on:
-        return [f"hearing date {hearing_on} is before the VPS deadline {vps_due_on}"]
+    days = policy.vps_days_before_hearing
+    latest = hearing_on - timedelta(days=days)
+    if vps_due_on > latest:
+        return [
+            f"the VPS deadline {vps_due_on} is less than {days} days before the hearing on "
+            f"{hearing_on}: a VPS goes to the Parole Board at least {days} days before the "
+            f"hearing (domain.md 'Parole'), so the deadline must be {latest} or earlier"
+        ]
     return []
 
 
@@ -156,7 +171,9 @@ class SetHearing(VloAction):
 
 
 class AdjournHearing(VloAction):
-    hearing_on: date
+    # The new hearing date; None when no hearing is listed yet and the Board defers only the
+    # deadline (then vps_due_on is required).
+    hearing_on: date | None = None
     vps_due_on: date | None = None  # a new deadline, if the Board set one
 
 

@@ -200,6 +200,11 @@ class LetterKind(StrEnum):
     DISCHARGE_CONDITION_ENDED = "discharge_condition_ended"
     DISCHARGED = "discharged"
     REMITTED = "remitted"  # back to prison from hospital (MHA 1983 s 50)
+    # DVCVA s 37(4), (6)-(7) (ss 40, 43 for directions): news the Secretary of State or the
+    # tribunal gives the probation body, passed to the victim.
+    RESTRICTION_LIFTED = "restriction_lifted"  # MHA 1983 s 42(1) direction lifting restrictions
+    RESTRICTION_VARIED = "restriction_varied"  # the date a restriction ceases changed
+    TRIBUNAL_APPLICATION = "tribunal_application"  # MHA 1983 ss 69, 70, 71, 75
     # Parole Board reviews (workflows/parole.py; domain.md 'Parole').
     PAROLE_INVITATION = "parole_invitation"
     VPS_RECEIVED = "vps_received"

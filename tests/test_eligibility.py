@@ -97,6 +97,33 @@ def test_no_offence_recorded_is_refused() -> None:
     assert "s 35(1)" in decision.explain()
 
 
+@pytest.mark.parametrize(
+    ("disposal", "section"),
+    [
+        (DisposalKind.HOSPITAL_ORDER, "s 36(1)"),
+        (DisposalKind.HOSPITAL_DIRECTION, "s 39(1)(a)"),
+        (DisposalKind.TRANSFER_DIRECTION, "s 42(1)(a)"),
+    ],
+)
+def test_no_offence_on_a_hospital_path_cites_that_path(
+    disposal: DisposalKind, section: str
+) -> None:
+    """No offence on a hospital path: the refusal cites the path's own section (s 36 also
+    admits a finding of insanity or disability), not s 35(1)."""
+    order = disposal is DisposalKind.HOSPITAL_ORDER
+    decision = decide_eligibility(
+        disposal=disposal,
+        sentence_type=SentenceType.HOSPITAL_ORDER if order else SentenceType.IMPRISONMENT,
+        term_months=None if order else 48,
+        offences=[],
+        finding=Finding.NOT_GUILTY_INSANITY if order else Finding.CONVICTED,
+        restricted=disposal is DisposalKind.HOSPITAL_DIRECTION,
+    )
+    assert_refused(decision)
+    assert section in decision.explain()
+    assert "s 35(1)" not in decision.explain()
+
+
 # --- the sentence: DVCVA 2004 s 45(3) ------------------------------------------------------
 
 

@@ -77,6 +77,13 @@ async def cleanup_handoffs(
     ids |= {bulk_workflow_id(bulk_id) for _, bulk_id in rows if bulk_id is not None}
     for workflow_id in sorted(ids):
         await terminate(time_skipping_env, workflow_id)
+    import time as _t
+    t0 = _t.monotonic()
+    try:
+        await asyncio.wait_for(time_skipping_env.sleep(timedelta(seconds=1)), 5)
+    except Exception as e:
+        print("LOCKPROBE error", e, flush=True)
+    print("LOCKPROBE", round(_t.monotonic() - t0, 2), flush=True)
 
 
 def case_row(engine: Engine, case_ref: str) -> OffenderCase:

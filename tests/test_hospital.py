@@ -18,7 +18,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.hospital import HospitalActivities
-from models.case import CaseRegistration, OffenceBase, OffenderCase
+from models.case import CaseRegistration, MilestoneDates, OffenceBase, OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
 from models.hospital import (
@@ -30,11 +30,12 @@ from models.hospital import (
     discharge_decider,
     discharge_problems,
 )
-from models.messages import HospitalStatus
+from models.messages import CaseEvent, HospitalStatus
 from models.records import AuditEntry, Correspondence, LicenceConditionBase, Representation
 from models.repository import add_hospital, disclosures_of
 from models.sharing import Disclosure, InformationCategory, LawfulBasis, RecipientKind
 from models.vocabulary import (
+    Channel,
     ConditionKind,
     ContactLevel,
     DischargeKind,
@@ -293,7 +294,9 @@ async def test_hospital_notice_is_made_exactly_once_however_often_it_is_retried(
     hospital_id = new_hospital(engine)
     case_ref = unique_ref("HIDEM")
     await vcs.register_case(
-        hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=False, hospital_id=None),
+        hospital_case(
+            case_ref, DisposalKind.HOSPITAL_ORDER, restricted=False, hospital_id=hospital_id
+        ),
         by=VLO,
     )
     victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
@@ -314,6 +317,200 @@ async def test_hospital_notice_is_made_exactly_once_however_often_it_is_retried(
     assert len(notices(engine, victim_id)) == 1
     assert len(shared(engine, case_ref)) == 1
     assert count(engine, AuditEntry, col(AuditEntry.action) == "information_disclosed") == 1
+
+
+async def test_stale_hospital_notice_is_skipped_and_records_nothing(
+    vcs: Vcs, engine: Engine
+) -> None:
+    """A notice for a hospital the patient has left, or on a path the case has left, is stale:
+    the victim's name and address go nowhere, no Disclosure, no outbox row, and it says so."""
+    first, second = new_hospital(engine), new_hospital(engine, OTHER_HOSPITAL)
+    case_ref = unique_ref("HSTALE")
+    await vcs.register_case(
+        hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=False, hospital_id=second),
+        by=VLO,
+    )
+    victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
+    case_id = case_row(engine, case_ref).id
+    assert case_id is not None
+    activities = HospitalActivities(engine)
+    for hospital_id, basis in [(first, LawfulBasis.DVCVA_S36A), (second, LawfulBasis.DVCVA_S42A)]:
+        outcome = activities.notify_hospital_managers(
+            HospitalNoticeRequest(
+                idempotency_key=f"test:{case_ref}:{hospital_id}",
+                case_id=case_id,
+                victim_id=victim_id,
+                hospital_id=hospital_id,
+                basis=basis,
+                by=VLO,
+                reason="stale test",
+            )
+        )
+        assert not outcome.sent and outcome.reason.startswith("stale")
+    assert notices(engine, victim_id) == [] and shared(engine, case_ref) == []
+    assert count(engine, AuditEntry, col(AuditEntry.action) == "information_disclosed") == 0
+
+
+async def test_hospital_events_arriving_together_notify_only_the_latest_hospital(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Queued case events are handled one at a time: "detained in A" and "moved to B" arriving
+    together must not give hospital A the victim's name and address (s 36A: the managers of the
+    hospital the patient is in). The victim's workflow is stopped while both events queue up."""
+    first, second = new_hospital(engine), new_hospital(engine, OTHER_HOSPITAL)
+    case_ref = unique_ref("HTOGETHER")
+    vcs = Vcs(local_env.client, engine, task_queue)
+    async with build_worker(local_env.client, engine, task_queue):
+        await vcs.register_case(
+            hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=None),
+            by=VLO,
+        )
+        victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
+    # No worker: the case moved on to hospital B (as change_disposal writes it) and both
+    # events wait in the victim's history, to be handled in one activation.
+    with session_scope(engine) as session:
+        row = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).one()
+        row.hospital_id = second
+        session.add(row)
+    handle = local_env.client.get_workflow_handle(victim_workflow_id(case_ref, victim_id))
+    for sequence, hospital_id in [(900, first), (901, second)]:
+        status = HospitalStatus(
+            disposal=DisposalKind.HOSPITAL_ORDER,
+            restricted=True,
+            hospital_id=hospital_id,
+            placement=sequence - 899,
+        )
+        await handle.signal(
+            "case_event",
+            CaseEvent(
+                kind="hospital",
+                sequence=sequence,
+                milestones=MilestoneDates(sentence_date=SENTENCED),
+                hospital=status,
+            ),
+        )
+    async with build_worker(local_env.client, engine, task_queue):
+        await eventually(lambda: LetterKind.HOSPITAL_DETAILS in victim_letters(engine, victim_id))
+        view = await vcs.victim_view(victim_id)
+    [notice] = notices(engine, victim_id)
+    assert "Ashworth Hospital" in notice and "Rampton" not in notice
+    assert [agency for agency, _, _ in shared(engine, case_ref)] == [
+        "managers of Ashworth Hospital"
+    ]
+    [details] = letter_bodies(engine, victim_id, LetterKind.HOSPITAL_DETAILS)
+    assert "Ashworth Hospital" in details
+    assert view.hospital_notices == ["placement-2"]
+    # Hospital A's notice was never even asked for (not merely skipped as stale).
+    history = await handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled.count("notify_hospital_managers") == 1
+
+
+async def test_hospital_details_letter_says_only_what_the_managers_were_given(
+    vcs: Vcs, engine: Engine
+) -> None:
+    """s 36A / s 42A: the letter tells the victim what the hospital managers were given; with
+    no postal address held, it does not claim an address was given (EN and CY)."""
+    hospital_id = new_hospital(engine)
+    case_ref = unique_ref("HWORDS")
+    await vcs.register_case(
+        hospital_case(
+            case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=hospital_id
+        ),
+        by=VLO,
+    )
+    english, _ = await vcs.add_victim(
+        case_ref,
+        victim(
+            address=None,
+            postcode=None,
+            email="alice@example.org",
+            preferred_channel=Channel.EMAIL,
+        ),
+        by=VLO,
+    )
+    welsh, _ = await vcs.add_victim(
+        case_ref,
+        victim(
+            "Bethan Example",
+            address=None,
+            postcode=None,
+            email="bethan@example.org",
+            preferred_channel=Channel.EMAIL,
+            language=Language.WELSH,
+        ),
+        by=VLO,
+    )
+    addressed = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
+    for victim_id in (english, welsh):
+        await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ALL_KEY_STAGES)
+    [words] = letter_bodies(engine, english, LetterKind.HOSPITAL_DETAILS)
+    assert "your name and the email address or phone number you gave us (" in words
+    assert "address and" not in words and "your address" not in words
+    [cymraeg] = letter_bodies(engine, welsh, LetterKind.HOSPITAL_DETAILS)
+    assert "rhoi eich enw ac eich e-bost neu'ch rhif ffôn i reolwyr" in cymraeg
+    assert "cyfeiriad" not in cymraeg.split("Fel y mae")[1].split("(Deddf")[0]
+    [full] = letter_bodies(engine, addressed, LetterKind.HOSPITAL_DETAILS)
+    assert "given the hospital managers your name and your address (" in full
+
+
+async def test_tribunal_application_and_restriction_varied_then_lifted_are_told_to_victims(
+    vcs: Vcs, engine: Engine
+) -> None:
+    """DVCVA s 37(4)-(7) (ss 43, 44 for a restriction direction): a tribunal application, the
+    restriction's end date varied, and the restriction lifted are each told to the victim in
+    the scheme; representations follow whoever decides discharge (s 37(3): the Secretary of
+    State or the tribunal only while the restriction is in force)."""
+    hospital_id = new_hospital(engine)
+    case_ref = unique_ref("HLIFT")
+    await vcs.register_case(
+        hospital_case(
+            case_ref,
+            DisposalKind.TRANSFER_DIRECTION,
+            restricted=True,
+            hospital_id=hospital_id,
+            restriction_ends_on=RESTRICTION_ENDS,
+        ),
+        by=VLO,
+    )
+    victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ANNUAL)
+
+    result = await vcs.record_tribunal_application(case_ref, today(), by=VLO)
+    assert "s 37(7)" in result.message
+    await eventually(lambda: LetterKind.TRIBUNAL_APPLICATION in victim_letters(engine, victim_id))
+    [told] = letter_bodies(engine, victim_id, LetterKind.TRIBUNAL_APPLICATION)
+    assert "Mental Health Tribunal" in told and "views" in told
+    assert count(engine, AuditEntry, col(AuditEntry.action) == "tribunal_application") == 1
+
+    varied = today() + timedelta(days=800)
+    await vcs.record_restriction_change(case_ref, today(), by=VLO, ends_on=varied)
+    await eventually(lambda: LetterKind.RESTRICTION_VARIED in victim_letters(engine, victim_id))
+    [told] = letter_bodies(engine, victim_id, LetterKind.RESTRICTION_VARIED)
+    assert f"ceases in {varied:%B %Y}" in told
+    assert case_row(engine, case_ref).restriction_ends_on == varied
+    await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+
+    result = await vcs.record_restriction_change(case_ref, today(), by=VLO, lifted=True)
+    assert UNRESTRICTED_DECIDER in result.message
+    await eventually(lambda: LetterKind.RESTRICTION_LIFTED in victim_letters(engine, victim_id))
+    assert case_row(engine, case_ref).restriction_ends_on == today()
+    await vcs.submit_representations(victim_id, "Later views", by=VLO)
+    assert forwarded_to(engine, victim_id) == [RESTRICTED_DECIDER, UNRESTRICTED_DECIDER]
+    assert count(engine, AuditEntry, col(AuditEntry.action) == "restriction_lifted") == 1
+
+    # Nothing left to lift or vary; the tribunal no longer tells the probation body (s 37(5)).
+    sent = victim_letters(engine, victim_id)
+    with pytest.raises(VcsError, match="no restriction direction is in force"):
+        await vcs.record_restriction_change(case_ref, today(), by=VLO, lifted=True)
+    with pytest.raises(VcsError, match=r"s 37\(5\)"):
+        await vcs.record_tribunal_application(case_ref, today(), by=VLO)
+    with pytest.raises(VcsError, match="not both"):
+        await vcs.record_restriction_change(case_ref, today(), by=VLO, lifted=True, ends_on=varied)
+    assert victim_letters(engine, victim_id) == sent
 
 
 # ---- s 36 hospital order without a restriction order (ss 36, 36A, 37A, 38A) ----------------------

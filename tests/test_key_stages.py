@@ -31,13 +31,15 @@ from models.key_stages import (
     release_problem,
     told,
 )
-from models.messages import ActionResult, CaseState, CaseView
+from models.messages import ActionResult, CaseState, CaseView, HospitalStatus
 from models.records import AuditEntry, Correspondence, VloTask
 from models.victim import Enrolment
 from models.vocabulary import (
     CaseStatus,
     Channel,
     ContactLevel,
+    DischargeKind,
+    DisposalKind,
     KeyStage,
     Language,
     LetterKind,
@@ -94,6 +96,42 @@ def recorded(state: CaseState, stage: KeyStage, on: date) -> CaseState:
     assert key_stage_problem(state, stage, on, NOW) is None, (stage, on)
     record(state, stage, on)
     return state
+
+
+def test_prison_only_key_stages_are_refused_for_a_patient_with_the_route_to_use() -> None:
+    """A patient on a hospital path (DVCVA ss 36-44A) is in hospital, not prison: temporary
+    release, open conditions, a licence recall and a second transfer are refused, naming what
+    to record instead; a hospital order has no Parole Board review (it is not a sentence), a
+    transfer direction does. A patient can abscond (MHA 1983 s 18) and be returned, but not
+    once discharged."""
+    order = case_state()
+    order.hospital = HospitalStatus(
+        disposal=DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=1, placement=1
+    )
+    on = SENTENCED + timedelta(days=30)
+    for key_stage, route in [
+        (KeyStage.TEMPORARY_RELEASE, "MHA 1983 s 17"),
+        (KeyStage.OPEN_CONDITIONS, "record-hospital"),
+        (KeyStage.RECALL, "record-hospital"),
+        (KeyStage.TRANSFER_TO_HOSPITAL, "record-hospital"),
+        (KeyStage.PAROLE_REVIEW, "record-tribunal-application"),
+    ]:
+        problem = key_stage_problem(order, key_stage, on, NOW)
+        assert problem is not None and "hospital path (s36_restricted)" in problem, key_stage
+        assert route in problem, key_stage
+    transfer = case_state()
+    transfer.hospital = HospitalStatus(
+        disposal=DisposalKind.TRANSFER_DIRECTION, restricted=False, hospital_id=1, placement=1
+    )
+    assert key_stage_problem(transfer, KeyStage.PAROLE_REVIEW, on, NOW) is None
+    recorded(order, KeyStage.ABSCONDING, on)
+    recorded(order, KeyStage.RETURNED_TO_CUSTODY, on + timedelta(days=2))
+    order.hospital = order.hospital.model_copy(
+        update={"discharge": DischargeKind.CONDITIONAL, "discharged_on": on + timedelta(days=5)}
+    )
+    problem = key_stage_problem(order, KeyStage.ESCAPE, on + timedelta(days=9), NOW)
+    assert problem is not None and "discharged (conditional)" in problem
+    assert key_stage_problem(order, KeyStage.DEATH, on + timedelta(days=9), NOW) is None
 
 
 def test_only_escape_absconding_and_the_return_reach_victims_who_did_not_ask_for_all() -> None:

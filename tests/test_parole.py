@@ -7,6 +7,7 @@ server (`local_env`): VPS received, encrypted at rest and sent to the Board (lat
 application to read it at an oral hearing, and bad input, each refusal changing nothing. The
 command line is driven as a VLO types it (`cli`)."""
 
+import asyncio
 import base64
 import contextlib
 from collections.abc import AsyncIterator
@@ -24,9 +25,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.letters import MONTHS
 from activities.retention import RetentionActivities
 from models.case import OffenderCase
-from models.codec import CodecError, KeyRing
+from models.codec import CodecError, KeyRing, data_converter
 from models.db import session_scope
 from models.errors import VcsError
+from models.handoff import CaseHandoff
+from models.hospital import HospitalBase
 from models.parole import (
     ParolePolicy,
     ParoleTimetable,
@@ -37,12 +40,13 @@ from models.parole import (
 from models.parole_repository import add_vps
 from models.records import AuditEntry, Correspondence, Representation, VloTask
 from models.reports import ERASED, ErasureRequest
-from models.repository import add_victim, register_case
+from models.repository import add_hospital, add_victim, register_case
 from models.sealed import Sealer
 from models.vocabulary import (
     CaseStatus,
     ContactLevel,
     HandoffReason,
+    KeyStage,
     Language,
     LetterKind,
     ParoleOutcome,
@@ -53,7 +57,7 @@ from models.vocabulary import (
 from starter import Vcs
 from tests.cli_harness import VLO, Cli, case_args, count, today
 from tests.cli_harness import add_victim as cli_add_victim
-from tests.conftest import unique_ref
+from tests.conftest import installed, unique_ref
 from tests.helpers import (
     eventually,
     letter_bodies,
@@ -68,6 +72,7 @@ from tests.helpers import (
 )
 from worker import build_worker
 from workflows.case import case_workflow_id
+from workflows.search import ensure_search_attributes
 
 VPS_TEXT = "Since that night I cannot sleep; my children are afraid to walk to school."
 OTHER_VPS = "I lost my job and my home because of what he did."
@@ -153,12 +158,11 @@ async def terminate_reviews(env: WorkflowEnvironment, engine: Engine) -> None:
     worker that has gone stops the time-skipping server skipping time)."""
     with session_scope(engine) as session:
         refs = session.exec(select(OffenderCase.case_ref)).all()
-    for ref in refs:
-        for number in (1, 2):
-            with contextlib.suppress(RPCError):
-                await env.client.get_workflow_handle(parole_review_id(ref, number)).terminate(
-                    reason="test finished"
-                )
+        handoffs = session.exec(select(CaseHandoff.handoff_id)).all()
+    ids = [parole_review_id(ref, number) for ref in refs for number in (1, 2)]
+    for workflow_id in ids + list(handoffs):  # hand-offs too: one may still be finishing
+        with contextlib.suppress(RPCError):
+            await env.client.get_workflow_handle(workflow_id).terminate(reason="test finished")
 
 
 @pytest.fixture
@@ -236,6 +240,12 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
         assert {t.outcome for t in closed} == {"no VPS by deadline"}
         assert (await vcs.parole_view(p.case_ref)).deadline_passed
         assert not [t for t in tasks(engine) if t.kind is TaskKind.ESCALATION]
+        # A VPS after the deadline is still sent, marked late, for the panel to decide.
+        result = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        assert "LATE" in result.message and "panel decides" in result.message
+        assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED_LATE
+        [late] = vps_rows(engine)
+        assert late.late and late.late_reason and "after the deadline" in late.late_reason
 
         # No decision recorded 14 days after the hearing: a VLO task.
         expected = hearing + timedelta(days=ParolePolicy().decision_expected_days)
@@ -426,7 +436,7 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
 
 
 @pytest.mark.usefixtures("local_reviews")
-async def test_vps_is_encrypted_at_rest_sent_to_the_board_and_marked_late_near_the_hearing(
+async def test_vps_is_encrypted_at_rest_and_sent_to_the_board(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     vcs = Vcs(local_env.client, engine, task_queue)
@@ -444,24 +454,20 @@ async def test_vps_is_encrypted_at_rest_sent_to_the_board_and_marked_late_near_t
         assert letters(engine, p.b)[-1] is LetterKind.VPS_RECEIVED
         assert parole_tasks(engine, p.b) == []  # task closed: VPS received
 
-        hearing = now + timedelta(days=20)
+        hearing = now + timedelta(days=40)
         result = await vcs.set_hearing(p.case_ref, hearing, True, by=VLO)
         assert str(hearing - timedelta(days=28)) in result.message
-        # Under 28 days before the hearing: still sent, marked late, for the panel to decide.
+        # By the deadline, 28 days or more before the hearing: in time.
         result = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
-        assert "LATE" in result.message and "panel decides" in result.message
-        assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED_LATE
+        assert "LATE" not in result.message
+        assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED
         view = await vcs.parole_view(p.case_ref)
         assert [s.victim_id for s in view.statements] == [p.b, p.a]
 
-    late, in_time = (
-        next(r for r in vps_rows(engine) if r.victim_id == p.a),
-        next(r for r in vps_rows(engine) if r.victim_id == p.b),
-    )
-    assert (late.late, in_time.late) == (True, False)
-    assert late.late_reason is not None and "less than 28 days" in late.late_reason
-    assert late.forwarded_to == "Parole Board" and late.forwarded_at is not None
-    assert late.text == VPS_TEXT and late.review_id == p.review
+    a_vps = next(r for r in vps_rows(engine) if r.victim_id == p.a)
+    assert [r.late for r in vps_rows(engine)] == [False, False]
+    assert a_vps.forwarded_to == "Parole Board" and a_vps.forwarded_at is not None
+    assert a_vps.text == VPS_TEXT and a_vps.review_id == p.review
     # At rest the words are ciphertext, naming the key; never the words themselves.
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT text FROM victimpersonalstatement")).scalars()
@@ -596,7 +602,7 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
             vcs,
             engine,
             ref,
-            "before the VPS deadline",
+            "less than 28 days before the hearing",
             vcs.set_hearing(ref, due - timedelta(days=1), True, by=VLO),
         )
         await refused_without_change(
@@ -610,7 +616,7 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
             vcs,
             engine,
             ref,
-            "no hearing to adjourn",
+            "no hearing listed: record it with set-hearing",
             vcs.adjourn_hearing(ref, now + timedelta(days=90), None, by=VLO),
         )
 
@@ -868,3 +874,239 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
         "parole-show", "--case", case_ref, "--review", "vcs-parole-OTHER-1"
     )
     assert LetterKind.PAROLE_INVITATION not in letters(cli.engine, outside)
+
+
+# ---- review findings: one way in, the 28 days, deferral, the case closing, hand-offs ----------
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_parole_review_is_recorded_only_by_a_referral_never_for_a_hospital_patient(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """One way in: the referral (it records the key stage and invites the victims). A hospital
+    patient is discharged by the tribunal or the Secretary of State, not the Parole Board."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        before = snapshot(engine)
+        with pytest.raises(VcsError, match=r"recorded by referring the case .*refer-parole"):
+            await vcs.record_key_stage(p.case_ref, KeyStage.PAROLE_REVIEW, now, by=VLO)
+        assert snapshot(engine) == before
+        assert KeyStage.PAROLE_REVIEW not in [
+            s for s, _ in (await vcs.case_view(p.case_ref)).key_stages
+        ]
+
+        hospital, _ = add_hospital(
+            engine, HospitalBase(name="Rampton", address="Woodbeck", postcode="DN22 0PD"), VLO
+        )
+        assert hospital.id is not None
+        await vcs.record_transfer_to_hospital(p.case_ref, hospital.id, now, True, None, by=VLO)
+        assert (await vcs.case_view(p.case_ref)).hospital is not None
+        before = snapshot(engine)
+        with pytest.raises(VcsError, match=r"hospital path.*tribunal or the Secretary of State"):
+            await vcs.refer_parole(
+                p.case_ref,
+                ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
+                by=VLO,
+            )
+        assert snapshot(engine) == before
+        assert (await vcs.case_view(p.case_ref)).latest_parole_review is None
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_vps_deadline_28_days_before_the_hearing_and_deferral_before_one_is_listed(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """domain.md 'Parole': the VPS goes to the Board at least 28 days before the hearing, so a
+    deadline later than that is refused. The Board may defer a review before listing its
+    hearing: the deadline moves, the tasks with it, the invitation is sent again."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        due = now + timedelta(days=10)
+        before = snapshot(engine)
+        with pytest.raises(VcsError, match="less than 28 days before the hearing"):
+            await vcs.refer_parole(
+                p.case_ref,
+                ParoleTimetable(referred_on=now, vps_due_on=due, hearing_on=due + timedelta(27)),
+                by=VLO,
+            )
+        assert snapshot(engine) == before
+        await refer(vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=due))
+        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        [b_task] = parole_tasks(engine, p.b)
+        await refused_without_change(
+            vcs,
+            engine,
+            p.case_ref,
+            "less than 28 days before the hearing",
+            vcs.set_hearing(p.case_ref, due + timedelta(days=27), True, by=VLO),
+        )
+        await refused_without_change(
+            vcs,
+            engine,
+            p.case_ref,
+            "needs a new VPS deadline",
+            vcs.adjourn_hearing(p.case_ref, None, None, by=VLO),
+        )
+
+        new_due = now + timedelta(days=45)
+        result = await vcs.adjourn_hearing(p.case_ref, None, new_due, by=VLO)
+        assert "deferred" in result.message and "1 VPS kept" in result.message
+        [moved] = parole_tasks(engine, p.b)
+        assert (moved.id, moved.due_on) == (b_task.id, new_due)
+        assert letters(engine, p.b).count(LetterKind.PAROLE_INVITATION) == 2
+        assert letters(engine, p.a).count(LetterKind.PAROLE_INVITATION) == 1
+        view = await vcs.parole_view(p.case_ref)
+        assert view.timetable.vps_due_on == new_due and view.timetable.hearing_on is None
+        assert (new_due, "VPS and representations deadline") in view.scheduled
+        assert [s.victim_id for s in view.statements] == [p.a]
+        # The hearing, listed later, is held to the new deadline's 28 days.
+        await refused_without_change(
+            vcs,
+            engine,
+            p.case_ref,
+            "less than 28 days",
+            vcs.set_hearing(p.case_ref, new_due + timedelta(days=27), True, by=VLO),
+        )
+        await vcs.set_hearing(p.case_ref, new_due + timedelta(days=28), True, by=VLO)
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_referral_never_reuses_a_review_id_and_counts_only_a_started_review(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """A review's letters are keyed by its ID: a review of the same ID that ran before is never
+    started again, and a start that fails leaves the case pointing at no review."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        old = await local_env.client.start_workflow(
+            "ParoleReview", id=p.review, task_queue=f"{task_queue}-nobody"
+        )
+        await old.terminate(reason="an old review")
+        before = snapshot(engine)
+        with pytest.raises(VcsError, match=f"parole review {p.review} already exists"):
+            await vcs.refer_parole(
+                p.case_ref,
+                ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
+                by=VLO,
+            )
+        assert snapshot(engine) == before
+        view = await vcs.case_view(p.case_ref)
+        assert (view.latest_parole_review, view.open_parole_review) == (None, None)
+        assert LetterKind.PAROLE_INVITATION not in letters(engine, p.a)
+
+
+@pytest.mark.usefixtures("local_reviews")
+async def test_case_closing_ends_its_open_review_and_closes_the_review_tasks(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """The offender's death ends the case (models/key_stages.py): the review ends with it, its
+    tasks closed with the reason; victims hear of it once, from the case."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=30))
+        await refer(
+            vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10))
+        )
+        assert {t.victim_id for t in parole_tasks(engine)} == {p.a, p.b}
+        parole_letters = {v: letters(engine, v) for v in (p.a, p.b)}
+        await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, by=VLO)
+
+        await eventually(lambda: not parole_tasks(engine))
+        closed = parole_tasks(engine, open_only=False)
+        assert {t.outcome for t in closed} == {"case closed (death)"}
+        for _ in range(100):
+            if await workflow_status(local_env, p.review) == "COMPLETED":
+                break
+            await asyncio.sleep(0.1)
+        assert await workflow_status(local_env, p.review) == "COMPLETED"
+        [ended] = audit_actions(engine, "parole_review_ended")
+        assert "case closed (death)" in ended.detail
+        for v in (p.a, p.b):
+            new = letters(engine, v)[len(parole_letters[v]) :]
+            assert not [k for k in new if k.value.startswith(("parole", "vps"))]
+        assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+
+
+@pytest.fixture
+async def own_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own: a case handed off after weeks skipped leaves
+    the shared server unable to skip time for the tests after it (cause not yet found)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed("temporal-test-server"),
+        data_converter=data_converter(),
+    )
+    await ensure_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+async def test_handoff_moves_the_tasks_of_every_running_review(
+    own_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """domain.md 'Providers and hand-offs': a hand-off never drops an open deadline: a decided
+    review's summary task moves with the open review's tasks."""
+    env = own_skipping_env
+    start = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    new_vlo = "vlo.smith"
+    async with build_worker(env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, start)
+        hearing = start + timedelta(days=40)
+        await refer(
+            vcs,
+            p.case_ref,
+            ParoleTimetable(
+                referred_on=start, vps_due_on=start + timedelta(days=10), hearing_on=hearing
+            ),
+        )
+        for day in range(10, 41, 10):  # in steps: each skip answers within the RPC timeout
+            await run_until(env, start + timedelta(days=day))
+        await eventually(lambda: not parole_tasks(engine))
+        await vcs.record_parole_decision(
+            p.case_ref, ParoleOutcome.NO_RELEASE, hearing, start + timedelta(days=400), by=VLO
+        )
+        await vcs.request_decision_summary(p.a, by=VLO)
+        [summary] = parole_tasks(engine, p.a)
+        assert summary.workflow_id == p.review
+
+        async def case_told() -> bool:
+            return (await vcs.case_view(p.case_ref)).open_parole_review is None
+
+        for _ in range(100):
+            if await case_told():
+                break
+            await env.sleep(timedelta(seconds=1))
+        now = (await env.get_current_time()).date()
+        second = parole_review_id(p.case_ref, 2)
+        await vcs.refer_parole(
+            p.case_ref,
+            ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
+            by=VLO,
+        )
+        await eventually(
+            lambda: {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
+        )
+
+        await vcs.request_handoff(
+            p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, VLO
+        )
+        handoff_id = vcs.handoff_of(None, p.case_ref)
+        await vcs.handoff_supply(handoff_id, by=VLO)
+        await vcs.handoff_accept(handoff_id, by=new_vlo)
+        await eventually(lambda: {t.assigned_to for t in parole_tasks(engine)} == {new_vlo})
+        assert {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
+        # Each review now opens its tasks for the new VLO (its signal handled).
+        for review in (p.review, second):
+            view = await vcs.parole_view(p.case_ref, review)
+            assert view.open_tasks and view.review_id == review
+
+        # The case closing ends both reviews, their tasks closed with it.
+        await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, by=VLO)
+        await eventually(lambda: not parole_tasks(engine))

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
@@ -213,6 +215,9 @@ class CaseWorkflow(HospitalCase):
         else:
             await self._broadcast("ended", key_stage=ended_by, on=on)
         await self.tasks.close_all(ENGINE_ACTOR, "case closed")
+        await self._end_parole_reviews(
+            f"case closed ({ended_by.value})" if ended_by else "case closed"
+        )
         await call(
             CaseStoreActivities.close_case,
             CaseClosure(
@@ -489,6 +494,18 @@ class CaseWorkflow(HospitalCase):
         return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
 
     @record_key_stage.validator
+    def _check_new_key_stage(self, action: RecordKeyStage) -> None:
+        if action.key_stage is KeyStage.PAROLE_REVIEW:
+            # One way to record a parole review: the referral (refer_parole) starts the review
+            # and records the key stage (domain.md 'Parole'). Refused here in the validator
+            # only, which replay does not run: histories that recorded it still replay.
+            raise rejected(
+                "a Parole Board review is recorded by referring the case (refer-parole --case "
+                "REF --vps-due DATE [--hearing DATE]): it records the key stage and invites "
+                "the victims"
+            )
+        self._check_key_stage(action)
+
     def _check_key_stage(self, action: RecordKeyStage) -> None:
         state = self._open_state()
         if action.key_stage is KeyStage.TRANSFER_TO_HOSPITAL:
@@ -707,10 +724,9 @@ class CaseWorkflow(HospitalCase):
                     await handle.signal(VictimWorkflow.responsibility_changed, change)
                 except Exception:  # the victim's workflow has ended; nothing to switch
                     workflow.logger.info("victim %s workflow has ended; not switched", victim_id)
-            if state.parole_reviews:
-                # The latest parole review (open, or decided and taking summary requests) moves
-                # its tasks too; an ended one has none.
-                review = parole_review_id(self.params.case_ref, state.parole_reviews)
+            # Every parole review still running (open, or decided and taking summary
+            # requests) moves its tasks too; an ended one has none.
+            for review in self._parole_review_ids():
                 with contextlib.suppress(Exception):
                     await workflow.get_external_workflow_handle(review).signal(
                         ParoleReviewWorkflow.responsibility_changed, change
@@ -783,26 +799,19 @@ class CaseWorkflow(HospitalCase):
         async with self._vlo_action():
             self._check_refer_parole(action)
             state = self._open_state()
-            state.parole_reviews += 1
-            review_id = parole_review_id(self.params.case_ref, state.parole_reviews)
+            number = state.parole_reviews + 1
+            review_id = parole_review_id(self.params.case_ref, number)
             t = action.timetable
-            await workflow.start_child_workflow(
-                ParoleReviewWorkflow.run,
-                ParoleInput(
-                    case_ref=self.params.case_ref,
-                    case_id=self.case_id,
-                    case_workflow_id=workflow.info().workflow_id,
-                    responsible_vlo=self.responsible_vlo,
-                    provider=self.params.provider,
-                    region=self.params.region,
-                    referred_by=action.by,
-                    policy=self.params.policy,
-                    timetable=t,
-                ),
-                id=review_id,
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                static_summary=f"Parole review {review_id}",
-            )
+            try:
+                await self._start_review(review_id, action)
+            except WorkflowAlreadyStartedError:
+                # A review of this ID ran before (its letters' keys carry the ID): never reuse it.
+                raise rejected(
+                    f"parole review {review_id} already exists: case {self.params.case_ref}'s "
+                    "review count does not match the reviews started; ask support to check it"
+                ) from None
+            # Counted only once started: a failed start leaves nothing pointing at no review.
+            state.parole_reviews = number
             state.open_parole_review = review_id
             note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
             hearing = f"hearing {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
@@ -811,9 +820,37 @@ class CaseWorkflow(HospitalCase):
                 f"{t.vps_due_on}, {hearing}"
             )
 
+    async def _start_review(self, review_id: str, action: ReferParole) -> None:
+        await workflow.start_child_workflow(
+            ParoleReviewWorkflow.run,
+            ParoleInput(
+                case_ref=self.params.case_ref,
+                case_id=self.case_id,
+                case_workflow_id=workflow.info().workflow_id,
+                responsible_vlo=self.responsible_vlo,
+                provider=self.params.provider,
+                region=self.params.region,
+                referred_by=action.by,
+                policy=self.params.policy,
+                timetable=action.timetable,
+            ),
+            id=review_id,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            static_summary=f"Parole review {review_id}",
+        )
+
     @refer_parole.validator
     def _check_refer_parole(self, action: ReferParole) -> None:
         state = self._open_state()
+        if state.hospital is not None:
+            # A hospital patient is discharged by the tribunal or the Secretary of State, not
+            # released by the Parole Board (DVCVA ss 36-44A; workflows/hospital.py).
+            raise rejected(
+                f"case {self.params.case_ref} is on a hospital path: the Parole Board does not "
+                "review a hospital patient; discharge is for the tribunal or the Secretary of "
+                "State (record-discharge)"
+            )
         if state.open_parole_review is not None:
             raise rejected(
                 f"case {self.params.case_ref} already has parole review "
@@ -825,6 +862,25 @@ class CaseWorkflow(HospitalCase):
         problems += [stage] if stage else []
         if problems:
             raise rejected("; ".join(problems))
+
+    def _parole_review_ids(self) -> list[str]:
+        """Every review the case started; those that ended ignore (fail) a signal."""
+        assert self.state is not None
+        return [
+            parole_review_id(self.params.case_ref, n)
+            for n in range(1, self.state.parole_reviews + 1)
+        ]
+
+    async def _end_parole_reviews(self, reason: str) -> None:
+        """The case closing ends every review still running, open tasks closed with the
+        reason; the victims hear of the end once, from the case (domain.md 'Parole')."""
+        for review in self._parole_review_ids():
+            with contextlib.suppress(Exception):  # that review has ended already
+                await workflow.get_external_workflow_handle(review).signal(
+                    ParoleReviewWorkflow.case_closed, reason
+                )
+        assert self.state is not None
+        self.state.open_parole_review = None
 
     @workflow.signal
     async def parole_outcome(self, decided: ParoleDecided) -> None:

@@ -20,16 +20,23 @@ with workflow.unsafe.imports_passed_through():
     from activities.hospital import HospitalActivities
     from models.hospital import (
         REMITTABLE,
+        RESTRICTION_NAMES,
         DisposalChange,
+        HospitalNoticeOutcome,
         HospitalNoticeRequest,
         NotifyHospital,
         RecordDischarge,
         RecordHospital,
         RecordRemission,
+        RecordRestrictionChange,
         RecordTransferToHospital,
+        RecordTribunalApplication,
+        discharge_decider,
         discharge_problems,
         notice_basis,
         record_hospital_due,
+        restriction_change_problems,
+        tribunal_problems,
     )
     from models.key_stages import key_stage_problem
     from models.key_stages import record as note_key_stage
@@ -49,6 +56,11 @@ from workflows.common import ENGINE_ACTOR, call, rejected, today
 from workflows.tasks import TaskBook
 
 RECORD_HOSPITAL_TASK = "record-hospital"
+HOSPITAL_NEWS_LETTERS = {
+    "restriction_lifted": LetterKind.RESTRICTION_LIFTED,
+    "restriction_varied": LetterKind.RESTRICTION_VARIED,
+    "tribunal_application": LetterKind.TRIBUNAL_APPLICATION,
+}
 
 
 def _date_problem(what: str, on: date, sentence_date: date) -> str | None:
@@ -293,6 +305,105 @@ class HospitalCase:
         if problem:
             raise rejected(problem)
 
+    # ---- restriction lifted or varied; tribunal applications (DVCVA s 37(4)-(7)) -------------
+
+    @workflow.update
+    async def record_restriction_change(self, action: RecordRestrictionChange) -> ActionResult:
+        """The Secretary of State lifts the restriction (MHA 1983 s 42(1); DVCVA s 37(4)(a)) or
+        the date it ceases changes (ss 41(3), 44(3)). Victims in the scheme are told (s 37(7));
+        who decides discharge, so who gets representations, follows (s 37(3): the Secretary of
+        State or the tribunal only while the restriction is in force)."""
+        async with self._vlo_action():
+            self._check_restriction_change(action)
+            state = self._open_state()
+            status = state.hospital
+            assert status is not None
+            ends = action.on if action.lifted else action.ends_on
+            news = "restriction_lifted" if action.lifted else "restriction_varied"
+            what = "lifted" if action.lifted else f"to end {ends}"
+            name = RESTRICTION_NAMES[status.disposal]
+            await call(
+                HospitalActivities.change_disposal,
+                DisposalChange(
+                    idempotency_key=self._workflow_key(f"{news}:{state.event_sequence + 1}"),
+                    case_id=self.case_id,
+                    disposal=status.disposal,
+                    restricted=status.restricted,
+                    restriction_ends_on=ends,
+                    hospital_id=status.hospital_id,
+                    by=action.by,
+                    action=news,
+                    detail=f"{name} {what} (recorded for {action.on})",
+                ),
+                summary=news.replace("_", " "),
+            )
+            state.hospital = status.model_copy(update={"restriction_ends_on": ends})
+            await self._broadcast(
+                "hospital", hospital=state.hospital, on=action.on, hospital_news=news
+            )
+            decider = discharge_decider(state.hospital, today())
+            return ActionResult(
+                message=f"{name} {what}: victims in the scheme told; representations about "
+                f"discharge now go to the {decider}"
+            )
+
+    @record_restriction_change.validator
+    def _check_restriction_change(self, action: RecordRestrictionChange) -> None:
+        state = self._open_state()
+        ref, status = self.params.case_ref, state.hospital
+        if status is None:
+            raise rejected(f"case {ref} is on the custodial path: it has no restriction")
+        problems = restriction_change_problems(status, action, today())
+        date_problem = _date_problem("restriction", action.on, state.milestones.sentence_date)
+        if date_problem:
+            problems.append(date_problem)
+        if problems:
+            raise rejected("; ".join(problems))
+
+    @workflow.update
+    async def record_tribunal_application(self, action: RecordTribunalApplication) -> ActionResult:
+        """The tribunal tells the probation body the restricted patient's case is before it
+        (DVCVA s 37(5); ss 40, 43): audited, and every victim in the scheme is told and invited
+        to give views on discharge conditions (s 37(6)-(7)), forwarded while the restriction
+        is in force (s 37(2)-(3))."""
+        async with self._vlo_action():
+            self._check_tribunal_application(action)
+            state = self._open_state()
+            await self._audit(
+                "tribunal_application",
+                action.by,
+                f"Mental Health Tribunal application or reference on {action.on} (DVCVA s 37(5))",
+            )
+            await self._broadcast(
+                "hospital",
+                hospital=state.hospital,
+                on=action.on,
+                hospital_news="tribunal_application",
+            )
+            return ActionResult(
+                message=f"tribunal application of {action.on} recorded for case "
+                f"{self.params.case_ref}: victims in the scheme told and invited to give views "
+                "on discharge conditions (DVCVA s 37(7))"
+            )
+
+    @record_tribunal_application.validator
+    def _check_tribunal_application(self, action: RecordTribunalApplication) -> None:
+        state = self._open_state()
+        ref, status = self.params.case_ref, state.hospital
+        if status is None:
+            raise rejected(
+                f"case {ref} is on the custodial path: a prisoner's release is reviewed by the "
+                "Parole Board (refer-parole), not the Mental Health Tribunal"
+            )
+        problems = tribunal_problems(status, action.on)
+        date_problem = _date_problem(
+            "tribunal application", action.on, state.milestones.sentence_date
+        )
+        if date_problem:
+            problems.append(date_problem)
+        if problems:
+            raise rejected("; ".join(problems))
+
     # ---- discharge ---------------------------------------------------------------------------
 
     @workflow.update
@@ -348,6 +459,7 @@ class HospitalVictim:
         state: VictimState
         params: VictimInput
         tasks: TaskBook
+        inbox: list[CaseEvent]
 
         def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
 
@@ -384,28 +496,36 @@ class HospitalVictim:
         by: str,
         representation_ids: list[int],
         with_address: bool = True,
-    ) -> None:
+    ) -> HospitalNoticeOutcome:
         """DVCVA s 36A / s 42A: the hospital managers get the victim's name, address and
-        representations; recorded as a Disclosure, exactly once per key."""
-        await call(
+        representations; recorded as a Disclosure, exactly once per key. A stale notice (the
+        case has moved on: a newer hospital event is on its way here) is not made nor noted."""
+        outcome: HospitalNoticeOutcome = await call(
             HospitalActivities.notify_hospital_managers,
             self._hospital_notice(key, basis, reason, by, representation_ids, with_address),
             summary="notify hospital managers",
         )
-        self.state.hospital_notices.append(key)
+        if outcome.sent:
+            self.state.hospital_notices.append(key)
+        return outcome
 
     async def _hospital_duties(self) -> None:
         """What an opted-in victim on a hospital path is owed by now (called from _catch_up):
-        the s 36A / s 42A notices for the current hospital, and news of a discharge."""
+        the s 36A / s 42A notices for the current hospital, and news of a discharge. Only for
+        the latest hospital state: while a newer hospital event waits in the inbox (e.g. moved
+        to another hospital, or remitted), the duties wait for it, so a hospital the patient has
+        left never gets the victim's name and address."""
         s, status = self.state, self.state.hospital
         if status is None or s.stage is not Stage.OPTED_IN:
+            return
+        if any(event.kind == "hospital" for event in self.inbox):
             return
         basis = notice_basis(status)
         live = status.discharge is not DischargeKind.ABSOLUTE
         if live and basis is not None and status.hospital_id is not None:
             key = f"placement-{status.placement}"
             if key not in s.hospital_notices:
-                await self._notify_hospital(
+                outcome = await self._notify_hospital(
                     key,
                     basis,
                     f"the victim wishes to make representations or receive information "
@@ -413,6 +533,8 @@ class HospitalVictim:
                     ENGINE_ACTOR,
                     list(s.representation_ids),
                 )
+                if not outcome.sent:
+                    return  # stale: the newer hospital event brings the duties with it
             if status.placement not in s.hospital_details_told:
                 await self._letter(
                     LetterKind.HOSPITAL_DETAILS,
@@ -446,6 +568,15 @@ class HospitalVictim:
         was_in_hospital, s.hospital = s.hospital is not None, event.hospital
         if event.hospital is None and was_in_hospital and s.stage is Stage.OPTED_IN:
             await self._letter(LetterKind.REMITTED, f"remitted-{event.sequence}")
+        if event.hospital_news is not None and s.stage is Stage.OPTED_IN:
+            # DVCVA s 37(6)-(7): what the Secretary of State or the tribunal told the probation
+            # body is passed on to a victim who wished to make representations or be informed.
+            varied = event.hospital_news == "restriction_varied"
+            await self._letter(
+                HOSPITAL_NEWS_LETTERS[event.hospital_news],
+                f"{event.hospital_news}-{event.sequence}",
+                restriction_ends_on=self._restriction_end() if varied else None,
+            )
 
     async def _hospital_representations(self, representation_id: int, by: str) -> None:
         """s 36A / s 42A: the hospital managers are told the victim's representations too. If
@@ -479,7 +610,7 @@ class HospitalVictim:
             basis = notice_basis(status)
             assert basis is not None
             number = s.hospital_notice_requests + 1
-            await self._notify_hospital(
+            outcome = await self._notify_hospital(
                 f"request-{number}",
                 basis,
                 "asked by the VLO (the victim's details changed)",
@@ -487,6 +618,11 @@ class HospitalVictim:
                 list(s.representation_ids),
             )
             s.hospital_notice_requests = number
+            if not outcome.sent:
+                return ActionResult(
+                    message=f"managers of hospital {status.hospital_id} not notified: "
+                    f"{outcome.reason}"
+                )
             return ActionResult(
                 message=f"managers of hospital {status.hospital_id} notified of victim "
                 f"{self.params.victim_id} ({basis.value}); the disclosure is recorded"

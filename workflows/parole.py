@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         ParoleDecided,
         ParoleDecisionRecord,
         ParoleInput,
+        ParolePolicy,
         ParoleState,
         ParoleVictimAction,
         ParoleView,
@@ -176,6 +177,8 @@ class ParoleReviewWorkflow:
 
     async def _on_time_passing(self) -> None:
         s, t, now = self.state, self.state.timetable, today()
+        if s.finished:
+            return  # the case closed it (case_closed)
         if s.decision is None and not s.deadline_passed and now > t.vps_due_on:
             await self._deadline_passed()
         if (
@@ -352,6 +355,23 @@ class ParoleReviewWorkflow:
                     ),
                     summary="reassign tasks",
                 )
+
+    @workflow.signal
+    async def case_closed(self, reason: str) -> None:
+        """The case closed (licence end, death, absolute discharge: workflows/case.py _close):
+        the review ends with it. Its open tasks close with the reason; no letter goes (the
+        case tells every victim that the scheme has ended)."""
+        async with self._vlo_action():
+            s = self.state
+            if s.finished:
+                return
+            await self.tasks.close_all(ENGINE_ACTOR, reason)
+            s.finished = True
+            await self._audit(
+                "parole_review_ended",
+                ENGINE_ACTOR,
+                f"review {self._id()} ended: {reason}",
+            )
 
     # ---- VLO actions ---------------------------------------------------------------------
 
@@ -593,7 +613,7 @@ class ParoleReviewWorkflow:
                 f"review {self._id()} already has a hearing on {t.hearing_on}: adjourn it to "
                 "change the date"
             )
-        check_hearing_date(action.hearing_on, t.vps_due_on)
+        check_hearing_date(action.hearing_on, t.vps_due_on, self.params.parole)
         pending = [a.victim_id for a in self.state.read_applications if a.granted is None]
         if not action.oral_hearing and pending:
             raise rejected(
@@ -613,6 +633,7 @@ class ParoleReviewWorkflow:
             s.adjournments += 1
             round_key = f"-a{s.adjournments}"
             new_due = action.vps_due_on or old.vps_due_on
+            what = "hearing adjourned" if old.hearing_on is not None else "deferred"
             s.timetable = old.model_copy(
                 update={"hearing_on": action.hearing_on, "vps_due_on": new_due}
             )
@@ -636,7 +657,7 @@ class ParoleReviewWorkflow:
                 for victim_id in [v for v in s.invited if v not in self._with_vps()]:
                     task = self._vps_task(victim_id)
                     if task is not None:
-                        await self.tasks.reschedule(task.key, new_due, "hearing adjourned")
+                        await self.tasks.reschedule(task.key, new_due, f"review {what}")
                         await self._letter(
                             victim_id,
                             LetterKind.PAROLE_INVITATION,
@@ -646,7 +667,7 @@ class ParoleReviewWorkflow:
                     else:
                         await self._invite(victim_id, round_key)
                     reinvited.append(victim_id)
-            for application in s.read_applications:
+            for application in s.read_applications if old.hearing_on is not None else []:
                 if application.granted is not False:
                     await self._letter(
                         application.victim_id,
@@ -655,26 +676,44 @@ class ParoleReviewWorkflow:
                     )
             kept = len(s.statements)
             again = f"; victims {reinvited} invited again by {new_due}" if reinvited else ""
-            return ActionResult(
-                message=f"hearing adjourned from {old.hearing_on} to {action.hearing_on}; "
-                f"{kept} VPS kept with the Board{again}"
+            moved = (
+                f"hearing adjourned from {old.hearing_on} to {action.hearing_on}"
+                if old.hearing_on is not None
+                else f"review deferred (no hearing listed): VPS deadline {old.vps_due_on} -> "
+                f"{new_due}"
             )
+            return ActionResult(message=f"{moved}; {kept} VPS kept with the Board{again}")
 
     @adjourn.validator
     def _check_adjourn(self, action: AdjournHearing) -> None:
         self._undecided()
         t = self.state.timetable
+        if action.vps_due_on is not None and action.vps_due_on < today():
+            raise rejected(f"the new VPS deadline {action.vps_due_on} is in the past")
         if t.hearing_on is None:
-            raise rejected(f"review {self._id()} has no hearing to adjourn: set-hearing first")
+            # The Board may defer a review before listing its hearing (domain.md 'Parole'):
+            # only the deadline moves, and every timer with it.
+            if action.hearing_on is not None:
+                raise rejected(
+                    f"review {self._id()} has no hearing listed: record it with set-hearing; "
+                    "to defer the review before then, give only the new VPS deadline"
+                )
+            if action.vps_due_on is None or action.vps_due_on == t.vps_due_on:
+                raise rejected(
+                    f"review {self._id()} has no hearing listed: deferring it needs a new VPS "
+                    f"deadline (not {t.vps_due_on})"
+                )
+            return
+        if action.hearing_on is None:
+            raise rejected(
+                f"review {self._id()} has a hearing on {t.hearing_on}: give the new hearing date"
+            )
         if action.hearing_on <= t.hearing_on:
             raise rejected(
                 f"an adjournment moves the hearing later: {action.hearing_on} is not after "
                 f"{t.hearing_on}"
             )
-        due = action.vps_due_on or t.vps_due_on
-        if action.vps_due_on is not None and action.vps_due_on < today():
-            raise rejected(f"the new VPS deadline {action.vps_due_on} is in the past")
-        check_hearing_date(action.hearing_on, due)
+        check_hearing_date(action.hearing_on, action.vps_due_on or t.vps_due_on, self.params.parole)
 
     @workflow.update
     async def record_decision(self, action: RecordParoleDecision) -> ActionResult:
@@ -833,7 +872,7 @@ class ParoleReviewWorkflow:
         )
 
 
-def check_hearing_date(hearing_on: date, vps_due_on: date) -> None:
-    problems = hearing_problems(hearing_on, vps_due_on, today())
+def check_hearing_date(hearing_on: date, vps_due_on: date, policy: ParolePolicy) -> None:
+    problems = hearing_problems(hearing_on, vps_due_on, today(), policy)
     if problems:
         raise rejected("; ".join(problems))
