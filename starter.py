@@ -1155,8 +1155,10 @@ def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
     p = command("adjourn", "record an adjourned or deferred hearing: every timer moves with it")
     p.add_argument("--case", required=True, dest="case_ref")
     p.add_argument(
-        "--hearing", type=parse_date, help="the new hearing date (none: a review deferred "
-        "before its hearing is listed, with --vps-due)"
+        "--hearing",
+        type=parse_date,
+        help="the new hearing date (none: a review deferred before its hearing is listed, "
+        "with --vps-due)",
     )
     p.add_argument("--vps-due", type=parse_date, help="a new deadline, if the Board set one")
     review(p)
