@@ -731,7 +731,12 @@ async def test_prisoner_transferred_to_hospital_and_remitted_keeps_the_victims_c
         LawfulBasis.DVCVA_S42A,
         WITH_REPRESENTATIONS,
     )
-    details = letter_bodies(engine, victim_id, LetterKind.HOSPITAL_DETAILS)
+    # The victim's letter follows the notice to the managers.
+    details = await eventually(
+        lambda: (
+            (found := letter_bodies(engine, victim_id, LetterKind.HOSPITAL_DETAILS))[1:] and found
+        )
+    )
     assert len(details) == 2 and "Ashworth Hospital" in details[1]
 
     # Remitted to prison: the custodial path again, nothing of the victim's lost.
