@@ -77,13 +77,6 @@ async def cleanup_handoffs(
     ids |= {bulk_workflow_id(bulk_id) for _, bulk_id in rows if bulk_id is not None}
     for workflow_id in sorted(ids):
         await terminate(time_skipping_env, workflow_id)
-    import time as _t
-    t0 = _t.monotonic()
-    try:
-        await asyncio.wait_for(time_skipping_env.sleep(timedelta(seconds=1)), 5)
-    except Exception as e:
-        print("LOCKPROBE error", e, flush=True)
-    print("LOCKPROBE", round(_t.monotonic() - t0, 2), flush=True)
 
 
 def case_row(engine: Engine, case_ref: str) -> OffenderCase:
@@ -109,18 +102,24 @@ def vlo_tasks(engine: Engine, case_ref: str) -> dict[int, tuple[TaskKind, object
 async def settled_worker(
     env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[None]:
-    """A worker, stopped only once the engine has finished what it has in hand: stopped with
-    work in flight, the time-skipping server may never skip time again for the tests after.
-    (The server skips a second at once when nothing is in flight, else lets it pass in real
-    time: so wait until a skipped second takes no time.)"""
+    """A worker on a quiet server, stopped only once the engine has finished what it has in
+    hand. The time-skipping server lets time pass at wall-clock speed while work is in flight,
+    including an activity whose worker has stopped (until its time-out, in real time): a long
+    skip would then outlast the client's time-out."""
+    await quiet(env)
     async with build_worker(env.client, engine, task_queue):
         yield
-        clock = asyncio.get_running_loop()
-        for _ in range(30):
-            started = clock.time()
-            await env.sleep(timedelta(seconds=1))
-            if clock.time() - started < 0.5:
-                break
+        await quiet(env)
+
+
+async def quiet(env: WorkflowEnvironment) -> None:
+    """Wait until nothing is in flight: the server then skips a second at once."""
+    clock = asyncio.get_running_loop()
+    for _ in range(60):
+        started = clock.time()
+        await env.sleep(timedelta(seconds=1))
+        if clock.time() - started < 0.5:
+            return
 
 
 async def until(check: Callable[[], object], timeout: float = 30.0) -> None:
