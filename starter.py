@@ -473,7 +473,6 @@ class Vcs:
                     requested_by=by,
                     page_size=page_size,
                     paused=paused,
-                    bounded_waits=True,
                 ),
                 id=workflow_id,
                 task_queue=self.task_queue,

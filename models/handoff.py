@@ -293,10 +293,6 @@ class BulkTransferInput(BaseModel):
     page_size: int = 50
     paused: bool = False
     policy: HandoffPolicy = HandoffPolicy()
-    # Set on every bulk started now (starter.Vcs.bulk_start): it waits on each hand-off only
-    # up to the policy's bound. Unset only in the input of a bulk started before the bound
-    # existed, which so replays exactly as it ran (in place of workflow.patched).
-    bounded_waits: bool = False
     # carried across continue-as-new
     after_case_id: int = 0
     done: int = 0

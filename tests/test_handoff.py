@@ -102,8 +102,11 @@ def vlo_tasks(engine: Engine, case_ref: str) -> dict[int, tuple[TaskKind, object
 async def settled_worker(
     env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[None]:
-    """A worker, stopped only once the engine has finished what it has in hand: work left in
-    flight when it stops would hold the time-skipping server's clock for the tests after."""
+    """A worker on a quiet server, stopped only once the engine has finished what it has in
+    hand. The time-skipping server lets time pass at wall-clock speed while work is in flight,
+    including an activity whose worker has stopped (until its time-out, in real time): a long
+    skip would then outlast the client's time-out."""
+    await quiet(env)
     async with build_worker(env.client, engine, task_queue):
         yield
         await quiet(env)
@@ -112,7 +115,7 @@ async def settled_worker(
 async def quiet(env: WorkflowEnvironment) -> None:
     """Wait until nothing is in flight: the server then skips a second at once."""
     clock = asyncio.get_running_loop()
-    for _ in range(30):
+    for _ in range(60):
         started = clock.time()
         await env.sleep(timedelta(seconds=1))
         if clock.time() - started < 0.5:
