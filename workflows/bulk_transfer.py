@@ -104,7 +104,7 @@ class BulkTransferWorkflow:
     async def _wait_for_in_flight(self) -> None:
         """Wait for this page's hand-offs, but no longer than the bound: then look at each one
         still going (it is waiting, or it ended without reporting back)."""
-        if not self.params.bounded_waits:
+        if not workflow.patched("bulk-handoff-wait-bound"):
             # A bulk started before the bound existed replays as it ran: waiting for them all.
             await workflow.wait_condition(lambda: not self.in_flight)
             return

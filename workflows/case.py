@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         RequestHandoff,
         Responsibility,
         ResponsibilityChange,
+        TaskReassignment,
     )
     from models.key_stages import (
         ENDS_THE_CASE,
@@ -700,9 +701,21 @@ class CaseWorkflow(HospitalCase):
             receiver = change.receiver
             self.responsible_vlo = receiver.vlo
             self.params.provider, self.params.region = receiver.provider.value, receiver.region
+            self.tasks.owner.responsible_vlo = receiver.vlo
             if state.open_handoff == change.handoff_id:
                 state.open_handoff = None
-            await self.tasks.hand_over(change)
+            if state.tasks:
+                await call(
+                    HandoffStoreActivities.reassign_tasks,
+                    TaskReassignment(
+                        idempotency_key=f"{workflow.info().workflow_id}:reassign:{change.handoff_id}",
+                        case_id=self.case_id,
+                        task_ids=[t.task_id for t in state.tasks],
+                        to_vlo=receiver.vlo,
+                        reason=f"hand-off {change.handoff_id}",
+                    ),
+                    summary="reassign tasks",
+                )
             for victim_id in state.victim_ids:
                 handle = workflow.get_external_workflow_handle(
                     victim_workflow_id(self.params.case_ref, victim_id)

@@ -27,9 +27,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from activities.handoff import HandoffStoreActivities
     from activities.letters import LetterActivities
     from activities.parole import ParoleActivities
-    from models.handoff import ResponsibilityChange
+    from models.handoff import ResponsibilityChange, TaskReassignment
     from models.messages import (
         ActionResult,
         AuditRecord,
@@ -341,7 +342,19 @@ class ParoleReviewWorkflow:
             receiver = change.receiver
             self.params.responsible_vlo = receiver.vlo
             self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            await self.tasks.hand_over(change)
+            self.owner.responsible_vlo = receiver.vlo
+            if self.state.tasks:
+                await call(
+                    HandoffStoreActivities.reassign_tasks,
+                    TaskReassignment(
+                        idempotency_key=f"{self._id()}:reassign:{change.handoff_id}",
+                        case_id=self.params.case_id,
+                        task_ids=[t.task_id for t in self.state.tasks],
+                        to_vlo=receiver.vlo,
+                        reason=f"hand-off {change.handoff_id}",
+                    ),
+                    summary="reassign tasks",
+                )
 
     @workflow.signal
     async def case_closed(self, reason: str) -> None:

@@ -9,10 +9,8 @@ from datetime import date, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.handoff import HandoffStoreActivities
     from activities.tasks import TaskActivities
     from models.deadlines import escalation_due
-    from models.handoff import ResponsibilityChange, TaskReassignment
     from models.messages import NewTask, OpenTask, TaskClosure, TaskOwner, TaskReschedule
     from models.policy import Policy
     from models.vocabulary import TaskKind
@@ -43,24 +41,6 @@ class TaskBook:
             if not t.escalated and t.escalation_level < self.policy.escalation_max_level
         ]
         return min(days, default=None)
-
-    async def hand_over(self, change: ResponsibilityChange) -> None:
-        """A provider hand-off switched: every open task moves to the new VLO with its due date
-        (domain.md 'Providers and hand-offs': nothing dropped); new tasks go to them too."""
-        self.owner.responsible_vlo = change.receiver.vlo
-        if not self.tasks:
-            return
-        await call(
-            HandoffStoreActivities.reassign_tasks,
-            TaskReassignment(
-                idempotency_key=f"{self.owner.workflow_id}:reassign:{change.handoff_id}",
-                case_id=self.owner.case_id,
-                task_ids=[t.task_id for t in self.tasks],
-                to_vlo=change.receiver.vlo,
-                reason=f"hand-off {change.handoff_id}",
-            ),
-            summary="reassign tasks",
-        )
 
     async def open(self, key: str, kind: TaskKind, title: str, due_on: date) -> OpenTask:
         existing = self.by_key(key)

@@ -15,9 +15,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from activities.handoff import HandoffStoreActivities
     from activities.letters import LetterActivities
     from models.deadlines import chase_and_close, offer_due, representations_window
-    from models.handoff import ResponsibilityChange
+    from models.handoff import ResponsibilityChange, TaskReassignment
     from models.hospital import discharge_decider
     from models.key_stages import told
     from models.messages import (
@@ -414,7 +415,19 @@ class VictimWorkflow(HospitalVictim):
             receiver = change.receiver
             self.params.responsible_vlo = receiver.vlo
             self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            await self.tasks.hand_over(change)
+            self.tasks.owner.responsible_vlo = receiver.vlo
+            if self.state.tasks:
+                await call(
+                    HandoffStoreActivities.reassign_tasks,
+                    TaskReassignment(
+                        idempotency_key=f"{workflow.info().workflow_id}:reassign:{change.handoff_id}",
+                        case_id=self.params.case_id,
+                        task_ids=[t.task_id for t in self.state.tasks],
+                        to_vlo=receiver.vlo,
+                        reason=f"hand-off {change.handoff_id}",
+                    ),
+                    summary="reassign tasks",
+                )
 
     # ---- VLO actions -------------------------------------------------------------------------
 
