@@ -56,6 +56,7 @@ from models.hospital import (
     RecordTribunalApplication,
 )
 from models.messages import (
+    CURRENT_ENGINE,
     ActionResult,
     AddVictims,
     CaseInput,
@@ -211,7 +212,7 @@ class Vcs:
         """Update-with-start: the case workflow is started if it is not already running."""
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
-            CaseInput(case_ref=case_ref, policy=current_policy()),
+            CaseInput(case_ref=case_ref, policy=current_policy(), engine=CURRENT_ENGINE),
             id=case_workflow_id(case_ref),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -6,7 +6,10 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from models.deadlines import offer_due
 from models.messages import VictimInput
+from models.vocabulary import Stage
+from workflows.search import initial_search_attributes
 
 
 class VictimStarterActivities:
@@ -16,6 +19,19 @@ class VictimStarterActivities:
 
     @activity.defn
     async def start_victim_workflow(self, params: VictimInput, workflow_id: str) -> str:
+        # Engine 2 starts with the search attributes the victim's first step would publish
+        # (identified, the offer task due: Victims' Code Right 11), saving that upsert.
+        search = (
+            initial_search_attributes(
+                case_ref=params.case_ref,
+                stage=Stage.IDENTIFIED.value,
+                provider=params.provider,
+                region=params.region,
+                next_deadline=offer_due(params.milestones.sentence_date, params.policy),
+            )
+            if params.engine >= 2 and params.state is None
+            else None
+        )
         await self.client.start_workflow(
             "VictimContact",
             params,
@@ -25,5 +41,6 @@ class VictimStarterActivities:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"Victim {params.victim_id} of case {params.case_ref}",
+            search_attributes=search,
         )
         return workflow_id

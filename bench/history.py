@@ -8,6 +8,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from tests.helpers import LOCAL_ACTIVITY_MARKER, local_activity_type
+
 E = EventType
 
 # The events that are Temporal actions (what a hosted Temporal bills, and what the server
@@ -24,7 +26,7 @@ ACTION_KINDS: dict[int, str] = {
     E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "child workflow",
     E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "continue-as-new",
     E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "search attributes upsert",
-    E.EVENT_TYPE_MARKER_RECORDED: "marker (local activity / side effect)",
+    E.EVENT_TYPE_MARKER_RECORDED: "local activities (markers, one per workflow task)",
 }
 ACTION_ORDER = list(dict.fromkeys(ACTION_KINDS.values()))
 
@@ -63,11 +65,20 @@ class Tally:
     def count_run(self, events: list[HistoryEvent]) -> None:
         self.run_lengths.append(len(events))
         run = Counter[str]()
+        marker_tasks: set[int] = set()  # workflow tasks that recorded markers
         for event in events:
             self.events[E.Name(event.event_type).removeprefix("EVENT_TYPE_")] += 1
             kind = ACTION_KINDS.get(event.event_type)
             if kind is None:
                 continue
+            if event.event_type == E.EVENT_TYPE_MARKER_RECORDED:
+                marker = event.marker_recorded_event_attributes
+                task = marker.workflow_task_completed_event_id
+                if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                    self.activities[f"{local_activity_type(marker)} (local)"] += 1
+                if task in marker_tasks:
+                    continue
+                marker_tasks.add(task)
             if event.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
                 attributes = event.workflow_execution_started_event_attributes
                 if attributes.continued_execution_run_id:
@@ -77,7 +88,8 @@ class Tally:
                 self.activities[name] += 1
             run[kind] += 1
         self.actions.update(run)
-        if not run.keys() & {"activity", "update", "signal", "child workflow", "workflow start"}:
+        busy = {"activity", "update", "signal", "child workflow", "workflow start"}
+        if not run.keys() & (busy | {ACTION_KINDS[E.EVENT_TYPE_MARKER_RECORDED]}):
             self.quiet_runs += 1
             self.quiet_actions.update(run)
 

@@ -1,6 +1,7 @@
 """Scenario builders for tests: registrations, victims, waiting for the engine to catch up."""
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -8,6 +9,8 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import MarkerRecordedEventAttributes
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from models.case import CaseRegistration, OffenceBase
@@ -158,3 +161,29 @@ async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:
         if not started.continued_execution_run_id:
             return lengths[::-1]
         run_id = started.continued_execution_run_id
+
+
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def local_activity_type(marker: MarkerRecordedEventAttributes) -> str:
+    """The activity type a local activity's marker records (its details' "data" payload: the
+    SDK's bookkeeping as JSON, unencrypted, IDs and names only)."""
+    payloads = marker.details.get("data")
+    if payloads is None or not payloads.payloads:
+        return "?"
+    return str(json.loads(payloads.payloads[0].data).get("activity_type", "?"))
+
+
+def activity_calls(history: WorkflowHistory) -> list[str]:
+    """The activity types a run called, in order: activities and local activities alike
+    (engine 2 runs its steps as local activities: workflows/common.py)."""
+    called: list[str] = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            called.append(event.activity_task_scheduled_event_attributes.activity_type.name)
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                called.append(local_activity_type(marker))
+    return called

@@ -54,6 +54,7 @@ from starter import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count
 from tests.conftest import unique_ref
 from tests.helpers import (
+    activity_calls,
     eventually,
     letter_bodies,
     letters,
@@ -401,13 +402,8 @@ async def test_hospital_events_arriving_together_notify_only_the_latest_hospital
     assert "Ashworth Hospital" in details
     assert view.hospital_notices == ["placement-2"]
     # Hospital A's notice was never even asked for (not merely skipped as stale).
-    history = await handle.fetch_history()
-    scheduled = [
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    assert scheduled.count("notify_hospital_managers") == 1
+    called = activity_calls(await handle.fetch_history())
+    assert called.count("notify_hospital_managers") == 1
 
 
 async def test_hospital_details_letter_says_only_what_the_managers_were_given(

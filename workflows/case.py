@@ -66,7 +66,15 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
     from models.working_days import add_working_days
 
-from workflows.common import ENGINE_ACTOR, call, should_continue_as_new, sleep_until, today
+from workflows.common import (
+    CURRENT_ENGINE,
+    ENGINE_ACTOR,
+    WakeTimer,
+    call,
+    should_continue_as_new,
+    sleep_until,
+    today,
+)
 from workflows.hospital import HospitalCase
 from workflows.parole import ParoleReviewWorkflow
 from workflows.search import Published
@@ -95,6 +103,14 @@ class CaseWorkflow(HospitalCase):
         self.changed = False
         self._tasks: TaskBook | None = None
         self.search = Published()
+        if self.engine >= 2:
+            self.search.carry_over()
+        self.wake_timer = WakeTimer()
+
+    @property
+    def engine(self) -> int:
+        """workflows/common.py: how this run calls activities and keeps its timer."""
+        return self.params.engine
 
     @property
     def tasks(self) -> TaskBook:
@@ -121,7 +137,7 @@ class CaseWorkflow(HospitalCase):
         state = self.state
         self._publish()
         while not state.closed:
-            await sleep_until(self._next_wake(), run_started, lambda: self.changed)
+            await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
             async with self.lock:
                 self.changed = False
                 if not state.closed:  # a VLO action may have closed it (a death)
@@ -135,6 +151,7 @@ class CaseWorkflow(HospitalCase):
                             "state": state,
                             "case_id": self.case_id,
                             "responsible_vlo": self.responsible_vlo,
+                            "engine": CURRENT_ENGINE,
                         }
                     )
                 )
@@ -250,6 +267,7 @@ class CaseWorkflow(HospitalCase):
                     milestones=self.state.milestones,
                     conditions=self.state.conditions,
                     hospital=self.state.hospital,
+                    engine=CURRENT_ENGINE,
                 ),
                 workflow_id,
                 summary=f"start victim {victim_id}",

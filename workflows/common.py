@@ -1,5 +1,15 @@
-"""What every workflow here shares: activity calls, clocks, continue-as-new limits."""
+"""What every workflow here shares: activity calls, clocks, continue-as-new limits.
 
+Engines: a case or victim workflow carries the engine it runs in its input (`engine`), so a
+history replays with the behaviour it was recorded with (README "Changing a workflow
+safely"). Engine 1 (runs started before 2026-11-27's second session): every database step is
+its own activity, one wake-up timer per loop turn, a new run every year. Engine 2: steps run as
+local activities inside the workflow task that decided them (a VLO's update is answered
+without a round trip through the server, and all of a task's steps are one Temporal action),
+the wake-up timer is kept while its date stands, and a run spans up to four years.
+"""
+
+import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -7,11 +17,23 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+    RetryState,
+)
 
-# A run spans at most a year of simulated time before it continues as new: histories stay
-# small however long the sentence, and no single timer outlives a server's run limits.
+with workflow.unsafe.imports_passed_through():
+    from models.messages import CURRENT_ENGINE as CURRENT_ENGINE
+
+# Engine 1: a run spans at most a year of simulated time before it continues as new.
 MAX_RUN_SPAN = timedelta(days=365)
+# Engine 2: four years. Histories stay small (quiet years add a fired timer each), a sentence
+# of up to four years needs no continue-as-new, and no run nears the time-skipping test
+# server's ten-year cap.
+MAX_RUN_SPAN_ENGINE_2 = timedelta(days=4 * 365)
 MAX_HISTORY_EVENTS = 2_000
 
 DB_RETRY = RetryPolicy(
@@ -20,7 +42,24 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=["DataError"],
 )
 
+# A local activity gets three quick tries inside the workflow task (well within the local
+# retry threshold, so no backoff timer); a step still failing then runs as an ordinary
+# activity, retried by the server and visible to ops in the Web UI with its last failure.
+LOCAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100),
+    maximum_interval=timedelta(seconds=1),
+    maximum_attempts=3,
+    non_retryable_error_types=DB_RETRY.non_retryable_error_types,
+)
+LOCAL_TIMEOUT = timedelta(seconds=10)
+
 ENGINE_ACTOR = "engine"
+
+
+def engine() -> int:
+    """The engine the running workflow was started (or continued as new) with; workflows that
+    carry none run engine 1."""
+    return int(getattr(workflow.instance(), "engine", 1))
 
 
 def rejected(message: str) -> ApplicationError:
@@ -30,7 +69,38 @@ def rejected(message: str) -> ApplicationError:
 
 async def call(activity_method: Callable[..., Any], *args: Any, summary: str | None = None) -> Any:
     """Run a database activity: short timeout, retried until the database answers, but a
-    data error (non-retryable) fails at once with its message."""
+    data error (non-retryable) fails at once with its message. Engine 2 tries it as a local
+    activity first (every step is idempotent by its key, so running it again is harmless)."""
+    if engine() >= 2:
+        try:
+            return await workflow.execute_local_activity_method(
+                activity_method,
+                args=list(args),
+                start_to_close_timeout=LOCAL_TIMEOUT,
+                retry_policy=LOCAL_RETRY,
+                summary=summary,
+            )
+        except FailureError as err:
+            # A local activity's failure arrives as its cause (no ActivityError around it).
+            if isinstance(err, CancelledError):
+                raise
+            cause = err.cause if isinstance(err, ActivityError) else err
+            if isinstance(cause, ApplicationError) and (
+                cause.non_retryable or cause.type in (LOCAL_RETRY.non_retryable_error_types or [])
+            ):
+                if isinstance(err, ActivityError):
+                    raise
+                # Callers see what an ordinary activity's failure looks like.
+                raise ActivityError(
+                    "local activity failed",
+                    scheduled_event_id=0,
+                    started_event_id=0,
+                    identity="",
+                    activity_type=getattr(activity_method, "__name__", "activity"),
+                    activity_id="",
+                    retry_state=RetryState.NON_RETRYABLE_FAILURE,
+                ) from cause
+            workflow.logger.warning("local step %s still failing: retrying as an activity", summary)
     return await workflow.execute_activity_method(
         activity_method,
         args=list(args),
@@ -49,11 +119,49 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=workflow.now().tzinfo)
 
 
-async def sleep_until(wake: date | None, run_started: datetime, woken: Callable[[], bool]) -> None:
+def run_span() -> timedelta:
+    return MAX_RUN_SPAN_ENGINE_2 if engine() >= 2 else MAX_RUN_SPAN
+
+
+class WakeTimer:
+    """Engine 2's wake-up timer: kept while the date it waits for stands, so a VLO action or a
+    case event that wakes the loop without changing what falls due next does not cancel it
+    and start another (every timer started is a Temporal action)."""
+
+    def __init__(self) -> None:
+        self.deadline: datetime | None = None
+        self.timer: asyncio.Task[None] | None = None
+
+    async def wait(self, deadline: datetime, woken: Callable[[], bool]) -> None:
+        if self.timer is None or self.deadline != deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            remaining = deadline - workflow.now()
+            if remaining <= timedelta(0):
+                self.timer = None
+                return
+            self.deadline = deadline
+            self.timer = asyncio.create_task(asyncio.sleep(remaining.total_seconds()))
+        timer = self.timer
+        await workflow.wait_condition(lambda: timer.done() or woken())
+        if timer.done():
+            self.timer = None
+
+
+async def sleep_until(
+    wake: date | None,
+    run_started: datetime,
+    woken: Callable[[], bool],
+    timer: WakeTimer | None = None,
+) -> None:
     """Wait until the start of `wake`, the end of this run's span, or until `woken()`."""
-    deadline = run_started + MAX_RUN_SPAN
+    deadline = run_started + run_span()
     if wake is not None:
         deadline = min(deadline, start_of(wake))
+    if timer is not None and engine() >= 2:
+        if not woken():
+            await timer.wait(deadline, woken)
+        return
     remaining = deadline - workflow.now()
     if remaining <= timedelta(0):
         return
@@ -66,5 +174,5 @@ def should_continue_as_new(run_started: datetime) -> bool:
     return (
         info.is_continue_as_new_suggested()
         or info.get_current_history_length() > MAX_HISTORY_EVENTS
-        or workflow.now() - run_started >= MAX_RUN_SPAN
+        or workflow.now() - run_started >= run_span()
     )

@@ -14,7 +14,12 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 CASE_REF = SearchAttributeKey.for_keyword("VcsCaseRef")
@@ -55,11 +60,60 @@ async def ensure_search_attributes(client: Client) -> list[str]:
     return sorted(missing)
 
 
+def deadline_value(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def attribute_values(
+    case_ref: str | None,
+    stage: str | None,
+    provider: str | None,
+    region: str | None,
+    next_deadline: date | None,
+) -> dict[str, object]:
+    return {
+        CASE_REF.name: case_ref,
+        STAGE.name: stage,
+        PROVIDER.name: provider,
+        REGION.name: region,
+        NEXT_DEADLINE.name: next_deadline,
+    }
+
+
+def initial_search_attributes(
+    *, case_ref: str, stage: str, provider: str, region: str, next_deadline: date | None
+) -> TypedSearchAttributes:
+    """Search attributes a workflow starts with: set at the start they cost no action, and
+    the workflow's first publish finds nothing to change."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(CASE_REF, case_ref),
+        SearchAttributePair(STAGE, stage),
+        SearchAttributePair(PROVIDER, provider),
+        SearchAttributePair(REGION, region),
+    ]
+    if next_deadline is not None:
+        pairs.append(SearchAttributePair(NEXT_DEADLINE, deadline_value(next_deadline)))
+    return TypedSearchAttributes(pairs)
+
+
 class Published:
     """Upserts search attributes only when they change, so history stays small."""
 
     def __init__(self) -> None:
         self.last: dict[str, object] = {}
+
+    def carry_over(self) -> None:
+        """Start from the attributes this run already has (set at start, or carried over by
+        continue-as-new), so a new run re-publishes only what changed (engine 2)."""
+        held = workflow.info().typed_search_attributes
+        deadline = held.get(NEXT_DEADLINE)
+        self.last = attribute_values(
+            held.get(CASE_REF),
+            held.get(STAGE),
+            held.get(PROVIDER),
+            held.get(REGION),
+            deadline.date() if deadline is not None else None,
+        )
 
     def publish(
         self,
@@ -78,13 +132,7 @@ class Published:
         next_deadline = min(due_dates, default=None)
         waiting = f"next: {upcoming[0][1]} on {upcoming[0][0]}" if upcoming else "nothing scheduled"
         workflow.set_current_details(f"{who}: stage {stage}; {waiting}; {extra}")
-        values: dict[str, object] = {
-            CASE_REF.name: case_ref,
-            STAGE.name: stage,
-            PROVIDER.name: provider,
-            REGION.name: region,
-            NEXT_DEADLINE.name: next_deadline,
-        }
+        values = attribute_values(case_ref, stage, provider, region, next_deadline)
         if values == self.last:
             return
         updates: list[SearchAttributeUpdate[Any]] = [
@@ -96,7 +144,7 @@ class Published:
         if next_deadline is None:
             updates.append(NEXT_DEADLINE.value_unset())
         else:
-            updates.append(NEXT_DEADLINE.value_set(datetime.combine(next_deadline, time.min, UTC)))
+            updates.append(NEXT_DEADLINE.value_set(deadline_value(next_deadline)))
         workflow.upsert_search_attributes(updates)
         self.last = values
 

@@ -47,7 +47,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.common import (
+    CURRENT_ENGINE,
     ENGINE_ACTOR,
+    WakeTimer,
     call,
     should_continue_as_new,
     sleep_until,
@@ -85,6 +87,9 @@ class VictimWorkflow(HospitalVictim):
         self.inbox: list[CaseEvent] = []
         self.replan = False  # a VLO action changed what is due next: recompute the wake-up
         self.search = Published()
+        if self.engine >= 2:
+            self.search.carry_over()
+        self.wake_timer = WakeTimer()
         self.lock = asyncio.Lock()  # one change at a time: updates and the main loop
         self.tasks = TaskBook(
             self.state.tasks,
@@ -97,6 +102,11 @@ class VictimWorkflow(HospitalVictim):
             params.policy,
         )
 
+    @property
+    def engine(self) -> int:
+        """workflows/common.py: how this run calls activities and keeps its timer."""
+        return self.params.engine
+
     # ---- main loop -----------------------------------------------------------------------
 
     @workflow.run
@@ -108,7 +118,10 @@ class VictimWorkflow(HospitalVictim):
         self._publish()
         while self.state.stage is not Stage.CLOSED:
             await sleep_until(
-                self._next_wake(), run_started, lambda: self.replan or bool(self.inbox)
+                self._next_wake(),
+                run_started,
+                lambda: self.replan or bool(self.inbox),
+                self.wake_timer,
             )
             async with self.lock:
                 self.replan = False
@@ -118,7 +131,9 @@ class VictimWorkflow(HospitalVictim):
                 self._publish()
             if not self._closed() and should_continue_as_new(run_started):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(params.model_copy(update={"state": self.state}))
+                workflow.continue_as_new(
+                    params.model_copy(update={"state": self.state, "engine": CURRENT_ENGINE})
+                )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage
 
