@@ -3,10 +3,10 @@ takes on, on a dev server with file persistence, against a floor workflow."""
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-
-from temporalio.worker import Worker
 
 from bench.common import (
     CONCURRENCY,
@@ -29,7 +29,23 @@ from bench.common import (
     times,
 )
 from bench.floor import FloorCaseWorkflow
-from worker import build_worker
+from bench.processes import WorkerProcess
+
+
+@asynccontextmanager
+async def worker_process(
+    target: str, queue: str, kind: str, database: str | None, workdir: Path
+) -> AsyncIterator[None]:
+    """A worker in a process of its own, as deployed (the VLO's tool is another process)."""
+    process = WorkerProcess(target, queue, kind, database, workdir / f"{kind}-worker.log")
+    await process.start()
+    try:
+        yield
+    finally:
+        try:
+            await process.stop()
+        finally:
+            process.kill()
 
 WARM_UP = 5  # cases (and floor workflows) run first and not measured: imports, caches
 ALONE = 10  # then run one at a time: latency without queueing behind other cases
@@ -63,7 +79,7 @@ async def run(cases: int, workdir: Path) -> Section:
             return FloorTimings(t1 - t0, time.perf_counter() - t1)
 
         say(f"  floor: {cases} x (start + one update), {CONCURRENCY} at a time")
-        async with Worker(client, task_queue=floor_queue, workflows=[FloorCaseWorkflow]):
+        async with worker_process(server.target, floor_queue, "floor-case", None, workdir):
             for i in range(WARM_UP):
                 await floor_case(-1 - i)
             floor_alone = [await floor_case(-100 - i) for i in range(ALONE)]
@@ -74,7 +90,10 @@ async def run(cases: int, workdir: Path) -> Section:
         say(
             f"  ours: {cases} cases, one victim each, offered and opted in, {CONCURRENCY} at a time"
         )
-        async with build_worker(client, engine, queue), OfferTaskWatcher(engine) as watcher:
+        async with (
+            worker_process(server.target, queue, "vcs", str(engine.url), workdir),
+            OfferTaskWatcher(engine) as watcher,
+        ):
 
             async def our_case(i: int) -> DrivenCase:
                 return await drive_case(vcs, watcher, f"BENCH-{i:06d}", today)
@@ -97,11 +116,13 @@ async def run(cases: int, workdir: Path) -> Section:
     section.setup = [
         f"{cases} cases, each registered with one victim and carried through the offer (the VLO "
         "completes the offer task) and opt-in, with starter.Vcs as the command line does; "
-        f"{CONCURRENCY} cases in flight at once; one worker (worker.build_worker) in this "
-        "process; `temporal server start-dev --db-filename` (SQLite file) on a free port; "
-        "SQLite case database; payloads encrypted (models.codec).",
+        f"{CONCURRENCY} cases in flight at once; one worker (worker.build_worker) in a process "
+        "of its own (bench/worker_proc.py), as deployed: the VLO's tool and the worker are "
+        "separate processes; `temporal server start-dev --db-filename` (SQLite file) on a free "
+        "port; SQLite case database; payloads encrypted (models.codec).",
         f"Floor: {cases} workflows of bench/floor.py FloorCaseWorkflow (one start and one update "
-        "that just records a value), same server, same client, same concurrency. "
+        "that just records a value), same server, same client, same concurrency, its worker "
+        "likewise in a process of its own. "
         f"{WARM_UP} unmeasured warm-up cases each first. Latency is wall time of the client call.",
     ]
     headline = Table(["measure", "ours", "floor", "ours/floor", "target", "verdict"])

@@ -3,9 +3,6 @@ server's database, and how long a restarted worker takes to pick every workflow 
 against as many trivial sleeping workflows."""
 
 import asyncio
-import os
-import signal
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,7 +15,6 @@ from sqlmodel import select
 
 from bench.common import (
     CONCURRENCY,
-    ROOT,
     VLO,
     BenchVcs,
     Progress,
@@ -26,7 +22,6 @@ from bench.common import (
     Table,
     case_database,
     dev_server,
-    memory_kib,
     num,
     ratio,
     run_concurrently,
@@ -35,6 +30,7 @@ from bench.common import (
     wait_until,
 )
 from bench.floor import FloorSleepWorkflow
+from bench.processes import WorkerProcess
 from models.db import session_scope
 from models.records import VloTask
 from models.vocabulary import TaskKind
@@ -44,63 +40,6 @@ from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 SLEEP_DAYS = 365.0  # the floor's one timer: far beyond the benchmark
-
-
-class WorkerProcess:
-    """`python -m bench.worker_proc`: a worker we can weigh (VmRSS) and restart."""
-
-    def __init__(self, target: str, queue: str, kind: str, database: str | None, log: Path):
-        self.args = ["--address", target, "--queue", queue, "--kind", kind]
-        if database:
-            self.args += ["--database", database]
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> float:
-        """Launch; seconds until the worker says it is polling."""
-        started = time.perf_counter()
-        with self.log.open("a") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.worker_proc",
-                *self.args,
-                cwd=ROOT,
-                env=dict(os.environ),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-            )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 120)
-        if line.strip() != b"ready":
-            raise RuntimeError(f"worker did not start: see {self.log}")
-        return time.perf_counter() - started
-
-    async def stop(self) -> float:
-        """SIGTERM (graceful shutdown); seconds until the process has exited."""
-        assert self.process is not None
-        started = time.perf_counter()
-        self.process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(self.process.wait(), 120)
-        self.process = None
-        return time.perf_counter() - started
-
-    def log_tail(self, lines: int = 15) -> str:
-        if not self.log.exists():
-            return "(no log)"
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def kill(self) -> None:
-        """After a failure: never leave a worker behind."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-        self.process = None
-
-    def memory_mib(self) -> tuple[float, float]:
-        """(resident now, peak resident) in MiB, from /proc/<pid>/status."""
-        assert self.process is not None
-        kib = memory_kib(self.process.pid)
-        return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024
 
 
 @dataclass

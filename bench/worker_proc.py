@@ -1,6 +1,7 @@
 """A worker in a process of its own, so the scale benchmark can read its memory and restart it.
 
-    python -m bench.worker_proc --address HOST:PORT --queue Q --kind vcs|floor [--database URL]
+    python -m bench.worker_proc --address HOST:PORT --queue Q --kind vcs|floor|floor-case \
+        [--database URL]
 
 Prints `ready` once the worker polls, and shuts down gracefully on SIGTERM.
 """
@@ -16,7 +17,7 @@ from temporalio.worker import Worker
 
 import bench.common  # noqa: F401  (sets the bench codec key before any converter is made)
 from bench.common import converter
-from bench.floor import FloorSleepWorkflow
+from bench.floor import FloorCaseWorkflow, FloorSleepWorkflow
 from models.db import make_engine
 from worker import MAX_CACHED_WORKFLOWS, build_worker
 
@@ -29,7 +30,7 @@ async def serve(address: str, queue: str, kind: str, database: str | None) -> No
         worker = Worker(
             client,
             task_queue=queue,
-            workflows=[FloorSleepWorkflow],
+            workflows=[FloorSleepWorkflow if kind == "floor" else FloorCaseWorkflow],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,  # the same cache as ours
         )
     stop = asyncio.Event()
@@ -44,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker_proc")
     parser.add_argument("--address", required=True)
     parser.add_argument("--queue", required=True)
-    parser.add_argument("--kind", choices=["vcs", "floor"], required=True)
+    parser.add_argument("--kind", choices=["vcs", "floor", "floor-case"], required=True)
     parser.add_argument("--database")
     args = parser.parse_args()
     asyncio.run(serve(args.address, args.queue, args.kind, args.database))
