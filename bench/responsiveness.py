@@ -47,6 +47,7 @@ async def worker_process(
         finally:
             process.kill()
 
+
 WARM_UP = 5  # cases (and floor workflows) run first and not measured: imports, caches
 ALONE = 10  # then run one at a time: latency without queueing behind other cases
 UPDATE_P50_TARGET = 1.5  # issue: our update p50 within 1.5x of the floor's

@@ -78,8 +78,11 @@ def engine(
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server for each test module: a workflow one module leaves with work in
+    flight (a workflow task whose worker has stopped) makes the server let time pass at
+    wall-clock speed, and a long skip in the next module would never end."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=installed("temporal-test-server"),
         data_converter=data_converter(),

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         RequestHandoff,
         Responsibility,
         ResponsibilityChange,
-        TaskReassignment,
     )
     from models.key_stages import (
         ENDS_THE_CASE,
@@ -541,18 +540,13 @@ class CaseWorkflow(HospitalCase):
     async def complete_task(self, action: CompleteTask) -> ActionResult:
         async with self._vlo_action():
             self._check_complete_task(action)
-            task = self.tasks.find(action.task_id)
-            assert task is not None
-            await self.tasks.close(task.key, action.by, action.outcome)
+            await self.tasks.complete(action, f"case {self.params.case_ref}")
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
         self._open_state()
-        if self.tasks.find(action.task_id) is None:
-            raise rejected(
-                f"task {action.task_id} is not an open task of case {self.params.case_ref}"
-            )
+        self.tasks.open_task_of(action.task_id, f"case {self.params.case_ref}")
 
     # ---- domestic homicide reviews (DVCVA 2004 s 9) ------------------------------------------
 
@@ -719,21 +713,9 @@ class CaseWorkflow(HospitalCase):
             receiver = change.receiver
             self.responsible_vlo = receiver.vlo
             self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            self.tasks.owner.responsible_vlo = receiver.vlo
             if state.open_handoff == change.handoff_id:
                 state.open_handoff = None
-            if state.tasks:
-                await call(
-                    HandoffStoreActivities.reassign_tasks,
-                    TaskReassignment(
-                        idempotency_key=f"{workflow.info().workflow_id}:reassign:{change.handoff_id}",
-                        case_id=self.case_id,
-                        task_ids=[t.task_id for t in state.tasks],
-                        to_vlo=receiver.vlo,
-                        reason=f"hand-off {change.handoff_id}",
-                    ),
-                    summary="reassign tasks",
-                )
+            await self.tasks.hand_over(change)
             for victim_id in state.victim_ids:
                 handle = workflow.get_external_workflow_handle(
                     victim_workflow_id(self.params.case_ref, victim_id)

@@ -94,6 +94,14 @@ class HospitalCase:
             self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
         ) -> None: ...
 
+    def _patient(self, instead: str) -> tuple[CaseState, HospitalStatus]:
+        """The open case and its hospital status, for an update only a patient's case takes;
+        a case on the custodial path is refused with what to do `instead`."""
+        state = self._open_state()
+        if state.hospital is None:
+            raise rejected(f"case {self.params.case_ref} is on the custodial path: {instead}")
+        return state, state.hospital
+
     def _take_hospital_status(self, status: HospitalStatus | None) -> None:
         """The status the case was registered with (models/hospital.py status_of)."""
         assert self.state is not None
@@ -175,13 +183,11 @@ class HospitalCase:
 
     @record_hospital.validator
     def _check_record_hospital(self, action: RecordHospital) -> None:
-        state = self._open_state()
-        ref, status = self.params.case_ref, state.hospital
-        if status is None:
-            raise rejected(
-                f"case {ref} is on the custodial path: record a prisoner's move to hospital with "
-                "record-key-stage --stage transfer_to_hospital --hospital ID"
-            )
+        state, status = self._patient(
+            "record a prisoner's move to hospital with "
+            "record-key-stage --stage transfer_to_hospital --hospital ID"
+        )
+        ref = self.params.case_ref
         if status.discharge is DischargeKind.ABSOLUTE:
             raise rejected(
                 f"the patient of case {ref} was absolutely discharged on {status.discharged_on}"
@@ -290,10 +296,8 @@ class HospitalCase:
 
     @record_remission.validator
     def _check_remission(self, action: RecordRemission) -> None:
-        state = self._open_state()
-        ref, status = self.params.case_ref, state.hospital
-        if status is None:
-            raise rejected(f"case {ref} is on the custodial path: there is no hospital to leave")
+        state, status = self._patient("there is no hospital to leave")
+        ref = self.params.case_ref
         if status.disposal not in REMITTABLE:
             raise rejected(
                 f"case {ref} is a hospital order (MHA 1983 s 37), not a sentence: the patient "
@@ -349,10 +353,7 @@ class HospitalCase:
 
     @record_restriction_change.validator
     def _check_restriction_change(self, action: RecordRestrictionChange) -> None:
-        state = self._open_state()
-        ref, status = self.params.case_ref, state.hospital
-        if status is None:
-            raise rejected(f"case {ref} is on the custodial path: it has no restriction")
+        state, status = self._patient("it has no restriction")
         problems = restriction_change_problems(status, action, today())
         date_problem = _date_problem("restriction", action.on, state.milestones.sentence_date)
         if date_problem:
@@ -388,13 +389,10 @@ class HospitalCase:
 
     @record_tribunal_application.validator
     def _check_tribunal_application(self, action: RecordTribunalApplication) -> None:
-        state = self._open_state()
-        ref, status = self.params.case_ref, state.hospital
-        if status is None:
-            raise rejected(
-                f"case {ref} is on the custodial path: a prisoner's release is reviewed by the "
-                "Parole Board (refer-parole), not the Mental Health Tribunal"
-            )
+        state, status = self._patient(
+            "a prisoner's release is reviewed by the Parole Board (refer-parole), not the "
+            "Mental Health Tribunal"
+        )
         problems = tribunal_problems(status, action.on)
         date_problem = _date_problem(
             "tribunal application", action.on, state.milestones.sentence_date
@@ -438,12 +436,7 @@ class HospitalCase:
 
     @record_discharge.validator
     def _check_discharge(self, action: RecordDischarge) -> None:
-        state = self._open_state()
-        ref, status = self.params.case_ref, state.hospital
-        if status is None:
-            raise rejected(
-                f"case {ref} is on the custodial path: record a release with record-release"
-            )
+        state, status = self._patient("record a release with record-release")
         problems = discharge_problems(status, action.kind, action.on)
         date_problem = _date_problem("discharge", action.on, state.milestones.sentence_date)
         if date_problem:

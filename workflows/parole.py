@@ -27,10 +27,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
-    from activities.handoff import HandoffStoreActivities
     from activities.letters import LetterActivities
     from activities.parole import ParoleActivities
-    from models.handoff import ResponsibilityChange, TaskReassignment
+    from models.handoff import ResponsibilityChange
     from models.messages import (
         ActionResult,
         AuditRecord,
@@ -342,19 +341,7 @@ class ParoleReviewWorkflow:
             receiver = change.receiver
             self.params.responsible_vlo = receiver.vlo
             self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            self.owner.responsible_vlo = receiver.vlo
-            if self.state.tasks:
-                await call(
-                    HandoffStoreActivities.reassign_tasks,
-                    TaskReassignment(
-                        idempotency_key=f"{self._id()}:reassign:{change.handoff_id}",
-                        case_id=self.params.case_id,
-                        task_ids=[t.task_id for t in self.state.tasks],
-                        to_vlo=receiver.vlo,
-                        reason=f"hand-off {change.handoff_id}",
-                    ),
-                    summary="reassign tasks",
-                )
+            await self.tasks.hand_over(change)
 
     @workflow.signal
     async def case_closed(self, reason: str) -> None:
@@ -839,15 +826,12 @@ class ParoleReviewWorkflow:
     async def complete_task(self, action: CompleteTask) -> ActionResult:
         async with self._vlo_action():
             self._check_complete_task(action)
-            task = self.tasks.find(action.task_id)
-            assert task is not None
-            await self.tasks.close(task.key, action.by, action.outcome)
+            await self.tasks.complete(action, f"review {self._id()}")
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
-        if self.tasks.find(action.task_id) is None:
-            raise rejected(f"task {action.task_id} is not an open task of review {self._id()}")
+        self.tasks.open_task_of(action.task_id, f"review {self._id()}")
 
     # ---- queries ----------------------------------------------------------------------------
 

@@ -9,13 +9,22 @@ from datetime import date, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.handoff import HandoffStoreActivities
     from activities.tasks import TaskActivities
     from models.deadlines import escalation_due
-    from models.messages import NewTask, OpenTask, TaskClosure, TaskOwner, TaskReschedule
+    from models.handoff import ResponsibilityChange, TaskReassignment
+    from models.messages import (
+        CompleteTask,
+        NewTask,
+        OpenTask,
+        TaskClosure,
+        TaskOwner,
+        TaskReschedule,
+    )
     from models.policy import Policy
     from models.vocabulary import TaskKind
 
-from workflows.common import call, today
+from workflows.common import call, rejected, today
 
 # Local policy: who an overdue task goes to, level by level.
 ESCALATION_ROLES = {1: "role:senior-vlo", 2: "role:vlo-manager", 3: "role:head-of-victim-services"}
@@ -30,6 +39,19 @@ class TaskBook:
     def find(self, task_id: int) -> OpenTask | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
 
+    def open_task_of(self, task_id: int, whose: str) -> OpenTask:
+        """The open task a VLO names, or a refusal saying whose tasks it is not among."""
+        task = self.find(task_id)
+        if task is None:
+            raise rejected(f"task {task_id} is not an open task of {whose}")
+        return task
+
+    async def complete(self, action: CompleteTask, whose: str) -> OpenTask:
+        """A VLO completes an open task (and so every escalation raised about it)."""
+        task = self.open_task_of(action.task_id, whose)
+        await self.close(task.key, action.by, action.outcome)
+        return task
+
     def by_key(self, key: str) -> OpenTask | None:
         return next((t for t in self.tasks if t.key == key), None)
 
@@ -41,6 +63,24 @@ class TaskBook:
             if not t.escalated and t.escalation_level < self.policy.escalation_max_level
         ]
         return min(days, default=None)
+
+    async def hand_over(self, change: ResponsibilityChange) -> None:
+        """A provider hand-off switched: every open task moves to the new VLO with its due date
+        (domain.md 'Providers and hand-offs': nothing dropped); new tasks go to them too."""
+        self.owner.responsible_vlo = change.receiver.vlo
+        if not self.tasks:
+            return
+        await call(
+            HandoffStoreActivities.reassign_tasks,
+            TaskReassignment(
+                idempotency_key=f"{self.owner.workflow_id}:reassign:{change.handoff_id}",
+                case_id=self.owner.case_id,
+                task_ids=[t.task_id for t in self.tasks],
+                to_vlo=change.receiver.vlo,
+                reason=f"hand-off {change.handoff_id}",
+            ),
+            summary="reassign tasks",
+        )
 
     async def open(self, key: str, kind: TaskKind, title: str, due_on: date) -> OpenTask:
         existing = self.by_key(key)

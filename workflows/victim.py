@@ -15,10 +15,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
-    from activities.handoff import HandoffStoreActivities
     from activities.letters import LetterActivities
     from models.deadlines import chase_and_close, offer_due, representations_window
-    from models.handoff import ResponsibilityChange, TaskReassignment
+    from models.handoff import ResponsibilityChange
     from models.hospital import discharge_decider
     from models.key_stages import told
     from models.messages import (
@@ -430,19 +429,7 @@ class VictimWorkflow(HospitalVictim):
             receiver = change.receiver
             self.params.responsible_vlo = receiver.vlo
             self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            self.tasks.owner.responsible_vlo = receiver.vlo
-            if self.state.tasks:
-                await call(
-                    HandoffStoreActivities.reassign_tasks,
-                    TaskReassignment(
-                        idempotency_key=f"{workflow.info().workflow_id}:reassign:{change.handoff_id}",
-                        case_id=self.params.case_id,
-                        task_ids=[t.task_id for t in self.state.tasks],
-                        to_vlo=receiver.vlo,
-                        reason=f"hand-off {change.handoff_id}",
-                    ),
-                    summary="reassign tasks",
-                )
+            await self.tasks.hand_over(change)
 
     # ---- VLO actions -------------------------------------------------------------------------
 
@@ -567,19 +554,14 @@ class VictimWorkflow(HospitalVictim):
     async def complete_task(self, action: CompleteTask) -> ActionResult:
         async with self._vlo_action():
             self._check_complete_task(action)
-            task = self.tasks.find(action.task_id)
-            assert task is not None
-            await self.tasks.close(task.key, action.by, action.outcome)
+            task = await self.tasks.complete(action, f"victim {self.params.victim_id}")
             if task.kind is TaskKind.OFFER_SCHEME and self.state.stage is Stage.IDENTIFIED:
                 await self._make_offer(action.by)
             return ActionResult(message=f"task {action.task_id} completed")
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
-        if self.tasks.find(action.task_id) is None:
-            raise rejected(
-                f"task {action.task_id} is not an open task of victim {self.params.victim_id}"
-            )
+        self.tasks.open_task_of(action.task_id, f"victim {self.params.victim_id}")
 
     # ---- queries --------------------------------------------------------------------------
 
