@@ -414,11 +414,9 @@ async def run(count: int, workdir: Path) -> Section:
         )
         section.findings.append(
             f"{total.quiet_runs:,} of {len(total.run_lengths):,} runs were quiet (no activity, "
-            f"update or signal: only the year passing); each cost, on average: {quiet}. Every "
-            "case and victim workflow continues as new once a year (workflows/common.py "
-            "MAX_RUN_SPAN), and each new run re-upserts search attributes that "
-            "continue-as-new already carried over (workflows/search.py Published starts empty "
-            "in every run)."
+            f"update or signal: only time passing); each cost, on average: {quiet}. Case and "
+            "victim workflows run engine 2 (workflows/common.py): a new run at most every four "
+            "years (MAX_RUN_SPAN_ENGINE_2), search attributes carried over, not re-upserted."
         )
     if wedged.repeated:
         section.findings.append(
