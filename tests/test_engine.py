@@ -1,0 +1,103 @@
+"""Engine 2 (workflows/common.py), as ops and the bill see it: a VLO's action is answered in
+the workflow task that took it in, with its steps run as local activities; the case's wake-up
+timer is kept while its date stands; a victim's workflow starts with its search attributes."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from models.records import LicenceConditionBase
+from models.vocabulary import ConditionKind, LetterKind, Stage, TaskKind
+from starter import Vcs
+from tests.conftest import unique_ref
+from tests.helpers import activity_calls, eventually, letters, registration, stage, tasks, victim
+from worker import build_worker
+from workflows.case import case_workflow_id
+from workflows.search import NEXT_DEADLINE, STAGE
+
+pytestmark = pytest.mark.usefixtures("cleanup_workflows")
+
+E = EventType
+
+
+def kinds(history: WorkflowHistory) -> list[int]:
+    return [e.event_type for e in history.events]
+
+
+def updates_answered_in_their_own_task(history: WorkflowHistory) -> list[bool]:
+    """For each update: was it completed by the workflow task that accepted it (no task
+    completed between its acceptance and its completion)?"""
+    answered = []
+    since_accepted: list[int] | None = None
+    for event in history.events:
+        if event.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            since_accepted = []
+        elif event.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            assert since_accepted is not None
+            answered.append(E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED not in since_accepted)
+            since_accepted = None
+        elif since_accepted is not None:
+            since_accepted.append(event.event_type)
+    return answered
+
+
+async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("ENG")
+    reg = registration(case_ref, today, term_months=24)
+    release = reg.conditional_release_date
+    assert release is not None
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, by="vlo.jones")
+        victim_id, victim_wf = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        [offer_task] = await eventually(lambda: tasks(engine, victim_id))
+        assert offer_task.kind is TaskKind.OFFER_SCHEME
+
+        # Started with its search attributes: identifying the victim upserts nothing.
+        victim_handle = env.client.get_workflow_handle(victim_wf)
+        described = await victim_handle.describe()
+        assert described.typed_search_attributes.get(STAGE) == Stage.IDENTIFIED.value
+        deadline = described.typed_search_attributes.get(NEXT_DEADLINE)
+        assert deadline is not None and deadline.date() == offer_task.due_on
+        started = await victim_handle.fetch_history()
+        assert E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in kinds(started)
+
+        await vcs.complete_task(offer_task.id or 0, by="vlo.jones", outcome="phoned victim")
+        assert stage(engine, victim_id) is Stage.OFFERED
+        assert LetterKind.OFFER in letters(engine, victim_id)  # done before the answer
+
+        case_handle = env.client.get_workflow_handle(case_workflow_id(case_ref))
+        before = kinds(await case_handle.fetch_history())
+        # Conditions recorded before release leave the case's next date (release) as it is.
+        await vcs.record_conditions(
+            case_ref,
+            [
+                LicenceConditionBase(
+                    kind=ConditionKind.OTHER,
+                    description="Attend drug testing",
+                    victim_related=False,
+                    starts_on=release,
+                )
+            ],
+            by="vlo.jones",
+        )
+        await env.sleep(timedelta(days=1))
+        case_history = await case_handle.fetch_history()
+        victim_history = await victim_handle.fetch_history()
+
+    after = kinds(case_history)[len(before) :]
+    assert E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in after
+    assert E.EVENT_TYPE_TIMER_STARTED not in after and E.EVENT_TYPE_TIMER_CANCELED not in after
+    for history in (case_history, victim_history):
+        assert E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds(history)
+        assert activity_calls(history)  # all of them local activities
+    assert "send_letter" in activity_calls(victim_history)
+    assert updates_answered_in_their_own_task(victim_history) == [True]
