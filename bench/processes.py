@@ -6,6 +6,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bench.common import ROOT, memory_kib
@@ -40,6 +42,18 @@ class WorkerProcess:
         if line.strip() != b"ready":
             raise RuntimeError(f"worker did not start: see {self.log}")
         return time.perf_counter() - started
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Started for the block, stopped after it; never left behind on a failure."""
+        await self.start()
+        try:
+            yield
+        finally:
+            try:
+                await self.stop()
+            finally:
+                self.kill()
 
     async def stop(self) -> float:
         """SIGTERM (graceful shutdown); seconds until the process has exited."""

@@ -3,8 +3,6 @@ takes on, on a dev server with file persistence, against a floor workflow."""
 
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -30,23 +28,6 @@ from bench.common import (
 )
 from bench.floor import FloorCaseWorkflow
 from bench.processes import WorkerProcess
-
-
-@asynccontextmanager
-async def worker_process(
-    target: str, queue: str, kind: str, database: str | None, workdir: Path
-) -> AsyncIterator[None]:
-    """A worker in a process of its own, as deployed (the VLO's tool is another process)."""
-    process = WorkerProcess(target, queue, kind, database, workdir / f"{kind}-worker.log")
-    await process.start()
-    try:
-        yield
-    finally:
-        try:
-            await process.stop()
-        finally:
-            process.kill()
-
 
 WARM_UP = 5  # cases (and floor workflows) run first and not measured: imports, caches
 ALONE = 10  # then run one at a time: latency without queueing behind other cases
@@ -80,7 +61,10 @@ async def run(cases: int, workdir: Path) -> Section:
             return FloorTimings(t1 - t0, time.perf_counter() - t1)
 
         say(f"  floor: {cases} x (start + one update), {CONCURRENCY} at a time")
-        async with worker_process(server.target, floor_queue, "floor-case", None, workdir):
+        floor_worker = WorkerProcess(
+            server.target, floor_queue, "floor-case", None, workdir / "floor-case-worker.log"
+        )
+        async with floor_worker.running():
             for i in range(WARM_UP):
                 await floor_case(-1 - i)
             floor_alone = [await floor_case(-100 - i) for i in range(ALONE)]
@@ -92,7 +76,9 @@ async def run(cases: int, workdir: Path) -> Section:
             f"  ours: {cases} cases, one victim each, offered and opted in, {CONCURRENCY} at a time"
         )
         async with (
-            worker_process(server.target, queue, "vcs", str(engine.url), workdir),
+            WorkerProcess(
+                server.target, queue, "vcs", str(engine.url), workdir / "vcs-worker.log"
+            ).running(),
             OfferTaskWatcher(engine) as watcher,
         ):
 

@@ -166,13 +166,18 @@ async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
-def local_activity_type(marker: MarkerRecordedEventAttributes) -> str:
-    """The activity type a local activity's marker records (its details' "data" payload: the
-    SDK's bookkeeping as JSON, unencrypted, IDs and names only)."""
+def local_activity_data(marker: MarkerRecordedEventAttributes) -> dict[str, object]:
+    """What a local activity's marker records beside its result (its details' "data" payload:
+    the SDK's bookkeeping as JSON, unencrypted: sequence, attempt, activity ID and type)."""
     payloads = marker.details.get("data")
     if payloads is None or not payloads.payloads:
-        return "?"
-    return str(json.loads(payloads.payloads[0].data).get("activity_type", "?"))
+        return {}
+    data: dict[str, object] = json.loads(payloads.payloads[0].data)
+    return data
+
+
+def local_activity_type(marker: MarkerRecordedEventAttributes) -> str:
+    return str(local_activity_data(marker).get("activity_type", "?"))
 
 
 def activity_calls(history: WorkflowHistory) -> list[str]:

@@ -17,7 +17,6 @@ bounded in count and in time. Set VCS_FAULT_SEED to replay a kill schedule's ran
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import re
@@ -63,7 +62,15 @@ from models.vocabulary import Channel, ContactLevel, LetterKind, Stage, TaskKind
 from starter import Vcs
 from tests.conftest import BACKENDS, installed, unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
-from tests.helpers import eventually, local_activity_type, registration, stage, tasks, victim
+from tests.helpers import (
+    eventually,
+    local_activity_data,
+    local_activity_type,
+    registration,
+    stage,
+    tasks,
+    victim,
+)
 from worker import build_worker
 from workflows import search
 from workflows.case import CaseWorkflow, case_workflow_id
@@ -964,9 +971,7 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
                     and local_activity_type(marker) == "victims_of_case"
                     and marker.HasField("failure")
                 ):
-                    failed_checks.append(
-                        (json.loads(marker.details["data"].payloads[0].data)["attempt"], marker)
-                    )
+                    failed_checks.append((local_activity_data(marker)["attempt"], marker))
             assert [attempt for attempt, _ in failed_checks] == [1]
             failure = failed_checks[0][1].failure
             while not failure.HasField("application_failure_info") and failure.HasField("cause"):
