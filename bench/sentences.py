@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.common import (
+    STALL_SECONDS,
     VLO,
     BenchVcs,
     DrivenCase,
@@ -57,8 +58,10 @@ from workflows.victim import victim_workflow_id
 
 SKIP_STEP = timedelta(days=90)
 STEP_TIMEOUT = 180.0  # one skip taking longer than this: a workflow is wedged
-ACTION_TIMEOUT = 120.0
 ACTION_ATTEMPTS = 3
+# A VLO action's tries must all time out well before run_concurrently gives up on a batch
+# (STALL_SECONDS), so that a workflow the test server has wedged is found and taken out.
+ACTION_TIMEOUT = STALL_SECONDS / (ACTION_ATTEMPTS + 2)
 HISTORY_TARGET = 1000  # issue: every run's history under 1000 events
 LEVELS = [ContactLevel.ALL_KEY_STAGES, ContactLevel.ANNUAL, ContactLevel.RELEASE_ONLY]
 DAYS_A_YEAR = 365.25
@@ -420,7 +423,8 @@ async def run(count: int, workdir: Path) -> Section:
         )
     if wedged.repeated:
         section.findings.append(
-            f"{len(wedged.repeated)} VLO actions got no answer within 30 s and were repeated "
+            f"{len(wedged.repeated)} VLO actions got no answer within "
+            f"{ACTION_TIMEOUT:.0f} s and were repeated "
             "(the test server logged 'invalid history builder state for action' as the worker "
             "completed the activation that carried the update, and the update was lost): "
             + "; ".join(wedged.repeated[:10])

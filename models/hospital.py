@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, field_validator
 from sqlmodel import Field, SQLModel
 
-from models.case import OffenderCase
+from models.case import OffenderCaseBase
 from models.messages import HospitalStatus, VloAction
 from models.sharing import LawfulBasis
 from models.text import clean_text
@@ -94,7 +94,7 @@ def record_hospital_due(today: date) -> date:
     return add_working_days(today, RECORD_HOSPITAL_WORKING_DAYS)
 
 
-def status_of(case: OffenderCase) -> HospitalStatus | None:
+def status_of(case: OffenderCaseBase) -> HospitalStatus | None:
     """A case's hospital status as registered; None on the custodial path."""
     if case.disposal is DisposalKind.CUSTODIAL:
         return None

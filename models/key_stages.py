@@ -176,6 +176,15 @@ def custody_of(state: CaseState) -> Custody:
     return Custody.IN_CUSTODY
 
 
+def case_stage(state: CaseState) -> str:
+    """The case's stage as ops search for it in the Web UI (search attribute VcsStage)."""
+    if state.closed:
+        return "closed"
+    if state.hospital is not None:
+        return "in_hospital"  # a hospital path (workflows/hospital.py)
+    return custody_of(state).value  # in_custody, on_licence, unlawfully_at_large
+
+
 def _spell(state: CaseState) -> list[tuple[KeyStage, date]]:
     """Key stages recorded since the offender was last taken back into custody."""
     starts = [

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from models.key_stages import (
         ENDS_THE_CASE,
         URGENT,
+        case_stage,
         custody_of,
         date_problem,
         key_stage_problem,
@@ -160,15 +161,10 @@ class CaseWorkflow(HospitalCase):
     def _publish(self) -> None:
         """Search attributes and 'current details' for ops in the Web UI (no personal data)."""
         assert self.state is not None
-        stage = custody_of(self.state).value  # in_custody, on_licence, unlawfully_at_large
-        if self.state.hospital is not None:
-            stage = "in_hospital"  # a hospital path (workflows/hospital.py)
-        if self.state.closed:
-            stage = "closed"
         self.search.publish(
             who=f"Case {self.params.case_ref} ({self.params.region})",
             case_ref=self.params.case_ref,
-            stage=stage,
+            stage=case_stage(self.state),
             provider=self.params.provider,
             region=self.params.region,
             due_dates=[t.due_on for t in self.state.tasks],
