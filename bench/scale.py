@@ -308,9 +308,11 @@ def fill(section: Section, floor: Measured, ours: Measured) -> None:
         f"{num(floor.rss_after, 0)} MiB; {num(ours.kib_per_cached_workflow, 0)} KiB against "
         f"{num(floor.kib_per_cached_workflow, 0)} KiB for each workflow in the cache (which "
         f"holds at most {MAX_CACHED_WORKFLOWS:,} in both; the rest is replayed on demand). The "
-        "worker's sandbox (worker.SANDBOX) passes through holidays, pydantic, sqlmodel and "
-        "sqlalchemy but not the project's own workflows, activities and models modules, which "
-        "it imports afresh for every workflow it holds.",
+        "worker's sandbox (worker.SANDBOX) passes through holidays, pydantic, sqlmodel, "
+        "sqlalchemy and the project's activities and models (imported through "
+        "workflow.unsafe.imports_passed_through); the workflow modules it imports afresh for "
+        "every workflow it holds, sharing one compiled copy of their code "
+        "(worker.SharedWorkflowCode).",
         f"Restart: {num(ours.pickup_seconds, 1)} s until all {ours.workflows:,} of ours answered, "
         f"against {num(floor.pickup_seconds, 1)} s for {floor.workflows:,} floor workflows "
         f"({times(ours.pickup_seconds / floor.pickup_seconds)}).",

@@ -133,6 +133,30 @@ def new_hospital(engine: Engine, hospital: HospitalBase = HOSPITAL) -> int:
     return row.id
 
 
+async def registered_patient(
+    vcs: Vcs,
+    prefix: str,
+    disposal: DisposalKind,
+    *,
+    restricted: bool,
+    restriction_ends_on: date | None = None,
+    finding: Finding = Finding.CONVICTED,
+) -> tuple[str, int]:
+    """A hospital case registered as detained in a new hospital: (case reference, hospital)."""
+    hospital_id = new_hospital(vcs.engine)
+    case_ref = unique_ref(prefix)
+    registration = hospital_case(
+        case_ref,
+        disposal,
+        restricted=restricted,
+        hospital_id=hospital_id,
+        restriction_ends_on=restriction_ends_on,
+        finding=finding,
+    )
+    await vcs.register_case(registration, by=VLO)
+    return case_ref, hospital_id
+
+
 async def opted_in_victim(vcs: Vcs, case_ref: str, level: ContactLevel) -> int:
     victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
     await offered_and_opted_in(vcs, vcs.engine, victim_id, level)
@@ -208,13 +232,8 @@ WITH_REPRESENTATIONS = NAME_AND_ADDRESS | {InformationCategory.VICTIM_REPRESENTA
 async def test_s36_restricted_order_notifies_the_managers_and_forwards_to_the_secretary_of_state(
     vcs: Vcs, engine: Engine
 ) -> None:
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("H36R")
-    await vcs.register_case(
-        hospital_case(
-            case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=hospital_id
-        ),
-        by=VLO,
+    case_ref, hospital_id = await registered_patient(
+        vcs, "H36R", DisposalKind.HOSPITAL_ORDER, restricted=True
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
 
@@ -292,13 +311,8 @@ async def test_hospital_notice_is_made_exactly_once_however_often_it_is_retried(
 ) -> None:
     """Every outbound effect has an idempotency key: a retried notice activity finds the one
     already made and changes nothing (one Disclosure, one outbox row, one audit entry)."""
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("HIDEM")
-    await vcs.register_case(
-        hospital_case(
-            case_ref, DisposalKind.HOSPITAL_ORDER, restricted=False, hospital_id=hospital_id
-        ),
-        by=VLO,
+    case_ref, hospital_id = await registered_patient(
+        vcs, "HIDEM", DisposalKind.HOSPITAL_ORDER, restricted=False
     )
     victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
     case_id = case_row(engine, case_ref).id
@@ -411,13 +425,8 @@ async def test_hospital_details_letter_says_only_what_the_managers_were_given(
 ) -> None:
     """s 36A / s 42A: the letter tells the victim what the hospital managers were given; with
     no postal address held, it does not claim an address was given (EN and CY)."""
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("HWORDS")
-    await vcs.register_case(
-        hospital_case(
-            case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=hospital_id
-        ),
-        by=VLO,
+    case_ref, _ = await registered_patient(
+        vcs, "HWORDS", DisposalKind.HOSPITAL_ORDER, restricted=True
     )
     english, _ = await vcs.add_victim(
         case_ref,
@@ -461,17 +470,12 @@ async def test_tribunal_application_and_restriction_varied_then_lifted_are_told_
     restriction's end date varied, and the restriction lifted are each told to the victim in
     the scheme; representations follow whoever decides discharge (s 37(3): the Secretary of
     State or the tribunal only while the restriction is in force)."""
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("HLIFT")
-    await vcs.register_case(
-        hospital_case(
-            case_ref,
-            DisposalKind.TRANSFER_DIRECTION,
-            restricted=True,
-            hospital_id=hospital_id,
-            restriction_ends_on=RESTRICTION_ENDS,
-        ),
-        by=VLO,
+    case_ref, _ = await registered_patient(
+        vcs,
+        "HLIFT",
+        DisposalKind.TRANSFER_DIRECTION,
+        restricted=True,
+        restriction_ends_on=RESTRICTION_ENDS,
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ANNUAL)
 
@@ -517,17 +521,12 @@ async def test_s36_unrestricted_hospital_order_forwards_to_the_responsible_clini
 ) -> None:
     """ss 37A, 38A: the responsible clinician decides discharge and CTO conditions; they get the
     representations through the hospital managers. A not-guilty-by-insanity finding qualifies."""
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("H36U")
-    await vcs.register_case(
-        hospital_case(
-            case_ref,
-            DisposalKind.HOSPITAL_ORDER,
-            restricted=False,
-            hospital_id=hospital_id,
-            finding=Finding.NOT_GUILTY_INSANITY,
-        ),
-        by=VLO,
+    case_ref, _ = await registered_patient(
+        vcs,
+        "H36U",
+        DisposalKind.HOSPITAL_ORDER,
+        restricted=False,
+        finding=Finding.NOT_GUILTY_INSANITY,
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.RELEASE_ONLY)
     assert shared(engine, case_ref) == [
@@ -548,17 +547,8 @@ async def test_s36_unrestricted_hospital_order_forwards_to_the_responsible_clini
 
 
 async def test_absolute_discharge_ends_the_order_and_the_scheme(vcs: Vcs, engine: Engine) -> None:
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("HABS")
-    await vcs.register_case(
-        hospital_case(
-            case_ref,
-            DisposalKind.HOSPITAL_ORDER,
-            restricted=False,
-            hospital_id=hospital_id,
-            finding=Finding.UNDER_DISABILITY,
-        ),
-        by=VLO,
+    case_ref, hospital_id = await registered_patient(
+        vcs, "HABS", DisposalKind.HOSPITAL_ORDER, restricted=False, finding=Finding.UNDER_DISABILITY
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ANNUAL)
     result = await vcs.record_discharge(case_ref, DischargeKind.ABSOLUTE, today(), by=VLO)
@@ -633,17 +623,12 @@ async def test_s39_hospital_direction_tells_conditions_and_when_the_limitation_e
     victim's leaves the system. s 40: representations to the Secretary of State / tribunal.
     s 41(3): discharge conditions and the date the limitation direction ceases, as a month
     (it is the release date, which a victim is never told exactly)."""
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("H39")
-    await vcs.register_case(
-        hospital_case(
-            case_ref,
-            DisposalKind.HOSPITAL_DIRECTION,
-            restricted=True,
-            hospital_id=hospital_id,
-            restriction_ends_on=RESTRICTION_ENDS,
-        ),
-        by=VLO,
+    case_ref, _ = await registered_patient(
+        vcs,
+        "H39",
+        DisposalKind.HOSPITAL_DIRECTION,
+        restricted=True,
+        restriction_ends_on=RESTRICTION_ENDS,
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
     assert LetterKind.HOSPITAL_DETAILS not in victim_letters(engine, victim_id)
@@ -754,13 +739,8 @@ async def test_s42_transfer_without_restriction_goes_to_the_responsible_clinicia
     vcs: Vcs, engine: Engine
 ) -> None:
     """ss 43A, 44A: a transfer direction without a restriction direction."""
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("H42U")
-    await vcs.register_case(
-        hospital_case(
-            case_ref, DisposalKind.TRANSFER_DIRECTION, restricted=False, hospital_id=hospital_id
-        ),
-        by=VLO,
+    case_ref, _ = await registered_patient(
+        vcs, "H42U", DisposalKind.TRANSFER_DIRECTION, restricted=False
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
     assert shared(engine, case_ref) == [
@@ -853,13 +833,8 @@ async def test_unknown_hospital_is_refused_and_changes_nothing(
         )
     assert count(engine, OffenderCase) == 0
 
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("HUNK")
-    await vcs.register_case(
-        hospital_case(
-            case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=hospital_id
-        ),
-        by=VLO,
+    case_ref, hospital_id = await registered_patient(
+        vcs, "HUNK", DisposalKind.HOSPITAL_ORDER, restricted=True
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
     view = await vcs.case_view(case_ref)
@@ -1081,17 +1056,12 @@ async def test_cli_transfer_to_hospital_and_back(cli: Cli) -> None:
 
 
 async def test_welsh_victim_gets_the_hospital_letters_in_welsh(vcs: Vcs, engine: Engine) -> None:
-    hospital_id = new_hospital(engine)
-    case_ref = unique_ref("HCY")
-    await vcs.register_case(
-        hospital_case(
-            case_ref,
-            DisposalKind.TRANSFER_DIRECTION,
-            restricted=True,
-            hospital_id=hospital_id,
-            restriction_ends_on=RESTRICTION_ENDS,
-        ),
-        by=VLO,
+    case_ref, _ = await registered_patient(
+        vcs,
+        "HCY",
+        DisposalKind.TRANSFER_DIRECTION,
+        restricted=True,
+        restriction_ends_on=RESTRICTION_ENDS,
     )
     victim_id, _ = await vcs.add_victim(case_ref, victim(language=Language.WELSH), by=VLO)
     await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ALL_KEY_STAGES)
