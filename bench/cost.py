@@ -207,8 +207,9 @@ async def run(workdir: Path) -> Section:
         f"(target at most 1.50x: {'met' if cost_ratio <= TARGET else 'NOT met'}).",
         f"Dominant kinds: {dominant}. Top activities: {top_activities}.",
         f"{total.events['TIMER_STARTED']} timers started, {timers_cancelled} of them cancelled "
-        "before firing (each VLO action or case event wakes the main loop, which re-arms its "
-        f"timer); {total.events['TIMER_FIRED']} fired.",
+        "before firing (a VLO action or case event that moves the next date replaces the "
+        "wake-up timer; one that leaves it standing keeps it); "
+        f"{total.events['TIMER_FIRED']} fired.",
         f"{total.events['WORKFLOW_TASK_COMPLETED']} workflow tasks completed (not actions, but "
         "each is a worker round trip and a history write).",
         "A signal is counted once (received); continue-as-new once (not again as the new run's "

@@ -202,9 +202,11 @@ async def run(cases: int, workdir: Path) -> Section:
         f"Update p50: ours {ms(percentile(ours_updates, 50))} ms against the floor's "
         f"{ms(percentile(floor_updates, 50))} ms: {times(p50_ratio)} "
         f"(target at most 1.50x: {met(p50_ratio <= UPDATE_P50_TARGET)}). Our updates answer "
-        "only after the activities they run in sequence: completing the offer task runs "
-        "close_tasks, send_letter and record_stage; opting in runs send_letter and "
-        "record_stage.",
+        "after the steps they run in sequence, as local activities in the workflow task that "
+        "took the update in (completing the offer task: close_tasks, send_letter, "
+        "record_stage; opting in: send_letter, record_stage), each a committed, audited write "
+        "to the case database; the floor's records a value in memory. One at a time, without "
+        "queueing, that difference is the ratio in the last table.",
         f"{len(refused)} of {len(ours.results)} offer-task completions, made the moment the "
         f"task was listed, were refused at first ('not an open task'; {refusals} refusals in "
         "all) and repeated by starter.Vcs.complete_task until accepted: the task row is "
