@@ -58,6 +58,7 @@ from workflows.victim import victim_workflow_id
 
 SKIP_STEP = timedelta(days=90)
 STEP_TIMEOUT = 180.0  # one skip taking longer than this: a workflow is wedged
+SKIP_ATTEMPTS = 3  # skips in a row that moved nothing and found no wedged workflow
 ACTION_ATTEMPTS = 3
 # A VLO action's tries must all time out well before run_concurrently gives up on a batch
 # (STALL_SECONDS), so that a workflow the test server has wedged is found and taken out.
@@ -109,17 +110,24 @@ async def sleep_until(env: WorkflowEnvironment, day: date, wedged: "Wedged") -> 
     """Skip the test server's clock to the start of `day` (no-op if already past), at most
     90 days at a time: one long skip is one long RPC."""
     target = datetime.combine(day, clock_time.min, UTC)
+    stuck = 0
     while True:
         now = await env.get_current_time()
         if target <= now:
             return
         try:
             await asyncio.wait_for(env.sleep(min(target - now, SKIP_STEP)), STEP_TIMEOUT)
-        except TimeoutError:
-            # The clock does not move while a workflow task is outstanding: find the workflow
-            # whose task keeps failing, and take it out.
-            if not await wedged.clear(env):
+            stuck = 0
+        except (TimeoutError, RPCError) as err:
+            if isinstance(err, RPCError) and "timeout" not in str(err).lower():
                 raise
+            # The clock does not move while a workflow task is outstanding: find the workflow
+            # whose task keeps failing, and take it out; a skip cut short by the client's own
+            # RPC deadline is tried again (the clock may have moved).
+            if not await wedged.clear(env):
+                stuck += 1
+                if stuck >= SKIP_ATTEMPTS:
+                    raise
 
 
 class Wedged:
