@@ -25,7 +25,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -54,15 +54,12 @@ from models.hospital import (
     RecordRestrictionChange,
     RecordTransferToHospital,
     RecordTribunalApplication,
-    status_of,
 )
-from models.key_stages import case_stage
 from models.messages import (
     CURRENT_ENGINE,
     ActionResult,
     AddVictims,
     CaseInput,
-    CaseState,
     CaseView,
     CompleteTask,
     OptIn,
@@ -150,7 +147,6 @@ from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.handoff import HandoffWorkflow
 from workflows.parole import ParoleReviewWorkflow
-from workflows.search import initial_search_attributes
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 T = TypeVar("T")
@@ -182,23 +178,6 @@ def unavailable(err: RPCError, workflow_id: str) -> VcsError:
     return UnavailableError(f"cannot reach Temporal ({err.message}): nothing was changed")
 
 
-def registered_search_attributes(registration: CaseRegistration) -> TypedSearchAttributes:
-    """The search attributes a new case's workflow would publish first, given at its start:
-    they cost no action there, and the workflow (engine 2) upserts only what differs (a
-    hospital case's record-hospital deadline, say)."""
-    state = CaseState(
-        milestones=MilestoneDates.model_validate(registration, from_attributes=True),
-        hospital=status_of(registration),
-    )
-    return initial_search_attributes(
-        case_ref=registration.case_ref,
-        stage=case_stage(state),
-        provider=registration.provider.value,
-        region=registration.region,
-        next_deadline=None,
-    )
-
-
 class Vcs:
     """What a VLO can do. The CLI is a thin layer over this; tests drive it directly."""
 
@@ -226,17 +205,10 @@ class Vcs:
     ) -> tuple[str, list[str], bool]:
         """Register the case and start its workflow (or find both already there)."""
         registered = register_case(self.engine, registration, by)
-        search = registered_search_attributes(registration)
-        victim_wf_ids = await self._start_case(registration.case_ref, [], by, search)
+        victim_wf_ids = await self._start_case(registration.case_ref, [], by)
         return case_workflow_id(registration.case_ref), victim_wf_ids, registered.created
 
-    async def _start_case(
-        self,
-        case_ref: str,
-        victim_ids: list[int],
-        by: str,
-        search: TypedSearchAttributes | None = None,
-    ) -> list[str]:
+    async def _start_case(self, case_ref: str, victim_ids: list[int], by: str) -> list[str]:
         """Update-with-start: the case workflow is started if it is not already running."""
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
@@ -245,7 +217,6 @@ class Vcs:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"Victim contact case {case_ref}",
-            search_attributes=search,
         )
         try:
             result: list[str] = await self.client.execute_update_with_start_workflow(
