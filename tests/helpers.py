@@ -192,3 +192,16 @@ def activity_calls(history: WorkflowHistory) -> list[str]:
             if marker.marker_name == LOCAL_ACTIVITY_MARKER:
                 called.append(local_activity_type(marker))
     return called
+
+
+async def settled(read: Callable[[], T]) -> T:
+    """What `read` returns once the engine has finished what it was doing (letters still going
+    out to victims, say): the same twice, half a second apart."""
+    last = read()
+    for _ in range(60):
+        await asyncio.sleep(0.5)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the case database never settled")

@@ -56,6 +56,7 @@ from tests.helpers import (
     offered_and_opted_in,
     registration,
     run_until,
+    settled,
     stage,
     tasks,
     victim,
@@ -333,14 +334,7 @@ def footprint(w: World) -> dict[str, object]:
 async def quiet_footprint(w: World) -> dict[str, object]:
     """The footprint once the engine has finished what it was doing (letters still going out
     to the victims, say): the same twice, half a second apart."""
-    last = footprint(w)
-    for _ in range(60):
-        await asyncio.sleep(0.5)
-        now = footprint(w)
-        if now == last:
-            return now
-        last = now
-    raise AssertionError("the case database never settled")
+    return await settled(lambda: footprint(w))
 
 
 async def took_in_without_a_letter(w: World, victim_id: int) -> None:

@@ -66,6 +66,7 @@ from tests.helpers import (
     registration,
     run_lengths,
     run_until,
+    settled,
     tasks,
     victim,
     workflow_status,
@@ -902,7 +903,7 @@ async def test_parole_review_is_recorded_only_by_a_referral_never_for_a_hospital
         assert hospital.id is not None
         await vcs.record_transfer_to_hospital(p.case_ref, hospital.id, now, True, None, by=VLO)
         assert (await vcs.case_view(p.case_ref)).hospital is not None
-        before = snapshot(engine)
+        before = await settled(lambda: snapshot(engine))  # the transfer's letters sent
         with pytest.raises(VcsError, match=r"hospital path.*tribunal or the Secretary of State"):
             await vcs.refer_parole(
                 p.case_ref,
