@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -57,6 +58,7 @@ from tests.helpers import (
     victim,
 )
 from worker import build_worker
+from workflows.bulk_transfer import BulkTransferWorkflow
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows", "cleanup_handoffs")
 
@@ -376,13 +378,18 @@ async def progress(vcs: Vcs, bulk_id: str) -> BulkProgress:
 
 
 async def wait_finished(vcs: Vcs, bulk_id: str) -> BulkProgress:
+    """The bulk's final progress, once its last run has returned it.
+
+    Watched by describing the workflow, never by `bulk progress` (a query): the time-skipping
+    test server mishandles a query that arrives while a run continues as new, as the bulk does
+    after each page. The new run starts but the old one is left open with its workflow task
+    in flight, and the server then never skips time again (reproduced outside this suite; its
+    continue-as-new is not atomic: temporalio/sdk-java#1537). The real server has no such fault.
+    """
+    handle = vcs.client.get_workflow_handle_for(BulkTransferWorkflow.run, bulk_workflow_id(bulk_id))
     for _ in range(300):
-        try:
-            p = await progress(vcs, bulk_id)
-        except VcsError:
-            p = None
-        if p is not None and p.finished:
-            return p
+        if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
+            return await handle.result()
         await asyncio.sleep(0.1)
     raise AssertionError(f"bulk transfer {bulk_id} did not finish")
 
@@ -678,11 +685,13 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
         assert (p.remaining, p.waiting, p.finished) == (1, [], False)
 
         await env.sleep(bound + timedelta(minutes=1))
+        # The page's checks done, the bulk continues as new for the next page: only once that
+        # page's case has moved is it safe to query (see wait_finished).
+        await until(lambda: case_row(engine, last_ref).provider is Provider.NPS)
         p = await eventually_progress(vcs, bulk_id, lambda p: p.done == 2 and p.failed == 1)
         # The slow one: waiting, escalated to the NPS hand-off manager; the bulk went on.
         [waiting] = p.waiting
         assert (waiting.case_ref, p.failures, p.finished) == (slow_ref, [dead_ref], False)
-        assert case_row(engine, last_ref).provider is Provider.NPS
         [escalation] = [
             t for t in open_case_tasks(engine, slow_ref) if t.kind is TaskKind.ESCALATION
         ]
@@ -722,6 +731,8 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
 async def eventually_progress(
     vcs: Vcs, bulk_id: str, check: Callable[[BulkProgress], bool]
 ) -> BulkProgress:
+    """`bulk progress` until it passes `check`: only while the bulk stays on one page (a query
+    racing a continue-as-new wedges the time-skipping server; see wait_finished)."""
     last = None
     for _ in range(300):
         with contextlib.suppress(VcsError):
