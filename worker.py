@@ -6,13 +6,17 @@ Logs carry case references, victim IDs and stages, never a victim's name, addres
 """
 
 import asyncio
-import compileall
 import logging
 import os
 import signal
+import sys
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec, SourceFileLoader
+from types import CodeType, ModuleType
+from typing import ClassVar
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -64,19 +68,58 @@ async def connect() -> Client:
     return await Client.connect(**config, data_converter=data_converter())
 
 
-def cache_workflow_bytecode() -> None:
-    """The sandbox imports the workflow modules afresh for every workflow it creates. With no
-    bytecode cache (PYTHONDONTWRITEBYTECODE is common in containers, and set on our build
-    machines) each of those imports compiles the source again: 17% of the worker's CPU in
-    bench/run.py's responsiveness run. Compile them once, here (a no-op when up to date)."""
-    try:
-        compileall.compile_dir(Path(__file__).parent / "workflows", quiet=1)
-    except OSError as err:  # a read-only install: the image should have compiled them
-        log.warning("workflow bytecode not cached (%s): each new workflow compiles it", err)
+class _SharedCodeLoader(SourceFileLoader):
+    """A module's code object, compiled once per version of its file and shared (see
+    SharedWorkflowCode)."""
+
+    _compiled: ClassVar[dict[tuple[str, int, int], CodeType]] = {}
+
+    def get_code(self, fullname: str) -> CodeType:
+        stat = os.stat(self.path)
+        version = (self.path, stat.st_mtime_ns, stat.st_size)
+        code = self._compiled.get(version)
+        if code is None:
+            code = super().get_code(fullname)
+            assert code is not None  # a source file always has code
+            self._compiled[version] = code
+        return code
+
+
+class SharedWorkflowCode(MetaPathFinder):
+    """The sandbox imports the workflow modules afresh for every workflow it creates or holds in
+    its cache, and each import compiled (or unmarshalled) its own copy of their code objects:
+    measured with bench/run.py's scale benchmark, most of a cached workflow's ~460 KiB, and
+    without a bytecode cache (PYTHONDONTWRITEBYTECODE, common in containers) 17% of the
+    worker's CPU. Code objects are immutable, so every import of one version of a file shares
+    the one compiled first; each workflow still gets its own module, functions and globals, as
+    the sandbox requires. An edited file is a new version (its modification time and size)."""
+
+    PACKAGES = ("workflows",)
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname.partition(".")[0] not in self.PACKAGES:
+            return None
+        for finder in sys.meta_path:  # the finder that would have found it (an editable install's)
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if type(spec.loader) is SourceFileLoader:
+                    spec.loader = _SharedCodeLoader(spec.loader.name, spec.loader.path)
+                return spec
+        return None
+
+    @classmethod
+    def install(cls) -> None:
+        """Put the finder first on sys.meta_path, once per process."""
+        if not any(isinstance(finder, cls) for finder in sys.meta_path):
+            sys.meta_path.insert(0, cls())
 
 
 def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -> Worker:
-    cache_workflow_bytecode()
+    SharedWorkflowCode.install()
     activity_objects = [
         CaseStoreActivities(engine),
         TaskActivities(engine),

@@ -311,7 +311,8 @@ def fill(section: Section, floor: Measured, ours: Measured) -> None:
         "worker's sandbox (worker.SANDBOX) passes through holidays, pydantic, sqlmodel, "
         "sqlalchemy and the project's activities and models (imported through "
         "workflow.unsafe.imports_passed_through); the workflow modules it imports afresh for "
-        "every workflow it holds.",
+        "every workflow it holds, sharing one compiled copy of their code "
+        "(worker.SharedWorkflowCode).",
         f"Restart: {num(ours.pickup_seconds, 1)} s until all {ours.workflows:,} of ours answered, "
         f"against {num(floor.pickup_seconds, 1)} s for {floor.workflows:,} floor workflows "
         f"({times(ours.pickup_seconds / floor.pickup_seconds)}).",
