@@ -33,6 +33,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+async def until_quiet(env: WorkflowEnvironment) -> None:
+    """Wait until the time-skipping server has nothing in flight (no workflow task or activity
+    under way): it then skips a second at once. A workflow that is continuing as new must not
+    be sent a query or an update meanwhile: the test server can leave its old run open, and
+    then never skips time again (temporalio/sdk-java#1537; bench/RESULTS.md, 2026-11-27)."""
+    clock = asyncio.get_running_loop()
+    for _ in range(60):
+        started = clock.time()
+        await env.sleep(timedelta(seconds=1))
+        if clock.time() - started < 0.5:
+            return
+
+
 async def run_until(env: WorkflowEnvironment, day: date | None, extra_days: int = 1) -> None:
     """Skip time on the test server to the start of `day` plus `extra_days`."""
     assert day is not None

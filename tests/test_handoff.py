@@ -9,12 +9,13 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -55,10 +56,10 @@ from tests.helpers import (
     registration,
     stage,
     tasks,
+    until_quiet,
     victim,
 )
 from worker import build_worker
-from workflows.bulk_transfer import BulkTransferWorkflow
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows", "cleanup_handoffs")
 
@@ -108,20 +109,10 @@ async def settled_worker(
     hand. The time-skipping server lets time pass at wall-clock speed while work is in flight,
     including an activity whose worker has stopped (until its time-out, in real time): a long
     skip would then outlast the client's time-out."""
-    await quiet(env)
+    await until_quiet(env)
     async with build_worker(env.client, engine, task_queue):
         yield
-        await quiet(env)
-
-
-async def quiet(env: WorkflowEnvironment) -> None:
-    """Wait until nothing is in flight: the server then skips a second at once."""
-    clock = asyncio.get_running_loop()
-    for _ in range(60):
-        started = clock.time()
-        await env.sleep(timedelta(seconds=1))
-        if clock.time() - started < 0.5:
-            return
+        await until_quiet(env)
 
 
 async def until(check: Callable[[], object], timeout: float = 30.0) -> None:
@@ -386,7 +377,9 @@ async def wait_finished(vcs: Vcs, bulk_id: str) -> BulkProgress:
     in flight, and the server then never skips time again (reproduced outside this suite; its
     continue-as-new is not atomic: temporalio/sdk-java#1537). The real server has no such fault.
     """
-    handle = vcs.client.get_workflow_handle_for(BulkTransferWorkflow.run, bulk_workflow_id(bulk_id))
+    handle: WorkflowHandle[Any, BulkProgress] = vcs.client.get_workflow_handle(
+        bulk_workflow_id(bulk_id), result_type=BulkProgress
+    )
     for _ in range(300):
         if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
             return await handle.result()
