@@ -411,7 +411,7 @@ async def run(count: int, workdir: Path) -> Section:
         f"floor's {num(floor_rate, 1)}: {times(ratio(ours_rate, floor_rate))}.",
         f"Largest history of any single run: {longest} events (target under {HISTORY_TARGET}: "
         f"{'met' if longest < HISTORY_TARGET else 'NOT met'}), in the {biggest_kind} workflow "
-        f"of a {biggest_plan.years}-year sentence (run "
+        f"of a sentence of {biggest_plan.years} years (run "
         f"{biggest_tally.run_lengths.index(longest) + 1} of {len(biggest_tally.run_lengths)}).",
         "Actions by kind over all cases: "
         + ", ".join(f"{k} {n:,}" for k, n in total.actions.most_common())
