@@ -7,7 +7,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.audit import already_done, append_audit
-from activities.errors import data_error
+from activities.errors import data_error, stored_case
 from models.case import MilestoneDates, OffenderCase
 from models.db import session_scope
 from models.hospital import status_of
@@ -104,9 +104,7 @@ class CaseStoreActivities:
         with session_scope(self.engine) as session:
             if already_done(session, request.idempotency_key):
                 return
-            case = session.get(OffenderCase, request.case_id)
-            if case is None:
-                raise data_error(f"case id {request.case_id} is not in the case database")
+            case = stored_case(session, request.case_id)
             changed = []
             for name in MILESTONE_FIELDS:
                 new = getattr(request.milestones, name)
@@ -187,9 +185,7 @@ class CaseStoreActivities:
         with session_scope(self.engine) as session:
             if already_done(session, closure.idempotency_key):
                 return
-            case = session.get(OffenderCase, closure.case_id)
-            if case is None:
-                raise data_error(f"case id {closure.case_id} is not in the case database")
+            case = stored_case(session, closure.case_id)
             case.status = CaseStatus.CLOSED
             case.closed_at = datetime.now(UTC)
             session.add(case)

@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.audit import already_done, append_audit
-from activities.errors import data_error
+from activities.errors import data_error, stored_case
 from models.case import OffenderCase
 from models.db import session_scope
 from models.handoff import (
@@ -149,9 +149,7 @@ class HandoffStoreActivities:
         with session_scope(self.engine) as session:
             if already_done(session, switch.idempotency_key):
                 return []
-            case = session.get(OffenderCase, switch.case_id)
-            if case is None:
-                raise data_error(f"case id {switch.case_id} is not in the case database")
+            case = stored_case(session, switch.case_id)
             case.provider = switch.receiver.provider
             case.region = switch.receiver.region
             case.responsible_vlo = switch.receiver.vlo

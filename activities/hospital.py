@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from temporalio import activity
 
 from activities.audit import already_done, append_audit
-from activities.errors import data_error
+from activities.errors import data_error, stored_case
 from activities.letters import BODIES, hospital_lines
 from models.case import OffenderCase
 from models.db import session_scope
@@ -54,9 +54,7 @@ class HospitalActivities:
         with session_scope(self.engine) as session:
             if already_done(session, change.idempotency_key):
                 return
-            case = session.get(OffenderCase, change.case_id)
-            if case is None:
-                raise data_error(f"case id {change.case_id} is not in the case database")
+            case = stored_case(session, change.case_id)
             if change.hospital_id is not None and session.get(Hospital, change.hospital_id) is None:
                 raise data_error(f"no hospital {change.hospital_id} is recorded")
             if change.disposal is not case.disposal:

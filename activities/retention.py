@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.audit import already_done, append_audit
-from activities.errors import data_error
+from activities.errors import data_error, stored_case
 from models.case import Offence, OffenderCase
 from models.db import session_scope
 from models.parole import VictimPersonalStatement
@@ -121,9 +121,7 @@ class RetentionActivities:
         now = datetime.now(UTC)
         case_id = request.case_id
         with session_scope(self.engine) as session:
-            case = session.get(OffenderCase, case_id)
-            if case is None:
-                raise data_error(f"case id {case_id} is not in the case database")
+            case = stored_case(session, case_id)
             expired = session.exec(
                 select(OffenderCase.id).where(
                     OffenderCase.id == case_id, *closed_before(request.cutoff)
@@ -264,12 +262,13 @@ class RetentionActivities:
                 ),
                 ("letter", Correspondence, "body", record.correspondence_ids),
             ]
+
+            def rows_of(model: type) -> list[Any]:
+                where = model.case_id == case_id  # type: ignore[attr-defined]
+                return list(session.exec(select(model).where(where)).all())
+
             for label, model, field, recorded in checks:
-                rows: list[Any] = list(
-                    session.exec(
-                        select(model).where(model.case_id == case_id)  # type: ignore[attr-defined]
-                    ).all()
-                )
+                rows = rows_of(model)
                 problems += [
                     f"{label} {row.id}: {field} not erased"
                     for row in rows
@@ -279,11 +278,7 @@ class RetentionActivities:
                 if missing:
                     problems.append(f"{label}s {missing} are not in the erasure record")
             for label, model, field in UNCOUNTED_FREE_TEXT:
-                rows = list(
-                    session.exec(
-                        select(model).where(model.case_id == case_id)  # type: ignore[attr-defined]
-                    ).all()
-                )
+                rows = rows_of(model)
                 problems += [
                     f"{label} {row.id}: {field} not erased"
                     for row in rows

@@ -130,8 +130,9 @@ class Responsibility(BaseModel):
         return f"{self.provider.value}/{self.region}/{self.vlo}"
 
 
-class HandoffInput(BaseModel):
-    handoff_id: str
+class HandoffRequest(BaseModel):
+    """What a hand-off is: whose case, why, from whom to whom, asked for by whom."""
+
     case_ref: str
     case_id: int
     reason: HandoffReason
@@ -143,19 +144,20 @@ class HandoffInput(BaseModel):
     notify_workflow_id: str | None = None  # the bulk transfer to tell when this one ends
 
 
-class HandoffStart(BaseModel):
+class HandoffInput(HandoffRequest):
+    """The hand-off workflow's input, once the hand-off is registered."""
+
+    handoff_id: str
+
+
+class HandoffStart(HandoffRequest):
     """Register a hand-off (one open per case, numbered per case) and start its workflow."""
 
     request_key: str
-    case_ref: str
-    case_id: int
-    reason: HandoffReason
-    sender: Responsibility
-    receiver: Responsibility
-    requested_by: str
-    policy: HandoffPolicy = HandoffPolicy()
-    bulk_id: str | None = None
-    notify_workflow_id: str | None = None
+
+    def registered(self, handoff_id: str) -> HandoffInput:
+        """The input of the hand-off's workflow, once registered as `handoff_id`."""
+        return HandoffInput(handoff_id=handoff_id, **self.model_dump(exclude={"request_key"}))
 
 
 class HandoffStepRecord(BaseModel):

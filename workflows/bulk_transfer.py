@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         BulkWaiting,
         CandidatePage,
         HandoffFinished,
-        HandoffInput,
         HandoffStart,
         HandoffWithdrawalRecord,
         HandoffWithdrawn,
@@ -245,10 +244,7 @@ class BulkTransferWorkflow:
             )
             await call(
                 HandoffStarterActivities.start_handoff_workflow,
-                HandoffInput(
-                    handoff_id=handoff_id,
-                    **start.model_dump(exclude={"request_key"}),
-                ),
+                start.registered(handoff_id),
                 summary=f"hand off {case.case_ref}",
             )
         except ActivityError as err:

@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
     from activities.victims import VictimStarterActivities
     from models.handoff import (
-        HandoffInput,
         HandoffOpened,
         HandoffPolicy,
         HandoffStart,
@@ -613,32 +612,22 @@ class CaseWorkflow(HospitalCase):
                 provider=action.to_provider, region=action.to_region, vlo=action.to_vlo
             )
             policy = HandoffPolicy()
+            start = HandoffStart(
+                request_key=f"{workflow.info().workflow_id}:handoff:{state.handoff_requests}",
+                case_ref=self.params.case_ref,
+                case_id=self.case_id,
+                reason=action.reason,
+                sender=sender,
+                receiver=receiver,
+                requested_by=action.by,
+                policy=policy,
+            )
             handoff_id = await call(
-                HandoffStoreActivities.register_handoff,
-                HandoffStart(
-                    request_key=f"{workflow.info().workflow_id}:handoff:{state.handoff_requests}",
-                    case_ref=self.params.case_ref,
-                    case_id=self.case_id,
-                    reason=action.reason,
-                    sender=sender,
-                    receiver=receiver,
-                    requested_by=action.by,
-                    policy=policy,
-                ),
-                summary="register hand-off",
+                HandoffStoreActivities.register_handoff, start, summary="register hand-off"
             )
             await call(
                 HandoffStarterActivities.start_handoff_workflow,
-                HandoffInput(
-                    handoff_id=handoff_id,
-                    case_ref=self.params.case_ref,
-                    case_id=self.case_id,
-                    reason=action.reason,
-                    sender=sender,
-                    receiver=receiver,
-                    requested_by=action.by,
-                    policy=policy,
-                ),
+                start.registered(handoff_id),
                 summary="start hand-off",
             )
             state.open_handoff = handoff_id

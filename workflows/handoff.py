@@ -306,6 +306,8 @@ class HandoffWorkflow:
 
     @asynccontextmanager
     async def _action(self) -> AsyncIterator[None]:
+        """A VLO's action on the hand-off: once its first step is open, one at a time."""
+        await workflow.wait_condition(lambda: self.started)
         async with self.lock:
             yield
             self.changed = True
@@ -315,7 +317,6 @@ class HandoffWorkflow:
         return await self._supply(action)
 
     async def _supply(self, action: HandoffAction) -> ActionResult:
-        await workflow.wait_condition(lambda: self.started)
         async with self._action():
             self._check_supply(action)
             await self._supplied(action.by)
@@ -337,7 +338,6 @@ class HandoffWorkflow:
         return await self._accept(action)
 
     async def _accept(self, action: HandoffAction) -> ActionResult:
-        await workflow.wait_condition(lambda: self.started)
         async with self._action():
             self._check_accept(action)
             await self._accepted(action.by)
@@ -363,7 +363,6 @@ class HandoffWorkflow:
 
     @workflow.update
     async def withdraw(self, action: HandoffWithdrawal) -> ActionResult:
-        await workflow.wait_condition(lambda: self.started)
         async with self._action():
             self._check_withdraw(action)
             await self._withdrawn(action.by, action.reason)

@@ -63,12 +63,16 @@ HOSPITAL_NEWS_LETTERS = {
 }
 
 
-def _date_problem(what: str, on: date, sentence_date: date) -> str | None:
+def _refuse_any(problems: list[str], what: str, on: date, sentence_date: date) -> None:
+    """Refuse the update with every problem found, the date's among them (not in the future,
+    not before the sentence or order)."""
+    found = list(problems)
     if on > today():
-        return f"{what} date {on} is in the future"
-    if on < sentence_date:
-        return f"{what} date {on} is before the sentence or order of {sentence_date}"
-    return None
+        found.append(f"{what} date {on} is in the future")
+    elif on < sentence_date:
+        found.append(f"{what} date {on} is before the sentence or order of {sentence_date}")
+    if found:
+        raise rejected("; ".join(found))
 
 
 class HospitalCase:
@@ -126,6 +130,27 @@ class HospitalCase:
     def _workflow_key(self, key: str) -> str:
         return f"{workflow.info().workflow_id}:{key}"
 
+    async def _change_disposal(
+        self, to: HospitalStatus | None, key: str, by: str, news: str, detail: str
+    ) -> None:
+        """Write the case's new disposal, restriction and hospital (None: back on the custodial
+        path), audited as `news`."""
+        await call(
+            HospitalActivities.change_disposal,
+            DisposalChange(
+                idempotency_key=self._workflow_key(key),
+                case_id=self.case_id,
+                disposal=DisposalKind.CUSTODIAL if to is None else to.disposal,
+                restricted=False if to is None else to.restricted,
+                restriction_ends_on=None if to is None else to.restriction_ends_on,
+                hospital_id=None if to is None else to.hospital_id,
+                by=by,
+                action=news,
+                detail=detail,
+            ),
+            summary=news.replace("_", " "),
+        )
+
     # ---- placed in, moved to or readmitted to a hospital -------------------------------------
 
     @workflow.update
@@ -145,23 +170,7 @@ class HospitalCase:
                 else "detained in"
             )
             placement = state.hospital_placements + 1
-            await call(
-                HospitalActivities.change_disposal,
-                DisposalChange(
-                    idempotency_key=self._workflow_key(f"hospital:{placement}"),
-                    case_id=self.case_id,
-                    disposal=status.disposal,
-                    restricted=status.restricted,
-                    restriction_ends_on=status.restriction_ends_on,
-                    hospital_id=action.hospital_id,
-                    by=action.by,
-                    action="hospital_recorded",
-                    detail=f"patient {what} hospital {action.hospital_id} on {action.on}",
-                ),
-                summary="record hospital",
-            )
-            state.hospital_placements = placement
-            state.hospital = status.model_copy(
+            placed = status.model_copy(
                 update={
                     "hospital_id": action.hospital_id,
                     "placement": placement,
@@ -169,6 +178,15 @@ class HospitalCase:
                     "discharged_on": None,
                 }
             )
+            await self._change_disposal(
+                placed,
+                f"hospital:{placement}",
+                action.by,
+                "hospital_recorded",
+                f"patient {what} hospital {action.hospital_id} on {action.on}",
+            )
+            state.hospital_placements = placement
+            state.hospital = placed
             await self.tasks.close(RECORD_HOSPITAL_TASK, action.by, "hospital recorded")
             await self._broadcast("hospital", hospital=state.hospital, on=action.on)
             basis = notice_basis(status)
@@ -194,9 +212,7 @@ class HospitalCase:
             )
         if status.hospital_id == action.hospital_id and status.discharge is None:
             raise rejected(f"the patient of case {ref} is already in hospital {action.hospital_id}")
-        problem = _date_problem("hospital", action.on, state.milestones.sentence_date)
-        if problem:
-            raise rejected(problem)
+        _refuse_any([], "hospital", action.on, state.milestones.sentence_date)
 
     # ---- prison to hospital, hospital to prison ---------------------------------------------
 
@@ -211,30 +227,23 @@ class HospitalCase:
             state = self._open_state()
             placement = state.hospital_placements + 1
             restriction = " with a restriction direction (MHA s 49)" if action.restricted else ""
-            await call(
-                HospitalActivities.change_disposal,
-                DisposalChange(
-                    idempotency_key=self._workflow_key(f"transfer:{placement}"),
-                    case_id=self.case_id,
-                    disposal=DisposalKind.TRANSFER_DIRECTION,
-                    restricted=action.restricted,
-                    restriction_ends_on=action.restriction_ends_on,
-                    hospital_id=action.hospital_id,
-                    by=action.by,
-                    action="transferred_to_hospital",
-                    detail=f"transfer direction (MHA 1983 s 47){restriction} on {action.on} to "
-                    f"hospital {action.hospital_id}: DVCVA s 42 path",
-                ),
-                summary="transfer to hospital",
-            )
-            state.hospital_placements = placement
-            state.hospital = HospitalStatus(
+            transferred = HospitalStatus(
                 disposal=DisposalKind.TRANSFER_DIRECTION,
                 restricted=action.restricted,
                 restriction_ends_on=action.restriction_ends_on,
                 hospital_id=action.hospital_id,
                 placement=placement,
             )
+            await self._change_disposal(
+                transferred,
+                f"transfer:{placement}",
+                action.by,
+                "transferred_to_hospital",
+                f"transfer direction (MHA 1983 s 47){restriction} on {action.on} to "
+                f"hospital {action.hospital_id}: DVCVA s 42 path",
+            )
+            state.hospital_placements = placement
+            state.hospital = transferred
             note_key_stage(state, KeyStage.TRANSFER_TO_HOSPITAL, action.on)
             await self._broadcast(
                 "key_stage", key_stage=KeyStage.TRANSFER_TO_HOSPITAL, on=action.on
@@ -273,19 +282,13 @@ class HospitalCase:
             state = self._open_state()
             status = state.hospital
             assert status is not None
-            await call(
-                HospitalActivities.change_disposal,
-                DisposalChange(
-                    idempotency_key=self._workflow_key(f"remission:{state.hospital_placements}"),
-                    case_id=self.case_id,
-                    disposal=DisposalKind.CUSTODIAL,
-                    restricted=False,
-                    by=action.by,
-                    action="remitted_to_prison",
-                    detail=f"{status.disposal.value} patient remitted to prison (MHA 1983 s 50) "
-                    f"on {action.on}: custodial path (DVCVA s 35)",
-                ),
-                summary="remit to prison",
+            await self._change_disposal(
+                None,
+                f"remission:{state.hospital_placements}",
+                action.by,
+                "remitted_to_prison",
+                f"{status.disposal.value} patient remitted to prison (MHA 1983 s 50) "
+                f"on {action.on}: custodial path (DVCVA s 35)",
             )
             state.hospital = None
             await self._broadcast("hospital", hospital=None, on=action.on)
@@ -305,9 +308,7 @@ class HospitalCase:
             )
         if status.discharge is DischargeKind.ABSOLUTE:
             raise rejected(f"the patient was absolutely discharged on {status.discharged_on}")
-        problem = _date_problem("remission", action.on, state.milestones.sentence_date)
-        if problem:
-            raise rejected(problem)
+        _refuse_any([], "remission", action.on, state.milestones.sentence_date)
 
     # ---- restriction lifted or varied; tribunal applications (DVCVA s 37(4)-(7)) -------------
 
@@ -326,22 +327,15 @@ class HospitalCase:
             news = "restriction_lifted" if action.lifted else "restriction_varied"
             what = "lifted" if action.lifted else f"to end {ends}"
             name = RESTRICTION_NAMES[status.disposal]
-            await call(
-                HospitalActivities.change_disposal,
-                DisposalChange(
-                    idempotency_key=self._workflow_key(f"{news}:{state.event_sequence + 1}"),
-                    case_id=self.case_id,
-                    disposal=status.disposal,
-                    restricted=status.restricted,
-                    restriction_ends_on=ends,
-                    hospital_id=status.hospital_id,
-                    by=action.by,
-                    action=news,
-                    detail=f"{name} {what} (recorded for {action.on})",
-                ),
-                summary=news.replace("_", " "),
+            changed = status.model_copy(update={"restriction_ends_on": ends})
+            await self._change_disposal(
+                changed,
+                f"{news}:{state.event_sequence + 1}",
+                action.by,
+                news,
+                f"{name} {what} (recorded for {action.on})",
             )
-            state.hospital = status.model_copy(update={"restriction_ends_on": ends})
+            state.hospital = changed
             await self._broadcast(
                 "hospital", hospital=state.hospital, on=action.on, hospital_news=news
             )
@@ -354,12 +348,12 @@ class HospitalCase:
     @record_restriction_change.validator
     def _check_restriction_change(self, action: RecordRestrictionChange) -> None:
         state, status = self._patient("it has no restriction")
-        problems = restriction_change_problems(status, action, today())
-        date_problem = _date_problem("restriction", action.on, state.milestones.sentence_date)
-        if date_problem:
-            problems.append(date_problem)
-        if problems:
-            raise rejected("; ".join(problems))
+        _refuse_any(
+            restriction_change_problems(status, action, today()),
+            "restriction",
+            action.on,
+            state.milestones.sentence_date,
+        )
 
     @workflow.update
     async def record_tribunal_application(self, action: RecordTribunalApplication) -> ActionResult:
@@ -393,14 +387,12 @@ class HospitalCase:
             "a prisoner's release is reviewed by the Parole Board (refer-parole), not the "
             "Mental Health Tribunal"
         )
-        problems = tribunal_problems(status, action.on)
-        date_problem = _date_problem(
-            "tribunal application", action.on, state.milestones.sentence_date
+        _refuse_any(
+            tribunal_problems(status, action.on),
+            "tribunal application",
+            action.on,
+            state.milestones.sentence_date,
         )
-        if date_problem:
-            problems.append(date_problem)
-        if problems:
-            raise rejected("; ".join(problems))
 
     # ---- discharge ---------------------------------------------------------------------------
 
@@ -437,12 +429,12 @@ class HospitalCase:
     @record_discharge.validator
     def _check_discharge(self, action: RecordDischarge) -> None:
         state, status = self._patient("record a release with record-release")
-        problems = discharge_problems(status, action.kind, action.on)
-        date_problem = _date_problem("discharge", action.on, state.milestones.sentence_date)
-        if date_problem:
-            problems.append(date_problem)
-        if problems:
-            raise rejected("; ".join(problems))
+        _refuse_any(
+            discharge_problems(status, action.kind, action.on),
+            "discharge",
+            action.on,
+            state.milestones.sentence_date,
+        )
 
 
 class HospitalVictim:
