@@ -23,6 +23,7 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.victim import Victim
 from tests.clock import ClockWorkflow
+from tests.helpers import runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
 from workflows.search import ensure_search_attributes
 from workflows.victim import victim_workflow_id
@@ -175,6 +176,14 @@ async def cleanup_workflows(
         handle = time_skipping_env.client.get_workflow_handle(workflow_id)
         with contextlib.suppress(RPCError):
             await handle.terminate(reason="test finished")
+    # Say so here, rather than let the module's next long skip hang for minutes.
+    if not await until_quiet(time_skipping_env, seconds=10):
+        stuck = await runs_in_flight(time_skipping_env.client)
+        pytest.fail(
+            "the time-skipping server has stopped skipping time after this test; runs with a "
+            f"workflow task not completed: {stuck or 'none (an activity, then)'}. A query or "
+            "update sent while one continued as new leaves such a run (tests.helpers.until_quiet)"
+        )
 
 
 from tests.cli_harness import cli  # noqa: E402, F401  (the `cli` fixture, for CLI tests)

@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import MarkerRecordedEventAttributes
-from temporalio.client import WorkflowHistory
+from temporalio.api.workflowservice.v1 import ListOpenWorkflowExecutionsRequest
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from models.case import CaseRegistration, OffenceBase
@@ -33,17 +34,37 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-async def until_quiet(env: WorkflowEnvironment) -> None:
-    """Wait until the time-skipping server has nothing in flight (no workflow task or activity
-    under way): it then skips a second at once. A workflow that is continuing as new must not
-    be sent a query or an update meanwhile: the test server can leave its old run open, and
-    then never skips time again (temporalio/sdk-java#1537; bench/RESULTS.md, 2026-11-27)."""
+async def until_quiet(env: WorkflowEnvironment, seconds: int = 60) -> bool:
+    """Wait (up to `seconds`) until the time-skipping server has nothing in flight (no workflow
+    task or activity under way): it then skips a second at once. False if it never did. A
+    workflow that is continuing as new must not be sent a query meanwhile: the test server can
+    leave its old run open, and then never skips time again (temporalio/sdk-java#1537;
+    bench/RESULTS.md, 2026-11-27)."""
     clock = asyncio.get_running_loop()
-    for _ in range(60):
+    for _ in range(seconds):
         started = clock.time()
         await env.sleep(timedelta(seconds=1))
         if clock.time() - started < 0.5:
-            return
+            return True
+    return False
+
+
+async def runs_in_flight(client: Client) -> list[str]:
+    """Open runs whose last event is a workflow task not completed: what holds the
+    time-skipping server's clock once no worker is left to finish it."""
+    listed = await client.workflow_service.list_open_workflow_executions(
+        ListOpenWorkflowExecutionsRequest(namespace=client.namespace, maximum_page_size=1000)
+    )
+    found = []
+    for execution in listed.executions:
+        run = execution.execution
+        history = await client.get_workflow_handle(
+            run.workflow_id, run_id=run.run_id
+        ).fetch_history()
+        last = EventType.Name(history.events[-1].event_type).removeprefix("EVENT_TYPE_")
+        if last.startswith("WORKFLOW_TASK_") and last != "WORKFLOW_TASK_COMPLETED":
+            found.append(f"{run.workflow_id} (run {run.run_id}: {last})")
+    return found
 
 
 async def run_until(env: WorkflowEnvironment, day: date | None, extra_days: int = 1) -> None:
