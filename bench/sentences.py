@@ -51,7 +51,7 @@ from models.policy import current_policy
 from models.records import Correspondence
 from models.victim import Enrolment, Victim
 from models.vocabulary import CaseStatus, ContactLevel, LetterKind, Stage
-from tests.helpers import registration, until_quiet
+from tests.helpers import registration, runs_in_flight, until_quiet
 from worker import build_worker
 from workflows.case import case_workflow_id
 from workflows.victim import victim_workflow_id
@@ -127,7 +127,11 @@ async def sleep_until(env: WorkflowEnvironment, day: date, wedged: "Wedged") -> 
             if not await wedged.clear(env):
                 stuck += 1
                 if stuck >= SKIP_ATTEMPTS:
-                    raise
+                    held = await runs_in_flight(env.client)
+                    raise RuntimeError(
+                        f"the test server's clock stopped at {now}; runs with a workflow task "
+                        f"in flight: {held or 'none'}"
+                    ) from err
 
 
 class Wedged:
