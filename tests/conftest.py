@@ -181,8 +181,8 @@ async def cleanup_workflows(
         stuck = await runs_in_flight(time_skipping_env.client)
         pytest.fail(
             "the time-skipping server has stopped skipping time after this test; runs with a "
-            f"workflow task not completed: {stuck or 'none (an activity, then)'}. A query or "
-            "update sent while one continued as new leaves such a run (tests.helpers.until_quiet)"
+            f"workflow task not completed: {stuck or 'none (an activity, then)'}. A query sent "
+            "while a workflow continued as new leaves such a run (tests.helpers.until_quiet)"
         )
 
 
