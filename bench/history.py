@@ -16,7 +16,8 @@ E = EventType
 # persists work for). A signal is counted once, where it is received: the sender's
 # SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED is the same signal seen from the other end.
 # A continued-as-new run's WORKFLOW_EXECUTION_STARTED is the same action as the previous
-# run's CONTINUED_AS_NEW, so only the first run's start counts as a start.
+# run's CONTINUED_AS_NEW, and a child's the same as its parent's child-workflow start, so only
+# a first run started from outside counts as a start.
 ACTION_KINDS: dict[int, str] = {
     E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "workflow start",
     E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activity",
@@ -83,6 +84,8 @@ class Tally:
                 attributes = event.workflow_execution_started_event_attributes
                 if attributes.continued_execution_run_id:
                     continue
+                if attributes.HasField("parent_workflow_execution"):
+                    continue  # a child: its parent's START_CHILD_WORKFLOW_EXECUTION_INITIATED
             if event.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 name = event.activity_task_scheduled_event_attributes.activity_type.name
                 self.activities[name] += 1
