@@ -8,7 +8,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from tests.helpers import LOCAL_ACTIVITY_MARKER, local_activity_type
+from tests.helpers import LOCAL_ACTIVITY_MARKER, every_run, local_activity_type
 
 E = EventType
 
@@ -98,18 +98,8 @@ class Tally:
 
 
 async def tally_workflow(client: Client, workflow_id: str) -> Tally:
-    """Every run of one workflow, newest back to the first (as tests.helpers.run_lengths)."""
+    """Every run of one workflow (tests.helpers.every_run)."""
     tally = Tally(workflows=1)
-    run_id: str | None = None
-    runs: list[list[HistoryEvent]] = []
-    while True:
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        events = list(history.events)
-        runs.append(events)
-        started = events[0].workflow_execution_started_event_attributes
-        if not started.continued_execution_run_id:
-            break
-        run_id = started.continued_execution_run_id
-    for events in reversed(runs):
-        tally.count_run(events)
+    for history in await every_run(client, workflow_id):
+        tally.count_run(list(history.events))
     return tally

@@ -23,7 +23,7 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.victim import Victim
 from tests.clock import ClockWorkflow
-from tests.helpers import runs_in_flight, until_quiet
+from tests.helpers import every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
 from workflows.search import ensure_search_attributes
 from workflows.victim import victim_workflow_id
@@ -135,23 +135,13 @@ async def record_histories(
     folder = HISTORIES / recording / test_name.removeprefix("test_").split("[")[0]
     folder.mkdir(parents=True, exist_ok=True)
     for number, workflow_id in enumerate(workflow_ids):
-        run_id: str | None = None
-        runs = []
-        while True:
-            history = await env.client.get_workflow_handle(
-                workflow_id, run_id=run_id
-            ).fetch_history()
-            runs.append(history)
-            started = history.events[0].workflow_execution_started_event_attributes
-            if not started.continued_execution_run_id:
-                break
-            run_id = started.continued_execution_run_id
+        runs = await every_run(env.client, workflow_id)
         kind = (
             "case"
             if number < len(workflow_ids) and workflow_id.startswith("vcs-case")
             else "victim"
         )
-        for index, history in enumerate(reversed(runs)):
+        for index, history in enumerate(runs):
             (folder / f"{kind}-{number}-run{index:02d}.json").write_text(history.to_json())
 
 

@@ -184,17 +184,22 @@ async def offered_and_opted_in(
         await vcs.opt_in(victim_id, level, by="vlo.jones")
 
 
-async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:
-    """History length of every run of a workflow, oldest first (walks continue-as-new)."""
-    lengths: list[int] = []
+async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """The history of every run of a workflow, oldest first (walks continue-as-new back)."""
+    runs: list[WorkflowHistory] = []
     run_id: str | None = None
     while True:
-        history = await env.client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        lengths.append(len(history.events))
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        runs.append(history)
         started = history.events[0].workflow_execution_started_event_attributes
         if not started.continued_execution_run_id:
-            return lengths[::-1]
+            return runs[::-1]
         run_id = started.continued_execution_run_id
+
+
+async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:
+    """History length of every run of a workflow, oldest first."""
+    return [len(history.events) for history in await every_run(env.client, workflow_id)]
 
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import col, select
+from temporalio.api.enums.v1 import EventType
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -59,12 +60,13 @@ from tests.cli_harness import VLO, Cli, case_args, count, today
 from tests.cli_harness import add_victim as cli_add_victim
 from tests.conftest import installed, unique_ref
 from tests.helpers import (
+    activity_calls,
     eventually,
+    every_run,
     letter_bodies,
     letters,
     offered_and_opted_in,
     registration,
-    run_lengths,
     run_until,
     settled,
     tasks,
@@ -383,8 +385,20 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         assert view.told == [p.a, p.b]
         # The review continued as new (a year passed): nothing was lost. (Its case's runs
         # span four years: workflows/common.py.)
-        assert len(await run_lengths(env, p.review)) > 1
+        runs = await every_run(env.client, p.review)
+        assert len(runs) > 1
         assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+        # Referred by an engine-2 case, the review runs engine 2 too (workflows/common.py):
+        # every step a local activity in the workflow task that decided it, none an ordinary
+        # activity (each of those is a Temporal action of its own).
+        scheduled = [
+            e
+            for run in runs
+            for e in run.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+        steps = [name for run in runs for name in activity_calls(run)]
+        assert scheduled == [] and {"send_letter", "forward_vps"} <= set(steps)
 
 
 @pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")

@@ -818,6 +818,7 @@ class CaseWorkflow(HospitalCase):
                 referred_by=action.by,
                 policy=self.params.policy,
                 timetable=action.timetable,
+                engine=self.engine,
             ),
             id=review_id,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -169,10 +169,12 @@ async def sleep_until(
         await workflow.wait_condition(woken, timeout=remaining)
 
 
-def should_continue_as_new(run_started: datetime) -> bool:
+def should_continue_as_new(run_started: datetime, span: timedelta | None = None) -> bool:
+    """Time for a new run: the server suggests it, the history is long, or the run has spanned
+    its engine's span (or `span`, for a workflow that keeps its own)."""
     info = workflow.info()
     return (
         info.is_continue_as_new_suggested()
         or info.get_current_history_length() > MAX_HISTORY_EVENTS
-        or workflow.now() - run_started >= run_span()
+        or workflow.now() - run_started >= (span or run_span())
     )

@@ -63,7 +63,15 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import LetterKind, ParoleOutcome, TaskKind
     from models.working_days import add_working_days
 
-from workflows.common import ENGINE_ACTOR, call, should_continue_as_new, sleep_until, today
+from workflows.common import (
+    ENGINE_ACTOR,
+    MAX_RUN_SPAN,
+    WakeTimer,
+    call,
+    should_continue_as_new,
+    sleep_until,
+    today,
+)
 from workflows.search import Published
 from workflows.tasks import TaskBook
 from workflows.victim import rejected
@@ -92,6 +100,7 @@ class ParoleReviewWorkflow:
             responsible_vlo=params.responsible_vlo,
         )
         self.tasks = TaskBook(self.state.tasks, self.owner, params.policy)
+        self.wake_timer = WakeTimer()  # engine 2: kept while the next date stands
 
     # ---- main loop -----------------------------------------------------------------------
 
@@ -104,17 +113,24 @@ class ParoleReviewWorkflow:
                 self.referred = True
         self._publish()
         while not self.state.finished:
-            await sleep_until(self._next_wake(), run_started, lambda: self.changed)
+            await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
             async with self.lock:
                 self.changed = False
                 await self._on_time_passing()
                 self._publish()
-            if not self.state.finished and should_continue_as_new(run_started):
+            # A review keeps a yearly run on every engine: it lasts months, and a year bounds
+            # the history of one adjourned again and again.
+            if not self.state.finished and should_continue_as_new(run_started, MAX_RUN_SPAN):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(params.model_copy(update={"state": self.state}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         decision = self.state.decision
         return decision.outcome.value if decision else "ended"
+
+    @property
+    def engine(self) -> int:
+        """Engine 2 runs the review's steps as local activities (workflows/common.py)."""
+        return self.params.engine
 
     def _id(self) -> str:
         return workflow.info().workflow_id
