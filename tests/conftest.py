@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from models.case import OffenderCase
 from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
+from models.parole import parole_review_id
 from models.victim import Victim
 from tests.clock import ClockWorkflow
 from tests.helpers import every_run, runs_in_flight, until_quiet
@@ -127,6 +128,10 @@ async def env_today(client: Client, env: WorkflowEnvironment) -> date:
 HISTORIES = Path(__file__).parent / "histories"
 
 
+# Saved histories are named by workflow kind (tests/test_replay.py replays each kind).
+HISTORY_KINDS = [("vcs-case-", "case"), ("vcs-parole-", "parole"), ("vcs-victim-", "victim")]
+
+
 async def record_histories(
     env: WorkflowEnvironment, test_name: str, workflow_ids: list[str]
 ) -> None:
@@ -135,12 +140,11 @@ async def record_histories(
     folder = HISTORIES / recording / test_name.removeprefix("test_").split("[")[0]
     folder.mkdir(parents=True, exist_ok=True)
     for number, workflow_id in enumerate(workflow_ids):
-        runs = await every_run(env.client, workflow_id)
-        kind = (
-            "case"
-            if number < len(workflow_ids) and workflow_id.startswith("vcs-case")
-            else "victim"
-        )
+        try:
+            runs = await every_run(env.client, workflow_id)
+        except RPCError:
+            continue  # a parole review the case never had
+        kind = next(k for prefix, k in HISTORY_KINDS if workflow_id.startswith(prefix))
         for index, history in enumerate(runs):
             (folder / f"{kind}-{number}-run{index:02d}.json").write_text(history.to_json())
 
@@ -160,6 +164,7 @@ async def cleanup_workflows(
         victims = session.exec(select(Victim.id, OffenderCase.case_ref).join(OffenderCase)).all()
     workflow_ids = [case_workflow_id(ref) for ref in refs]
     workflow_ids += [victim_workflow_id(ref, vid) for vid, ref in victims if vid is not None]
+    workflow_ids += [parole_review_id(ref, number) for ref in refs for number in (1, 2)]
     if os.environ.get("VCS_RECORD_HISTORIES") == "1" and "[sqlite]" in request.node.name:
         await record_histories(time_skipping_env, request.node.name, workflow_ids)
     for workflow_id in workflow_ids:
