@@ -611,7 +611,6 @@ class CaseWorkflow(HospitalCase):
             receiver = Responsibility(
                 provider=action.to_provider, region=action.to_region, vlo=action.to_vlo
             )
-            policy = HandoffPolicy()
             start = HandoffStart(
                 request_key=f"{workflow.info().workflow_id}:handoff:{state.handoff_requests}",
                 case_ref=self.params.case_ref,
@@ -620,7 +619,6 @@ class CaseWorkflow(HospitalCase):
                 sender=sender,
                 receiver=receiver,
                 requested_by=action.by,
-                policy=policy,
             )
             handoff_id = await call(
                 HandoffStoreActivities.register_handoff, start, summary="register hand-off"
