@@ -54,7 +54,7 @@ BODIES_EN: dict[LetterKind, str] = {
     LetterKind.REPRESENTATIONS_INVITED: (
         "The offender may be released on licence around {release_month}. You may tell us what "
         "conditions you would like the licence to contain, for example about contact with you "
-        "or your family, by {due}."
+        "or your family, by {due}.{redated}"
     ),
     LetterKind.REPRESENTATIONS_RECEIVED: (
         "Thank you for your views on the licence conditions. We have passed them to those "
@@ -200,7 +200,7 @@ BODIES_CY: dict[LetterKind, str] = {
     LetterKind.REPRESENTATIONS_INVITED: (
         "Efallai y caiff y troseddwr ei ryddhau ar drwydded tua {release_month}. Gallwch ddweud "
         "wrthym pa amodau yr hoffech eu gweld yn y drwydded, er enghraifft am gysylltiad â chi "
-        "neu â'ch teulu, erbyn {due}."
+        "neu â'ch teulu, erbyn {due}.{redated}"
     ),
     LetterKind.REPRESENTATIONS_RECEIVED: (
         "Diolch am eich sylwadau ar amodau'r drwydded. Rydym wedi eu hanfon at y rhai sy'n "
@@ -464,6 +464,7 @@ class Wording:
     unknown: str
     unknown_in: str
     until: str  # the month a condition ends
+    redated: str  # a representations invitation giving a new reply-by date
 
 
 WORDING: dict[Language, Wording] = {
@@ -476,6 +477,7 @@ WORDING: dict[Language, Wording] = {
         unknown="a date not yet known",
         unknown_in="on a date not yet known",
         until="until {month} {year}",
+        redated=" This date replaces the one in our earlier letter.",
     ),
     Language.WELSH: Wording(
         dear="Annwyl {name},",
@@ -486,6 +488,7 @@ WORDING: dict[Language, Wording] = {
         unknown="dyddiad nad yw'n hysbys eto",
         unknown_in="ar ddyddiad nad yw'n hysbys eto",
         until="tan fis {month} {year}",  # soft mutation after "tan"
+        redated=" Mae'r dyddiad hwn yn disodli'r un yn ein llythyr blaenorol.",
     ),
 }
 
@@ -610,6 +613,7 @@ def render(
         conditions=_condition_lines(session, request.condition_ids, language),
         key_stage=KEY_STAGE_WORDS[language][request.key_stage] if request.key_stage else "",
         next_review=released_in(request.next_review_on, language),
+        redated=wording.redated if request.redated else "",
         **_hospital_words(session, request, language),
     )
     dear = wording.dear.format(name=victim.full_name)

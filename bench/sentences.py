@@ -45,10 +45,11 @@ from bench.floor import FloorSleepWorkflow
 from bench.history import E, Tally, tally_workflow
 from models.case import OffenderCase
 from models.db import session_scope
-from models.deadlines import representations_window
+from models.deadlines import representations_opens
 from models.errors import UnavailableError, VcsError
 from models.policy import current_policy
 from models.records import Correspondence
+from models.release_month import ReleaseMonth
 from models.victim import Enrolment, Victim
 from models.vocabulary import CaseStatus, ContactLevel, LetterKind, Stage
 from tests.helpers import registration, runs_in_flight, until_quiet
@@ -94,7 +95,8 @@ def plan(index: int, today: date) -> Plan:
     years = 1 + (index * 7) % 15  # every length from 1 to 15 years in each 15 cases
     reg = registration(f"LIFE-{index:06d}", today, term_months=12 * years)
     assert reg.conditional_release_date and reg.licence_expiry_date
-    invite, _ = representations_window(reg.conditional_release_date, today, current_policy())
+    month = ReleaseMonth.of(reg.conditional_release_date)
+    invite = max(representations_opens(month, current_policy()), today)
     return Plan(
         index=index,
         years=years,

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from models.policy import Policy
+from models.release_month import ReleaseMonth, working_day_on_or_after, working_day_on_or_before
 from models.working_days import add_working_days
 
 
@@ -25,20 +26,37 @@ def chase_and_close(offered_on: date, policy: Policy) -> tuple[date, date]:
     return chase_on, add_working_days(chase_on, policy.close_after_chase_working_days)
 
 
-def representations_window(release: date, today: date, policy: Policy) -> tuple[date, date]:
-    """When to invite representations on licence conditions and when they are due
+def representations_opens(month: ReleaseMonth, policy: Policy) -> date:
+    """The working day the invitation to make representations on licence conditions is sent
     (DVCVA s 35(3)-(4): in good time for the releasing authority to consider them).
 
-    A victim invited late (release brought forward, late opt-in) still gets the minimum notice,
-    but never past the day before release.
-    """
-    opens = release - timedelta(days=policy.representations_open_days_before_release)
-    due = release - timedelta(days=policy.representations_due_days_before_release)
-    invited = max(opens, today)
-    minimum = add_working_days(invited, policy.representations_minimum_working_days)
-    due = max(due, minimum)
-    latest = release - timedelta(days=1)
-    return opens, max(min(due, latest), invited)
+    Local policy: the first working day on or after 120 days before the release month begins.
+    Computed from the month alone (models/release_month.py): the day of sending reveals nothing
+    of the release day."""
+    start = month.first_day - timedelta(days=policy.representations_open_days_before_release)
+    return working_day_on_or_after(start)
+
+
+def representations_reply_by(month: ReleaseMonth, invited_on: date, policy: Policy) -> date:
+    """The 'please reply by' date the victim is given: the same for every release day in the
+    month (local policy: the working day on or before 42 days before the month begins), and
+    never less than the minimum notice from the day of the invitation (local policy: 10
+    working days), whenever the victim is invited (late opt-in, release brought forward).
+
+    It is not cut short by the release day, which would reveal it: where release comes sooner,
+    the VLO's own deadline (representations_task_due) is earlier and the VLO phones."""
+    month_due = working_day_on_or_before(
+        month.first_day - timedelta(days=policy.representations_due_days_before_release)
+    )
+    minimum = add_working_days(invited_on, policy.representations_minimum_working_days)
+    return max(month_due, minimum)
+
+
+def representations_task_due(reply_by: date, release: date, today: date) -> date:
+    """The VLO's deadline for the representations (never shown to a victim): the victim's
+    reply-by date, but the day before release at the latest (DVCVA s 35(4): representations
+    are useless after release) and never a day already gone."""
+    return max(min(reply_by, release - timedelta(days=1)), today)
 
 
 def escalation_due(today: date, policy: Policy) -> date:

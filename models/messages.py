@@ -176,6 +176,17 @@ class ActionResult(BaseModel):
 # ---- workflow inputs and state -------------------------------------------------------------
 
 
+class HeldLetter(BaseModel):
+    """A letter telling a victim of a release (or discharge), to be sent on `send_on`."""
+
+    key: str
+    kind: LetterKind
+    send_on: date
+    release_on: date
+    discharge: DischargeKind | None = None
+    restriction_ends_on: date | None = None
+
+
 class VictimState(BaseModel):
     stage: Stage = Stage.IDENTIFIED
     milestones: MilestoneDates
@@ -189,11 +200,16 @@ class VictimState(BaseModel):
     opted_in_on: date | None = None
     opt_ins: int = 0  # how many times the victim has opted in (they may leave and come back)
     representations_invited_on: date | None = None
-    representations_due: date | None = None
+    representations_due: date | None = None  # the VLO's deadline (never shown to the victim)
+    representations_reply_by: date | None = None  # the date the victim was given
+    representations_redated: int = 0  # letters giving a new reply-by date
     representation_ids: list[int] = Field(default_factory=list)
     conditions_told: list[int] = Field(default_factory=list)
     condition_ends_told: list[int] = Field(default_factory=list)
     release_told: bool = False
+    # Letters about a release or discharge, held until a day that depends on its month only
+    # (models/release_month.py).
+    held_letters: list[HeldLetter] = Field(default_factory=list)
     next_annual_letter: date | None = None
     tasks: list[OpenTask] = Field(default_factory=list)
     # Hospital paths (DVCVA ss 36-44A): the status, the s 36A / s 42A notices to the hospital
@@ -310,6 +326,8 @@ class LetterRequest(BaseModel):
     discharge: DischargeKind | None = None
     # A Parole Board review refusing release: when the next review is (told as a month).
     next_review_on: date | None = None
+    # A representations invitation giving a new reply-by date (the release date moved).
+    redated: bool = False
 
 
 class ForwardRepresentations(BaseModel):

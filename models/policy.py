@@ -25,7 +25,9 @@ class Policy(BaseModel):
     chase_after_working_days: int = 20
     close_after_chase_working_days: int = 20
     # Local policy under DVCVA s 35(3)-(4): representations are invited "in good time" before
-    # release, and must reach the releasing authority before it decides.
+    # release, and must reach the releasing authority before it decides. Counted back from the
+    # first day of the release MONTH, never from the release day, which a victim must not be
+    # able to work out (models/release_month.py).
     representations_open_days_before_release: int = 120
     representations_due_days_before_release: int = 42
     # Local policy: a victim always gets at least this long to make representations, even

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import MarkerRecordedEventAttributes
 from temporalio.api.workflowservice.v1 import ListOpenWorkflowExecutionsRequest
@@ -146,15 +146,13 @@ def letters(engine: Engine, victim_id: int) -> list[LetterKind]:
         return [LetterKind(kind) for kind in rows]
 
 
-def letter_bodies(engine: Engine, victim_id: int, kind: LetterKind) -> list[str]:
+def letter_bodies(engine: Engine, victim_id: int, kind: LetterKind | None) -> list[str]:
+    """The victim's letters of one kind (every kind: None), oldest first."""
+    query = select(Correspondence.body).where(Correspondence.victim_id == victim_id)
+    if kind is not None:
+        query = query.where(Correspondence.kind == kind)
     with session_scope(engine) as session:
-        return list(
-            session.exec(
-                select(Correspondence.body).where(
-                    Correspondence.victim_id == victim_id, Correspondence.kind == kind
-                )
-            ).all()
-        )
+        return list(session.exec(query.order_by(col(Correspondence.id))).all())
 
 
 def stage(engine: Engine, victim_id: int) -> Stage | None:
@@ -177,8 +175,11 @@ async def offered_and_opted_in(
     vcs: "Vcs", engine: Engine, victim_id: int, level: ContactLevel | None
 ) -> None:
     """The VLO makes the offer (completing the offer task); the victim opts in if `level`."""
-    [offer_task] = await eventually(lambda: tasks(engine, victim_id))
-    assert offer_task.kind is TaskKind.OFFER_SCHEME and offer_task.id is not None
+    offers = await eventually(
+        lambda: [t for t in tasks(engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
+    )
+    [offer_task] = offers  # (an overdue offer may also have escalated)
+    assert offer_task.id is not None
     await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="phoned victim")
     if level is not None:
         await vcs.opt_in(victim_id, level, by="vlo.jones")

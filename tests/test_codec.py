@@ -46,6 +46,7 @@ from models.codec import (
 )
 from models.errors import VcsError
 from models.records import LicenceConditionBase
+from models.release_month import ReleaseMonth, release_told_on
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage
 from starter import Vcs
 from tests.conftest import TEST_CODEC_KEY_ID, unique_ref
@@ -830,6 +831,7 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
         await eventually(lambda: LetterKind.CONDITIONS_IMPOSED in letters(engine, victim_id))
         await run_until(env, release)
         await vcs.record_release(case_ref, release, by="vlo.jones")
+        await run_until(env, release_told_on(ReleaseMonth.of(release), release), extra_days=0)
         await eventually(lambda: LetterKind.RELEASE in letters(engine, victim_id))
         await run_until(env, reg.licence_expiry_date)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)

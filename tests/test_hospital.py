@@ -8,6 +8,7 @@ What a user would notice is checked: letters in the outbox, notices to the hospi
 Disclosure rows, representations forwarded, the case row, and the workflows' queries.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -32,6 +33,7 @@ from models.hospital import (
 )
 from models.messages import CaseEvent, HospitalStatus
 from models.records import AuditEntry, Correspondence, LicenceConditionBase, Representation
+from models.release_month import ReleaseMonth, release_told_on
 from models.repository import add_hospital, disclosures_of
 from models.sharing import Disclosure, InformationCategory, LawfulBasis, RecipientKind
 from models.vocabulary import (
@@ -155,6 +157,20 @@ async def registered_patient(
     )
     await vcs.register_case(registration, by=VLO)
     return case_ref, hospital_id
+
+
+async def discharge_held(vcs: Vcs, victim_id: int) -> None:
+    """A discharge is told as a release is: the month only, on the first working day of the
+    next month (models/release_month.py). On the real clock the letter is seen held, not sent."""
+    told_on = release_told_on(ReleaseMonth.of(today()), today())
+    for _ in range(100):
+        view = await vcs.victim_view(victim_id)
+        if any(s.on == told_on and LetterKind.DISCHARGED.value in s.what for s in view.scheduled):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"no discharge letter held until {told_on}: {view.scheduled}")
+    assert LetterKind.DISCHARGED not in victim_letters(vcs.engine, victim_id)
 
 
 async def opted_in_victim(vcs: Vcs, case_ref: str, level: ContactLevel) -> int:
@@ -287,10 +303,7 @@ async def test_s36_restricted_order_notifies_the_managers_and_forwards_to_the_se
             case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), by=VLO
         )
     await vcs.record_discharge(case_ref, DischargeKind.CONDITIONAL, today(), by=VLO)
-    await eventually(lambda: LetterKind.DISCHARGED in victim_letters(engine, victim_id))
-    [discharged] = letter_bodies(engine, victim_id, LetterKind.DISCHARGED)
-    assert "conditionally discharged from hospital" in discharged
-    assert today().strftime("%B %Y") in discharged and today().isoformat() not in discharged
+    await discharge_held(vcs, victim_id)
 
     # Exactly once: two notices, two disclosures, whatever was replayed; the victim in scheme.
     assert len(notices(engine, victim_id)) == 2 and len(shared(engine, case_ref)) == 2
@@ -539,10 +552,7 @@ async def test_s36_unrestricted_hospital_order_forwards_to_the_responsible_clini
         await vcs.record_discharge(case_ref, DischargeKind.CONDITIONAL, today(), by=VLO)
     await vcs.record_conditions(case_ref, [victim_related("No contact with the victim")], by=VLO)
     await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), by=VLO)
-    await eventually(lambda: LetterKind.DISCHARGED in victim_letters(engine, victim_id))
-    [discharged] = letter_bodies(engine, victim_id, LetterKind.DISCHARGED)
-    assert "community treatment order" in discharged
-    assert "ceases" not in discharged  # no restriction to end
+    await discharge_held(vcs, victim_id)
     assert LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id)
 
 
@@ -554,8 +564,7 @@ async def test_absolute_discharge_ends_the_order_and_the_scheme(vcs: Vcs, engine
     result = await vcs.record_discharge(case_ref, DischargeKind.ABSOLUTE, today(), by=VLO)
     assert "closed" in result.message
     await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
-    [discharged] = letter_bodies(engine, victim_id, LetterKind.DISCHARGED)
-    assert "absolutely discharged" in discharged and "has now ended" in discharged
+    await discharge_held(vcs, victim_id)  # the workflow stays to send it, then ends
     assert LetterKind.SCHEME_ENDED not in victim_letters(engine, victim_id)  # licence wording
     assert tasks(engine, victim_id) == []
     with session_scope(engine) as session:
@@ -602,7 +611,11 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
         [told] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
         assert f"until {ends:%B %Y}" in told
         await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, now, by=VLO)
+        await run_until(env, release_told_on(ReleaseMonth.of(now), now), extra_days=0)
         await eventually(lambda: LetterKind.DISCHARGED in victim_letters(engine, victim_id))
+        [discharged] = letter_bodies(engine, victim_id, LetterKind.DISCHARGED)
+        assert f"community treatment order in {now:%B %Y}" in discharged
+        assert "ceases" not in discharged  # no restriction to end
         await run_until(env, ends)
         await eventually(
             lambda: LetterKind.DISCHARGE_CONDITION_ENDED in victim_letters(engine, victim_id)
@@ -749,7 +762,7 @@ async def test_s42_transfer_without_restriction_goes_to_the_responsible_clinicia
     await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
     assert forwarded_to(engine, victim_id) == [UNRESTRICTED_DECIDER]
     await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), by=VLO)
-    await eventually(lambda: LetterKind.DISCHARGED in victim_letters(engine, victim_id))
+    await discharge_held(vcs, victim_id)
 
 
 # ---- bad input: refused with a clear error, nothing changed -------------------------------------
@@ -980,7 +993,7 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
         today().isoformat(),
     )
     assert discharged == f"conditional discharge on {today()} recorded; victims told"
-    await eventually(lambda: LetterKind.DISCHARGED in victim_letters(cli.engine, victim_id))
+    await discharge_held(cli.vcs, victim_id)
     await cli.ok("add-hospital", "--name", OTHER_HOSPITAL.name, "--address", OTHER_HOSPITAL.address)
     [readmitted] = await cli.ok(
         "record-hospital", "--case", case_ref, "--hospital", "2", "--date", today().isoformat()

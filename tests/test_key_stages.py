@@ -261,6 +261,13 @@ class World:
         return await self.vcs.case_view(self.case_ref)
 
 
+# Sentenced long enough ago for a release to be recorded in the month before last: a victim
+# is told of a release on the first working day of the next month (models/release_month.py),
+# which has then come, so these tests (on the real clock) see the letters at once.
+SENTENCED_ON = today() - timedelta(days=120)
+RELEASE_MONTH_START = (today().replace(day=1) - timedelta(days=40)).replace(day=1)
+
+
 @pytest.fixture
 async def world(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
@@ -268,7 +275,7 @@ async def world(
     vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("KS")
     async with build_worker(local_env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, today() - timedelta(days=30)), by=VLO)
+        await vcs.register_case(registration(case_ref, SENTENCED_ON), by=VLO)
         english, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by=VLO)
         welsh, _ = await vcs.add_victim(
             case_ref,
@@ -371,7 +378,7 @@ async def until(w: World, stage_first: KeyStage | None) -> None:
     before a return to custody. Waits until the victims have been told of it."""
     if stage_first is None:
         return
-    on = today() - timedelta(days=10)
+    on = RELEASE_MONTH_START
     if stage_first is KeyStage.RECALL:
         await w.vcs.record_release(w.case_ref, on, by=VLO)
         kind = LetterKind.RELEASE  # every opted-in victim is told of a release
@@ -496,7 +503,7 @@ async def test_each_key_stage_is_told_once_to_the_victims_who_asked_in_their_cha
 
 async def test_release_is_told_to_every_opted_in_victim_once(world: World) -> None:
     w = world
-    on = today() - timedelta(days=1)
+    on = RELEASE_MONTH_START + timedelta(days=14)
     assert (await w.view()).custody == Custody.IN_CUSTODY.value
     answer = await w.vcs.record_release(w.case_ref, on, by=VLO)
     assert answer.message == f"release on {on} recorded; victims told the month"
@@ -524,8 +531,8 @@ async def test_an_offender_recalled_then_released_again_is_told_as_a_release(
     """A recall puts the offender back in custody; the next release is recorded like the first
     (every opted-in victim told the month), and a later recall is allowed again."""
     w = world
-    first = today() - timedelta(days=20)
-    recalled = today() - timedelta(days=10)
+    first = RELEASE_MONTH_START
+    recalled = RELEASE_MONTH_START + timedelta(days=10)
     await w.vcs.record_release(w.case_ref, first, by=VLO)
     await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, recalled, by=VLO)
     assert (await w.view()).custody == Custody.IN_CUSTODY.value
@@ -534,7 +541,7 @@ async def test_an_offender_recalled_then_released_again_is_told_as_a_release(
     with pytest.raises(VcsError, match=f"is before the recall on {recalled}"):
         await w.vcs.record_release(w.case_ref, recalled - timedelta(days=1), by=VLO)
 
-    again = today() - timedelta(days=2)
+    again = RELEASE_MONTH_START + timedelta(days=20)
     answer = await w.vcs.record_release(w.case_ref, again, by=VLO)
     assert answer.message == (
         f"release on {again} after the recall of {recalled} recorded; victims told the month"

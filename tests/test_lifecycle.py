@@ -1,18 +1,35 @@
 """The custodial lifecycle end to end, under the time-skipping test server."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
+from activities.letters import full_date as date_in_words
 from models.db import session_scope
-from models.deadlines import chase_and_close, offer_due, representations_window
+from models.deadlines import (
+    chase_and_close,
+    offer_due,
+    representations_opens,
+    representations_reply_by,
+    representations_task_due,
+)
 from models.errors import VcsError
 from models.policy import CODE_EDITIONS
 from models.records import LicenceConditionBase, Representation
-from models.vocabulary import ConditionKind, ContactLevel, KeyStage, LetterKind, Stage, TaskKind
+from models.release_month import ReleaseMonth, release_told_on
+from models.vocabulary import (
+    ConditionKind,
+    ContactLevel,
+    KeyStage,
+    Language,
+    LetterKind,
+    Stage,
+    TaskKind,
+)
+from models.working_days import add_working_days
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -25,6 +42,7 @@ from tests.helpers import (
     run_until,
     stage,
     tasks,
+    until_quiet,
     victim,
     workflow_status,
 )
@@ -33,6 +51,11 @@ from workflows.case import case_workflow_id
 from workflows.common import MAX_RUN_SPAN_ENGINE_2
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
+POLICY = CODE_EDITIONS["2020"]
+
+
+def full_date(day: date) -> str:
+    return date_in_words(day, Language.ENGLISH)
 
 
 async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
@@ -56,8 +79,9 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
         await vcs.opt_in(victim_id, ContactLevel.ALL_KEY_STAGES, by="vlo.jones")
         assert stage(engine, victim_id) is Stage.OPTED_IN
 
-        # The representations window opens on a timer before the release milestone.
-        await env.sleep(timedelta(days=(release - today).days - 119))
+        # The representations window opens on a timer before the release month.
+        month = ReleaseMonth.of(release)
+        await run_until(env, representations_opens(month, POLICY), extra_days=0)
         await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, victim_id))
         await vcs.submit_representations(
             victim_id, "Please keep him away from my street.", by="vlo.jones"
@@ -94,6 +118,12 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
         now = (await env.get_current_time()).date()
         await env.sleep(timedelta(days=(release - now).days + 1))
         await vcs.record_release(case_ref, release, by="vlo.jones")
+        # Told on a day that depends on the month alone (models/release_month.py), not today.
+        told_on = release_told_on(month, release)
+        await run_until(env, told_on - timedelta(days=1), extra_days=0)
+        assert await until_quiet(env)
+        assert LetterKind.RELEASE not in letters(engine, victim_id)
+        await run_until(env, told_on, extra_days=0)
         await eventually(lambda: LetterKind.RELEASE in letters(engine, victim_id))
         [release_letter] = letter_bodies(engine, victim_id, LetterKind.RELEASE)
         assert release.strftime("%B %Y") in release_letter
@@ -190,12 +220,15 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
 
         await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, by="vlo.jones")
         assert stage(engine, victim_id) is Stage.OPTED_IN
-        # Caught up at once: the conditions about them, and the release month.
-        assert letters(engine, victim_id)[-3:] == [
+        # Caught up at once: the conditions about them; the release month on a day that
+        # depends on the month alone (it has happened by the day they opted in).
+        assert letters(engine, victim_id)[-2:] == [
             LetterKind.OPT_IN_CONFIRMED,
             LetterKind.CONDITIONS_IMPOSED,
-            LetterKind.RELEASE,
         ]
+        now = (await env.get_current_time()).date()
+        await run_until(env, release_told_on(ReleaseMonth.of(release), now), extra_days=0)
+        await eventually(lambda: letters(engine, victim_id)[-1] is LetterKind.RELEASE)
         # Representations are about conditions not yet set; after release they are closed.
         with pytest.raises(VcsError, match="released on licence"):
             await vcs.submit_representations(victim_id, "too late", by="vlo.jones")
@@ -203,10 +236,14 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
             assert session.exec(select(Representation)).all() == []
 
 
-async def test_release_brought_forward_moves_the_representations_deadline(
+async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_date(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
-    """Milestone changes re-arm the timers without losing what was done (DVCVA s 35)."""
+    """A release moved to another month after the invitation went out (DVCVA s 35: the victim
+    must still be heard in time): a victim still to reply gets a letter with the new reply-by
+    date (month-based, at least the minimum notice from that letter); a victim who has replied
+    keeps what they did; a victim not yet in the scheme is invited with the new date when they
+    opt in. Nothing already received is lost."""
     env = time_skipping_env
     today = (await env.get_current_time()).date()
     vcs = Vcs(env.client, engine, task_queue)
@@ -216,34 +253,56 @@ async def test_release_brought_forward_moves_the_representations_deadline(
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, by="vlo.jones")
-        first, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by="vlo.jones")
-        second, _ = await vcs.add_victim(
+        replied, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by="vlo.jones")
+        waiting, _ = await vcs.add_victim(
             case_ref, victim("Bob Example", postcode="LS2 2BB"), by="vlo.jones"
         )
-        await offered_and_opted_in(vcs, engine, first, ContactLevel.ALL_KEY_STAGES)
-        await offered_and_opted_in(vcs, engine, second, ContactLevel.ALL_KEY_STAGES)
+        later, _ = await vcs.add_victim(
+            case_ref, victim("Cat Example", postcode="LS3 3CC"), by="vlo.jones"
+        )
+        await offered_and_opted_in(vcs, engine, replied, ContactLevel.ALL_KEY_STAGES)
+        await offered_and_opted_in(vcs, engine, waiting, ContactLevel.ALL_KEY_STAGES)
+        await offered_and_opted_in(vcs, engine, later, level=None)
 
-        await run_until(env, release - timedelta(days=120), extra_days=0)
-        await eventually(lambda: len(tasks(engine, second)) == 1)
-        [task] = tasks(engine, second)
-        assert task.kind is TaskKind.DISCUSS_REPRESENTATIONS
-        assert task.due_on == release - timedelta(days=42)
-        await vcs.submit_representations(first, "No contact please.", by="vlo.jones")
+        opens = representations_opens(ReleaseMonth.of(release), POLICY)
+        await run_until(env, opens, extra_days=0)
+        await eventually(lambda: len(tasks(engine, waiting)) == 1)
+        first_reply_by = representations_reply_by(ReleaseMonth.of(release), opens, POLICY)
+        [invitation] = letter_bodies(engine, waiting, LetterKind.REPRESENTATIONS_INVITED)
+        assert full_date(first_reply_by) in invitation
+        await vcs.submit_representations(replied, "No contact please.", by="vlo.jones")
 
-        # Added days removed: release comes 60 days sooner.
+        # Added days removed: release comes two months sooner.
         new_release = release - timedelta(days=60)
         await vcs.record_milestones(
             case_ref, {"conditional_release_date": new_release}, by="vlo.jones"
         )
         now = (await env.get_current_time()).date()
-        _, expected_due = representations_window(new_release, now, CODE_EDITIONS["2020"])
-        await eventually(lambda: tasks(engine, second)[0].due_on == expected_due)
-        assert expected_due < task.due_on
-        # What the first victim already did is kept: forwarded, and no new task.
+        new_reply_by = representations_reply_by(ReleaseMonth.of(new_release), now, POLICY)
+        assert new_reply_by != first_reply_by
+        assert new_reply_by >= add_working_days(now, POLICY.representations_minimum_working_days)
+        await eventually(
+            lambda: len(letter_bodies(engine, waiting, LetterKind.REPRESENTATIONS_INVITED)) == 2
+        )
+        redated = letter_bodies(engine, waiting, LetterKind.REPRESENTATIONS_INVITED)[-1]
+        assert full_date(new_reply_by) in redated and full_date(first_reply_by) not in redated
+        assert f"{new_release:%B %Y}" in redated and "replaces" in redated
+        vlo_due = representations_task_due(new_reply_by, new_release, now)
+        await eventually(lambda: tasks(engine, waiting)[0].due_on == vlo_due)
+
+        # The victim who replied keeps what they did: forwarded, no new letter, no new task.
+        assert letters(engine, replied).count(LetterKind.REPRESENTATIONS_INVITED) == 1
         with session_scope(engine) as session:
             [rep] = session.exec(select(Representation)).all()
-            assert rep.victim_id == first and rep.forwarded_at is not None
-        assert tasks(engine, first) == []
+            assert rep.victim_id == replied and rep.forwarded_at is not None
+        assert tasks(engine, replied) == []
+
+        # A victim who opts in now is invited at once with the new month's date.
+        await vcs.opt_in(later, ContactLevel.RELEASE_ONLY, by="vlo.jones")
+        await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, later))
+        [invited_late] = letter_bodies(engine, later, LetterKind.REPRESENTATIONS_INVITED)
+        assert full_date(new_reply_by) in invited_late
+
         with pytest.raises(VcsError, match="sentence date cannot change"):
             await vcs.record_milestones(
                 case_ref, {"sentence_date": today - timedelta(days=1)}, by="vlo.jones"
@@ -254,6 +313,47 @@ async def test_release_brought_forward_moves_the_representations_deadline(
             await vcs.record_milestones(
                 case_ref, {"conditional_release_date": too_late}, by="vlo.jones"
             )
+
+
+async def test_two_releases_in_one_month_look_the_same_to_their_victims(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Victims are told the release month only (domain.md 'Never disclosed to a victim'): two
+    cases alike but for their release day (the 2nd and the 27th of one month), each recorded
+    on its day, send their victims the same letters, word for word, on the same days."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    first_of_month = (today + timedelta(days=400)).replace(day=1)
+    early, late = first_of_month + timedelta(days=1), first_of_month + timedelta(days=26)
+    cases = {early: unique_ref(), late: unique_ref()}
+    async with build_worker(env.client, engine, task_queue):
+        victims: dict[date, int] = {}
+        for release, case_ref in cases.items():
+            reg = registration(case_ref, today, term_months=36, release_after=release - today)
+            await vcs.register_case(reg, by="vlo.jones")
+            victims[release], _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+            await offered_and_opted_in(vcs, engine, victims[release], ContactLevel.ALL_KEY_STAGES)
+
+        def seen(release: date) -> list[str]:
+            return letter_bodies(engine, victims[release], None)
+
+        # Day by day from the invitation and through the release month, each victim has had
+        # the same letters as the other at the end of every day.
+        opens = representations_opens(ReleaseMonth.of(early), POLICY)
+        await run_until(env, opens - timedelta(days=2))
+        told_on = release_told_on(ReleaseMonth.of(early), early)
+        days = [opens - timedelta(days=1), opens, opens + timedelta(days=1)]
+        days += [early + timedelta(days=n) for n in range((told_on - early).days + 2)]
+        for day in days:
+            await run_until(env, day, extra_days=0)
+            for release, case_ref in cases.items():
+                if release == day:
+                    await vcs.record_release(case_ref, release, by="vlo.jones")
+            assert await until_quiet(env)
+            assert seen(early) == seen(late), day
+        assert [kind for kind in letters(engine, victims[late])][-1] is LetterKind.RELEASE
+        assert f"{early:%B %Y}" in seen(late)[-1]
 
 
 async def test_two_victims_with_different_choices_are_told_different_things(

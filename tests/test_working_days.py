@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from models.deadlines import chase_and_close, escalation_due, offer_due, representations_window
+from models.deadlines import chase_and_close, escalation_due, offer_due
 from models.policy import CODE_EDITIONS, Policy
 from models.working_days import add_working_days, is_working_day
 
@@ -190,77 +190,7 @@ def test_policy_figures_match_the_codes() -> None:
     assert (CODE_2013.referral_working_days, CODE_2013.contact_working_days) == (20, 40)
 
 
-# --- representations_window: DVCVA 2004 s 35(3)-(4) -----------------------------------------
-
-
-def test_representations_window_normal_case() -> None:
-    """DVCVA 2004 s 35(3)-(4), local policy: invite 120 days before release, due 42 days before.
-    Release Wednesday 1 September 2027: opens Tuesday 4 May 2027 (1 Sep - 120 days), due
-    Wednesday 21 July 2027 (1 Sep - 42 days)."""
-    assert CODE_2020.representations_open_days_before_release == 120
-    assert CODE_2020.representations_due_days_before_release == 42
-    opens, due = representations_window(date(2027, 9, 1), date(2027, 1, 4), CODE_2020)
-    assert opens == date(2027, 5, 4)
-    assert due == date(2027, 7, 21)
-
-
-def test_representations_window_late_invitation_gets_the_minimum_working_days() -> None:
-    """DVCVA 2004 s 35(3)-(4): a victim invited after the window opened still gets 10 working
-    days. Today Monday 23 August 2027, release Friday 10 September: 24-27 Aug (4), 30 Aug is
-    the summer bank holiday, 31 Aug (5), 1-3 Sep (8), 6-7 Sep (10): due Tuesday 7 September,
-    which is before Thursday 9 September (the day before release)."""
-    today = date(2027, 8, 23)
-    opens, due = representations_window(date(2027, 9, 10), today, CODE_2020)
-    assert due == date(2027, 9, 7)
-    assert due == reference_add_working_days(today, 10)
-    assert opens <= today
-
-
-def test_representations_window_release_imminent_is_due_the_day_before_release() -> None:
-    """DVCVA 2004 s 35(4): representations are useless after release. Today Monday 2 August
-    2027, release Friday 6 August: the 10-working-day minimum would run to 16 August, so the
-    due date is capped at Thursday 5 August."""
-    _, due = representations_window(date(2027, 8, 6), date(2027, 8, 2), CODE_2020)
-    assert due == date(2027, 8, 5)
-
-
-def test_representations_window_release_tomorrow_is_due_today() -> None:
-    """DVCVA 2004 s 35(4): never after the day before release, never before today."""
-    _, due = representations_window(date(2027, 8, 3), date(2027, 8, 2), CODE_2020)
-    assert due == date(2027, 8, 2)
-
-
-@pytest.mark.parametrize("days_past", [0, 1, 30])
-def test_representations_due_date_is_never_in_the_past(days_past: int) -> None:
-    """DVCVA 2004 s 35(4): if a recalculation puts release today or in the past, "the day
-    before release" cannot be met; the due date is then today, never a day already gone
-    (a deadline in the past would be overdue the moment it is set)."""
-    today = date(2027, 8, 2)
-    _, due = representations_window(today - timedelta(days=days_past), today, CODE_2020)
-    assert due == today
-
-
-@pytest.mark.parametrize("today", [date(2026, 12, 21), date(2027, 3, 24), date(2027, 5, 27)])
-def test_representations_due_date_is_always_between_today_and_the_day_before_release(
-    today: date,
-) -> None:
-    """DVCVA 2004 s 35(3)-(4): for any future release, today <= due <= release - 1 day, the
-    window opens a fixed 120 days before release, and due is never before the 42-day date
-    unless release is too close to allow it."""
-    for days_ahead in range(1, 200):
-        release = today + timedelta(days=days_ahead)
-        opens, due = representations_window(release, today, CODE_2020)
-        assert opens == release - timedelta(days=120), release
-        assert today <= due <= release - timedelta(days=1), release
-        if release - timedelta(days=42) > today:
-            # the 42-day date or later (minimum notice) unless capped by release
-            assert due >= min(release - timedelta(days=42), release - timedelta(days=1))
-        invited = max(opens, today)
-        expected = min(
-            max(release - timedelta(days=42), reference_add_working_days(invited, 10)),
-            release - timedelta(days=1),
-        )
-        assert due == max(expected, invited), release
+# The representations window (month-based): tests/test_release_month.py.
 
 
 # --- chase_and_close and escalation (local policy) ------------------------------------------

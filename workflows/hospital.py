@@ -450,6 +450,15 @@ class HospitalVictim:
 
         async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None: ...
 
+        def _hold(
+            self,
+            kind: LetterKind,
+            key: str,
+            release_on: date,
+            discharge: DischargeKind | None = None,
+            restriction_ends_on: date | None = None,
+        ) -> None: ...
+
     def _hospital_notice(
         self,
         key: str,
@@ -529,10 +538,11 @@ class HospitalVictim:
                 s.hospital_details_told.append(status.placement)
         on = status.discharged_on
         if on is not None and on not in s.discharges_told:
-            await self._letter(
+            # Told as a release is: the month only, on a day that depends on the month alone.
+            self._hold(
                 LetterKind.DISCHARGED,
                 f"discharged-{on}",
-                release_on=on,
+                on,
                 discharge=status.discharge,
                 restriction_ends_on=self._restriction_end(),
             )

@@ -16,7 +16,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.letters import LetterActivities
-    from models.deadlines import chase_and_close, offer_due, representations_window
+    from models.deadlines import (
+        chase_and_close,
+        offer_due,
+        representations_opens,
+        representations_reply_by,
+        representations_task_due,
+    )
     from models.handoff import ResponsibilityChange
     from models.hospital import discharge_decider
     from models.key_stages import told
@@ -25,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         CaseEvent,
         CompleteTask,
         ForwardRepresentations,
+        HeldLetter,
         LetterRequest,
         OptIn,
         OptOut,
@@ -36,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         VictimState,
         VictimView,
     )
+    from models.release_month import ReleaseMonth, release_told_on
     from models.vocabulary import (
         ContactLevel,
         DischargeKind,
@@ -115,7 +123,7 @@ class VictimWorkflow(HospitalVictim):
             async with self.lock:
                 await self._identify()
         self._publish()
-        while self.state.stage is not Stage.CLOSED:
+        while not self._closed():
             await sleep_until(
                 self._next_wake(),
                 run_started,
@@ -152,11 +160,14 @@ class VictimWorkflow(HospitalVictim):
         )
 
     def _closed(self) -> bool:
-        return self.state.stage is Stage.CLOSED
+        """Closed, and every letter held for the victim sent (an absolute discharge ends the
+        scheme, and the letter saying so goes in the following month)."""
+        return self.state.stage is Stage.CLOSED and not self.state.held_letters
 
     def _next_wake(self) -> date | None:
         s = self.state
         candidates = [self.tasks.next_escalation()]
+        candidates.extend(h.send_on for h in s.held_letters)
         if s.stage is Stage.OFFERED:
             candidates.append(s.close_offer_on if s.chased else s.chase_on)
         if s.stage is Stage.OPTED_IN:
@@ -184,6 +195,7 @@ class VictimWorkflow(HospitalVictim):
             await self._set_stage(Stage.NO_RESPONSE, "no response to offer and chase")
         if s.stage is Stage.OPTED_IN:
             await self._catch_up()
+        await self._send_held_letters()  # held while opted in; sent even once the case closed
 
     async def _catch_up(self) -> None:
         """Everything an opted-in victim is owed by now, whenever they opted in."""
@@ -214,8 +226,9 @@ class VictimWorkflow(HospitalVictim):
             )
             s.conditions_told.extend(untold)
         if s.milestones.release_date and not s.release_told:
-            await self._letter(LetterKind.RELEASE, "release", release_on=s.milestones.release_date)
+            self._hold(LetterKind.RELEASE, "release", s.milestones.release_date)
             s.release_told = True
+        await self._send_held_letters()
         ended = [c for c in self._condition_ends_pending() if c <= now]
         if ended:
             ids = [
@@ -249,8 +262,40 @@ class VictimWorkflow(HospitalVictim):
             return None
         if self.state.representations_invited_on is not None:
             return None
-        opens, _ = representations_window(release, today(), self.params.policy)
-        return opens
+        return representations_opens(ReleaseMonth.of(release), self.params.policy)
+
+    def _hold(
+        self,
+        kind: LetterKind,
+        key: str,
+        release_on: date,
+        discharge: DischargeKind | None = None,
+        restriction_ends_on: date | None = None,
+    ) -> None:
+        """A letter about a release or discharge waits for a day that depends on the month
+        alone: sent the day it happened, its sending time would give the day away."""
+        self.state.held_letters.append(
+            HeldLetter(
+                key=key,
+                kind=kind,
+                send_on=release_told_on(ReleaseMonth.of(release_on), today()),
+                release_on=release_on,
+                discharge=discharge,
+                restriction_ends_on=restriction_ends_on,
+            )
+        )
+
+    async def _send_held_letters(self) -> None:
+        s = self.state
+        for held in [h for h in s.held_letters if h.send_on <= today()]:
+            await self._letter(
+                held.kind,
+                held.key,
+                release_on=held.release_on,
+                discharge=held.discharge,
+                restriction_ends_on=held.restriction_ends_on,
+            )
+            s.held_letters.remove(held)
 
     def _condition_ends_pending(self) -> list[date]:
         s = self.state
@@ -291,24 +336,27 @@ class VictimWorkflow(HospitalVictim):
         s = self.state
         release = s.milestones.release_milestone()
         assert release is not None
-        _, due = representations_window(release, today(), self.params.policy)
+        reply_by = representations_reply_by(ReleaseMonth.of(release), today(), self.params.policy)
         s.representations_invited_on = today()
-        s.representations_due = due
+        s.representations_reply_by = reply_by
+        s.representations_due = representations_task_due(reply_by, release, today())
         await self._letter(
             LetterKind.REPRESENTATIONS_INVITED,
             "representations-invited",
             release_on=release,
-            due_on=due,
+            due_on=reply_by,
         )
         await self.tasks.open(
             REPRESENTATIONS_TASK,
             TaskKind.DISCUSS_REPRESENTATIONS,
             "Discuss licence conditions with victim; record any representations",
-            due,
+            s.representations_due,
         )
 
     async def _on_case_event(self, event: CaseEvent) -> None:
         s = self.state
+        if s.stage is Stage.CLOSED:
+            return  # only waiting to send a held letter: the scheme has ended for this victim
         s.milestones = event.milestones
         if event.kind == "milestones_changed":
             await self._rearm_representations()
@@ -318,10 +366,8 @@ class VictimWorkflow(HospitalVictim):
         elif event.kind == "released" and event.re_release:
             # Released again after a recall: told as a release is, to every opted-in victim,
             # the month only (domain.md 'On licence'; 'Never disclosed').
-            if s.stage is Stage.OPTED_IN:
-                await self._letter(
-                    LetterKind.RELEASE, f"release-{event.sequence}", release_on=event.on
-                )
+            if s.stage is Stage.OPTED_IN and event.on is not None:
+                self._hold(LetterKind.RELEASE, f"release-{event.sequence}", event.on)
                 s.release_told = True
         elif event.kind == "key_stage" and event.key_stage is not None:
             # Who hears of which key stage: models/key_stages.py (escape and absconding reach
@@ -339,14 +385,31 @@ class VictimWorkflow(HospitalVictim):
             await self._catch_up()
 
     async def _rearm_representations(self) -> None:
-        """A release brought forward moves the representations deadline with it; nothing
-        already received is lost (DVCVA s 35: the victim must still be heard in time)."""
+        """A release moved to another month moves the victim's reply-by date with it, and a
+        victim still to reply is told the new date with at least the minimum notice (DVCVA
+        s 35: the victim must still be heard in time). A move within the month changes nothing
+        the victim sees. Nothing already received is lost."""
         s = self.state
         release = s.milestones.release_milestone()
         if s.representations_invited_on is None or release is None or s.milestones.release_date:
             return
-        _, due = representations_window(release, s.representations_invited_on, self.params.policy)
-        due = max(min(due, release - timedelta(days=1)), today())
+        month, policy = ReleaseMonth.of(release), self.params.policy
+        reply_by = s.representations_reply_by
+        awaited = not s.representation_ids and s.stage is Stage.OPTED_IN
+        if awaited and representations_reply_by(month, s.representations_invited_on, policy) != (
+            reply_by
+        ):
+            reply_by = representations_reply_by(month, today(), policy)
+            s.representations_reply_by = reply_by
+            s.representations_redated += 1
+            await self._letter(
+                LetterKind.REPRESENTATIONS_INVITED,
+                f"representations-redated-{s.representations_redated}",
+                release_on=release,
+                due_on=reply_by,
+                redated=True,
+            )
+        due = representations_task_due(reply_by or release, release, today())
         if due != s.representations_due:
             s.representations_due = due
             await self.tasks.reschedule(REPRESENTATIONS_TASK, due, "release date changed")
@@ -588,6 +651,10 @@ class VictimWorkflow(HospitalVictim):
                 Scheduled(on=d, what="tell victim a condition has ended")
                 for d in self._condition_ends_pending()
             )
+        scheduled.extend(
+            Scheduled(on=h.send_on, what=f"{h.kind.value} letter (month only)")
+            for h in s.held_letters
+        )
         return VictimView(
             victim_id=self.params.victim_id,
             stage=s.stage,
