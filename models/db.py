@@ -9,6 +9,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
 
+import models.access_log
 import models.case
 import models.handoff
 import models.hospital

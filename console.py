@@ -1,0 +1,32 @@
+"""The VLO console: `python console.py` serves it on 127.0.0.1:8000 (VCS_CONSOLE_PORT).
+
+Production needs VCS_OIDC_ISSUER, VCS_OIDC_CLIENT_ID/SECRET and VCS_CONSOLE_SESSION_KEY and
+refuses to start without them; VCS_CONSOLE_MODE=development (bin/run-demo) signs in through the
+local OpenID provider with the demo users."""
+
+import os
+import sys
+
+import uvicorn
+
+from models.db import create_tables, make_engine
+from web.app import create_app
+from web.settings import ConfigurationError, ConsoleSettings
+
+
+def main() -> int:
+    try:
+        settings = ConsoleSettings.from_env()
+    except ConfigurationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    engine = make_engine()
+    create_tables(engine)
+    app = create_app(settings, engine)
+    host = os.environ.get("VCS_CONSOLE_HOST", "127.0.0.1")
+    uvicorn.run(app, host=host, port=int(os.environ.get("VCS_CONSOLE_PORT", "8000")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

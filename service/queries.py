@@ -1,0 +1,115 @@
+"""What people read: their tasks and a case, each checked against the access table first.
+A refusal is written to the access log before it is raised, and changes nothing else."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from models.access_log import AccessRefusal
+from models.case import OffenderCase
+from models.db import session_scope
+from models.records import VloTask
+from models.victim import Enrolment
+from models.vocabulary import ContactLevel, Stage, TaskKind, TaskStatus
+from service.access import Action, Refused, check
+from service.actor import Actor
+
+
+class NotFound(Exception):
+    pass
+
+
+def checked(engine: Engine, actor: Actor, action: Action, case: OffenderCase | None = None) -> None:
+    """check(), with every refusal logged (in its own transaction: the refused action writes
+    nothing, the log entry stays)."""
+    try:
+        check(actor, action, case.region if case else None)
+    except Refused as refused:
+        with session_scope(engine) as session:
+            session.add(
+                AccessRefusal(
+                    at=datetime.now(UTC),
+                    actor=actor.id,
+                    action=action.value,
+                    scope=refused.scope.value,
+                    case_id=case.id if case else None,
+                )
+            )
+        raise
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    task_id: int
+    case_ref: str
+    victim_id: int | None
+    kind: TaskKind
+    title: str
+    due_on: date
+    overdue: bool
+    escalation_level: int
+
+
+def _open_tasks(session: Session, today: date, *where: Any) -> list[TaskLine]:
+    """Open tasks matching `where`, with their case reference, earliest due (so overdue) first."""
+    rows = session.exec(
+        select(VloTask, OffenderCase.case_ref)
+        .join(OffenderCase, col(OffenderCase.id) == col(VloTask.case_id))
+        .where(VloTask.status == TaskStatus.OPEN, *where)
+        .order_by(col(VloTask.due_on), col(VloTask.id))
+    ).all()
+    return [
+        TaskLine(
+            task_id=t.id or 0,
+            case_ref=case_ref,
+            victim_id=t.victim_id,
+            kind=t.kind,
+            title=t.title,
+            due_on=t.due_on,
+            overdue=t.due_on < today,
+            escalation_level=t.escalation_level,
+        )
+        for t, case_ref in rows
+    ]
+
+
+def my_tasks(engine: Engine, actor: Actor, today: date) -> list[TaskLine]:
+    """The actor's open tasks, earliest due (so overdue) first."""
+    checked(engine, actor, Action.VIEW_MY_TASKS)
+    with session_scope(engine) as session:
+        return _open_tasks(session, today, VloTask.assigned_to == actor.id)
+
+
+@dataclass(frozen=True)
+class VictimLine:
+    victim_id: int
+    stage: Stage
+    contact_level: ContactLevel | None
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case: OffenderCase
+    victims: list[VictimLine]
+    tasks: list[TaskLine]
+
+
+def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> CaseSummary:
+    with session_scope(engine) as session:
+        case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()
+        if case is None:
+            raise NotFound(f"no case {case_ref}")
+        session.expunge(case)
+    checked(engine, actor, Action.VIEW_CASE, case)
+    with session_scope(engine) as session:
+        enrolments = session.exec(
+            select(Enrolment).where(Enrolment.case_id == case.id).order_by(col(Enrolment.victim_id))
+        ).all()
+        return CaseSummary(
+            case=case,
+            victims=[VictimLine(e.victim_id, e.stage, e.contact_level) for e in enrolments],
+            tasks=_open_tasks(session, today, VloTask.case_id == case.id),
+        )

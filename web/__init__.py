@@ -1,0 +1,1 @@
+"""The VLO console: GOV.UK Design System pages over the service layer (service/)."""
