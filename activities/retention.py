@@ -11,7 +11,8 @@ whom they represent; representation text; licence condition wording (it may say 
 lives); letter bodies; what VLOs wrote as a task's outcome (free text: it may name or place a
 victim); offence descriptions (they may name the victim); the words of Victim Personal
 Statements; the purpose written for a disclosure; the notes audit entries refer to (CaseNote:
-reasons and notes, anything typed). What stays: the rows themselves (IDs, dates, stages,
+reasons and notes, anything typed); why the case is in the scheme (a discretionary case's
+reason is the VLO's words; the basis stays). What stays: the rows themselves (IDs, dates, stages,
 kinds), so counts and the audit trail still add up, and the audit trail, which holds IDs,
 kinds and dates only (models/audit.py: a type that admits no free text; issue 13). Each case gets an
 ErasureRecord: what was erased, when, under which period, and a verification made afterwards
@@ -159,6 +160,8 @@ class RetentionActivities:
                 .where(col(Victim.case_id) == case_id, col(Victim.erased_at).is_(None))
                 .values(erased_at=now)
             )
+            case.eligibility_reason = ERASED  # the basis (statutory, discretionary) stays
+            session.add(case)
             session.exec(
                 update(Representation)
                 .where(col(Representation.case_id) == case_id)
@@ -248,6 +251,8 @@ class RetentionActivities:
             if record is None:
                 raise data_error(f"case id {case_id} has no erasure record to verify")
             problems: list[str] = []
+            if stored_case(session, case_id).eligibility_reason != ERASED:
+                problems.append("case: eligibility_reason not erased")
             victims = session.exec(select(Victim).where(Victim.case_id == case_id)).all()
             for victim in victims:
                 if victim.full_name != ERASED:
