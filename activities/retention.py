@@ -14,7 +14,9 @@ Statements; the purpose written for a disclosure; the notes audit entries refer 
 reasons and notes, anything typed); why the case is in the scheme (a discretionary case's
 reason is the VLO's words; the basis stays). What stays: the rows themselves (IDs, dates, stages,
 kinds), so counts and the audit trail still add up, and the audit trail, which holds IDs,
-kinds and dates only (models/audit.py: a type that admits no free text; issue 13). Each case gets an
+kinds and dates only (models/audit.py: a type that admits no free text; issue 13). Also kept:
+staff user names, and the names of the agencies information was received from or disclosed
+to (a disclosure stays accountable: MAPPA MoU); neither is a victim's data. Each case gets an
 ErasureRecord: what was erased, when, under which period, and a verification made afterwards
 by re-reading every row.
 """
