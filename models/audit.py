@@ -7,9 +7,10 @@ storage limitation). Free text lives in a row the retention job erases (a CaseNo
 outcome, a disclosure's purpose) and the entry names that row by ID.
 
 That is a type, not a convention: a fact is a number, a flag, a date, a list of IDs, a value of
-one of the vocabularies (an enum) or a `Ref` (one token, no spaces: a hand-off or review ID, a
-VLO's user name); a plain string does not type-check and text that is not one token does not
-validate. An entry stores its facts as compact JSON, in the order given.
+one of the vocabularies (an enum) or a `Ref` (one token, no spaces: a hand-off or review ID);
+a plain string does not type-check and text that is not one token does not validate. Who acted
+is the entry's `actor`; whom a task or case went to is on its row. An entry stores its facts as
+compact JSON, in the order given.
 """
 
 import json
