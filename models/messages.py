@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from models.audit import AuditDetail
 from models.case import MilestoneDates
 from models.eligibility import hospital_path
 from models.policy import Policy
@@ -345,7 +346,8 @@ class AuditRecord(BaseModel):
     victim_id: int | None = None
     actor: str
     action: str
-    detail: str = ""
+    detail: AuditDetail = Field(default_factory=AuditDetail)  # IDs, kinds and dates only
+    note: str = ""  # words, if any: kept as a CaseNote the retention job erases
 
 
 class SaveMilestones(BaseModel):

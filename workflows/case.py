@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
     from activities.victims import VictimStarterActivities
+    from models.audit import AuditDetail, Ref
     from models.handoff import (
         HandoffOpened,
         HandoffPolicy,
@@ -306,7 +307,7 @@ class CaseWorkflow(HospitalCase):
             summary=summary,
         )
 
-    async def _audit(self, action: str, by: str, detail: str) -> None:
+    async def _audit(self, action: str, by: str, detail: AuditDetail, note: str = "") -> None:
         assert self.state is not None
         await call(
             CaseStoreActivities.record_audit,
@@ -316,6 +317,7 @@ class CaseWorkflow(HospitalCase):
                 actor=by,
                 action=action,
                 detail=detail,
+                note=note,
             ),
             summary=action,
         )
@@ -439,7 +441,7 @@ class CaseWorkflow(HospitalCase):
             )
             state.conditions.extend(notices)
             await self._audit(
-                "conditions_recorded", action.by, f"licence conditions {action.condition_ids}"
+                "conditions_recorded", action.by, AuditDetail.of(conditions=action.condition_ids)
             )
             # DVCVA s 35(7): victims are told the conditions relating to contact with them.
             await self._broadcast("conditions_imposed", conditions=notices)
@@ -471,7 +473,7 @@ class CaseWorkflow(HospitalCase):
             note_key_stage(state, stage, on)
             if stage is ENDS_THE_CASE:
                 state.event_sequence += 1
-                await self._audit("key_stage", action.by, f"{stage.value} on {on}")
+                await self._audit("key_stage", action.by, AuditDetail.of(key_stage=stage, on=on))
                 await self._close(ended_by=stage, on=on, by=action.by)
                 return ActionResult(
                     message=f"{stage.value} recorded; every victim in the scheme told; "
@@ -490,7 +492,7 @@ class CaseWorkflow(HospitalCase):
                     f"; urgent task {task.task_id} for {self.responsible_vlo} due {task.due_on}"
                 )
             await self._broadcast("key_stage", key_stage=stage, on=on)
-            await self._audit("key_stage", action.by, f"{stage.value} on {on}")
+            await self._audit("key_stage", action.by, AuditDetail.of(key_stage=stage, on=on))
             return ActionResult(message=answer)
 
     async def _record_key_stage_as_before(self, action: RecordKeyStage) -> ActionResult:
@@ -502,7 +504,9 @@ class CaseWorkflow(HospitalCase):
             raise rejected(problem)
         state.key_stages.append((action.key_stage, action.on))
         await self._broadcast("key_stage", key_stage=action.key_stage, on=action.on)
-        await self._audit("key_stage", action.by, f"{action.key_stage.value} on {action.on}")
+        await self._audit(
+            "key_stage", action.by, AuditDetail.of(key_stage=action.key_stage, on=action.on)
+        )
         return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
 
     @record_key_stage.validator
@@ -558,8 +562,8 @@ class CaseWorkflow(HospitalCase):
             await self._audit(
                 "dhr_directed",
                 action.by,
-                f"domestic homicide review (DVCVA s 9) directed on {action.directed_on} by "
-                f"{action.reviewed_by}; our part due {action.due_on}",
+                AuditDetail.of(directed_on=action.directed_on, due_on=action.due_on),
+                note=f"directed by {action.reviewed_by}",  # typed by the VLO: a CaseNote
             )
             task = await self.tasks.open(
                 f"dhr:{action.directed_on}:{state.event_sequence}",
@@ -738,8 +742,12 @@ class CaseWorkflow(HospitalCase):
                     case_id=self.case_id,
                     actor=action.by,
                     action="crc_event_reported_late" if late else "crc_event_reported",
-                    detail=f"{action.kind.value} on {action.occurred_on}, reported "
-                    f"{reported_on}: {lateness}",
+                    detail=AuditDetail.of(
+                        event=action.kind,
+                        occurred_on=action.occurred_on,
+                        reported_on=reported_on,
+                        report_due=report_due,
+                    ),
                 ),
                 summary="crc event reported",
             )
@@ -884,12 +892,15 @@ class CaseWorkflow(HospitalCase):
                 state.open_parole_review = None
             state.next_parole_review_on = decided.next_review_on
             state.event_sequence += 1
-            nxt = f"; next review {decided.next_review_on}" if decided.next_review_on else ""
             await self._audit(
                 "parole_outcome",
                 ENGINE_ACTOR,
-                f"review {decided.review_id}: {decided.outcome.value} decided "
-                f"{decided.decided_on}{nxt}",
+                AuditDetail.of(
+                    review=Ref(decided.review_id),
+                    outcome=decided.outcome,
+                    decided_on=decided.decided_on,
+                    next_review_on=decided.next_review_on,
+                ),
             )
 
     # ---- queries ---------------------------------------------------------------------------
