@@ -252,6 +252,9 @@ class CaseState(BaseModel):
     open_parole_review: str | None = None
     parole_decisions: list[tuple[str, str, date]] = Field(default_factory=list)
     next_parole_review_on: date | None = None
+    # The task preparing victims for the review due at the parole eligibility date (tariff
+    # expiry) has been opened: it is opened once in a case (workflows/case.py).
+    parole_preparation_opened: bool = False
 
 
 class CaseInput(BaseModel):
