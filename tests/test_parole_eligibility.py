@@ -7,14 +7,16 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from models.case import CaseRegistration, OffenceBase
+from models.db import session_scope
 from models.deadlines import parole_preparation
 from models.parole import ParoleTimetable
 from models.policy import CODE_EDITIONS
-from models.records import VloTask
-from models.vocabulary import OffenceCategory, SentenceType, TaskKind, TaskStatus
+from models.records import AuditEntry, VloTask
+from models.vocabulary import OffenceCategory, ParoleOutcome, SentenceType, TaskKind, TaskStatus
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, run_until, tasks, until_quiet
@@ -46,6 +48,11 @@ def preparation(engine: Engine, case_ref: str, *, open_only: bool = True) -> lis
         for t in tasks(engine, open_only=open_only)
         if t.kind is TaskKind.PAROLE_PREPARATION and t.workflow_id == case_workflow_id(case_ref)
     ]
+
+
+def audit_count(engine: Engine, action: str) -> int:
+    with session_scope(engine) as session:
+        return len(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
 
 
 async def now(env: WorkflowEnvironment) -> date:
@@ -160,27 +167,44 @@ async def test_a_date_brought_so_close_that_the_task_is_due_opens_it_at_once_due
 async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
-    """The review a referral starts invites every victim in the scheme itself."""
+    """The review a referral starts invites every victim in the scheme itself: a referral
+    closes the open task, and a review open when the task's time comes takes its place. A
+    review decided before then (a pre-tariff review, say) leaves the task to open as due."""
     env = time_skipping_env
     today = await now(env)
     vcs = Vcs(env.client, engine, task_queue)
-    opened, early = unique_ref("LIFE"), unique_ref("LIFE")
+    opened, still_open, decided = (unique_ref("LIFE") for _ in range(3))
     tariff = today + timedelta(days=400)
-    opens, _ = parole_preparation(tariff, POLICY)
+    opens, due = parole_preparation(tariff, POLICY)
+    hearing = today + timedelta(days=60)
     async with build_worker(env.client, engine, task_queue):
-        for case_ref in (opened, early):
+        for case_ref in (opened, still_open, decided):
             await vcs.register_case(life_sentence(case_ref, today, tariff), by=VLO)
-        # One case is referred before its task opens (a pre-tariff review, say).
+        # Two cases are referred long before their task opens; one review is still open then.
         await vcs.refer_parole(
-            early,
+            still_open,
             ParoleTimetable(referred_on=today, vps_due_on=today + timedelta(days=300)),
             by=VLO,
         )
-        view = await vcs.case_view(early)
+        view = await vcs.case_view(still_open)
         assert not [s for s in view.scheduled if "Parole Board review" in s.what]
+        await vcs.refer_parole(
+            decided,
+            ParoleTimetable(
+                referred_on=today, vps_due_on=today + timedelta(days=30), hearing_on=hearing
+            ),
+            by=VLO,
+        )
+        await run_until(env, hearing + timedelta(days=5), extra_days=0)
+        await vcs.record_parole_decision(
+            decided, ParoleOutcome.OPEN_CONDITIONS, hearing + timedelta(days=5), None, by=VLO
+        )
+        await eventually(lambda: audit_count(engine, "parole_outcome") == 1)
 
         await run_until(env, opens, extra_days=0)
         [task] = await eventually(lambda: preparation(engine, opened))
+        [other] = await eventually(lambda: preparation(engine, decided))
+        assert task.due_on == other.due_on == due
         day = await now(env)
         await vcs.refer_parole(
             opened,
@@ -197,4 +221,4 @@ async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
         assert closed.id == task.id and "referred to the Parole Board" in (closed.outcome or "")
         assert preparation(engine, opened) == []
         assert await until_quiet(env)
-    assert preparation(engine, early, open_only=False) == []
+    assert preparation(engine, still_open, open_only=False) == []

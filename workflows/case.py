@@ -204,13 +204,11 @@ class CaseWorkflow(HospitalCase):
     def _parole_preparation_ahead(self) -> tuple[date, date] | None:
         """When the task preparing victims for the Parole Board review opens and is due, while
         it is still to open: once in a case with a parole eligibility date (for a life or
-        other indeterminate sentence, the tariff expiry), not yet released, and not yet
-        referred to the Board (the referral's review invites the victims itself)."""
+        other indeterminate sentence, the tariff expiry) and not yet released."""
         assert self.state is not None
         state, m = self.state, self.state.milestones
         if (
-            state.parole_preparation_opened
-            or state.parole_reviews
+            state.parole_preparation_done
             or state.hospital is not None
             or m.release_date is not None
             or m.parole_eligibility_date is None
@@ -242,8 +240,12 @@ class CaseWorkflow(HospitalCase):
             await self._close()
 
     async def _open_parole_preparation(self, due: date) -> None:
-        """A date brought so close that the task is already due opens it due today."""
+        """A date brought so close that the task is already due opens it due today. A review
+        referred by hand and open by then invites the victims itself: no task."""
         assert self.state is not None
+        self.state.parole_preparation_done = True
+        if self.state.open_parole_review is not None:
+            return
         await self.tasks.open(
             PAROLE_PREPARATION_TASK,
             TaskKind.PAROLE_PREPARATION,
@@ -252,7 +254,6 @@ class CaseWorkflow(HospitalCase):
             "happens next",
             max(due, today()),
         )
-        self.state.parole_preparation_opened = True
 
     async def _follow_parole_eligibility(self, by: str) -> None:
         """A recalculated parole eligibility date re-dates the open preparation task (one not
@@ -854,7 +855,8 @@ class CaseWorkflow(HospitalCase):
             state.parole_reviews = number
             state.open_parole_review = review_id
             note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
-            # The review invites the victims itself: the preparation for it is over.
+            # The review invites the victims itself: the preparation for it is over (one not
+            # yet opened is not opened while the review is open: _open_parole_preparation).
             await self.tasks.close(
                 PAROLE_PREPARATION_TASK, action.by, f"referred to the Parole Board: {review_id}"
             )
@@ -972,7 +974,7 @@ class CaseWorkflow(HospitalCase):
         if state.next_parole_review_on and state.open_parole_review is None:
             scheduled.append(Scheduled(on=state.next_parole_review_on, what="next parole review"))
         preparation = self._parole_preparation_ahead()
-        if preparation is not None:
+        if preparation is not None and state.open_parole_review is None:
             scheduled.append(
                 Scheduled(
                     on=preparation[0],
