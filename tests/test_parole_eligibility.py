@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.case import CaseRegistration, OffenceBase
 from models.db import session_scope
 from models.deadlines import parole_preparation
+from models.messages import Scheduled
 from models.parole import ParoleTimetable
 from models.policy import CODE_EDITIONS
 from models.records import AuditEntry, VloTask
@@ -50,6 +51,12 @@ def preparation(engine: Engine, case_ref: str, *, open_only: bool = True) -> lis
     ]
 
 
+async def scheduled_preparation(vcs: Vcs, case_ref: str) -> list[Scheduled]:
+    """What the case's view (and so `timeline`) shows of the task to come."""
+    view = await vcs.case_view(case_ref)
+    return [s for s in view.scheduled if "Parole Board review" in s.what]
+
+
 def audit_count(engine: Engine, action: str) -> int:
     with session_scope(engine) as session:
         return len(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
@@ -78,8 +85,7 @@ async def test_a_tariff_date_opens_one_task_ahead_of_the_review_that_follows_a_r
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(life_sentence(case_ref, today, tariff), by=VLO)
         # Scheduled, and shown so (the case's view feeds `timeline`), but not yet open.
-        view = await vcs.case_view(case_ref)
-        [scheduled] = [s for s in view.scheduled if "Parole Board review" in s.what]
+        [scheduled] = await scheduled_preparation(vcs, case_ref)
         assert scheduled.on == opens and str(due) in scheduled.what
         await run_until(env, opens - timedelta(days=1), extra_days=0)
         assert await until_quiet(env)
@@ -128,8 +134,7 @@ async def test_an_extended_sentences_parole_eligibility_date_moved_before_the_ta
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, by=VLO)
         await vcs.record_milestones(case_ref, {"parole_eligibility_date": moved}, by=VLO)
-        view = await vcs.case_view(case_ref)
-        assert [s.on for s in view.scheduled if "Parole Board review" in s.what] == [opens]
+        assert [s.on for s in await scheduled_preparation(vcs, case_ref)] == [opens]
 
         await run_until(env, old_opens + timedelta(days=10), extra_days=0)
         assert await until_quiet(env)
@@ -159,8 +164,7 @@ async def test_a_date_brought_so_close_that_the_task_is_due_opens_it_at_once_due
         )
         [task] = await eventually(lambda: preparation(engine, case_ref))
         assert task.due_on == day
-        view = await vcs.case_view(case_ref)
-        assert not [s for s in view.scheduled if "Parole Board review" in s.what]
+        assert await scheduled_preparation(vcs, case_ref) == []
 
 
 @pytest.mark.usefixtures("cleanup_workflows")
@@ -186,8 +190,7 @@ async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
             ParoleTimetable(referred_on=today, vps_due_on=today + timedelta(days=300)),
             by=VLO,
         )
-        view = await vcs.case_view(still_open)
-        assert not [s for s in view.scheduled if "Parole Board review" in s.what]
+        assert await scheduled_preparation(vcs, still_open) == []
         await vcs.refer_parole(
             decided,
             ParoleTimetable(
