@@ -17,7 +17,14 @@ from models.messages import Scheduled
 from models.parole import ParoleTimetable
 from models.policy import CODE_EDITIONS
 from models.records import AuditEntry, VloTask
-from models.vocabulary import OffenceCategory, ParoleOutcome, SentenceType, TaskKind, TaskStatus
+from models.vocabulary import (
+    KeyStage,
+    OffenceCategory,
+    ParoleOutcome,
+    SentenceType,
+    TaskKind,
+    TaskStatus,
+)
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, run_until, tasks, until_quiet
@@ -225,3 +232,23 @@ async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
         assert preparation(engine, opened) == []
         assert await until_quiet(env)
     assert preparation(engine, still_open, open_only=False) == []
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_case_closed_before_the_task_opens_schedules_nothing(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    today = await now(env)
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("LIFE")
+    tariff = today + timedelta(days=400)
+    opens, _ = parole_preparation(tariff, POLICY)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(life_sentence(case_ref, today, tariff), by=VLO)
+        await vcs.record_key_stage(case_ref, KeyStage.DEATH, today, by=VLO)
+        assert (await vcs.case_view(case_ref)).closed
+        assert await scheduled_preparation(vcs, case_ref) == []
+        await run_until(env, opens)
+        assert await until_quiet(env)
+    assert preparation(engine, case_ref, open_only=False) == []

@@ -209,6 +209,7 @@ class CaseWorkflow(HospitalCase):
         state, m = self.state, self.state.milestones
         if (
             state.parole_preparation_done
+            or state.closed
             or state.hospital is not None
             or m.release_date is not None
             or m.parole_eligibility_date is None
