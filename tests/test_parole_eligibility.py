@@ -172,6 +172,11 @@ async def test_a_date_brought_so_close_that_the_task_is_due_opens_it_at_once_due
         [task] = await eventually(lambda: preparation(engine, case_ref))
         assert task.due_on == day
         assert await scheduled_preparation(vcs, case_ref) == []
+        # The date taken away (recorded in error): the task closes, saying why.
+        await vcs.record_milestones(case_ref, {"parole_eligibility_date": None}, by=VLO)
+        assert preparation(engine, case_ref) == []  # closed by the update itself
+        [closed] = preparation(engine, case_ref, open_only=False)
+        assert closed.outcome == "parole eligibility date removed"
 
 
 @pytest.mark.usefixtures("cleanup_workflows")

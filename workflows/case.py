@@ -250,9 +250,9 @@ class CaseWorkflow(HospitalCase):
         await self.tasks.open(
             PAROLE_PREPARATION_TASK,
             TaskKind.PAROLE_PREPARATION,
-            "Prepare victims for the Parole Board review (parole eligibility date "
-            f"{self.state.milestones.parole_eligibility_date}): the review, the VPS, what "
-            "happens next",
+            # No date in the title: a recalculation re-dates the task, never its title.
+            "Prepare victims in the scheme for the Parole Board review at the parole "
+            "eligibility date: the review, the VPS, what happens next",
             max(due, today()),
         )
 
