@@ -269,6 +269,10 @@ class CaseState(BaseModel):
     open_parole_review: str | None = None
     parole_decisions: list[tuple[str, str, date]] = Field(default_factory=list)
     next_parole_review_on: date | None = None
+    # The task preparing victims for the review due at the parole eligibility date (tariff
+    # expiry) has been opened, or was not needed (a review open then): once in a case
+    # (workflows/case.py).
+    parole_preparation_done: bool = False
 
 
 class CaseInput(BaseModel):
