@@ -29,6 +29,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
+from models.audit import readable
 from models.case import CaseRegistration, MilestoneDates
 from models.db import create_tables, make_engine, session_scope
 from models.errors import UnavailableError, VcsError
@@ -1854,7 +1855,7 @@ async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) ->
     events = [
         (
             e.at,
-            f"{e.action}: {e.detail}".rstrip(": ")
+            f"{e.action}: {readable(e.detail)}".rstrip(": ")
             + (f" (victim {e.victim_id})" if e.victim_id else "")
             + f" [{e.actor}]",
         )

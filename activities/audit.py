@@ -30,7 +30,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from models.records import AuditEntry
+from models.audit import AuditDetail, Ref, stored_facts
+from models.records import AuditEntry, CaseNote
 
 GENESIS_HASH = "0" * 64
 CHAIN_FORMAT = "vcs-audit-v1"
@@ -94,16 +95,35 @@ def lock_case_chain(session: Session, case_id: int) -> None:
         )
 
 
+def write_note(session: Session, case_id: int, victim_id: int | None, text: str) -> int:
+    """Keep free text where the retention job erases it; the audit entry names it by ID."""
+    note = CaseNote(
+        case_id=case_id, victim_id=victim_id, text=text[:2000], written_at=datetime.now(UTC)
+    )
+    session.add(note)
+    session.flush()
+    assert note.id is not None
+    return note.id
+
+
 def append_audit(
     session: Session,
     *,
     case_id: int,
     actor: str,
     action: str,
-    detail: str = "",
+    detail: AuditDetail | None = None,
+    note: str = "",
     victim_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> None:
+    """Chain an entry to the case's trail. `detail` holds IDs, kinds and dates only (a type that
+    admits nothing else); words that explain the entry go in `note`, written as a CaseNote that
+    the entry names (`note=<id>`) and the retention job erases (issue 13)."""
+    Ref(action)  # a kind, such as stage:opted_in: one token
+    facts = detail or AuditDetail()
+    if note:
+        facts = facts.plus(note=write_note(session, case_id, victim_id, note))
     session.flush()  # anything pending first, so the lock is taken after it
     lock_case_chain(session, case_id)
     last = session.exec(
@@ -118,7 +138,7 @@ def append_audit(
         victim_id=victim_id,
         actor=actor,
         action=action,
-        detail=detail,
+        detail=facts.text(),
         at=datetime.now(UTC),
         sequence=1 if last is None else (last[0] or 0) + 1,
         previous_hash=GENESIS_HASH if last is None else last[1],
@@ -214,7 +234,8 @@ def compare_with_export(
 
 
 def export_line(entry: AuditEntry, case_ref: str) -> dict[str, Any]:
-    """One JSON Lines record. Audit details never hold a victim's name, address or words."""
+    """One JSON Lines record. An entry's detail is its facts (IDs, kinds, dates), shown as the
+    JSON object it is stored as; the hash covers the stored text."""
     return {
         "id": entry.id,
         "case_ref": case_ref,
@@ -224,7 +245,7 @@ def export_line(entry: AuditEntry, case_ref: str) -> dict[str, Any]:
         "actor": entry.actor,
         "action": entry.action,
         "victim_id": entry.victim_id,
-        "detail": entry.detail,
+        "detail": stored_facts(entry.detail),
         "idempotency_key": entry.idempotency_key,
         "previous_hash": entry.previous_hash,
         "entry_hash": entry.entry_hash,

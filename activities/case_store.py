@@ -1,6 +1,6 @@
 """Activities that read and write cases, enrolments and representations."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -8,6 +8,7 @@ from temporalio import activity
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
+from models.audit import AuditDetail, Ref
 from models.case import MilestoneDates, OffenderCase
 from models.db import session_scope
 from models.hospital import status_of
@@ -25,6 +26,8 @@ from models.victim import Enrolment, Victim
 from models.vocabulary import CaseStatus
 
 MILESTONE_FIELDS = tuple(MilestoneDates.model_fields)
+# What a stage change records in the audit trail beyond the stage (its note goes to a CaseNote).
+STAGE_FACTS = ("contact_level", "offer_due", "offered_on", "opted_in_on", "opted_out_on")
 
 
 class CaseStoreActivities:
@@ -83,7 +86,7 @@ class CaseStoreActivities:
                     updated_at=datetime.now(UTC),
                 )
             enrolment.stage = change.stage
-            for name in ("contact_level", "offer_due", "offered_on", "opted_in_on", "opted_out_on"):
+            for name in STAGE_FACTS:
                 value = getattr(change, name)
                 if value is not None:
                     setattr(enrolment, name, value)
@@ -95,7 +98,8 @@ class CaseStoreActivities:
                 victim_id=change.victim_id,
                 actor=change.by,
                 action=f"stage:{change.stage.value}",
-                detail=change.note,
+                detail=AuditDetail.of(**{name: getattr(change, name) for name in STAGE_FACTS}),
+                note=change.note,
                 idempotency_key=change.idempotency_key,
             )
 
@@ -105,11 +109,11 @@ class CaseStoreActivities:
             if already_done(session, request.idempotency_key):
                 return
             case = stored_case(session, request.case_id)
-            changed = []
+            changed: dict[str, date | Ref] = {}  # each date that changed, to its new value
             for name in MILESTONE_FIELDS:
                 new = getattr(request.milestones, name)
                 if getattr(case, name) != new:
-                    changed.append(f"{name}: {getattr(case, name)} -> {new}")
+                    changed[name] = Ref("cleared") if new is None else new
                     setattr(case, name, new)
             session.add(case)
             append_audit(
@@ -117,7 +121,7 @@ class CaseStoreActivities:
                 case_id=request.case_id,
                 actor=request.by,
                 action="milestones_recorded",
-                detail="; ".join(changed) or "no change",
+                detail=AuditDetail.of(**changed),
                 idempotency_key=request.idempotency_key,
             )
 
@@ -161,7 +165,7 @@ class CaseStoreActivities:
                 victim_id=request.victim_id,
                 actor=request.by,
                 action="representations_forwarded",
-                detail=f"representation {request.representation_id} to {request.decided_by}",
+                detail=AuditDetail.of(representation=request.representation_id),
                 idempotency_key=request.idempotency_key,
             )
 
@@ -177,6 +181,7 @@ class CaseStoreActivities:
                 actor=record.actor,
                 action=record.action,
                 detail=record.detail,
+                note=record.note,
                 idempotency_key=record.idempotency_key,
             )
 
@@ -194,6 +199,6 @@ class CaseStoreActivities:
                 case_id=closure.case_id,
                 actor=closure.by,
                 action="case_closed",
-                detail=closure.reason,
+                note=closure.reason,
                 idempotency_key=closure.idempotency_key,
             )

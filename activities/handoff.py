@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
+from models.audit import AuditDetail, Ref
 from models.case import OffenderCase
 from models.db import session_scope
 from models.handoff import (
@@ -109,8 +110,12 @@ class HandoffStoreActivities:
                 case_id=start.case_id,
                 actor=start.requested_by,
                 action="handoff_requested",
-                detail=f"{row.handoff_id} ({start.reason.value}): "
-                f"{start.sender.describe()} -> {start.receiver.describe()}",
+                detail=AuditDetail.of(
+                    handoff=Ref(row.handoff_id),
+                    reason=start.reason,
+                    from_provider=start.sender.provider,
+                    to_provider=start.receiver.provider,
+                ),  # regions and VLOs: the hand-off's row
             )
             return row.handoff_id
 
@@ -136,7 +141,7 @@ class HandoffStoreActivities:
                 case_id=record.case_id,
                 actor=record.by,
                 action=f"handoff_{record.step.value}",
-                detail=record.handoff_id,
+                detail=AuditDetail.of(handoff=Ref(record.handoff_id)),
                 idempotency_key=record.idempotency_key,
             )
 
@@ -181,8 +186,12 @@ class HandoffStoreActivities:
                 case_id=switch.case_id,
                 actor=switch.by,
                 action="handoff_switched",
-                detail=f"{switch.handoff_id}: {switch.sender.describe()} -> "
-                f"{switch.receiver.describe()}; open tasks moved {sorted(moved)}",
+                detail=AuditDetail.of(
+                    handoff=Ref(switch.handoff_id),
+                    from_provider=switch.sender.provider,
+                    to_provider=switch.receiver.provider,
+                    tasks=sorted(moved),
+                ),
                 idempotency_key=switch.idempotency_key,
             )
             return sorted(moved)
@@ -212,9 +221,12 @@ class HandoffStoreActivities:
                 case_id=record.case_id,
                 actor=record.by,
                 action="handoff_withdrawn",
-                detail=f"{record.handoff_id} withdrawn at step {was.value}: "
-                f"{record.reason.value}; the case stays with {row.from_provider.value}/"
-                f"{row.from_region}/{row.from_vlo}",
+                detail=AuditDetail.of(
+                    handoff=Ref(record.handoff_id),
+                    at_step=was,
+                    reason=record.reason,
+                    stays_with=row.from_provider,
+                ),
                 idempotency_key=record.idempotency_key,
             )
             return HandoffStep.WITHDRAWN
@@ -240,7 +252,8 @@ class HandoffStoreActivities:
                 case_id=change.case_id,
                 actor="engine",
                 action="tasks_reassigned",
-                detail=f"tasks {moved} to {change.to_vlo}: {change.reason}",
+                detail=AuditDetail.of(tasks=moved),  # to whom: each task's row
+                note=change.reason,
                 idempotency_key=change.idempotency_key,
             )
 

@@ -74,7 +74,12 @@ class HospitalActivities:
                 case_id=change.case_id,
                 actor=change.by,
                 action=change.action,
-                detail=change.detail,
+                detail=change.detail.plus(
+                    disposal=change.disposal,
+                    restricted=change.restricted,
+                    restriction_ends_on=change.restriction_ends_on,
+                    hospital=change.hospital_id,
+                ),
                 idempotency_key=change.idempotency_key,
             )
 

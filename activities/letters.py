@@ -19,6 +19,7 @@ from temporalio import activity
 from activities import notify
 from activities.audit import append_audit
 from activities.errors import data_error
+from models.audit import AuditDetail
 from models.case import OffenderCase
 from models.db import session_scope
 from models.hospital import Hospital
@@ -672,7 +673,9 @@ class LetterActivities:
                 victim_id=request.victim_id,
                 actor="engine",
                 action="letter_queued",
-                detail=f"{request.kind.value} by {victim.preferred_channel.value}",
+                detail=AuditDetail.of(
+                    letter=letter.id, kind=request.kind, channel=victim.preferred_channel
+                ),
             )
             assert letter.id is not None
             return letter.id, letter.channel, False
@@ -715,7 +718,7 @@ class LetterActivities:
                 victim_id=letter.victim_id,
                 actor="engine",
                 action="letter_sent",
-                detail=f"{letter.kind.value} by {letter.channel.value} through Notify",
+                detail=AuditDetail.of(letter=letter.id, kind=letter.kind, channel=letter.channel),
             )
         log.info("correspondence %s sent through Notify: %s", letter_id, sent.notification_id)
 

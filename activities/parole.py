@@ -10,6 +10,7 @@ from temporalio import activity
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error
+from models.audit import AuditDetail, Ref
 from models.db import session_scope
 from models.parole import PAROLE_BOARD, ForwardVps, VictimPersonalStatement
 from models.victim import Enrolment, Victim
@@ -61,14 +62,14 @@ class ParoleActivities:
             vps.late = request.late_reason is not None
             vps.late_reason = request.late_reason
             session.add(vps)
-            lateness = f": LATE ({request.late_reason})" if request.late_reason else ""
             append_audit(
                 session,
                 case_id=request.case_id,
                 victim_id=request.victim_id,
                 actor=request.by,
                 action="vps_forwarded",
-                detail=f"VPS {request.vps_id} of review {request.review_id} to the "
-                f"{PAROLE_BOARD}{lateness}",
+                detail=AuditDetail.of(
+                    vps=request.vps_id, review=Ref(request.review_id), late=vps.late
+                ),  # why late: the statement's row
                 idempotency_key=request.idempotency_key,
             )

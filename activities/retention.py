@@ -10,8 +10,13 @@ What is erased, per case: the victims' names, addresses, postcodes, emails, phon
 whom they represent; representation text; licence condition wording (it may say where a victim
 lives); letter bodies; what VLOs wrote as a task's outcome (free text: it may name or place a
 victim); offence descriptions (they may name the victim); the words of Victim Personal
-Statements. What stays: the rows themselves (IDs, dates, stages, kinds), so counts and the
-audit trail still add up, and the audit trail, which holds no personal data. Each case gets an
+Statements; the purpose written for a disclosure; the notes audit entries refer to (CaseNote:
+reasons and notes, anything typed); why the case is in the scheme (a discretionary case's
+reason is the VLO's words; the basis stays). What stays: the rows themselves (IDs, dates, stages,
+kinds), so counts and the audit trail still add up, and the audit trail, which holds IDs,
+kinds and dates only (models/audit.py: a type that admits no free text; issue 13). Also kept:
+staff user names, and the names of the agencies information was received from or disclosed
+to (a disclosure stays accountable: MAPPA MoU); neither is a victim's data. Each case gets an
 ErasureRecord: what was erased, when, under which period, and a verification made afterwards
 by re-reading every row.
 """
@@ -26,10 +31,11 @@ from temporalio import activity
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
+from models.audit import AuditDetail
 from models.case import Offence, OffenderCase
 from models.db import session_scope
 from models.parole import VictimPersonalStatement
-from models.records import Correspondence, LicenceCondition, Representation, VloTask
+from models.records import CaseNote, Correspondence, LicenceCondition, Representation, VloTask
 from models.reports import (
     ERASED,
     ErasureOutcome,
@@ -39,6 +45,7 @@ from models.reports import (
     ExpiredCasesQuery,
     VerificationOutcome,
 )
+from models.sharing import Disclosure
 from models.victim import Victim
 from models.vocabulary import CaseStatus
 
@@ -50,6 +57,8 @@ VICTIM_NULLED = ("address", "postcode", "email", "phone", "represents")
 # field). Only values present are overwritten (an empty outcome stays empty).
 UNCOUNTED_FREE_TEXT: tuple[tuple[str, type, str], ...] = (
     ("task", VloTask, "outcome"),
+    ("note", CaseNote, "text"),  # what audit entries refer to by ID
+    ("disclosure", Disclosure, "purpose"),
     ("offence", Offence, "description"),
     # The words of a Victim Personal Statement (workflows/parole.py), encrypted at rest: the
     # erased marker is written encrypted too, and checked after decryption.
@@ -153,6 +162,8 @@ class RetentionActivities:
                 .where(col(Victim.case_id) == case_id, col(Victim.erased_at).is_(None))
                 .values(erased_at=now)
             )
+            case.eligibility_reason = ERASED  # the basis (statutory, discretionary) stays
+            session.add(case)
             session.exec(
                 update(Representation)
                 .where(col(Representation.case_id) == case_id)
@@ -172,7 +183,7 @@ class RetentionActivities:
                 column = getattr(model, field)
                 session.exec(
                     update(model)
-                    .where(model.case_id == case_id, col(column).is_not(None))  # type: ignore[attr-defined]
+                    .where(model.case_id == case_id, col(column) != "")  # type: ignore[attr-defined]
                     .values({field: ERASED})
                 )
 
@@ -203,11 +214,12 @@ class RetentionActivities:
                     case_id=case_id,
                     actor=request.by,
                     action=ERASED_ACTION,
-                    detail=(
-                        f"retention {request.retention_days} days after closure: "
-                        f"{len(victim_ids)} victims, {len(representation_ids)} representations, "
-                        f"{len(condition_ids)} licence conditions, "
-                        f"{len(correspondence_ids)} letters"
+                    detail=AuditDetail.of(
+                        retention_days=request.retention_days,
+                        victims=len(victim_ids),
+                        representations=len(representation_ids),
+                        licence_conditions=len(condition_ids),
+                        letters=len(correspondence_ids),
                     ),
                     idempotency_key=erasure_key(case_id),
                 )
@@ -241,6 +253,8 @@ class RetentionActivities:
             if record is None:
                 raise data_error(f"case id {case_id} has no erasure record to verify")
             problems: list[str] = []
+            if stored_case(session, case_id).eligibility_reason != ERASED:
+                problems.append("case: eligibility_reason not erased")
             victims = session.exec(select(Victim).where(Victim.case_id == case_id)).all()
             for victim in victims:
                 if victim.full_name != ERASED:
@@ -282,7 +296,7 @@ class RetentionActivities:
                 problems += [
                     f"{label} {row.id}: {field} not erased"
                     for row in rows
-                    if getattr(row, field) not in (None, ERASED)
+                    if getattr(row, field) not in (None, "", ERASED)
                 ]
             missing_victims = sorted(
                 {v.id for v in victims if v.id is not None} - set(record.victim_ids)

@@ -7,6 +7,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.audit import already_done, append_audit
+from models.audit import AuditDetail
 from models.db import session_scope
 from models.messages import NewTask, TaskClosure, TaskReschedule
 from models.records import VloTask
@@ -50,7 +51,12 @@ class TaskActivities:
                 victim_id=new.owner.victim_id,
                 actor="engine",
                 action="task_escalated" if new.escalation_level else "task_opened",
-                detail=f"task {task.id} {new.kind.value} for {new.assigned_to} due {new.due_on}",
+                detail=AuditDetail.of(
+                    task=task.id,
+                    kind=new.kind,
+                    escalates=new.escalates_task_id,
+                    due_on=new.due_on,
+                ),
             )
             assert task.id is not None
             return task.id
@@ -74,7 +80,7 @@ class TaskActivities:
                 case_id=closure.case_id,
                 actor=closure.by,
                 action="tasks_closed",
-                detail=f"tasks {closure.task_ids}: {closure.outcome}",
+                detail=AuditDetail.of(tasks=closure.task_ids),  # the outcome: each task's row
                 idempotency_key=closure.idempotency_key,
             )
 
@@ -94,6 +100,7 @@ class TaskActivities:
                 case_id=change.case_id,
                 actor="engine",
                 action="task_rescheduled",
-                detail=f"task {change.task_id} due {old} -> {change.due_on}: {change.reason}",
+                detail=AuditDetail.of(task=change.task_id, was_due_on=old, due_on=change.due_on),
+                note=change.reason,
                 idempotency_key=change.idempotency_key,
             )

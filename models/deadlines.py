@@ -61,3 +61,11 @@ def representations_task_due(reply_by: date, release: date, today: date) -> date
 
 def escalation_due(today: date, policy: Policy) -> date:
     return add_working_days(today, policy.escalation_due_working_days)
+
+
+def parole_preparation(eligible_on: date, policy: Policy) -> tuple[date, date]:
+    """When the VLO's task to prepare victims for the Parole Board review opens, and when it
+    is due: the review's start, some weeks before the tariff expiry / parole eligibility date
+    (both local policy, models/policy.py)."""
+    due = eligible_on - timedelta(weeks=policy.parole_review_weeks_before_eligibility)
+    return due - timedelta(days=policy.parole_preparation_notice_days), due

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, field_validator
 from sqlmodel import Field, SQLModel
 
+from models.audit import AuditDetail
 from models.case import OffenderCaseBase
 from models.messages import HospitalStatus, VloAction
 from models.sharing import LawfulBasis
@@ -276,7 +277,7 @@ class DisposalChange(BaseModel):
     hospital_id: int | None = None
     by: str
     action: str
-    detail: str
+    detail: AuditDetail  # IDs, kinds and dates only (the disposal itself is added)
 
 
 class HospitalNoticeRequest(BaseModel):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from models.audit import AuditDetail
 from models.case import MilestoneDates
 from models.eligibility import hospital_path
 from models.policy import Policy
@@ -268,6 +269,10 @@ class CaseState(BaseModel):
     open_parole_review: str | None = None
     parole_decisions: list[tuple[str, str, date]] = Field(default_factory=list)
     next_parole_review_on: date | None = None
+    # The task preparing victims for the review due at the parole eligibility date (tariff
+    # expiry) has been opened, or was not needed (a review open then): once in a case
+    # (workflows/case.py).
+    parole_preparation_done: bool = False
 
 
 class CaseInput(BaseModel):
@@ -345,7 +350,8 @@ class AuditRecord(BaseModel):
     victim_id: int | None = None
     actor: str
     action: str
-    detail: str = ""
+    detail: AuditDetail = Field(default_factory=AuditDetail)  # IDs, kinds and dates only
+    note: str = ""  # words, if any: kept as a CaseNote the retention job erases
 
 
 class SaveMilestones(BaseModel):

@@ -37,6 +37,18 @@ class Policy(BaseModel):
     escalation_due_working_days: int = 5
     escalation_max_level: int = 3
 
+    # ---- a tariff / parole eligibility date (workflows/case.py) ----
+    # Local policy *(confirm)*: the Parole Board review of a life or other indeterminate
+    # sentence (at tariff expiry) or of a parole-eligible determinate sentence (at the PED)
+    # starts about six months before that date: HMPPS Generic Parole Process Policy Framework
+    # (2020; its 26-week timetable, whose text was not checked here); "around six months prior
+    # to your tariff end date" (reeds.co.uk, "The Parole Process: Are You Eligible?"). The VLO
+    # prepares the victims in the scheme for it (domain.md 'Parole': "as the parole eligibility
+    # date nears, victims ... are told of the review"): a task due this long before the date.
+    parole_review_weeks_before_eligibility: int = 26
+    # Local policy: that task is in the VLO's list this long before it falls due.
+    parole_preparation_notice_days: int = 28
+
 
 CODE_EDITIONS: dict[str, Policy] = {
     "2020": Policy(code_edition="2020", referral_working_days=10, contact_working_days=20),

@@ -86,8 +86,21 @@ class VloTask(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=500)
 
 
+class CaseNote(SQLModel, table=True):
+    """Words that explain an audit entry (a reason, a note, who directed a review): free text,
+    so kept here, where the retention job erases it, and named by ID from the entry
+    (models/audit.py: the trail itself holds IDs, kinds and dates only)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    victim_id: int | None = Field(default=None, foreign_key="victim.id")
+    text: str = Field(max_length=2000)
+    written_at: datetime
+
+
 class AuditEntry(SQLModel, table=True):
-    """Who did what, when. Details never hold a victim's name, address or words.
+    """Who did what, when, as IDs, kinds and dates (`detail`: models/audit.py AuditDetail as
+    JSON), never a victim's name, address or words, nor anything a person typed.
 
     A hash chain per case (activities/audit.py) makes any later change detectable (MAPPA MoU,
     001_272af33299f517c0.txt: sharing must be accountable). The chain fields are empty only on

@@ -16,6 +16,7 @@ from activities.audit import (
     export_line,
     first_break,
 )
+from models.audit import AuditDetail, Ref
 from models.case import CaseRegistration, Offence, OffenderCase, OffenderCaseBase
 from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
@@ -127,7 +128,7 @@ def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Re
             case_id=case.id,
             actor=by,
             action="case_registered",
-            detail=f"{decision.basis}: {decision.explain()}",
+            detail=AuditDetail.of(basis=Ref(decision.basis)),  # why: the case's row
         )
         return Registered(case, True, decision)
 
@@ -346,12 +347,12 @@ def record_supplied(engine: Engine, case_ref: str, request: SuppliedRequest, by:
             case_id=case.id,
             actor=by,
             action="information_received",
-            detail=(
-                f"supplied information {row.id}: {row.category.value} from "
-                f"{row.supplying_agency} received {row.received_on}; onward consent "
-                f"{row.onward_consent.value}"
-                + (f" to {', '.join(row.consented_agencies)}" if row.consented_agencies else "")
-            ),
+            detail=AuditDetail.of(
+                supplied=row.id,
+                category=row.category,
+                received_on=row.received_on,
+                onward_consent=row.onward_consent,
+            ),  # which agencies: the row
         )
         return row.id
 
@@ -420,21 +421,18 @@ def write_disclosure(
         for s in supplied
     ]
     session.add_all(items)
-    shared = ", ".join(
-        item.category.value + (f" (supplied {item.supplied_id})" if item.supplied_id else "")
-        for item in items
-    )
     append_audit(
         session,
         case_id=case.id,
         victim_id=request.victim_id,
         actor=by,
         action="information_disclosed",
-        detail=(
-            f"disclosure {disclosure.id} to {disclosure.recipient_agency} "
-            f"({disclosure.recipient_kind.value}) under {disclosure.lawful_basis.value}: "
-            f"{shared}"
-        )[:1000],
+        detail=AuditDetail.of(
+            disclosure=disclosure.id,
+            recipient_kind=disclosure.recipient_kind,
+            basis=disclosure.lawful_basis,
+            supplied=[s.id for s in supplied if s.id is not None],
+        ),  # the agency, purpose and categories: the disclosure's rows
         idempotency_key=idempotency_key,
     )
     return DisclosureRecord(disclosure, items)

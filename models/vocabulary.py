@@ -165,6 +165,9 @@ class TaskKind(StrEnum):
     PAROLE_READ_APPLICATION = "parole_read_application"
     PAROLE_DECISION_OVERDUE = "parole_decision_overdue"
     PAROLE_SUMMARY = "parole_summary"
+    # A tariff / parole eligibility date nears: prepare the victims in the scheme for the
+    # Parole Board review before it starts (models/policy.py; workflows/case.py).
+    PAROLE_PREPARATION = "parole_preparation"
 
 
 class TaskStatus(StrEnum):

@@ -4,7 +4,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -14,6 +14,7 @@ from temporalio.api.workflowservice.v1 import ListOpenWorkflowExecutionsRequest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from models.audit import stored_facts
 from models.case import CaseRegistration, OffenceBase
 from models.db import session_scope
 from models.records import Correspondence, VloTask
@@ -245,3 +246,10 @@ async def settled(read: Callable[[], T]) -> T:
             return now
         last = now
     raise AssertionError("the case database never settled")
+
+
+def audit_facts(detail: str) -> dict[str, Any]:
+    """An audit entry's stored detail as its facts (models/audit.py)."""
+    facts = stored_facts(detail)
+    assert isinstance(facts, dict), "not an audit entry's facts"
+    return facts

@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 import starter
 from activities.audit import GENESIS_HASH, append_audit, compute_hash, verify_chain
+from models.audit import AuditDetail
 from models.db import session_scope
 from models.records import AuditEntry
 from models.repository import add_victim, register_case
@@ -33,7 +34,11 @@ def make_case(engine: Engine, extra_entries: int = 4) -> tuple[str, int]:
     for n in range(extra_entries):
         with session_scope(engine) as session:
             append_audit(
-                session, case_id=case.id, actor="vlo.jones", action="note", detail=f"step {n}"
+                session,
+                case_id=case.id,
+                actor="vlo.jones",
+                action="note",
+                detail=AuditDetail.of(step=n),
             )
     return case_ref, case.id
 
@@ -261,7 +266,7 @@ def test_concurrent_appends_keep_the_chain_valid(engine: Engine) -> None:
                         case_id=case_id if n % 4 else other_id,
                         actor="engine",
                         action="note",
-                        detail=f"writer {n} entry {i}",
+                        detail=AuditDetail.of(writer=n, entry=i),
                     )
         except BaseException as err:
             errors.append(err)

@@ -410,10 +410,13 @@ async def test_timeline_shows_what_happened_and_what_is_scheduled_next(cli: Cli)
     stamp = re.compile(r"^  \d{4}-\d{2}-\d{2} \d{2}:\d{2}  ")
     assert happened and all(stamp.match(line) for line in happened), happened
     text = "\n".join(happened)
-    assert "case_registered: statutory" in text
+    assert "case_registered: basis=statutory" in text
     assert f"victim_added (victim {victim_id}) [{VLO}]" in text
-    assert f"stage:identified: victim identified (victim {victim_id}) [engine]" in text
-    assert f"stage:offered: scheme offered (victim {victim_id}) [{VLO}]" in text
+    # The trail's facts (IDs, kinds, dates); words are notes, named by ID (models/audit.py).
+    identified = rf"stage:identified: offer_due=\S+ note=\d+ \(victim {victim_id}\) \[engine\]"
+    assert re.search(identified, text), text
+    offered = rf"stage:offered: offered_on={today()} note=\d+ \(victim {victim_id}\) \[{VLO}\]"
+    assert re.search(offered, text), text
     assert f"letter offer queued for victim {victim_id} by letter" in text
     assert not [p for p in PERSONAL if p in text]
 

@@ -50,6 +50,7 @@ from models.working_days import add_working_days
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
+    audit_facts,
     eventually,
     letters,
     offered_and_opted_in,
@@ -536,7 +537,12 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
                     AuditEntry.case_id == case.id, AuditEntry.action == "handoff_withdrawn"
                 )
             ).all()
-        assert f"{first} withdrawn at step requested: requested_in_error" in detail
+        assert audit_facts(detail) == {
+            "handoff": first,
+            "at_step": "requested",
+            "reason": "requested_in_error",
+            "stays_with": "CRC",
+        }
         view = await vcs.handoff_view(first)
         assert (view.step, view.open_task_ids) == (HandoffStep.WITHDRAWN, [])
         await no_open_handoff(vcs, case_ref)

@@ -57,6 +57,7 @@ from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_arg
 from tests.conftest import unique_ref
 from tests.helpers import (
     activity_calls,
+    audit_facts,
     eventually,
     letter_bodies,
     letters,
@@ -571,7 +572,9 @@ async def test_absolute_discharge_ends_the_order_and_the_scheme(vcs: Vcs, engine
         closed = session.exec(
             select(AuditEntry.detail).where(AuditEntry.action == "hospital_discharge")
         ).all()
-    assert closed == [f"absolute discharge from hospital {hospital_id} on {today()}"]
+    assert [audit_facts(d) for d in closed] == [
+        {"kind": "absolute", "hospital": hospital_id, "on": str(today())}
+    ]
 
 
 @pytest.mark.usefixtures("cleanup_workflows")

@@ -40,7 +40,7 @@ from models.vocabulary import (
     TaskKind,
 )
 from tests.conftest import unique_ref
-from tests.helpers import registration, victim
+from tests.helpers import audit_facts, registration, victim
 
 SENTENCED = date(2026, 3, 2)
 VLO = "vlo.jones"
@@ -96,7 +96,7 @@ def test_register_case_creates_the_case_its_offences_and_an_audit_entry(engine: 
         ]
         audit = session.exec(select(AuditEntry).where(AuditEntry.case_id == stored.id)).all()
         assert [(a.actor, a.action) for a in audit] == [(VLO, "case_registered")]
-        assert audit[0].detail.startswith("statutory: ")
+        assert audit_facts(audit[0].detail) == {"basis": "statutory"}
 
 
 def test_registering_the_identical_registration_again_changes_nothing(engine: Engine) -> None:

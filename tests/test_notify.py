@@ -46,7 +46,7 @@ from models.vocabulary import (
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.fake_notify import API_KEY, EMAIL_TEMPLATE, SECRET, SERVICE_ID, FakeNotify, serving
-from tests.helpers import eventually, registration, stage, tasks, victim
+from tests.helpers import audit_facts, eventually, registration, stage, tasks, victim
 from worker import build_worker
 from workflows.victim import victim_workflow_id
 
@@ -206,7 +206,8 @@ async def test_text_message_victim_is_sent_one_text(
         audit = session.exec(
             select(AuditEntry.action, AuditEntry.detail).where(AuditEntry.victim_id == s.victim_id)
         ).all()
-    assert ("letter_sent", "opt_in_confirmed by phone through Notify") in audit
+    sent_facts = {"letter": s.row(request).id, "kind": "opt_in_confirmed", "channel": "phone"}
+    assert ("letter_sent", sent_facts) in [(a, audit_facts(d)) for a, d in audit]
 
 
 async def test_letter_victim_is_not_sent_anything_through_notify(

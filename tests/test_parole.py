@@ -39,7 +39,7 @@ from models.parole import (
     vps_lateness,
 )
 from models.parole_repository import add_vps
-from models.records import AuditEntry, Correspondence, Representation, VloTask
+from models.records import AuditEntry, CaseNote, Correspondence, Representation, VloTask
 from models.reports import ERASED, ErasureRequest
 from models.repository import add_hospital, add_victim, register_case
 from models.sealed import Sealer
@@ -61,6 +61,7 @@ from tests.cli_harness import add_victim as cli_add_victim
 from tests.conftest import installed, unique_ref
 from tests.helpers import (
     activity_calls,
+    audit_facts,
     eventually,
     every_run,
     letter_bodies,
@@ -126,7 +127,11 @@ async def refer(vcs: Vcs, case_ref: str, timetable: ParoleTimetable) -> str:
     result = await vcs.refer_parole(case_ref, timetable, by=VLO)
     review = parole_review_id(case_ref, 1)
     await eventually(
-        lambda: [e for e in audit_actions(vcs.engine, "parole_referred") if review in e.detail]
+        lambda: [
+            e
+            for e in audit_actions(vcs.engine, "parole_referred")
+            if audit_facts(e.detail)["review"] == review
+        ]
     )
     return result.message
 
@@ -284,7 +289,8 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
         assert view.open_parole_review is None
         assert any(s.on == next_review and "parole" in s.what for s in view.scheduled)
         [outcome] = audit_actions(engine, "parole_outcome")
-        assert "no_release" in outcome.detail and str(next_review) in outcome.detail
+        facts = audit_facts(outcome.detail)
+        assert (facts["outcome"], facts["next_review_on"]) == ("no_release", str(next_review))
 
         # A summary of the Board's reasons, on request: a letter and a VLO task; once only, and
         # only for a victim told the outcome.
@@ -1041,7 +1047,9 @@ async def test_case_closing_ends_its_open_review_and_closes_the_review_tasks(
             await asyncio.sleep(0.1)
         assert await workflow_status(local_env, p.review) == "COMPLETED"
         [ended] = audit_actions(engine, "parole_review_ended")
-        assert "case closed (death)" in ended.detail
+        with session_scope(engine) as session:
+            note = session.get(CaseNote, audit_facts(ended.detail)["note"])
+        assert note is not None and note.text == "case closed (death)"
         for v in (p.a, p.b):
             new = letters(engine, v)[len(parole_letters[v]) :]
             assert not [k for k in new if k.value.startswith(("parole", "vps"))]

@@ -14,7 +14,7 @@ import starter
 from activities.audit import verify_chain
 from models.db import session_scope
 from models.errors import VcsError
-from models.records import AuditEntry
+from models.records import AuditEntry, CaseNote
 from models.repository import add_victim, disclose, disclosures_of, record_supplied, register_case
 from models.sharing import (
     Disclosure,
@@ -31,7 +31,7 @@ from models.vocabulary import TaskKind
 from starter import Vcs
 from tests.cli_harness import count
 from tests.conftest import unique_ref
-from tests.helpers import eventually, registration, run_until, tasks, victim
+from tests.helpers import audit_facts, eventually, registration, run_until, tasks, victim
 from worker import build_worker
 
 C = InformationCategory
@@ -261,7 +261,12 @@ def test_another_agencys_information_needs_its_written_consent_for_this_recipien
             .where(AuditEntry.case_id == case_id, AuditEntry.action == "information_disclosed")
             .order_by(col(AuditEntry.id))
         ).all()
-        assert details[0].startswith(f"disclosure {disclosure_id} to {POLICE} (police) under ")
+        assert audit_facts(details[0]) == {
+            "disclosure": disclosure_id,
+            "recipient_kind": "police",
+            "basis": first.disclosure.lawful_basis.value,
+            "supplied": [consented],
+        }
         assert verify_chain(session, case_id).intact
 
 
@@ -363,7 +368,12 @@ async def test_dhr_direction_opens_a_task_that_escalates_when_overdue(
             [detail] = session.exec(
                 select(AuditEntry.detail).where(AuditEntry.action == "dhr_directed")
             ).all()
-        assert f"directed on {today} by Leeds Community Safety Partnership" in detail
+        facts = audit_facts(detail)
+        assert (facts["directed_on"], facts["due_on"]) == (str(today), str(due))
+        # Who directed it, typed by the VLO: a note the retention job erases (issue 13).
+        with session_scope(engine) as session:
+            note = session.get(CaseNote, facts["note"])
+        assert note is not None and note.text == "directed by Leeds Community Safety Partnership"
 
         await run_until(env, due, extra_days=2)
         escalation = await eventually(

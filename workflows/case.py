@@ -15,6 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
     from activities.victims import VictimStarterActivities
+    from models.audit import AuditDetail, Ref
+    from models.deadlines import parole_preparation
     from models.handoff import (
         HandoffOpened,
         HandoffPolicy,
@@ -81,6 +83,8 @@ from workflows.tasks import TaskBook
 from workflows.victim import VictimWorkflow, rejected, victim_workflow_id
 
 CONFIRM_RELEASE_TASK = "confirm-release"
+# A tariff / parole eligibility date nears: prepare the victims for the Parole Board review.
+PAROLE_PREPARATION_TASK = "parole-preparation"
 # Key stages recorded under models/key_stages.py's rules (who may be told, urgent tasks, death
 # closing the case); runs that recorded a key stage before them replay as they were.
 KEY_STAGE_RULES = "key-stage-rules"
@@ -193,7 +197,26 @@ class CaseWorkflow(HospitalCase):
         candidates = [m.scheme_end(), self.tasks.next_escalation()]
         if m.release_date is None and CONFIRM_RELEASE_TASK not in {t.key for t in self.state.tasks}:
             candidates.append(m.conditional_release_date)
+        preparation = self._parole_preparation_ahead()
+        if preparation is not None:
+            candidates.append(preparation[0])
         return min((d for d in candidates if d is not None), default=None)
+
+    def _parole_preparation_ahead(self) -> tuple[date, date] | None:
+        """When the task preparing victims for the Parole Board review opens and is due, while
+        it is still to open: once in a case with a parole eligibility date (for a life or
+        other indeterminate sentence, the tariff expiry) and not yet released."""
+        assert self.state is not None
+        state, m = self.state, self.state.milestones
+        if (
+            state.parole_preparation_done
+            or state.closed
+            or state.hospital is not None
+            or m.release_date is not None
+            or m.parole_eligibility_date is None
+        ):
+            return None
+        return parole_preparation(m.parole_eligibility_date, self.params.policy)
 
     async def _on_time_passing(self) -> None:
         assert self.state is not None
@@ -201,6 +224,9 @@ class CaseWorkflow(HospitalCase):
         await self.tasks.escalate_overdue()
         if self.state.hospital is not None:
             return  # see _next_wake: nothing on a hospital path follows the sentence dates
+        preparation = self._parole_preparation_ahead()
+        if preparation is not None and now >= preparation[0]:
+            await self._open_parole_preparation(preparation[1])
         crd = m.conditional_release_date
         if m.release_date is None and crd is not None and now >= crd:
             # The prison releases automatically at the conditional release date; the VLO
@@ -214,6 +240,39 @@ class CaseWorkflow(HospitalCase):
         end = m.scheme_end()
         if end is not None and now >= end:
             await self._close()
+
+    async def _open_parole_preparation(self, due: date) -> None:
+        """A date brought so close that the task is already due opens it due today. A review
+        referred by hand and open by then invites the victims itself: no task."""
+        assert self.state is not None
+        self.state.parole_preparation_done = True
+        if self.state.open_parole_review is not None:
+            return
+        await self.tasks.open(
+            PAROLE_PREPARATION_TASK,
+            TaskKind.PAROLE_PREPARATION,
+            # No date in the title: a recalculation re-dates the task, never its title.
+            "Prepare victims in the scheme for the Parole Board review at the parole "
+            "eligibility date: the review, the VPS, what happens next",
+            max(due, today()),
+        )
+
+    async def _follow_parole_eligibility(self, by: str) -> None:
+        """A recalculated parole eligibility date re-dates the open preparation task (one not
+        yet opened follows by itself: _next_wake); a date taken away closes it."""
+        assert self.state is not None
+        if self.tasks.by_key(PAROLE_PREPARATION_TASK) is None:
+            return
+        eligible_on = self.state.milestones.parole_eligibility_date
+        if eligible_on is None:
+            await self.tasks.close(PAROLE_PREPARATION_TASK, by, "parole eligibility date removed")
+            return
+        _, due = parole_preparation(eligible_on, self.params.policy)
+        await self.tasks.reschedule(
+            PAROLE_PREPARATION_TASK,
+            max(due, today()),
+            f"parole eligibility date recalculated: {eligible_on}",
+        )
 
     async def _close(
         self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
@@ -306,7 +365,7 @@ class CaseWorkflow(HospitalCase):
             summary=summary,
         )
 
-    async def _audit(self, action: str, by: str, detail: str) -> None:
+    async def _audit(self, action: str, by: str, detail: AuditDetail, note: str = "") -> None:
         assert self.state is not None
         await call(
             CaseStoreActivities.record_audit,
@@ -316,6 +375,7 @@ class CaseWorkflow(HospitalCase):
                 actor=by,
                 action=action,
                 detail=detail,
+                note=note,
             ),
             summary=action,
         )
@@ -358,6 +418,7 @@ class CaseWorkflow(HospitalCase):
                 f"milestones:{state.event_sequence}", action.by, "save milestones"
             )
             await self._broadcast("milestones_changed")
+            await self._follow_parole_eligibility(action.by)
             return ActionResult(message="milestones recorded; every timer follows the new dates")
 
     @record_milestones.validator
@@ -439,7 +500,7 @@ class CaseWorkflow(HospitalCase):
             )
             state.conditions.extend(notices)
             await self._audit(
-                "conditions_recorded", action.by, f"licence conditions {action.condition_ids}"
+                "conditions_recorded", action.by, AuditDetail.of(conditions=action.condition_ids)
             )
             # DVCVA s 35(7): victims are told the conditions relating to contact with them.
             await self._broadcast("conditions_imposed", conditions=notices)
@@ -471,7 +532,7 @@ class CaseWorkflow(HospitalCase):
             note_key_stage(state, stage, on)
             if stage is ENDS_THE_CASE:
                 state.event_sequence += 1
-                await self._audit("key_stage", action.by, f"{stage.value} on {on}")
+                await self._audit("key_stage", action.by, AuditDetail.of(key_stage=stage, on=on))
                 await self._close(ended_by=stage, on=on, by=action.by)
                 return ActionResult(
                     message=f"{stage.value} recorded; every victim in the scheme told; "
@@ -490,7 +551,7 @@ class CaseWorkflow(HospitalCase):
                     f"; urgent task {task.task_id} for {self.responsible_vlo} due {task.due_on}"
                 )
             await self._broadcast("key_stage", key_stage=stage, on=on)
-            await self._audit("key_stage", action.by, f"{stage.value} on {on}")
+            await self._audit("key_stage", action.by, AuditDetail.of(key_stage=stage, on=on))
             return ActionResult(message=answer)
 
     async def _record_key_stage_as_before(self, action: RecordKeyStage) -> ActionResult:
@@ -502,7 +563,9 @@ class CaseWorkflow(HospitalCase):
             raise rejected(problem)
         state.key_stages.append((action.key_stage, action.on))
         await self._broadcast("key_stage", key_stage=action.key_stage, on=action.on)
-        await self._audit("key_stage", action.by, f"{action.key_stage.value} on {action.on}")
+        await self._audit(
+            "key_stage", action.by, AuditDetail.of(key_stage=action.key_stage, on=action.on)
+        )
         return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
 
     @record_key_stage.validator
@@ -558,8 +621,8 @@ class CaseWorkflow(HospitalCase):
             await self._audit(
                 "dhr_directed",
                 action.by,
-                f"domestic homicide review (DVCVA s 9) directed on {action.directed_on} by "
-                f"{action.reviewed_by}; our part due {action.due_on}",
+                AuditDetail.of(directed_on=action.directed_on, due_on=action.due_on),
+                note=f"directed by {action.reviewed_by}",  # typed by the VLO: a CaseNote
             )
             task = await self.tasks.open(
                 f"dhr:{action.directed_on}:{state.event_sequence}",
@@ -738,8 +801,12 @@ class CaseWorkflow(HospitalCase):
                     case_id=self.case_id,
                     actor=action.by,
                     action="crc_event_reported_late" if late else "crc_event_reported",
-                    detail=f"{action.kind.value} on {action.occurred_on}, reported "
-                    f"{reported_on}: {lateness}",
+                    detail=AuditDetail.of(
+                        event=action.kind,
+                        occurred_on=action.occurred_on,
+                        reported_on=reported_on,
+                        report_due=report_due,
+                    ),
                 ),
                 summary="crc event reported",
             )
@@ -797,6 +864,11 @@ class CaseWorkflow(HospitalCase):
             state.parole_reviews = number
             state.open_parole_review = review_id
             note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
+            # The review invites the victims itself: the preparation for it is over (one not
+            # yet opened is not opened while the review is open: _open_parole_preparation).
+            await self.tasks.close(
+                PAROLE_PREPARATION_TASK, action.by, f"referred to the Parole Board: {review_id}"
+            )
             hearing = f"hearing {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
             return ActionResult(
                 message=f"parole review {review_id} started: VPS and representations due "
@@ -884,12 +956,15 @@ class CaseWorkflow(HospitalCase):
                 state.open_parole_review = None
             state.next_parole_review_on = decided.next_review_on
             state.event_sequence += 1
-            nxt = f"; next review {decided.next_review_on}" if decided.next_review_on else ""
             await self._audit(
                 "parole_outcome",
                 ENGINE_ACTOR,
-                f"review {decided.review_id}: {decided.outcome.value} decided "
-                f"{decided.decided_on}{nxt}",
+                AuditDetail.of(
+                    review=Ref(decided.review_id),
+                    outcome=decided.outcome,
+                    decided_on=decided.decided_on,
+                    next_review_on=decided.next_review_on,
+                ),
             )
 
     # ---- queries ---------------------------------------------------------------------------
@@ -910,6 +985,15 @@ class CaseWorkflow(HospitalCase):
             scheduled.append(Scheduled(on=end, what="scheme ends (licence and supervision end)"))
         if state.next_parole_review_on and state.open_parole_review is None:
             scheduled.append(Scheduled(on=state.next_parole_review_on, what="next parole review"))
+        preparation = self._parole_preparation_ahead()
+        if preparation is not None and state.open_parole_review is None:
+            scheduled.append(
+                Scheduled(
+                    on=preparation[0],
+                    what="task opens: prepare victims for the Parole Board review (due "
+                    f"{preparation[1]}; parole eligibility date {m.parole_eligibility_date})",
+                )
+            )
         return CaseView(
             case_ref=self.params.case_ref,
             milestones=m,

@@ -18,6 +18,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.hospital import HospitalActivities
+    from models.audit import AuditDetail
     from models.hospital import (
         REMITTABLE,
         RESTRICTION_NAMES,
@@ -92,7 +93,9 @@ class HospitalCase:
 
         async def _broadcast(self, kind: str, **fields: object) -> None: ...
 
-        async def _audit(self, action: str, by: str, detail: str) -> None: ...
+        async def _audit(
+            self, action: str, by: str, detail: AuditDetail, note: str = ""
+        ) -> None: ...
 
         async def _close(
             self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
@@ -131,10 +134,10 @@ class HospitalCase:
         return f"{workflow.info().workflow_id}:{key}"
 
     async def _change_disposal(
-        self, to: HospitalStatus | None, key: str, by: str, news: str, detail: str
+        self, to: HospitalStatus | None, key: str, by: str, news: str, detail: AuditDetail
     ) -> None:
         """Write the case's new disposal, restriction and hospital (None: back on the custodial
-        path), audited as `news`."""
+        path), audited as `news` with `detail` (the activity adds the new disposal)."""
         await call(
             HospitalActivities.change_disposal,
             DisposalChange(
@@ -183,7 +186,7 @@ class HospitalCase:
                 f"hospital:{placement}",
                 action.by,
                 "hospital_recorded",
-                f"patient {what} hospital {action.hospital_id} on {action.on}",
+                AuditDetail.of(on=action.on, placement=placement),
             )
             state.hospital_placements = placement
             state.hospital = placed
@@ -239,8 +242,7 @@ class HospitalCase:
                 f"transfer:{placement}",
                 action.by,
                 "transferred_to_hospital",
-                f"transfer direction (MHA 1983 s 47){restriction} on {action.on} to "
-                f"hospital {action.hospital_id}: DVCVA s 42 path",
+                AuditDetail.of(on=action.on, placement=placement),
             )
             state.hospital_placements = placement
             state.hospital = transferred
@@ -287,8 +289,7 @@ class HospitalCase:
                 f"remission:{state.hospital_placements}",
                 action.by,
                 "remitted_to_prison",
-                f"{status.disposal.value} patient remitted to prison (MHA 1983 s 50) "
-                f"on {action.on}: custodial path (DVCVA s 35)",
+                AuditDetail.of(on=action.on, was=status.disposal),
             )
             state.hospital = None
             await self._broadcast("hospital", hospital=None, on=action.on)
@@ -333,7 +334,7 @@ class HospitalCase:
                 f"{news}:{state.event_sequence + 1}",
                 action.by,
                 news,
-                f"{name} {what} (recorded for {action.on})",
+                AuditDetail.of(on=action.on, lifted=action.lifted),
             )
             state.hospital = changed
             await self._broadcast(
@@ -367,7 +368,7 @@ class HospitalCase:
             await self._audit(
                 "tribunal_application",
                 action.by,
-                f"Mental Health Tribunal application or reference on {action.on} (DVCVA s 37(5))",
+                AuditDetail.of(on=action.on),
             )
             await self._broadcast(
                 "hospital",
@@ -410,7 +411,7 @@ class HospitalCase:
             await self._audit(
                 "hospital_discharge",
                 action.by,
-                f"{action.kind.value} discharge from hospital {status.hospital_id} on {action.on}",
+                AuditDetail.of(kind=action.kind, hospital=status.hospital_id, on=action.on),
             )
             state.hospital = status.model_copy(
                 update={"discharge": action.kind, "discharged_on": action.on}

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.letters import LetterActivities
     from activities.parole import ParoleActivities
+    from models.audit import AuditDetail, Ref
     from models.handoff import ResponsibilityChange
     from models.messages import (
         ActionResult,
@@ -228,12 +229,15 @@ class ParoleReviewWorkflow:
         for victim_id in invited:
             await self._invite(victim_id, "")
             self.state.invited.append(victim_id)
-        hearing = f"hearing on {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
         await self._audit(
             "parole_referred",
             self.params.referred_by,
-            f"review {self._id()}: referred {t.referred_on}, VPS and representations due "
-            f"{t.vps_due_on}, {hearing}; victims {invited} in the scheme invited",
+            AuditDetail.of(
+                referred_on=t.referred_on,
+                vps_due_on=t.vps_due_on,
+                hearing_on=t.hearing_on,  # left out while not yet listed
+                invited=invited,
+            ),
         )
 
     async def _invite(self, victim_id: int, round_key: str) -> None:
@@ -266,8 +270,9 @@ class ParoleReviewWorkflow:
         await self._audit(
             f"vps_deadline_passed:{s.adjournments}",
             ENGINE_ACTOR,
-            f"review {self._id()}: VPS deadline {s.timetable.vps_due_on} passed; "
-            f"{len(s.statements)} received; none from victims {missing}",
+            AuditDetail.of(
+                vps_due_on=s.timetable.vps_due_on, received=len(s.statements), missing=missing
+            ),
             action="vps_deadline_passed",
         )
 
@@ -307,7 +312,9 @@ class ParoleReviewWorkflow:
                 f"or representations to the Parole Board ({SOURCE_VPS})"
             )
 
-    async def _audit(self, key: str, by: str, detail: str, action: str | None = None) -> None:
+    async def _audit(
+        self, key: str, by: str, detail: AuditDetail, action: str | None = None, note: str = ""
+    ) -> None:
         await call(
             CaseStoreActivities.record_audit,
             AuditRecord(
@@ -315,7 +322,8 @@ class ParoleReviewWorkflow:
                 case_id=self.params.case_id,
                 actor=by,
                 action=action or key.split(":")[0],
-                detail=detail,
+                detail=AuditDetail.of(review=Ref(self._id())).plus(**detail.facts),
+                note=note,
             ),
             summary=action or key.split(":")[0],
         )
@@ -373,7 +381,8 @@ class ParoleReviewWorkflow:
             await self._audit(
                 "parole_review_ended",
                 ENGINE_ACTOR,
-                f"review {self._id()} ended: {reason}",
+                AuditDetail(),
+                note=reason,
             )
 
     # ---- VLO actions ---------------------------------------------------------------------
@@ -506,8 +515,7 @@ class ParoleReviewWorkflow:
             await self._audit(
                 f"vps_read_applied:{action.victim_id}",
                 action.by,
-                f"review {self._id()}: victim {action.victim_id} applies to read their VPS at "
-                "the oral hearing",
+                AuditDetail.of(victim=action.victim_id),
             )
             task = await self._book(action.victim_id).open(
                 f"read-{action.victim_id}",
@@ -555,8 +563,7 @@ class ParoleReviewWorkflow:
             await self._audit(
                 f"vps_read_decided:{action.victim_id}",
                 action.by,
-                f"review {self._id()}: the Parole Board {verdict} victim {action.victim_id}'s "
-                "application to read their VPS at the oral hearing",
+                AuditDetail.of(victim=action.victim_id, granted=action.granted),
             )
             kind = LetterKind.READ_VPS_GRANTED if action.granted else LetterKind.READ_VPS_REFUSED
             await self._letter(action.victim_id, kind, f"read-decision-{action.victim_id}")
@@ -599,7 +606,7 @@ class ParoleReviewWorkflow:
             await self._audit(
                 "parole_hearing_set",
                 action.by,
-                f"review {self._id()}: {kind} on {action.hearing_on}",
+                AuditDetail.of(hearing_on=action.hearing_on, oral_hearing=action.oral_hearing),
             )
             latest = action.hearing_on - timedelta(days=self.params.parole.vps_days_before_hearing)
             return ActionResult(
@@ -643,8 +650,12 @@ class ParoleReviewWorkflow:
             await self._audit(
                 f"parole_adjourned:{s.adjournments}",
                 action.by,
-                f"review {self._id()}: hearing {old.hearing_on} -> {action.hearing_on}; VPS "
-                f"deadline {old.vps_due_on} -> {new_due}",
+                AuditDetail.of(
+                    was_hearing_on=old.hearing_on,
+                    hearing_on=action.hearing_on,
+                    was_vps_due_on=old.vps_due_on,
+                    vps_due_on=new_due,
+                ),
                 action="parole_adjourned",
             )
             if s.decision_chased:
@@ -741,7 +752,11 @@ class ParoleReviewWorkflow:
             await self._audit(
                 "parole_decision",
                 action.by,
-                f"review {self._id()}: {action.outcome.value} decided {action.decided_on}{nxt}",
+                AuditDetail.of(
+                    outcome=action.outcome,
+                    decided_on=action.decided_on,
+                    next_review_on=action.next_review_on,
+                ),
             )
             in_scheme = await call(
                 ParoleActivities.victims_in_scheme, self.params.case_id, summary="victims in scheme"
