@@ -64,6 +64,9 @@ class Correspondence(SQLModel, table=True):
     # Unset on a letter, and on a message not (yet) sent: the admin team handles it by hand.
     provider_id: str | None = Field(default=None, max_length=100)
     sent_at: datetime | None = None
+    # A letter to post: when the admin team marked it posted, and who (their subject).
+    posted_at: datetime | None = None
+    posted_by: str | None = Field(default=None, max_length=60)
 
 
 class VloTask(SQLModel, table=True):

@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.access import Refused
+from service.actor import Role
 from service.queries import NotFound
 from web import auth, pages
 from web.pages import page
-from web.routes import cases, tasks
+from web.routes import cases, outbox, tasks
 from web.settings import ASSETS, ConsoleSettings
 
 LONDON = ZoneInfo("Europe/London")
@@ -77,7 +78,13 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        return RedirectResponse("/tasks", status_code=303)
+        """Each person's first page: the admin team's is the outbox, everyone else's their
+        tasks (an auditor finds a case)."""
+        roles = pages.actor_of(request).roles
+        first = (
+            "/outbox" if Role.ADMIN in roles else "/cases" if roles == {Role.AUDITOR} else "/tasks"
+        )
+        return RedirectResponse(first, status_code=303)
 
     @app.get("/start", response_class=HTMLResponse)
     async def start(request: Request) -> Response:
@@ -93,6 +100,7 @@ def create_app(
     app.include_router(auth.router(settings))
     app.include_router(tasks.router)
     app.include_router(cases.router)
+    app.include_router(outbox.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app
