@@ -2,7 +2,7 @@
 system here, straight into the database; workflows only ever receive the IDs."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,6 +21,7 @@ from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
 from models.errors import VcsError
 from models.hospital import Hospital, HospitalBase, registration_problems
+from models.plausibility import condition_problems, referral_problems
 from models.records import (
     AuditEntry,
     Correspondence,
@@ -41,7 +42,7 @@ from models.sharing import (
 )
 from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
-from models.vocabulary import DisposalKind, OffenceCategory, TaskStatus
+from models.vocabulary import CaseStatus, DisposalKind, OffenceCategory, TaskStatus
 
 
 def _hospital(session: Session, hospital_id: int) -> Hospital:
@@ -65,9 +66,12 @@ class Registered:
     decision: EligibilityDecision
 
 
-def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Registered:
+def register_case(
+    engine: Engine, registration: CaseRegistration, by: str, today: date | None = None
+) -> Registered:
     """Register an eligible case once. The same registration again returns the case already
-    there; a different one under the same reference is refused."""
+    there; a different one under the same reference is refused. Every check comes before the
+    first write: a refusal leaves nothing behind."""
     problems = registration.problems() + registration_problems(
         registration.disposal,
         registration.restricted,
@@ -75,6 +79,9 @@ def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Re
         registration.hospital_id,
         registration.sentence_date,
     )
+    custodial = registration.disposal is DisposalKind.CUSTODIAL
+    today = today or datetime.now(UTC).date()  # the day the workflows see (UTC)
+    problems += referral_problems(registration, today, custodial)
     if problems:
         raise VcsError("; ".join(problems))
     decision = decide_eligibility(
@@ -139,6 +146,10 @@ def add_victim(engine: Engine, case_ref: str, victim: VictimBase, by: str) -> Vi
     with session_scope(engine) as session:
         case = _case(session, case_ref)
         assert case.id is not None
+        if case.status is CaseStatus.CLOSED:
+            raise VcsError(
+                f"case {case_ref} is closed: its scheme has ended, so no victim is added"
+            )
         duplicate = session.exec(
             select(Victim.id).where(
                 Victim.case_id == case.id,
@@ -183,6 +194,14 @@ def victim_case_ref(engine: Engine, victim_id: int) -> str:
         case = session.get(OffenderCase, victim.case_id)
         assert case is not None
         return case.case_ref
+
+
+def victim_on_case(engine: Engine, victim_id: int, case_ref: str) -> None:
+    """Victim IDs are numbered across all cases: an action names the case too, and a victim of
+    another case is refused rather than reached."""
+    if victim_case_ref(engine, victim_id) != case_ref:
+        case_by_ref(engine, case_ref)  # no such case: say so
+        raise VcsError(f"victim {victim_id} is not a victim of case {case_ref}")
 
 
 MAX_REPRESENTATION_CHARS = 20_000  # about 10 pages: the column's limit, the same on every backend
@@ -238,12 +257,17 @@ def withdraw_representation(engine: Engine, representation_id: int) -> None:
 def add_conditions(
     engine: Engine, case_ref: str, conditions: list[LicenceConditionBase]
 ) -> list[int]:
-    problems = [p for c in conditions for p in c.problems()]
-    if problems:
-        raise VcsError("; ".join(problems))
     with session_scope(engine) as session:
         case = _case(session, case_ref)
         assert case.id is not None
+        hospital = case.disposal is not DisposalKind.CUSTODIAL
+        problems = [
+            p
+            for c in conditions
+            for p in c.problems() + condition_problems(case, c.starts_on, c.ends_on, hospital)
+        ]
+        if problems:
+            raise VcsError("; ".join(problems))
         rows = [
             LicenceCondition(**c.model_dump(), case_id=case.id, recorded_at=datetime.now(UTC))
             for c in conditions
@@ -301,6 +325,13 @@ def task_by_id(engine: Engine, task_id: int) -> VloTask:
         if task is None:
             raise VcsError(f"no task {task_id}")
         return task
+
+
+def task_on_case(engine: Engine, task_id: int, case_ref: str) -> None:
+    """Task IDs too are numbered across all cases: a task named with a case must be its."""
+    task = task_by_id(engine, task_id)
+    if task.case_id != case_by_ref(engine, case_ref).id:
+        raise VcsError(f"task {task_id} is not a task of case {case_ref}")
 
 
 def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Correspondence]]:
