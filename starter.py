@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from models.case import CaseRegistration, MilestoneDates
 from models.db import create_tables, make_engine, session_scope
+from models.deadlines import offer_due
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
     BulkControl,
@@ -1576,7 +1577,10 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
                 represents=args.represents,
             )
             victim_id, workflow_id = await vcs.add_victim(args.case_ref, victim, by)
-            out(f"victim {victim_id} added: workflow {workflow_id}")
+            # The victim's workflow opens the offer task, due as the Victims' Code requires.
+            due = offer_due(case_by_ref(vcs.engine, args.case_ref).sentence_date, current_policy())
+            late = " (already overdue: contact the victim now)" if due < await vcs.today() else ""
+            out(f"victim {victim_id} added: workflow {workflow_id}; offer task due {due}{late}")
         case "opt-in":
             out((await vcs.opt_in(args.victim, ContactLevel(args.level), by)).message)
         case "opt-out":
