@@ -59,6 +59,15 @@ def _case(session: object, case_ref: str) -> OffenderCase:
     return case  # type: ignore[no-any-return]
 
 
+def _open_case(session: object, case_ref: str, adding: str) -> OffenderCase:
+    """A case that can still take what is being added: refused before anything is written,
+    not once the rows exist (the case workflow refuses too, but after)."""
+    case = _case(session, case_ref)
+    if case.status is CaseStatus.CLOSED:
+        raise VcsError(f"case {case_ref} is closed: its scheme has ended; no {adding} is added")
+    return case
+
+
 @dataclass
 class Registered:
     case: OffenderCase
@@ -144,12 +153,8 @@ def add_victim(engine: Engine, case_ref: str, victim: VictimBase, by: str) -> Vi
     if problems:
         raise VcsError("; ".join(problems))
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = _open_case(session, case_ref, "victim")
         assert case.id is not None
-        if case.status is CaseStatus.CLOSED:
-            raise VcsError(
-                f"case {case_ref} is closed: its scheme has ended, so no victim is added"
-            )
         duplicate = session.exec(
             select(Victim.id).where(
                 Victim.case_id == case.id,
@@ -258,7 +263,7 @@ def add_conditions(
     engine: Engine, case_ref: str, conditions: list[LicenceConditionBase]
 ) -> list[int]:
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = _open_case(session, case_ref, "condition")
         assert case.id is not None
         hospital = case.disposal is not DisposalKind.CUSTODIAL
         problems = [

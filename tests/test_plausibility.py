@@ -111,7 +111,7 @@ async def test_a_case_whose_licence_has_ended_is_refused_and_leaves_nothing(
     assert not await workflow_exists(local_env, case_workflow_id(case_ref))
 
 
-async def test_no_victim_is_added_to_a_closed_case(cli: Cli) -> None:
+async def test_no_victim_or_condition_is_written_for_a_closed_case(cli: Cli) -> None:
     case_ref = unique_ref("PLA")
     await cli.ok(*case_args(case_ref, today() - timedelta(days=30)))
     died = (today() - DAY).isoformat()
@@ -119,7 +119,13 @@ async def test_no_victim_is_added_to_a_closed_case(cli: Cli) -> None:
     audit = count(cli.engine, AuditEntry)
     error = await cli.refused("add-victim", "--case", case_ref, *VICTIM_ARGS)
     assert f"case {case_ref} is closed" in error
+    error = await cli.refused(
+        "record-conditions", "--case", case_ref, "--kind", "no_contact", "--victim-related",
+        "--description", "Not to contact the victim", "--starts", today().isoformat(),
+    )  # fmt: skip
+    assert f"case {case_ref} is closed" in error
     assert count(cli.engine, Victim) == 0
+    assert count(cli.engine, LicenceCondition) == 0
     assert count(cli.engine, AuditEntry) == audit
 
 
@@ -212,6 +218,14 @@ async def test_milestones_and_releases_out_of_order_are_refused_by_the_cli_and_t
         RecordRelease(on=date(3000, 1, 1), by="vlo.jones"),
     )
     assert "release date 3000-01-01 is in the future" in error
+    early = RecordRelease(on=sentenced - DAY, by="vlo.jones")
+    error = await refused_update(cli, case_ref, CaseWorkflow.record_release, early)
+    assert f"is before the sentence date {sentenced}" in error
+    # The sentence date is the registration's (checked there): an update cannot move it.
+    later = {"sentence_date": sentenced + DAY, "conditional_release_date": crd}
+    moved = RecordMilestones(milestones=wrong.model_copy(update=later), by="vlo.jones")
+    error = await refused_update(cli, case_ref, CaseWorkflow.record_milestones, moved)
+    assert "the sentence date cannot change" in error
 
     with session_scope(cli.engine) as session:
         case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).one()
