@@ -50,6 +50,12 @@ class Policy(BaseModel):
     parole_preparation_notice_days: int = 28
 
 
+# Local policy: a new case's sentence date lies at most this many years back. Nobody in custody
+# or on licence in England and Wales today was sentenced much more than 50 years ago, so an
+# older date is a typing error (1926 for 2026) that would register a case closed at once.
+NEW_REFERRAL_MAX_YEARS = 60
+
+
 CODE_EDITIONS: dict[str, Policy] = {
     "2020": Policy(code_edition="2020", referral_working_days=10, contact_working_days=20),
     "2013": Policy(code_edition="2013", referral_working_days=20, contact_working_days=40),

@@ -132,7 +132,7 @@ def case_args(
 
 
 VICTIM_ARGS = ["--name", NAME, "--address", ADDRESS, "--postcode", POSTCODE]
-VICTIM_ADDED = re.compile(r"^victim (\d+) added: workflow (\S+)$")
+VICTIM_ADDED = re.compile(r"^victim (\d+) added: workflow (\S+); offer task due (\S+)")
 
 
 async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
@@ -141,6 +141,13 @@ async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
     assert match, line
     victim_id = int(match.group(1))
     assert match.group(2) == victim_workflow_id(case_ref, victim_id)
+
+    # The due date printed is that of the offer task the victim's workflow opens.
+    def offer_tasks() -> list[VloTask]:
+        return [t for t in tasks(cli.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
+
+    [offer] = await eventually(offer_tasks)
+    assert match.group(3) == offer.due_on.isoformat()
     return victim_id
 
 

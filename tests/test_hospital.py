@@ -955,7 +955,9 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     victim_id = await add_victim(cli, case_ref)
     [offer] = await eventually(lambda: tasks(cli.engine, victim_id))
     await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
-    await cli.ok("opt-in", "--victim", str(victim_id), "--level", "all_key_stages")
+    await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "all_key_stages"
+    )
 
     [disclosure] = await cli.ok("disclosures", "--case", case_ref)
     assert (
@@ -967,7 +969,13 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     assert NAME in notice and ADDRESS in notice and POSTCODE in notice
 
     [forwarded] = await cli.ok(
-        "submit-representations", "--victim", str(victim_id), "--text", REPRESENTATION
+        "submit-representations",
+        "--case",
+        case_ref,
+        "--victim",
+        str(victim_id),
+        "--text",
+        REPRESENTATION,
     )
     assert RESTRICTED_DECIDER in forwarded
     await cli.ok(
@@ -1003,7 +1011,7 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     )
     assert readmitted.startswith(f"patient readmitted to hospital 2 on {today()}")
     await eventually(lambda: len(notices(cli.engine, victim_id)) == 3)
-    [again] = await cli.ok("notify-hospital", "--victim", str(victim_id))
+    [again] = await cli.ok("notify-hospital", "--case", case_ref, "--victim", str(victim_id))
     assert again.startswith("managers of hospital 2 notified")
     err = await cli.refused("record-remission", "--case", case_ref, "--date", today().isoformat())
     assert "cannot be remitted to prison" in err
@@ -1025,7 +1033,9 @@ async def test_cli_transfer_to_hospital_and_back(cli: Cli) -> None:
     victim_id = await add_victim(cli, case_ref)
     [offer] = await eventually(lambda: tasks(cli.engine, victim_id))
     await cli.ok("complete-task", "--task", str(offer.id))
-    await cli.ok("opt-in", "--victim", str(victim_id), "--level", "release_only")
+    await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "release_only"
+    )
     transfer = [
         "record-key-stage",
         "--case",
@@ -1040,7 +1050,7 @@ async def test_cli_transfer_to_hospital_and_back(cli: Cli) -> None:
     assert "needs its transfer direction: give --hospital ID" in err
     err = await cli.refused(*transfer, "--hospital", "9")
     assert "no hospital 9 is recorded" in err
-    err = await cli.refused("notify-hospital", "--victim", str(victim_id))
+    err = await cli.refused("notify-hospital", "--case", case_ref, "--victim", str(victim_id))
     assert "custodial path" in err
     [moved] = await cli.ok(
         *transfer,

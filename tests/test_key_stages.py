@@ -510,7 +510,7 @@ async def test_release_is_told_to_every_opted_in_victim_once(world: World) -> No
     on = RELEASE_MONTH_START + timedelta(days=14)
     assert (await w.view()).custody == Custody.IN_CUSTODY.value
     answer = await w.vcs.record_release(w.case_ref, on, by=VLO)
-    assert answer.message == f"release on {on} recorded; victims told the month"
+    assert answer.message.startswith(f"release on {on} recorded; victims told the month; ")
     for victim_id in w.opted_in:
         await letters_reach(w.engine, victim_id, LetterKind.RELEASE, 1)
     await took_in_without_a_letter(w, w.offered)
@@ -626,7 +626,7 @@ async def test_cli_records_an_escape_shows_the_urgent_task_and_refuses_a_second(
         "returned_to_custody recorded and victims told"
     ]
     done = await cli.ok("complete-task", "--task", str(urgent.id), "--outcome", "victims phoned")
-    assert done == [f"task {urgent.id} completed"]
+    assert done[0].startswith(f"task {urgent.id} completed (case {case_ref}); ")
 
 
 async def test_cli_recall_needs_a_release_and_release_follows_a_recall(cli: Cli) -> None:

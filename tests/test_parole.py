@@ -792,7 +792,8 @@ def test_sealed_text_round_trips_refuses_tampering_and_survives_key_rotation() -
 def test_retention_erases_the_words_of_a_vps(engine: Engine) -> None:
     """A VPS's words are personal data like representations: erased with the case."""
     case_ref = unique_ref("PAR")
-    case = register_case(engine, registration(case_ref, date(2020, 1, 6)), "vlo.jones").case
+    sentenced = today() - timedelta(days=60)  # a case registered while its licence ran
+    case = register_case(engine, registration(case_ref, sentenced), "vlo.jones").case
     row = add_victim(engine, case_ref, victim("Erin Parole"), "vlo.jones")
     assert case.id is not None and row.id is not None
     vps_id = add_vps(engine, parole_review_id(case_ref, 1), row.id, VPS_TEXT, "vlo.jones")
@@ -836,7 +837,7 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
     )
     [offer] = await eventually(lambda: tasks(cli.engine, inside))
     await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
-    await cli.ok("opt-in", "--victim", str(inside), "--level", "all_key_stages")
+    await cli.ok("opt-in", "--case", case_ref, "--victim", str(inside), "--level", "all_key_stages")
     await eventually(lambda: tasks(cli.engine, outside))
 
     past = (now - timedelta(days=1)).isoformat()
@@ -851,10 +852,17 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
 
     statement = tmp_path / "vps.txt"
     statement.write_text(VPS_TEXT, encoding="utf-8")
-    submit = ["submit-vps", "--victim", str(inside), "--file", str(statement)]
+    submit = ["submit-vps", "--case", case_ref, "--victim", str(inside), "--file", str(statement)]
     assert "--checked" in await cli.refused(*submit)
     error = await cli.refused(
-        "submit-vps", "--victim", str(outside), "--file", str(statement), "--checked"
+        "submit-vps",
+        "--case",
+        case_ref,
+        "--victim",
+        str(outside),
+        "--file",
+        str(statement),
+        "--checked",
     )
     assert f"victim {outside} is not in the Victim Contact Scheme" in error
     assert count(cli.engine, VictimPersonalStatement) == 0
@@ -863,8 +871,10 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
     assert "already received" in (await cli.ok(*submit, "--checked"))[0]
     assert count(cli.engine, VictimPersonalStatement) == 1
 
-    await cli.ok("apply-to-read", "--victim", str(inside))
-    [granted] = await cli.ok("read-decision", "--victim", str(inside), "--granted")
+    await cli.ok("apply-to-read", "--case", case_ref, "--victim", str(inside))
+    [granted] = await cli.ok(
+        "read-decision", "--case", case_ref, "--victim", str(inside), "--granted"
+    )
     assert "granted" in granted
     assert "already has a hearing" in await cli.refused(
         "set-hearing", "--case", case_ref, "--date", hearing
@@ -875,7 +885,9 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
         "parole-decision", "--case", case_ref, "--outcome", "release", "--date", now.isoformat()
     )
     assert "cannot be recorded before" in error
-    assert "no decision yet" in await cli.refused("decision-summary", "--victim", str(inside))
+    assert "no decision yet" in await cli.refused(
+        "decision-summary", "--case", case_ref, "--victim", str(inside)
+    )
     later, new_due = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=40)).isoformat()
     [adjourned] = await cli.ok(
         "adjourn", "--case", case_ref, "--hearing", later, "--vps-due", new_due

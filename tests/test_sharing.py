@@ -1,7 +1,7 @@
 """Information sharing (models/sharing.py; MAPPA MoU 001_272af33299f517c0.txt, CJA 2003 s 325;
 domain.md 'Victim data') and domestic homicide reviews (DVCVA 2004 s 9)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
@@ -41,7 +41,7 @@ HOSPITAL = "Rampton Hospital managers"
 
 def case_and_victim(engine: Engine, *, mappa: bool = True) -> tuple[str, int, int]:
     case_ref = unique_ref("SHR")
-    reg = registration(case_ref, date(2026, 1, 5))
+    reg = registration(case_ref, datetime.now(UTC).date() - timedelta(days=30))
     if mappa:
         reg = reg.model_copy(update={"mappa_category": 2, "mappa_level": 2})
     case = register_case(engine, reg, "vlo.jones").case

@@ -27,6 +27,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from models.messages import CURRENT_ENGINE as CURRENT_ENGINE
+    from models.messages import Scheduled
 
 # Engine 1: a run spans at most a year of simulated time before it continues as new.
 MAX_RUN_SPAN = timedelta(days=365)
@@ -178,3 +179,11 @@ def should_continue_as_new(run_started: datetime, span: timedelta | None = None)
         or info.get_current_history_length() > MAX_HISTORY_EVENTS
         or workflow.now() - run_started >= (span or run_span())
     )
+
+
+def next_note(scheduled: list[Scheduled]) -> str:
+    """What a VLO's confirmation says the engine does next: the earliest thing scheduled."""
+    if not scheduled:
+        return "nothing further is scheduled"
+    first = min(scheduled, key=lambda item: item.on)
+    return f"next: {first.what} on {first.on}"

@@ -858,7 +858,10 @@ class ParoleReviewWorkflow:
         async with self._vlo_action():
             self._check_complete_task(action)
             await self.tasks.complete(action, f"review {self._id()}")
-            return ActionResult(message=f"task {action.task_id} completed")
+            return ActionResult(
+                message=f"task {action.task_id} completed (parole review {self._id()}); nothing "
+                "else follows from it"
+            )
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
