@@ -29,6 +29,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
+from models.bank_holidays import calendar_for_new_work
 from models.case import CaseRegistration, MilestoneDates
 from models.db import create_tables, make_engine, session_scope
 from models.errors import UnavailableError, VcsError
@@ -474,6 +475,7 @@ class Vcs:
                     requested_by=by,
                     page_size=page_size,
                     paused=paused,
+                    calendar=calendar_for_new_work(),
                 ),
                 id=workflow_id,
                 task_queue=self.task_queue,

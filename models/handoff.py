@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from models.vocabulary import CrcEventKind, HandoffReason, HandoffStep, Provider
+from models.working_days import BankHolidays
 
 # Every hand-off done automatically by a bulk transfer is recorded with this actor.
 BULK_ACTOR = "bulk: unification"
@@ -140,6 +141,8 @@ class HandoffRequest(BaseModel):
     receiver: Responsibility
     requested_by: str
     policy: HandoffPolicy = HandoffPolicy()
+    # The bank holidays its service levels count over (models/working_days.py): the case's.
+    calendar: BankHolidays | None = None
     bulk_id: str | None = None  # set: supply and accept are done automatically (BULK_ACTOR)
     notify_workflow_id: str | None = None  # the bulk transfer to tell when this one ends
 
@@ -295,6 +298,7 @@ class BulkTransferInput(BaseModel):
     page_size: int = 50
     paused: bool = False
     policy: HandoffPolicy = HandoffPolicy()
+    calendar: BankHolidays | None = None  # set by whoever starts it (starter.py)
     # carried across continue-as-new
     after_case_id: int = 0
     done: int = 0

@@ -23,6 +23,7 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.parole import parole_review_id
 from models.victim import Victim
+from models.working_days import london_date
 from tests.clock import ClockWorkflow
 from tests.helpers import every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
@@ -122,7 +123,7 @@ def unique_ref(prefix: str = "T") -> str:
 
 
 async def env_today(client: Client, env: WorkflowEnvironment) -> date:
-    return (await env.get_current_time()).date()
+    return london_date(await env.get_current_time())
 
 
 HISTORIES = Path(__file__).parent / "histories"

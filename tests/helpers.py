@@ -27,6 +27,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 
 if TYPE_CHECKING:
     from starter import Vcs
@@ -70,7 +71,7 @@ async def runs_in_flight(client: Client) -> list[str]:
 async def run_until(env: WorkflowEnvironment, day: date | None, extra_days: int = 1) -> None:
     """Skip time on the test server to the start of `day` plus `extra_days`."""
     assert day is not None
-    now = (await env.get_current_time()).date()
+    now = london_date(await env.get_current_time())
     await env.sleep(timedelta(days=max((day - now).days + extra_days, 0)))
 
 

@@ -34,6 +34,7 @@ from models.handoff import (
     WithdrawalReason,
     bulk_workflow_id,
 )
+from models.policy import current_policy
 from models.records import AuditEntry, Representation, VloTask
 from models.vocabulary import (
     ContactLevel,
@@ -278,7 +279,9 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         )
         handoff_id = vcs.handoff_of(None, case_ref)
         await until(lambda: open_case_tasks(engine, case_ref))
-        supply_due = add_working_days(today, policy.supply_working_days)
+        supply_due = add_working_days(
+            today, policy.supply_working_days, current_policy().bank_holidays
+        )
         [supply] = open_case_tasks(engine, case_ref)
         assert (supply.kind, supply.due_on, supply.assigned_to) == (
             TaskKind.HANDOFF_SUPPLY,
@@ -350,7 +353,9 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
         assert "LATE" in result.message
         [task] = open_case_tasks(engine, crc)
         assert task.kind is TaskKind.CRC_EVENT and task.assigned_to == "vlo.jones"
-        assert task.due_on == add_working_days(now, HandoffPolicy().crc_action_working_days)
+        assert task.due_on == add_working_days(
+            now, HandoffPolicy().crc_action_working_days, current_policy().bank_holidays
+        )
         with session_scope(engine) as session:
             actions = session.exec(
                 select(AuditEntry.action).where(AuditEntry.case_id == case_row(engine, crc).id)

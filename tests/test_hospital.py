@@ -9,7 +9,7 @@ Disclosure rows, representations forwarded, the case row, and the workflows' que
 """
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -50,6 +50,7 @@ from models.vocabulary import (
     Stage,
     TaskKind,
 )
+from models.working_days import london_today
 from starter import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count
 from tests.conftest import unique_ref
@@ -81,7 +82,7 @@ OTHER_HOSPITAL = HospitalBase(
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return london_today()
 
 
 SENTENCED = today() - timedelta(days=7)  # the offer is not yet overdue

@@ -619,6 +619,7 @@ class CaseWorkflow(HospitalCase):
                 sender=sender,
                 receiver=receiver,
                 requested_by=action.by,
+                calendar=self.params.policy.calendar,
             )
             handoff_id = await call(
                 HandoffStoreActivities.register_handoff, start, summary="register hand-off"
@@ -725,9 +726,12 @@ class CaseWorkflow(HospitalCase):
             state = self._open_state()
             policy = HandoffPolicy()
             reported_on = today()
-            report_due = add_working_days(action.occurred_on, policy.crc_report_working_days)
+            calendar = self.params.policy.bank_holidays
+            report_due = add_working_days(
+                action.occurred_on, policy.crc_report_working_days, calendar
+            )
             late = reported_on > report_due
-            due = add_working_days(reported_on, policy.crc_action_working_days)
+            due = add_working_days(reported_on, policy.crc_action_working_days, calendar)
             state.crc_events.append((action.kind.value, action.occurred_on))
             key = f"crc-{action.kind.value}-{action.occurred_on}"
             lateness = f"LATE (due by {report_due})" if late else "on time"

@@ -12,7 +12,7 @@ the wake-up timer is kept while its date stands, and a run spans up to four year
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -27,6 +27,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from models.messages import CURRENT_ENGINE as CURRENT_ENGINE
+    from models.working_days import london_date, london_midnight
 
 # Engine 1: a run spans at most a year of simulated time before it continues as new.
 MAX_RUN_SPAN = timedelta(days=365)
@@ -111,12 +112,13 @@ async def call(activity_method: Callable[..., Any], *args: Any, summary: str | N
 
 
 def today() -> date:
-    return workflow.now().date()
+    """The workflow's today: the date in London (the scheme's days), not in UTC."""
+    return london_date(workflow.now())
 
 
 def start_of(day: date) -> datetime:
-    """Deadlines are whole days: a date falls due at the start of that day (UTC)."""
-    return datetime.combine(day, time.min, tzinfo=workflow.now().tzinfo)
+    """Deadlines are whole days: a date falls due at the start of that day in London."""
+    return london_midnight(day)
 
 
 def run_span() -> timedelta:
