@@ -56,7 +56,7 @@ log = logging.getLogger("vcs.worker")
 # Deterministic libraries the workflows use, loaded once outside the sandbox.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "holidays", "dateutil", "six", "pydantic", "sqlmodel", "sqlalchemy"
+        "pydantic", "sqlmodel", "sqlalchemy"
     )
 )
 

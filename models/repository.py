@@ -42,6 +42,7 @@ from models.sharing import (
 from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
 from models.vocabulary import DisposalKind, OffenceCategory, TaskStatus
+from models.working_days import london_today
 
 
 def _hospital(session: Session, hospital_id: int) -> Hospital:
@@ -321,7 +322,7 @@ def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Corre
 
 
 def record_supplied(engine: Engine, case_ref: str, request: SuppliedRequest, by: str) -> int:
-    problems = request.problems(datetime.now(UTC).date())
+    problems = request.problems(london_today())
     if problems:
         raise VcsError("; ".join(problems))
     with session_scope(engine) as session:

@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import session_scope
 from models.deadlines import chase_and_close, offer_due, representations_window
 from models.errors import VcsError
-from models.policy import CODE_EDITIONS
+from models.policy import current_policy
 from models.records import LicenceConditionBase, Representation
 from models.vocabulary import ConditionKind, ContactLevel, KeyStage, LetterKind, Stage, TaskKind
 from starter import Vcs
@@ -158,7 +158,7 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
         victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
         await offered_and_opted_in(vcs, engine, victim_id, level=None)
         offered_on = (await env.get_current_time()).date()
-        chase_on, close_on = chase_and_close(offered_on, CODE_EDITIONS["2020"])
+        chase_on, close_on = chase_and_close(offered_on, current_policy())
 
         await run_until(env, chase_on, extra_days=0)
         await eventually(lambda: LetterKind.CHASE in letters(engine, victim_id))
@@ -236,7 +236,7 @@ async def test_release_brought_forward_moves_the_representations_deadline(
             case_ref, {"conditional_release_date": new_release}, by="vlo.jones"
         )
         now = (await env.get_current_time()).date()
-        _, expected_due = representations_window(new_release, now, CODE_EDITIONS["2020"])
+        _, expected_due = representations_window(new_release, now, current_policy())
         await eventually(lambda: tasks(engine, second)[0].due_on == expected_due)
         assert expected_due < task.due_on
         # What the first victim already did is kept: forwarded, and no new task.
@@ -305,7 +305,7 @@ async def test_overdue_offer_task_escalates_level_by_level(
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
-    policy = CODE_EDITIONS["2020"]
+    policy = current_policy()
     due = offer_due(today, policy)
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, by="vlo.jones")
