@@ -39,7 +39,8 @@ class Policy(BaseModel):
     escalation_due_working_days: int = 5
     escalation_max_level: int = 3
     # The bank holidays working days are counted over (models/bank_holidays.py): set when a
-    # case is registered (current_policy), never by workflow code. The editions below have none.
+    # case is registered (current_policy), never by workflow code. None: a policy recorded
+    # before calendars travelled, counted over the frozen list it had (models/working_days.py).
     calendar: BankHolidays | None = None
 
     @property

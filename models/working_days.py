@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from models.legacy_bank_holidays import BY_YEAR
+
 # Loaded here, outside Temporal's sandbox (workflows import this module passed through).
 LONDON = ZoneInfo("Europe/London")
 
@@ -31,11 +33,25 @@ class BankHolidays(BaseModel, frozen=True):
         return self.first_year <= day.year <= self.last_year
 
 
+def legacy_calendar() -> BankHolidays:
+    """The bank holidays inputs made before calendars travelled were counted over, frozen."""
+    rows = [line.split() for line in BY_YEAR.splitlines()]
+    return BankHolidays(
+        first_year=int(rows[0][0]),
+        last_year=int(rows[-1][0]),
+        dates=tuple(date.fromisoformat(f"{row[0]}-{day}") for row in rows for day in row[1:]),
+        source="holidays 0.109, frozen (inputs without a calendar)",
+    )
+
+
+# A workflow input recorded without a calendar (a running case, a saved history) replays with the
+# list it was counted over then, never with whatever the installed packages say today.
+LEGACY = legacy_calendar()
+
+
 def carried(calendar: BankHolidays | None) -> BankHolidays:
-    """The calendar a workflow input carries; one made before calendars travelled has none."""
-    if calendar is None:
-        raise ValueError("no bank holidays carried: the input was made without a calendar")
-    return calendar
+    """The calendar a workflow input carries, or the frozen one inputs made before had."""
+    return LEGACY if calendar is None else calendar
 
 
 def is_working_day(day: date, calendar: BankHolidays) -> bool:

@@ -6,6 +6,7 @@ London, not UTC. Working days skip the bank holidays GOV.UK publishes for Englan
 later never changes what a recorded history computed.
 """
 
+import hashlib
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import models.working_days
 from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
 from models.deadlines import offer_due
+from models.legacy_bank_holidays import BY_YEAR
 from models.policy import policy_for
 from models.working_days import add_working_days, london_date, london_midnight
 from starter import Vcs
@@ -141,6 +143,13 @@ def test_workflow_code_never_imports_a_bank_holiday_source() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_frozen_list_of_inputs_made_before_calendars_never_changes() -> None:
+    """Inputs recorded without a calendar replay over models/legacy_bank_holidays.py: editing it
+    would change deadlines their histories already computed."""
+    digest = hashlib.sha256(BY_YEAR.encode()).hexdigest()
+    assert digest == "05c6a898c6eac2a910ac3aaab8eb08f9241ff82f5b3a991c131ab57c9a92935e"
 
 
 # --- replay ---------------------------------------------------------------------------------
