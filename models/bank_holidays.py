@@ -41,7 +41,10 @@ def england_and_wales(first_year: int, last_year: int) -> BankHolidays:
     rules = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     dates: list[date] = []
     for year in range(first_year, last_year + 1):
-        dates += published.get(year) or sorted(d for d in rules if d.year == year)
+        # The rules list a holiday on its weekend day as well as the substitute: weekdays only.
+        dates += published.get(year) or sorted(
+            d for d in rules if d.year == year and d.weekday() < 5
+        )
     govuk = [y for y in range(first_year, last_year + 1) if y in published]
     source = "gov.uk " + (f"{govuk[0]}-{govuk[-1]}" if govuk else "none")
     source += f"; holidays {version('holidays')} rules otherwise"

@@ -13,7 +13,7 @@ a timer waiting for a date all turn at midnight in London (BST in summer, GMT in
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer, field_validator
 
 from models.legacy_bank_holidays import BY_YEAR
 
@@ -21,13 +21,37 @@ from models.legacy_bank_holidays import BY_YEAR
 LONDON = ZoneInfo("Europe/London")
 
 
+def dates_of(text: str) -> tuple[date, ...]:
+    """Dates written a year at a time: "2026 01-01 04-03 ...; 2027 01-01 ..." (or a line a
+    year)."""
+    rows = [row.split() for row in text.replace(";", "\n").splitlines() if row.strip()]
+    return tuple(date.fromisoformat(f"{row[0]}-{day}") for row in rows for day in row[1:])
+
+
+def text_of(dates: tuple[date, ...]) -> str:
+    years: dict[int, list[str]] = {}
+    for day in dates:
+        years.setdefault(day.year, []).append(day.strftime("%m-%d"))
+    return "; ".join(f"{year} {' '.join(days)}" for year, days in years.items())
+
+
 class BankHolidays(BaseModel, frozen=True):
-    """England and Wales bank holidays from `first_year` to `last_year` (ascending dates)."""
+    """England and Wales bank holidays from `first_year` to `last_year` (ascending dates).
+    In a workflow's input the dates are written a year at a time (`text_of`), to stay small."""
 
     first_year: int
     last_year: int
     dates: tuple[date, ...]
     source: str = ""  # where the dates came from, for the record (models/bank_holidays.py)
+
+    @field_validator("dates", mode="before")
+    @classmethod
+    def _read(cls, value: object) -> object:
+        return dates_of(value) if isinstance(value, str) else value
+
+    @field_serializer("dates")
+    def _write(self, dates: tuple[date, ...]) -> str:
+        return text_of(dates)
 
     def covers(self, day: date) -> bool:
         return self.first_year <= day.year <= self.last_year
@@ -35,11 +59,11 @@ class BankHolidays(BaseModel, frozen=True):
 
 def legacy_calendar() -> BankHolidays:
     """The bank holidays inputs made before calendars travelled were counted over, frozen."""
-    rows = [line.split() for line in BY_YEAR.splitlines()]
+    dates = dates_of(BY_YEAR)
     return BankHolidays(
-        first_year=int(rows[0][0]),
-        last_year=int(rows[-1][0]),
-        dates=tuple(date.fromisoformat(f"{row[0]}-{day}") for row in rows for day in row[1:]),
+        first_year=dates[0].year,
+        last_year=dates[-1].year,
+        dates=dates,
         source="holidays 0.109, frozen (inputs without a calendar)",
     )
 

@@ -27,7 +27,7 @@ from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
 from models.deadlines import offer_due
 from models.legacy_bank_holidays import BY_YEAR
-from models.policy import policy_for
+from models.policy import Policy, policy_for
 from models.working_days import add_working_days, london_date, london_midnight
 from starter import Vcs
 from tests.conftest import unique_ref
@@ -143,6 +143,16 @@ def test_workflow_code_never_imports_a_bank_holiday_source() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_calendar_travels_in_a_workflow_input_a_year_at_a_time() -> None:
+    """A case's calendar rides in every input it starts (case, victims, reviews): written a
+    year at a time it stays small, and reads back as the same dates."""
+    policy = policy_for("2020", date(2026, 6, 1))
+    written = policy.model_dump_json()
+    assert "; 2026 01-01 04-03 04-06 05-04 05-25 08-31 12-25 12-28; 2027 " in written
+    assert len(written) < 1500
+    assert Policy.model_validate_json(written) == policy
 
 
 def test_the_frozen_list_of_inputs_made_before_calendars_never_changes() -> None:
