@@ -6,6 +6,7 @@ London, not UTC. Working days skip the bank holidays GOV.UK publishes for Englan
 later never changes what a recorded history computed.
 """
 
+import asyncio
 import hashlib
 import socket
 import subprocess
@@ -27,13 +28,16 @@ from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
 from models.deadlines import offer_due
 from models.legacy_bank_holidays import BY_YEAR
+from models.messages import CaseInput, VictimInput
 from models.policy import Policy, policy_for
-from models.working_days import add_working_days, london_date, london_midnight
+from models.working_days import add_working_days, london_date, london_midnight, london_today
 from starter import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import eventually, registration, run_until, tasks, victim
+from tests.helpers import eventually, every_run, registration, run_until, tasks, victim
 from tests.london_day import LondonDayWorkflow
 from worker import SANDBOX, build_worker
+from workflows.case import case_workflow_id
+from workflows.common import MAX_RUN_SPAN_ENGINE_2
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 # --- London days ----------------------------------------------------------------------------
@@ -210,3 +214,55 @@ async def test_a_new_bank_holiday_does_not_change_a_recorded_history(
     )
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(history)
+
+
+async def started_policy(
+    history: WorkflowHistory, input_type: type[VictimInput | CaseInput]
+) -> Policy:
+    """The policy a run of a case or victim workflow started with."""
+    started = history.events[0].workflow_execution_started_event_attributes
+    [params] = await data_converter().decode(list(started.input.payloads), [input_type])
+    assert isinstance(params, VictimInput | CaseInput)
+    return params.policy
+
+
+async def runs_after_the_first(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a workflow, once it has continued as new at least once."""
+    for _ in range(300):
+        runs = await every_run(env.client, workflow_id)
+        if len(runs) > 1:
+            return runs
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{workflow_id} never continued as new")
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sentence outlasting the years a calendar carries: a run continuing as new with fewer
+    than RENEW_CALENDAR_WITHIN_YEARS left renews it (an activity, so replay reads the list the
+    run got), and the next run counts over the renewed years. Here registration carries only
+    this year and next."""
+    env = time_skipping_env
+    sentenced = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("DAY")
+    monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 1)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(registration(case_ref, sentenced, term_months=120), by="vlo.jones")
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await eventually(lambda: tasks(engine, victim_id))
+        monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
+        await env.sleep(MAX_RUN_SPAN_ENGINE_2 + timedelta(days=2))
+        victim_runs = await runs_after_the_first(env, workflow_id)
+        case_runs = await runs_after_the_first(env, case_workflow_id(case_ref))
+    for runs, kind in ((victim_runs, VictimInput), (case_runs, CaseInput)):
+        first, second = [await started_policy(run, kind) for run in runs[:2]]
+        assert first.bank_holidays.last_year == london_today().year + 1  # the CLI's clock
+        renewed_from = sentenced.year + 4  # the first run spans four years
+        assert second.bank_holidays.last_year >= renewed_from + 15
+        assert second.bank_holidays.covers(date(renewed_from + 5, 12, 25))

@@ -70,6 +70,7 @@ from workflows.common import (
     ENGINE_ACTOR,
     WakeTimer,
     call,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -143,10 +144,12 @@ class CaseWorkflow(HospitalCase):
                     await self._on_time_passing()
                 self._publish()
             if not state.closed and should_continue_as_new(run_started):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     params.model_copy(
                         update={
+                            "policy": policy,
                             "state": state,
                             "case_id": self.case_id,
                             "responsible_vlo": self.responsible_vlo,

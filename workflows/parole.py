@@ -68,6 +68,7 @@ from workflows.common import (
     MAX_RUN_SPAN,
     WakeTimer,
     call,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -121,8 +122,11 @@ class ParoleReviewWorkflow:
             # A review keeps a yearly run on every engine: it lasts months, and a year bounds
             # the history of one adjourned again and again.
             if not self.state.finished and should_continue_as_new(run_started, MAX_RUN_SPAN):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(params.model_copy(update={"state": self.state}))
+                workflow.continue_as_new(
+                    params.model_copy(update={"state": self.state, "policy": policy})
+                )
         await workflow.wait_condition(workflow.all_handlers_finished)
         decision = self.state.decision
         return decision.outcome.value if decision else "ended"

@@ -50,6 +50,7 @@ from workflows.common import (
     ENGINE_ACTOR,
     WakeTimer,
     call,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -129,9 +130,12 @@ class VictimWorkflow(HospitalVictim):
                 await self._on_time_passing()
                 self._publish()
             if not self._closed() and should_continue_as_new(run_started):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    params.model_copy(update={"state": self.state, "engine": CURRENT_ENGINE})
+                    params.model_copy(
+                        update={"state": self.state, "engine": CURRENT_ENGINE, "policy": policy}
+                    )
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage

@@ -1,0 +1,17 @@
+"""The bank holidays a long-running workflow renews its calendar with (workflows/common.py
+`renewed`). An activity, so the list it returns is recorded in the workflow's history."""
+
+from datetime import date
+
+from temporalio import activity
+
+from models.working_days import BankHolidays
+
+
+class CalendarActivities:
+    @activity.defn
+    def bank_holidays(self, today: date) -> BankHolidays:
+        """The calendar a workflow starting `today` would carry (models/bank_holidays.py)."""
+        from models.bank_holidays import calendar_for_new_work  # not imported by workflow code
+
+        return calendar_for_new_work(today)
