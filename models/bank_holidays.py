@@ -7,8 +7,9 @@ the 2022 state funeral and the 2023 coronation. For years GOV.UK has not yet pub
 `holidays` package's rules for England stand in (the usual days and substitutes, no one-offs).
 
 The result is a `BankHolidays` value (models/working_days.py) that a workflow carries in its
-input: a case registered today keeps the dates it was registered with, so a later list never
-changes a deadline its history already computed.
+input: a case registered today keeps the dates it was registered with (a long one renews them
+through an activity as a run continues as new, workflows/common.py `renewed`), so a later list
+never changes a deadline its history already computed.
 """
 
 from datetime import date
