@@ -8,10 +8,15 @@ from temporalio import activity
 from models.working_days import BankHolidays
 
 
+def fresh_calendar(today: date | None = None) -> BankHolidays:
+    """The calendar a workflow starting `today` (default: today in London) carries."""
+    from models.bank_holidays import calendar_for_new_work  # not imported by workflow code
+
+    return calendar_for_new_work(today)
+
+
 class CalendarActivities:
     @activity.defn
     def bank_holidays(self, today: date) -> BankHolidays:
         """The calendar a workflow starting `today` would carry (models/bank_holidays.py)."""
-        from models.bank_holidays import calendar_for_new_work  # not imported by workflow code
-
-        return calendar_for_new_work(today)
+        return fresh_calendar(today)

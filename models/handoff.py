@@ -141,8 +141,6 @@ class HandoffRequest(BaseModel):
     receiver: Responsibility
     requested_by: str
     policy: HandoffPolicy = HandoffPolicy()
-    # The bank holidays its service levels count over (models/working_days.py): the case's.
-    calendar: BankHolidays | None = None
     bulk_id: str | None = None  # set: supply and accept are done automatically (BULK_ACTOR)
     notify_workflow_id: str | None = None  # the bulk transfer to tell when this one ends
 
@@ -151,6 +149,9 @@ class HandoffInput(HandoffRequest):
     """The hand-off workflow's input, once the hand-off is registered."""
 
     handoff_id: str
+    # The bank holidays its service levels count over (models/working_days.py): set as its
+    # workflow starts (activities/handoff.py), never by workflow code.
+    calendar: BankHolidays | None = None
 
 
 class HandoffStart(HandoffRequest):

@@ -47,6 +47,7 @@ from models.codec import (
 from models.errors import VcsError
 from models.records import LicenceConditionBase
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage
+from models.working_days import london_date
 from starter import Vcs
 from tests.conftest import TEST_CODEC_KEY_ID, unique_ref
 from tests.helpers import (
@@ -798,7 +799,7 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("ENC")
     reg = registration(case_ref, today, term_months=24)

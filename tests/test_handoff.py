@@ -22,12 +22,14 @@ from temporalio.testing import WorkflowEnvironment
 from activities.errors import data_error
 from activities.handoff import HandoffStoreActivities
 from models.case import OffenderCase
+from models.codec import data_converter
 from models.db import session_scope
 from models.errors import VcsError
 from models.handoff import (
     BULK_ACTOR,
     BulkProgress,
     CaseHandoff,
+    HandoffInput,
     HandoffPolicy,
     HandoffStart,
     ResponsibilitySwitch,
@@ -47,7 +49,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
-from models.working_days import add_working_days
+from models.working_days import add_working_days, london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -132,7 +134,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
     (the representations task among them) moves to the new VLO with its due date, and the
     victim's representations, made after the switch, are still forwarded."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12, provider=Provider.CRC)
@@ -148,7 +150,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
         await env.sleep(timedelta(days=(release - today).days - 119))
         await until(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, v1))
         await until(lambda: any(t.kind is TaskKind.ESCALATION for t in tasks(engine, v2)))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await vcs.report_crc_event(case_ref, CrcEventKind.BREACH, now, by="crc.staff")
         before = vlo_tasks(engine, case_ref)
         kinds = {kind for kind, _, _ in before.values()}
@@ -266,7 +268,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     policy = HandoffPolicy()
@@ -288,6 +290,11 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
             supply_due,
             "vlo.jones",
         )
+        # The hand-off counts over the GOV.UK calendar its own input carries (models/working_days).
+        history = await env.client.get_workflow_handle(handoff_id).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        [handoff] = await data_converter().decode(list(started.input.payloads), [HandoffInput])
+        assert handoff.calendar is not None and handoff.calendar.source.startswith("gov.uk")
         await env.sleep(timedelta(days=(supply_due - today).days + 2))
 
         def escalations() -> list[VloTask]:
@@ -303,7 +310,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         assert escalations() == []  # closed with the step it escalated
         [accept] = open_case_tasks(engine, case_ref)
         assert (accept.kind, accept.assigned_to) == (TaskKind.HANDOFF_ACCEPT, NEW_VLO)
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await env.sleep(timedelta(days=(accept.due_on - now).days + 2))
         await until(escalations)
         assert [t.assigned_to for t in escalations()] == ["role:handoff-manager-NPS"]
@@ -319,7 +326,7 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     youth, crc = unique_ref("Y"), unique_ref("C")
     async with settled_worker(env, engine, task_queue):
@@ -348,7 +355,7 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
 
         # CRC duty: an event reported after the agreed time is recorded as late.
         await env.sleep(timedelta(days=14))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         result = await vcs.report_crc_event(crc, CrcEventKind.RECALL, today, by="crc.staff")
         assert "LATE" in result.message
         [task] = open_case_tasks(engine, crc)
@@ -396,7 +403,7 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     refs = [unique_ref("B") for _ in range(5)]
     bulk_id, rerun_id = unique_ref("U"), unique_ref("R")
@@ -489,7 +496,7 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("W")
     async with settled_worker(env, engine, task_queue):
@@ -663,7 +670,7 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
     and the bulk moves on; one whose workflow ended without reporting back is recorded as
     failed and withdrawn (the case is free again). The bulk finishes once each has an outcome."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     slow_ref, dead_ref, fine_ref, last_ref = refs = [unique_ref("S") for _ in range(4)]
     bulk_id = unique_ref("U")
@@ -748,7 +755,7 @@ async def test_bulk_transfer_paused_in_the_middle_of_a_page_resumes_without_movi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     refs = [unique_ref("P") for _ in range(4)]
     bulk_id = unique_ref("U")

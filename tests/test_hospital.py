@@ -50,7 +50,7 @@ from models.vocabulary import (
     Stage,
     TaskKind,
 )
-from models.working_days import london_today
+from models.working_days import london_date, london_today
 from starter import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count
 from tests.conftest import unique_ref
@@ -573,7 +573,7 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
     """ss 38A, 44A: a victim is told when conditions about contact with them end. They run from
     the discharge (a patient has no release), and the end is told on a timer."""
     env = time_skipping_env
-    now = (await env.get_current_time()).date()
+    now = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     hospital_id = new_hospital(engine)
     case_ref = unique_ref("HEND")

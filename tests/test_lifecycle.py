@@ -13,6 +13,7 @@ from models.errors import VcsError
 from models.policy import current_policy
 from models.records import LicenceConditionBase, Representation
 from models.vocabulary import ConditionKind, ContactLevel, KeyStage, LetterKind, Stage, TaskKind
+from models.working_days import london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -39,7 +40,7 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
@@ -91,7 +92,7 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
         assert "Not to contact the victim" in conditions_letter
         assert "drug testing" not in conditions_letter  # s 35(7): only victim-related ones
 
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await env.sleep(timedelta(days=(release - now).days + 1))
         await vcs.record_release(case_ref, release, by="vlo.jones")
         await eventually(lambda: LetterKind.RELEASE in letters(engine, victim_id))
@@ -121,7 +122,7 @@ async def test_victim_who_opts_out_hears_nothing_more(
 ) -> None:
     """Domain: a victim who says no is not contacted again unless they come back."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12)
@@ -147,7 +148,7 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
     """No answer: chase, then close the offer; a victim may opt in later (domain.md), and
     is then told everything they are owed so far (conditions, release month)."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=36)
@@ -157,7 +158,7 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
         await vcs.register_case(reg, by="vlo.jones")
         victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
         await offered_and_opted_in(vcs, engine, victim_id, level=None)
-        offered_on = (await env.get_current_time()).date()
+        offered_on = london_date(await env.get_current_time())
         chase_on, close_on = chase_and_close(offered_on, current_policy())
 
         await run_until(env, chase_on, extra_days=0)
@@ -208,7 +209,7 @@ async def test_release_brought_forward_moves_the_representations_deadline(
 ) -> None:
     """Milestone changes re-arm the timers without losing what was done (DVCVA s 35)."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=48)
@@ -235,7 +236,7 @@ async def test_release_brought_forward_moves_the_representations_deadline(
         await vcs.record_milestones(
             case_ref, {"conditional_release_date": new_release}, by="vlo.jones"
         )
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         _, expected_due = representations_window(new_release, now, current_policy())
         await eventually(lambda: tasks(engine, second)[0].due_on == expected_due)
         assert expected_due < task.due_on
@@ -261,7 +262,7 @@ async def test_two_victims_with_different_choices_are_told_different_things(
 ) -> None:
     """Each victim has their own workflow: one's choice never leaks into another's."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
@@ -280,7 +281,7 @@ async def test_two_victims_with_different_choices_are_told_different_things(
         await offered_and_opted_in(vcs, engine, yearly, ContactLevel.ANNUAL)
 
         await run_until(env, today + timedelta(days=30))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await vcs.record_key_stage(case_ref, KeyStage.OPEN_CONDITIONS, now, by="vlo.jones")
         await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by="vlo.jones")
         await eventually(lambda: letters(engine, keen).count(LetterKind.KEY_STAGE) == 2)
@@ -301,7 +302,7 @@ async def test_overdue_offer_task_escalates_level_by_level(
     """Victims' Code 2020 Right 11: contact within 20 working days of referral. A VLO task
     not done by then goes to a senior VLO, then a manager: never forgotten."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
@@ -337,7 +338,7 @@ async def test_fifteen_year_sentence_runs_to_the_end_in_bounded_histories(
     """Long sentences continue as new so no run's history grows without bound; the victim
     is carried through every year of it (annual letters) to the end of licence."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=180)

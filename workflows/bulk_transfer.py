@@ -234,7 +234,6 @@ class BulkTransferWorkflow:
             receiver=receiver,
             requested_by=p.requested_by,
             policy=p.policy,
-            calendar=p.calendar,
             bulk_id=p.bulk_id,
             notify_workflow_id=workflow.info().workflow_id,
         )

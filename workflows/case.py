@@ -622,7 +622,6 @@ class CaseWorkflow(HospitalCase):
                 sender=sender,
                 receiver=receiver,
                 requested_by=action.by,
-                calendar=self.params.policy.calendar,
             )
             handoff_id = await call(
                 HandoffStoreActivities.register_handoff, start, summary="register hand-off"
