@@ -11,6 +11,7 @@ a timer waiting for a date all turn at midnight in London (BST in summer, GMT in
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, field_serializer, field_validator
@@ -56,6 +57,10 @@ class BankHolidays(BaseModel, frozen=True):
     def covers(self, day: date) -> bool:
         return self.first_year <= day.year <= self.last_year
 
+    @cached_property
+    def holidays(self) -> frozenset[date]:
+        return frozenset(self.dates)
+
 
 def legacy_calendar() -> BankHolidays:
     """The bank holidays inputs made before calendars travelled were counted over, frozen."""
@@ -81,7 +86,7 @@ def carried(calendar: BankHolidays | None) -> BankHolidays:
 def is_working_day(day: date, calendar: BankHolidays) -> bool:
     """A weekday that is not a bank holiday. Outside the calendar's years only weekends are known:
     a deadline counted there may fall a day or two early, never late."""
-    return day.weekday() < 5 and day not in calendar.dates
+    return day.weekday() < 5 and day not in calendar.holidays
 
 
 def add_working_days(start: date, count: int, calendar: BankHolidays) -> date:
