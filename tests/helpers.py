@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from models.case import CaseRegistration, OffenceBase
+from models.codec import data_converter
 from models.db import session_scope
 from models.records import Correspondence, VloTask
 from models.victim import Enrolment, VictimBase
@@ -196,6 +197,14 @@ async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
         if not started.continued_execution_run_id:
             return runs[::-1]
         run_id = started.continued_execution_run_id
+
+
+async def started_input(history: WorkflowHistory, input_type: type[T]) -> T:
+    """The input a run of a workflow started with, decoded (payload codec and all)."""
+    started = history.events[0].workflow_execution_started_event_attributes
+    [params] = await data_converter().decode(list(started.input.payloads), [input_type])
+    assert isinstance(params, input_type)
+    return params
 
 
 async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:

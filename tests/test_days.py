@@ -33,7 +33,15 @@ from models.policy import Policy, policy_for
 from models.working_days import add_working_days, london_date, london_midnight, london_today
 from starter import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import eventually, every_run, registration, run_until, tasks, victim
+from tests.helpers import (
+    eventually,
+    every_run,
+    registration,
+    run_until,
+    started_input,
+    tasks,
+    victim,
+)
 from tests.london_day import LondonDayWorkflow
 from worker import SANDBOX, build_worker
 from workflows.case import case_workflow_id
@@ -216,16 +224,6 @@ async def test_a_new_bank_holiday_does_not_change_a_recorded_history(
         await replayer.replay_workflow(history)
 
 
-async def started_policy(
-    history: WorkflowHistory, input_type: type[VictimInput | CaseInput]
-) -> Policy:
-    """The policy a run of a case or victim workflow started with."""
-    started = history.events[0].workflow_execution_started_event_attributes
-    [params] = await data_converter().decode(list(started.input.payloads), [input_type])
-    assert isinstance(params, VictimInput | CaseInput)
-    return params.policy
-
-
 async def runs_after_the_first(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:
     """Every run of a workflow, once it has continued as new at least once."""
     for _ in range(300):
@@ -260,8 +258,9 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
         await env.sleep(MAX_RUN_SPAN_ENGINE_2 + timedelta(days=2))
         victim_runs = await runs_after_the_first(env, workflow_id)
         case_runs = await runs_after_the_first(env, case_workflow_id(case_ref))
-    for runs, kind in ((victim_runs, VictimInput), (case_runs, CaseInput)):
-        first, second = [await started_policy(run, kind) for run in runs[:2]]
+    victim_policies = [(await started_input(run, VictimInput)).policy for run in victim_runs]
+    case_policies = [(await started_input(run, CaseInput)).policy for run in case_runs]
+    for first, second in (victim_policies[:2], case_policies[:2]):
         assert first.bank_holidays.last_year == london_today().year + 1  # the CLI's clock
         renewed_from = sentenced.year + 4  # the first run spans four years
         assert second.bank_holidays.last_year >= renewed_from + 15

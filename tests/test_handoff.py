@@ -22,7 +22,6 @@ from temporalio.testing import WorkflowEnvironment
 from activities.errors import data_error
 from activities.handoff import HandoffStoreActivities
 from models.case import OffenderCase
-from models.codec import data_converter
 from models.db import session_scope
 from models.errors import VcsError
 from models.handoff import (
@@ -58,6 +57,7 @@ from tests.helpers import (
     offered_and_opted_in,
     registration,
     stage,
+    started_input,
     tasks,
     until_quiet,
     victim,
@@ -292,8 +292,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         )
         # The hand-off counts over the GOV.UK calendar its own input carries (models/working_days).
         history = await env.client.get_workflow_handle(handoff_id).fetch_history()
-        started = history.events[0].workflow_execution_started_event_attributes
-        [handoff] = await data_converter().decode(list(started.input.payloads), [HandoffInput])
+        handoff = await started_input(history, HandoffInput)
         assert handoff.calendar is not None and handoff.calendar.source.startswith("gov.uk")
         await env.sleep(timedelta(days=(supply_due - today).days + 2))
 
