@@ -7,6 +7,16 @@ from temporalio import activity
 
 from models.working_days import BankHolidays
 
+# A calendar is renewed when it ends within this many years: longer than a run spans (four
+# years at most), so no run outlives the years it carries.
+RENEW_WITHIN_YEARS = 5
+
+
+def running_out(calendar: BankHolidays | None, today: date) -> bool:
+    """Whether a carried calendar ends too soon to start a run with (one from before calendars
+    travelled keeps its frozen list)."""
+    return calendar is not None and calendar.last_year < today.year + RENEW_WITHIN_YEARS
+
 
 def fresh_calendar(today: date | None = None) -> BankHolidays:
     """The calendar a workflow starting `today` (default: today in London) carries."""

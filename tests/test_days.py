@@ -242,9 +242,9 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A sentence outlasting the years a calendar carries: a run continuing as new with fewer
-    than RENEW_CALENDAR_WITHIN_YEARS left renews it (an activity, so replay reads the list the
-    run got), and the next run counts over the renewed years. Here registration carries only
-    this year and next."""
+    than RENEW_WITHIN_YEARS (activities/calendar.py) left renews it (an activity, so replay
+    reads the list the run got), and the next run counts over the renewed years. Here
+    registration carries only this year and next."""
     env = time_skipping_env
     sentenced = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
@@ -268,3 +268,32 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
         renewed_in = runs[1].events[0].event_time.ToDatetime(tzinfo=UTC).year
         assert renewed_in > sentenced.year + 2  # the first run spanned four years
         assert second.bank_holidays.last_year == renewed_in + 15
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_victim_added_late_in_a_long_case_gets_a_calendar_for_its_own_years(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A victim's run spans up to four years from the day they are added: one added when the
+    case's calendar is running out starts with a fresh one (its input, so its history replays
+    over it). Here the case's calendar ends last year."""
+    env = time_skipping_env
+    now = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("DAY")
+    monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", -1)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(registration(case_ref, now, term_months=120), by="vlo.jones")
+        monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await eventually(lambda: tasks(engine, victim_id))
+        [case_run] = await every_run(env.client, case_workflow_id(case_ref))
+        [victim_run] = await every_run(env.client, workflow_id)
+    case_calendar = (await started_input(case_run, CaseInput)).policy.bank_holidays
+    victim_calendar = (await started_input(victim_run, VictimInput)).policy.bank_holidays
+    # (Made on the worker's clock, like registration: the test server's has moved on.)
+    assert case_calendar.last_year == london_today().year - 1
+    assert victim_calendar.last_year == london_today().year + 15

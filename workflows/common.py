@@ -26,7 +26,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities
+    from activities.calendar import CalendarActivities, running_out
     from models.messages import CURRENT_ENGINE as CURRENT_ENGINE
     from models.policy import Policy
     from models.working_days import london_date, london_midnight
@@ -38,9 +38,6 @@ MAX_RUN_SPAN = timedelta(days=365)
 # server's ten-year cap.
 MAX_RUN_SPAN_ENGINE_2 = timedelta(days=4 * 365)
 MAX_HISTORY_EVENTS = 2_000
-# A run about to continue as new renews its calendar of bank holidays when the calendar ends
-# within this many years: longer than a run spans, so no run outlives the years it carries.
-RENEW_CALENDAR_WITHIN_YEARS = 5
 
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -179,8 +176,7 @@ async def sleep_until(
 async def renewed(policy: Policy) -> Policy:
     """The policy for the next run: its calendar renewed (recorded as an activity's result) if
     it is running out; a policy from before calendars travelled keeps its frozen list."""
-    calendar = policy.calendar
-    if calendar is None or calendar.last_year >= today().year + RENEW_CALENDAR_WITHIN_YEARS:
+    if not running_out(policy.calendar, today()):
         return policy
     fresh = await call(CalendarActivities.bank_holidays, today(), summary="renew bank holidays")
     return policy.model_copy(update={"calendar": fresh})
