@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.audit import readable
+from models.bank_holidays import calendar_for_new_work
 from models.case import CaseRegistration, MilestoneDates
 from models.db import create_tables, make_engine, session_scope
 from models.deadlines import offer_due
@@ -145,6 +146,7 @@ from models.vocabulary import (
     SentenceType,
     TaskStatus,
 )
+from models.working_days import london_today
 from worker import TASK_QUEUE, connect
 from workflows import schedules
 from workflows.bulk_transfer import BulkTransferWorkflow
@@ -192,9 +194,9 @@ class Vcs:
         self.task_queue = task_queue
 
     async def today(self) -> date:
-        """The day as the workflows see it (UTC); a test on a time-skipping server follows its
-        clock instead (tests/conftest.py)."""
-        return datetime.now(UTC).date()
+        """The day as the workflows see it (Europe/London); a test on a time-skipping server
+        follows its clock instead (tests/conftest.py)."""
+        return london_today()
 
     async def _update(self, workflow_id: str, update: Any, arg: Any) -> ActionResult:
         try:
@@ -484,6 +486,7 @@ class Vcs:
                     requested_by=by,
                     page_size=page_size,
                     paused=paused,
+                    calendar=calendar_for_new_work(),
                 ),
                 id=workflow_id,
                 task_queue=self.task_queue,

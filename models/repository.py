@@ -44,6 +44,7 @@ from models.sharing import (
 from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
 from models.vocabulary import CaseStatus, DisposalKind, OffenceCategory, TaskStatus
+from models.working_days import london_today
 
 
 def _hospital(session: Session, hospital_id: int) -> Hospital:
@@ -90,7 +91,7 @@ def register_case(
         registration.sentence_date,
     )
     custodial = registration.disposal is DisposalKind.CUSTODIAL
-    today = today or datetime.now(UTC).date()  # the day the workflows see (UTC)
+    today = today or london_today()  # the day the workflows see (Europe/London)
     problems += referral_problems(registration, today, custodial)
     if problems:
         raise VcsError("; ".join(problems))
@@ -358,7 +359,7 @@ def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Corre
 
 
 def record_supplied(engine: Engine, case_ref: str, request: SuppliedRequest, by: str) -> int:
-    problems = request.problems(datetime.now(UTC).date())
+    problems = request.problems(london_today())
     if problems:
         raise VcsError("; ".join(problems))
     with session_scope(engine) as session:

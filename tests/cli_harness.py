@@ -5,7 +5,7 @@ and no victim's personal data. Shared by the CLI and hostile-input tests."""
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ import starter
 from models.db import session_scope
 from models.records import VloTask
 from models.vocabulary import Stage, TaskKind
+from models.working_days import london_today
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, stage, tasks
@@ -38,8 +39,8 @@ PERSONAL = (NAME, ADDRESS, POSTCODE, EMAIL, OTHER_NAME, OTHER_ADDRESS, OTHER_POS
 
 
 def today() -> date:
-    """The real today, as the workflows see it: workflow.now() is UTC."""
-    return datetime.now(UTC).date()
+    """The real today, as the workflows see it: the date in London."""
+    return london_today()
 
 
 @dataclass

@@ -23,6 +23,7 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.parole import parole_review_id
 from models.victim import Victim
+from models.working_days import london_date
 from starter import Vcs
 from tests.clock import ClockWorkflow
 from tests.helpers import every_run, runs_in_flight, until_quiet
@@ -109,7 +110,7 @@ def registrations_follow_the_test_server(
     env: WorkflowEnvironment = request.getfixturevalue("time_skipping_env")
 
     async def server_today(_: Vcs) -> date:
-        return (await env.get_current_time()).date()
+        return london_date(await env.get_current_time())
 
     monkeypatch.setattr(Vcs, "today", server_today)
 
@@ -139,7 +140,7 @@ def unique_ref(prefix: str = "T") -> str:
 
 
 async def env_today(client: Client, env: WorkflowEnvironment) -> date:
-    return (await env.get_current_time()).date()
+    return london_date(await env.get_current_time())
 
 
 HISTORIES = Path(__file__).parent / "histories"

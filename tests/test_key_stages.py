@@ -47,6 +47,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 from starter import Vcs
 from tests.cli_harness import Cli, case_args, today
 from tests.conftest import unique_ref
@@ -573,7 +574,7 @@ async def test_an_urgent_escape_task_not_done_escalates_the_next_day(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    now = (await env.get_current_time()).date()
+    now = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("KS")
     async with build_worker(env.client, engine, task_queue):

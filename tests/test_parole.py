@@ -55,6 +55,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 from starter import Vcs
 from tests.cli_harness import VLO, Cli, case_args, count, today
 from tests.cli_harness import add_victim as cli_add_victim
@@ -218,7 +219,7 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     async with build_worker(env.client, engine, task_queue):
         p = await parole_case(vcs, engine, start)
@@ -327,7 +328,7 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     async with build_worker(env.client, engine, task_queue):
         p = await parole_case(vcs, engine, start)
@@ -414,7 +415,7 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
     """domain.md 'Providers and hand-offs': a hand-off never drops an open deadline, the
     review's among them; the review's later tasks go to the new VLO."""
     env = time_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     new_vlo = "vlo.smith"
     async with build_worker(env.client, engine, task_queue):
@@ -1087,7 +1088,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
     """domain.md 'Providers and hand-offs': a hand-off never drops an open deadline: a decided
     review's summary task moves with the open review's tasks."""
     env = own_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     new_vlo = "vlo.smith"
     async with build_worker(env.client, engine, task_queue):
@@ -1117,7 +1118,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
             if await case_told():
                 break
             await env.sleep(timedelta(seconds=1))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         second = parole_review_id(p.case_ref, 2)
         await vcs.refer_parole(
             p.case_ref,

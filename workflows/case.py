@@ -74,6 +74,7 @@ from workflows.common import (
     WakeTimer,
     call,
     next_note,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -149,10 +150,12 @@ class CaseWorkflow(HospitalCase):
                     await self._on_time_passing()
                 self._publish()
             if not state.closed and should_continue_as_new(run_started):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     params.model_copy(
                         update={
+                            "policy": policy,
                             "state": state,
                             "case_id": self.case_id,
                             "responsible_vlo": self.responsible_vlo,
@@ -809,9 +812,12 @@ class CaseWorkflow(HospitalCase):
             state = self._open_state()
             policy = HandoffPolicy()
             reported_on = today()
-            report_due = add_working_days(action.occurred_on, policy.crc_report_working_days)
+            calendar = self.params.policy.bank_holidays
+            report_due = add_working_days(
+                action.occurred_on, policy.crc_report_working_days, calendar
+            )
             late = reported_on > report_due
-            due = add_working_days(reported_on, policy.crc_action_working_days)
+            due = add_working_days(reported_on, policy.crc_action_working_days, calendar)
             state.crc_events.append((action.kind.value, action.occurred_on))
             key = f"crc-{action.kind.value}-{action.occurred_on}"
             lateness = f"LATE (due by {report_due})" if late else "on time"

@@ -59,6 +59,7 @@ from workflows.common import (
     WakeTimer,
     call,
     next_note,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -138,9 +139,12 @@ class VictimWorkflow(HospitalVictim):
                 await self._on_time_passing()
                 self._publish()
             if not self._closed() and should_continue_as_new(run_started):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    params.model_copy(update={"state": self.state, "engine": CURRENT_ENGINE})
+                    params.model_copy(
+                        update={"state": self.state, "engine": CURRENT_ENGINE, "policy": policy}
+                    )
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage
@@ -279,7 +283,9 @@ class VictimWorkflow(HospitalVictim):
             HeldLetter(
                 key=key,
                 kind=kind,
-                send_on=release_told_on(ReleaseMonth.of(release_on), today()),
+                send_on=release_told_on(
+                    ReleaseMonth.of(release_on), today(), self.params.policy.bank_holidays
+                ),
                 release_on=release_on,
                 discharge=discharge,
                 restriction_ends_on=restriction_ends_on,
