@@ -163,7 +163,7 @@ def test_a_calendar_travels_in_a_workflow_input_a_year_at_a_time() -> None:
     policy = policy_for("2020", date(2026, 6, 1))
     written = policy.model_dump_json()
     assert "; 2026 01-01 04-03 04-06 05-04 05-25 08-31 12-25 12-28; 2027 " in written
-    assert len(written) < 1500
+    assert len(written) < 1600  # the figures and about 1.1 KB of calendar
     assert Policy.model_validate_json(written) == policy
 
 
