@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -30,8 +30,10 @@ from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.audit import readable
+from models.bank_holidays import calendar_for_new_work
 from models.case import CaseRegistration, MilestoneDates
 from models.db import create_tables, make_engine, session_scope
+from models.deadlines import offer_due
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
     BulkControl,
@@ -110,7 +112,9 @@ from models.repository import (
     record_supplied,
     register_case,
     task_by_id,
+    task_on_case,
     victim_case_ref,
+    victim_on_case,
     victims_of,
     withdraw_conditions,
     withdraw_representation,
@@ -142,6 +146,7 @@ from models.vocabulary import (
     SentenceType,
     TaskStatus,
 )
+from models.working_days import london_today
 from worker import TASK_QUEUE, connect
 from workflows import schedules
 from workflows.bulk_transfer import BulkTransferWorkflow
@@ -151,6 +156,7 @@ from workflows.parole import ParoleReviewWorkflow
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 T = TypeVar("T")
+READER_GONE = 141  # 128 + SIGPIPE: what a Unix tool returns when its reader stops reading
 TASK_SETTLE_ATTEMPTS = 8  # about 3.6 s in all
 
 # How long a VLO waits for the engine to take an action before being told to try again.
@@ -187,6 +193,11 @@ class Vcs:
         self.engine = engine
         self.task_queue = task_queue
 
+    async def today(self) -> date:
+        """The day as the workflows see it (Europe/London); a test on a time-skipping server
+        follows its clock instead (tests/conftest.py)."""
+        return london_today()
+
     async def _update(self, workflow_id: str, update: Any, arg: Any) -> ActionResult:
         try:
             result = await self.client.get_workflow_handle(workflow_id).execute_update(
@@ -205,7 +216,7 @@ class Vcs:
         self, registration: CaseRegistration, by: str
     ) -> tuple[str, list[str], bool]:
         """Register the case and start its workflow (or find both already there)."""
-        registered = register_case(self.engine, registration, by)
+        registered = register_case(self.engine, registration, by, await self.today())
         victim_wf_ids = await self._start_case(registration.case_ref, [], by)
         return case_workflow_id(registration.case_ref), victim_wf_ids, registered.created
 
@@ -475,6 +486,7 @@ class Vcs:
                     requested_by=by,
                     page_size=page_size,
                     paused=paused,
+                    calendar=calendar_for_new_work(),
                 ),
                 id=workflow_id,
                 task_queue=self.task_queue,
@@ -837,6 +849,23 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def victim_flags(p: argparse.ArgumentParser) -> None:
+    """Victim IDs are numbered across all cases: a victim is named with their case, so a
+    mistyped ID is refused rather than reaching another case's victim."""
+    p.add_argument("--case", required=True, dest="case_ref", help="the victim's case")
+    p.add_argument("--victim", required=True, type=positive_id)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A refusal of the arguments is one line, like every other error (README), pointing to
+    the command's usage rather than printing it."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("argument COMMAND: invalid choice:"):
+            message = f"unknown command {message.split()[4]}"  # not the 42 it is not
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def positive_id(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ID (a positive whole number)")
@@ -853,9 +882,7 @@ def validation_message(err: ValidationError) -> str:
 
 def read_json(path: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise VcsError(f"cannot read {path}: {err.strerror}") from None
+        return json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise VcsError(f"{path} is not valid JSON: {err.msg} at line {err.lineno}") from None
 
@@ -1024,7 +1051,7 @@ def add_hospital_commands(command: Callable[[str, str], argparse.ArgumentParser]
         "notify-hospital",
         "notify the hospital managers again of a victim's details (e.g. a new address)",
     )
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
 
 
 async def record_transfer(vcs: Vcs, args: argparse.Namespace, by: str) -> ActionResult:
@@ -1116,7 +1143,7 @@ def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
         "submit-vps",
         "record a victim's Victim Personal Statement (stored encrypted) and send it to the Board",
     )
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     p.add_argument("--file", required=True, help="the statement: a VPS is always in writing")
     p.add_argument(
         "--checked",
@@ -1129,7 +1156,7 @@ def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
         "parole-representations",
         "record a victim's representations on licence conditions for the Parole Board",
     )
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--text")
     source.add_argument("--file")
@@ -1138,11 +1165,11 @@ def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
     p = command(
         "apply-to-read", "record a victim's application to read their VPS at the oral hearing"
     )
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     review(p)
 
     p = command("read-decision", "record the Board's decision on an application to read a VPS")
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     verdict = p.add_mutually_exclusive_group(required=True)
     verdict.add_argument("--granted", action="store_true")
     verdict.add_argument("--refused", action="store_true")
@@ -1175,7 +1202,7 @@ def add_parole_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
     review(p)
 
     p = command("decision-summary", "a victim asks for a summary of the Board's reasons")
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     review(p)
 
     p = command("parole-show", "where a case's parole review stands")
@@ -1274,7 +1301,7 @@ def describe_parole(view: ParoleView) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="starter.py",
         description="Victim Contact Scheme: the victim liaison officer's tool.",
         epilog="Dates are YYYY-MM-DD. Temporal connection: TEMPORAL_ADDRESS / envconfig profile; "
@@ -1324,17 +1351,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--represents", help="for a family representative: whom they speak for")
 
     p = command("opt-in", "record that a victim joins the scheme")
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     p.add_argument("--level", required=True, choices=[x.value for x in ContactLevel])
 
     p = command("opt-out", "record that a victim does not want (or no longer wants) contact")
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
 
     p = command(
         "submit-representations",
         "record a victim's representations on licence conditions and forward them",
     )
-    p.add_argument("--victim", required=True, type=positive_id)
+    victim_flags(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--text")
     source.add_argument("--file")
@@ -1381,6 +1408,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("complete-task", "complete a VLO task")
     p.add_argument("--task", required=True, type=positive_id)
+    p.add_argument("--case", dest="case_ref", help="the task's case: refused if it is another's")
     p.add_argument("--outcome", default="done")
 
     p = command("timeline", "what has happened on a case and what is scheduled next")
@@ -1535,6 +1563,8 @@ def conditions_from(args: argparse.Namespace) -> list[LicenceConditionBase]:
 
 
 async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[str], None]) -> None:
+    if getattr(args, "victim", None) is not None:
+        victim_on_case(vcs.engine, args.victim, args.case_ref)
     match args.command:
         case "register-case":
             case_wf, _, created = await vcs.register_case(registration_from(args, by), by)
@@ -1551,7 +1581,10 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
                 represents=args.represents,
             )
             victim_id, workflow_id = await vcs.add_victim(args.case_ref, victim, by)
-            out(f"victim {victim_id} added: workflow {workflow_id}")
+            # The victim's workflow opens the offer task, due as the Victims' Code requires.
+            due = offer_due(case_by_ref(vcs.engine, args.case_ref).sentence_date, current_policy())
+            late = " (already overdue: contact the victim now)" if due < await vcs.today() else ""
+            out(f"victim {victim_id} added: workflow {workflow_id}; offer task due {due}{late}")
         case "opt-in":
             out((await vcs.opt_in(args.victim, ContactLevel(args.level), by)).message)
         case "opt-out":
@@ -1600,6 +1633,8 @@ async def dispatch(vcs: Vcs, args: argparse.Namespace, by: str, out: Callable[[s
                 where = f"{case_ref} {whose}  [{task.assigned_to}]"
                 out(f"task {task.id}: due {task.due_on}  {where}  {task.title}")
         case "complete-task":
+            if args.case_ref is not None:
+                task_on_case(vcs.engine, args.task, args.case_ref)
             out((await vcs.complete_task(args.task, by, args.outcome)).message)
         case "timeline":
             await print_timeline(vcs, args.case_ref, out)
@@ -1844,10 +1879,16 @@ def run_audit_verify(
 
 
 def read_text(path: str) -> str:
+    """Every file a VLO names is read here: one line on failure, never its contents."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise VcsError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise VcsError(
+            f"{path} is not UTF-8 text (byte {err.start + 1} cannot be read): save it as "
+            "UTF-8 (in Word: Save As, Plain Text, Unicode UTF-8) and try again"
+        ) from None
 
 
 async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) -> None:
@@ -1915,9 +1956,18 @@ def acting_vlo(args: argparse.Namespace) -> str:
 async def run(
     argv: Sequence[str], vcs: Vcs | None = None, out: Callable[[str], None] = print
 ) -> int:
-    """Run one command. Exit status: 0 done, 2 refused (nothing changed), 3 unreachable."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command. Exit status: 0 done, 2 refused (nothing changed), 3 unreachable,
+    141 the reader of the output went away (`| head`), as for any Unix tool."""
+    try:
+        return await run_command(argv, vcs, out)
+    except BrokenPipeError:
+        return READER_GONE
+    except SystemExit as done:  # argparse: --help (0), or a refusal it printed as one line
+        return done.code if isinstance(done.code, int) else 2
+
+
+async def run_command(argv: Sequence[str], vcs: Vcs | None, out: Callable[[str], None]) -> int:
+    args = build_parser().parse_args(argv)
     by = acting_vlo(args)
     try:
         if vcs is None:
@@ -1950,7 +2000,10 @@ async def run(
 
 def main() -> None:
     code = asyncio.run(run(sys.argv[1:]))
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = READER_GONE
     sys.stderr.flush()
     # Skip interpreter teardown: the Temporal client's native threads can abort it at exit,
     # which would turn a clean result into a crash report.

@@ -24,6 +24,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.calendar import CalendarActivities
 from activities.case_store import CaseStoreActivities
 from activities.failures import ShortFailuresInterceptor
 from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
@@ -56,7 +57,7 @@ log = logging.getLogger("vcs.worker")
 # Deterministic libraries the workflows use, loaded once outside the sandbox.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "holidays", "dateutil", "six", "pydantic", "sqlmodel", "sqlalchemy"
+        "pydantic", "sqlmodel", "sqlalchemy"
     )
 )
 
@@ -131,6 +132,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         HandoffStarterActivities(client, task_queue),
         HospitalActivities(engine),
         ParoleActivities(engine),
+        CalendarActivities(),
     ]
     activities = [
         getattr(obj, name)

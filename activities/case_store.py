@@ -139,7 +139,12 @@ class CaseStoreActivities:
         if missing:
             raise data_error(f"licence conditions {missing} are not conditions of case {case_id}")
         return [
-            ConditionNotice(condition_id=cid, victim_related=c.victim_related, ends_on=c.ends_on)
+            ConditionNotice(
+                condition_id=cid,
+                victim_related=c.victim_related,
+                ends_on=c.ends_on,
+                starts_on=c.starts_on,
+            )
             for cid in condition_ids
             if (c := by_id[cid])
         ]

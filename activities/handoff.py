@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.audit import already_done, append_audit
+from activities.calendar import fresh_calendar
 from activities.errors import data_error, stored_case
 from models.audit import AuditDetail, Ref
 from models.case import OffenderCase
@@ -307,10 +308,13 @@ class HandoffStarterActivities:
 
     @activity.defn
     async def start_handoff_workflow(self, params: HandoffInput) -> str:
+        # The hand-off carries the bank holidays its service levels count over (its input, so
+        # its history replays over them); the case's and the bulk transfer's stay small.
+        started = params.model_copy(update={"calendar": params.calendar or fresh_calendar()})
         with contextlib.suppress(WorkflowAlreadyStartedError):  # it ran and ended: never again
             await self.client.start_workflow(
                 "ProviderHandoff",
-                params,
+                started,
                 id=params.handoff_id,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -6,9 +6,11 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from activities.calendar import fresh_calendar, running_out
 from models.deadlines import offer_due
 from models.messages import VictimInput
 from models.vocabulary import Stage
+from models.working_days import london_today
 from workflows.search import initial_search_attributes
 
 
@@ -19,6 +21,11 @@ class VictimStarterActivities:
 
     @activity.defn
     async def start_victim_workflow(self, params: VictimInput, workflow_id: str) -> str:
+        # A victim added late in a long case gets a calendar for its own years (the case's
+        # renews only as the case's run continues as new).
+        if running_out(params.policy.calendar, london_today()):
+            renewed = params.policy.model_copy(update={"calendar": fresh_calendar()})
+            params = params.model_copy(update={"policy": renewed})
         # Engine 2 starts with the search attributes the victim's first step would publish
         # (identified, the offer task due: Victims' Code Right 11), saving that upsert.
         search = (

@@ -394,11 +394,24 @@ class OfferTaskWatcher:
 class BenchVcs(Vcs):
     """starter.Vcs, as the command line uses it, counting the updates a workflow refused
     because it did not yet know the task being completed (Vcs.complete_task repeats those
-    itself, so a VLO only sees them as time)."""
+    itself, so a VLO only sees them as time). On a time-skipping server (`env`), 'today' is
+    the server's day, which runs ahead of the wall clock once time is skipped."""
 
-    def __init__(self, client: Client, engine: Engine, task_queue: str) -> None:
+    def __init__(
+        self,
+        client: Client,
+        engine: Engine,
+        task_queue: str,
+        env: WorkflowEnvironment | None = None,
+    ) -> None:
         super().__init__(client, engine, task_queue)
         self.refused: Counter[str] = Counter()  # workflow ID: refusals
+        self.env = env
+
+    async def today(self) -> date:
+        if self.env is None:
+            return await super().today()
+        return (await self.env.get_current_time()).date()
 
     async def _update(self, workflow_id: str, update: Any, arg: Any) -> ActionResult:
         try:

@@ -180,7 +180,7 @@ async def run(workdir: Path) -> Section:
     async with time_skipping_server() as env:
         clock_queue = f"bench-clock-{uuid.uuid4().hex[:8]}"
         queue = f"bench-vcs-{uuid.uuid4().hex[:8]}"
-        vcs = BenchVcs(env.client, engine, queue)
+        vcs = BenchVcs(env.client, engine, queue, env)
         async with (
             Worker(env.client, task_queue=clock_queue, workflows=[ClockWorkflow]),
             build_worker(env.client, engine, queue),

@@ -308,7 +308,7 @@ def fill(section: Section, floor: Measured, ours: Measured) -> None:
         f"{num(floor.rss_after, 0)} MiB; {num(ours.kib_per_cached_workflow, 0)} KiB against "
         f"{num(floor.kib_per_cached_workflow, 0)} KiB for each workflow in the cache (which "
         f"holds at most {MAX_CACHED_WORKFLOWS:,} in both; the rest is replayed on demand). The "
-        "worker's sandbox (worker.SANDBOX) passes through holidays, pydantic, sqlmodel, "
+        "worker's sandbox (worker.SANDBOX) passes through pydantic, sqlmodel, "
         "sqlalchemy and the project's activities and models (imported through "
         "workflow.unsafe.imports_passed_through); the workflow modules it imports afresh for "
         "every workflow it holds, sharing one compiled copy of their code "

@@ -220,7 +220,7 @@ async def run(count: int, workdir: Path) -> Section:
         today = (await env.get_current_time()).date()
         plans = [plan(i, today) for i in range(count)]
         queue = f"bench-vcs-{uuid.uuid4().hex[:8]}"
-        vcs = BenchVcs(client, engine, queue)
+        vcs = BenchVcs(client, engine, queue, env)
         async with build_worker(client, engine, queue):
             say(f"  ours: registering {count} cases, each offered and opted in (clock held)")
             t0 = time.perf_counter()

@@ -15,15 +15,19 @@ def offer_due(sentence_date: date, policy: Policy, referred_on: date | None = No
     Without a recorded referral date we assume the latest lawful referral.
     """
     if policy.code_edition == "2013":
-        return add_working_days(sentence_date, policy.contact_working_days)
-    referral = referred_on or add_working_days(sentence_date, policy.referral_working_days)
-    return add_working_days(referral, policy.contact_working_days)
+        return add_working_days(sentence_date, policy.contact_working_days, policy.bank_holidays)
+    referral = referred_on or add_working_days(
+        sentence_date, policy.referral_working_days, policy.bank_holidays
+    )
+    return add_working_days(referral, policy.contact_working_days, policy.bank_holidays)
 
 
 def chase_and_close(offered_on: date, policy: Policy) -> tuple[date, date]:
     """Local policy: chase an unanswered offer, then close it (domain.md 'No answer')."""
-    chase_on = add_working_days(offered_on, policy.chase_after_working_days)
-    return chase_on, add_working_days(chase_on, policy.close_after_chase_working_days)
+    chase_on = add_working_days(offered_on, policy.chase_after_working_days, policy.bank_holidays)
+    return chase_on, add_working_days(
+        chase_on, policy.close_after_chase_working_days, policy.bank_holidays
+    )
 
 
 def representations_opens(month: ReleaseMonth, policy: Policy) -> date:
@@ -34,7 +38,7 @@ def representations_opens(month: ReleaseMonth, policy: Policy) -> date:
     Computed from the month alone (models/release_month.py): the day of sending reveals nothing
     of the release day."""
     start = month.first_day - timedelta(days=policy.representations_open_days_before_release)
-    return working_day_on_or_after(start)
+    return working_day_on_or_after(start, policy.bank_holidays)
 
 
 def representations_reply_by(month: ReleaseMonth, invited_on: date, policy: Policy) -> date:
@@ -46,9 +50,12 @@ def representations_reply_by(month: ReleaseMonth, invited_on: date, policy: Poli
     It is not cut short by the release day, which would reveal it: where release comes sooner,
     the VLO's own deadline (representations_task_due) is earlier and the VLO phones."""
     month_due = working_day_on_or_before(
-        month.first_day - timedelta(days=policy.representations_due_days_before_release)
+        month.first_day - timedelta(days=policy.representations_due_days_before_release),
+        policy.bank_holidays,
     )
-    minimum = add_working_days(invited_on, policy.representations_minimum_working_days)
+    minimum = add_working_days(
+        invited_on, policy.representations_minimum_working_days, policy.bank_holidays
+    )
     return max(month_due, minimum)
 
 
@@ -60,7 +67,7 @@ def representations_task_due(reply_by: date, release: date, today: date) -> date
 
 
 def escalation_due(today: date, policy: Policy) -> date:
-    return add_working_days(today, policy.escalation_due_working_days)
+    return add_working_days(today, policy.escalation_due_working_days, policy.bank_holidays)
 
 
 def parole_preparation(eligible_on: date, policy: Policy) -> tuple[date, date]:

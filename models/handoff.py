@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from models.vocabulary import CrcEventKind, HandoffReason, HandoffStep, Provider
+from models.working_days import BankHolidays
 
 # Every hand-off done automatically by a bulk transfer is recorded with this actor.
 BULK_ACTOR = "bulk: unification"
@@ -148,6 +149,9 @@ class HandoffInput(HandoffRequest):
     """The hand-off workflow's input, once the hand-off is registered."""
 
     handoff_id: str
+    # The bank holidays its service levels count over (models/working_days.py): set as its
+    # workflow starts (activities/handoff.py), never by workflow code.
+    calendar: BankHolidays | None = None
 
 
 class HandoffStart(HandoffRequest):
@@ -295,6 +299,7 @@ class BulkTransferInput(BaseModel):
     page_size: int = 50
     paused: bool = False
     policy: HandoffPolicy = HandoffPolicy()
+    calendar: BankHolidays | None = None  # set by whoever starts it (starter.py)
     # carried across continue-as-new
     after_case_id: int = 0
     done: int = 0

@@ -29,7 +29,7 @@ from models.messages import HospitalStatus, VloAction
 from models.sharing import LawfulBasis
 from models.text import clean_text
 from models.vocabulary import DischargeKind, DisposalKind
-from models.working_days import add_working_days
+from models.working_days import BankHolidays, add_working_days
 
 # ---- the hospital ------------------------------------------------------------------------------
 
@@ -91,8 +91,8 @@ REMITTABLE = frozenset({DisposalKind.HOSPITAL_DIRECTION, DisposalKind.TRANSFER_D
 RECORD_HOSPITAL_WORKING_DAYS = 5
 
 
-def record_hospital_due(today: date) -> date:
-    return add_working_days(today, RECORD_HOSPITAL_WORKING_DAYS)
+def record_hospital_due(today: date, calendar: BankHolidays) -> date:
+    return add_working_days(today, RECORD_HOSPITAL_WORKING_DAYS, calendar)
 
 
 def status_of(case: OffenderCaseBase) -> HospitalStatus | None:

@@ -103,6 +103,7 @@ class ConditionNotice(BaseModel):
     condition_id: int
     victim_related: bool
     ends_on: date | None = None
+    starts_on: date | None = None  # None in histories recorded before it was carried
 
 
 class CaseEvent(BaseModel):

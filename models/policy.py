@@ -4,12 +4,16 @@ Statutory figures come from the Victims' Code; the edition in force is chosen by
 (`VCS_CODE_EDITION`), because the 2013 and 2020 Codes differ. Figures marked *local policy* are
 the region's own practice where the Act says only "all reasonable steps" (DVCVA 2004 s 35(3)).
 A running workflow keeps the policy it started with (it travels in the workflow input), so
-changing configuration never changes a case already in flight.
+changing configuration never changes a case already in flight. The bank holidays its working
+days are counted over travel with it for the same reason (models/working_days.py).
 """
 
 import os
+from datetime import date
 
 from pydantic import BaseModel
+
+from models.working_days import BankHolidays, carried
 
 
 class Policy(BaseModel):
@@ -36,6 +40,14 @@ class Policy(BaseModel):
     # Local policy: an overdue VLO task escalates one level; the escalation is due this much later.
     escalation_due_working_days: int = 5
     escalation_max_level: int = 3
+    # The bank holidays working days are counted over (models/bank_holidays.py): set when a
+    # case is registered (current_policy), never by workflow code. None: a policy recorded
+    # before calendars travelled, counted over the frozen list it had (models/working_days.py).
+    calendar: BankHolidays | None = None
+
+    @property
+    def bank_holidays(self) -> BankHolidays:
+        return carried(self.calendar)
 
     # ---- a tariff / parole eligibility date (workflows/case.py) ----
     # Local policy *(confirm)*: the Parole Board review of a life or other indeterminate
@@ -50,17 +62,30 @@ class Policy(BaseModel):
     parole_preparation_notice_days: int = 28
 
 
+# Local policy: a new case's sentence date lies at most this many years back. Nobody in custody
+# or on licence in England and Wales today was sentenced much more than 50 years ago, so an
+# older date is a typing error (1926 for 2026) that would register a case closed at once.
+NEW_REFERRAL_MAX_YEARS = 60
+
+
 CODE_EDITIONS: dict[str, Policy] = {
     "2020": Policy(code_edition="2020", referral_working_days=10, contact_working_days=20),
     "2013": Policy(code_edition="2013", referral_working_days=20, contact_working_days=40),
 }
 
 
+def policy_for(edition: str, today: date | None = None) -> Policy:
+    """An edition's policy with the bank holidays of the years around `today` (default: today
+    in London). Not for workflow code: it reads the bank-holiday sources."""
+    from models.bank_holidays import calendar_for_new_work  # keeps them out of workflow imports
+
+    return CODE_EDITIONS[edition].model_copy(update={"calendar": calendar_for_new_work(today)})
+
+
 def current_policy() -> Policy:
     """The policy for new cases, from `VCS_CODE_EDITION` (default: the 2020 Code, in force)."""
     edition = os.environ.get("VCS_CODE_EDITION", "2020")
-    try:
-        return CODE_EDITIONS[edition]
-    except KeyError:
+    if edition not in CODE_EDITIONS:
         known = ", ".join(sorted(CODE_EDITIONS))
-        raise ValueError(f"VCS_CODE_EDITION={edition!r} is not a known edition ({known})") from None
+        raise ValueError(f"VCS_CODE_EDITION={edition!r} is not a known edition ({known})")
+    return policy_for(edition)

@@ -11,7 +11,7 @@ depend on the day. The same holds for a discharge from hospital and a release af
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from models.working_days import is_working_day
+from models.working_days import BankHolidays, is_working_day
 
 
 @dataclass(frozen=True, order=True)
@@ -31,23 +31,23 @@ class ReleaseMonth:
         return ReleaseMonth(self.year + self.month // 12, self.month % 12 + 1)
 
 
-def working_day_on_or_after(day: date) -> date:
-    while not is_working_day(day):
+def working_day_on_or_after(day: date, calendar: BankHolidays) -> date:
+    while not is_working_day(day, calendar):
         day += timedelta(days=1)
     return day
 
 
-def working_day_on_or_before(day: date) -> date:
-    while not is_working_day(day):
+def working_day_on_or_before(day: date, calendar: BankHolidays) -> date:
+    while not is_working_day(day, calendar):
         day -= timedelta(days=1)
     return day
 
 
-def release_told_on(month: ReleaseMonth, learned_on: date) -> date:
+def release_told_on(month: ReleaseMonth, learned_on: date, calendar: BankHolidays) -> date:
     """The day a victim is told that a release (or discharge) in `month` has happened.
 
     Local policy, for the rule above: the first working day of the following month, or the day
     the engine learned of it if that is later (a release recorded late). Sent on the day it was
     recorded, an email's sending time would be the release day. The victim already knows the
     month from the representations invitation ('around May 2028')."""
-    return max(working_day_on_or_after(month.following().first_day), learned_on)
+    return max(working_day_on_or_after(month.following().first_day, calendar), learned_on)

@@ -71,7 +71,7 @@ class ErasureRecord(SQLModel, table=True):
 
 
 class ReconciliationInput(BaseModel):
-    """None: the workflow's today (UTC, like every deadline in the engine)."""
+    """None: the workflow's today (in London, like every deadline in the engine)."""
 
     report_date: date | None = None
 

@@ -2,7 +2,7 @@
 system here, straight into the database; workflows only ever receive the IDs."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,6 +22,7 @@ from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
 from models.errors import VcsError
 from models.hospital import Hospital, HospitalBase, registration_problems
+from models.plausibility import condition_problems, referral_problems
 from models.records import (
     AuditEntry,
     Correspondence,
@@ -42,7 +43,8 @@ from models.sharing import (
 )
 from models.text import clean_text
 from models.victim import Enrolment, Victim, VictimBase
-from models.vocabulary import DisposalKind, OffenceCategory, TaskStatus
+from models.vocabulary import CaseStatus, DisposalKind, OffenceCategory, TaskStatus
+from models.working_days import london_today
 
 
 def _hospital(session: Session, hospital_id: int) -> Hospital:
@@ -59,6 +61,15 @@ def _case(session: object, case_ref: str) -> OffenderCase:
     return case  # type: ignore[no-any-return]
 
 
+def _open_case(session: object, case_ref: str, adding: str) -> OffenderCase:
+    """A case that can still take what is being added: refused before anything is written,
+    not once the rows exist (the case workflow refuses too, but after)."""
+    case = _case(session, case_ref)
+    if case.status is CaseStatus.CLOSED:
+        raise VcsError(f"case {case_ref} is closed: its scheme has ended; no {adding} is added")
+    return case
+
+
 @dataclass
 class Registered:
     case: OffenderCase
@@ -66,9 +77,12 @@ class Registered:
     decision: EligibilityDecision
 
 
-def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Registered:
+def register_case(
+    engine: Engine, registration: CaseRegistration, by: str, today: date | None = None
+) -> Registered:
     """Register an eligible case once. The same registration again returns the case already
-    there; a different one under the same reference is refused."""
+    there; a different one under the same reference is refused. Every check comes before the
+    first write: a refusal leaves nothing behind."""
     problems = registration.problems() + registration_problems(
         registration.disposal,
         registration.restricted,
@@ -76,6 +90,9 @@ def register_case(engine: Engine, registration: CaseRegistration, by: str) -> Re
         registration.hospital_id,
         registration.sentence_date,
     )
+    custodial = registration.disposal is DisposalKind.CUSTODIAL
+    today = today or london_today()  # the day the workflows see (Europe/London)
+    problems += referral_problems(registration, today, custodial)
     if problems:
         raise VcsError("; ".join(problems))
     decision = decide_eligibility(
@@ -138,7 +155,7 @@ def add_victim(engine: Engine, case_ref: str, victim: VictimBase, by: str) -> Vi
     if problems:
         raise VcsError("; ".join(problems))
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = _open_case(session, case_ref, "victim")
         assert case.id is not None
         duplicate = session.exec(
             select(Victim.id).where(
@@ -184,6 +201,14 @@ def victim_case_ref(engine: Engine, victim_id: int) -> str:
         case = session.get(OffenderCase, victim.case_id)
         assert case is not None
         return case.case_ref
+
+
+def victim_on_case(engine: Engine, victim_id: int, case_ref: str) -> None:
+    """Victim IDs are numbered across all cases: an action names the case too, and a victim of
+    another case is refused rather than reached."""
+    if victim_case_ref(engine, victim_id) != case_ref:
+        case_by_ref(engine, case_ref)  # no such case: say so
+        raise VcsError(f"victim {victim_id} is not a victim of case {case_ref}")
 
 
 MAX_REPRESENTATION_CHARS = 20_000  # about 10 pages: the column's limit, the same on every backend
@@ -239,12 +264,17 @@ def withdraw_representation(engine: Engine, representation_id: int) -> None:
 def add_conditions(
     engine: Engine, case_ref: str, conditions: list[LicenceConditionBase]
 ) -> list[int]:
-    problems = [p for c in conditions for p in c.problems()]
-    if problems:
-        raise VcsError("; ".join(problems))
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = _open_case(session, case_ref, "condition")
         assert case.id is not None
+        hospital = case.disposal is not DisposalKind.CUSTODIAL
+        problems = [
+            p
+            for c in conditions
+            for p in c.problems() + condition_problems(case, c.starts_on, c.ends_on, hospital)
+        ]
+        if problems:
+            raise VcsError("; ".join(problems))
         rows = [
             LicenceCondition(**c.model_dump(), case_id=case.id, recorded_at=datetime.now(UTC))
             for c in conditions
@@ -304,6 +334,13 @@ def task_by_id(engine: Engine, task_id: int) -> VloTask:
         return task
 
 
+def task_on_case(engine: Engine, task_id: int, case_ref: str) -> None:
+    """Task IDs too are numbered across all cases: a task named with a case must be its."""
+    task = task_by_id(engine, task_id)
+    if task.case_id != case_by_ref(engine, case_ref).id:
+        raise VcsError(f"task {task_id} is not a task of case {case_ref}")
+
+
 def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Correspondence]]:
     with session_scope(engine) as session:
         case = _case(session, case_ref)
@@ -322,7 +359,7 @@ def history(engine: Engine, case_ref: str) -> tuple[list[AuditEntry], list[Corre
 
 
 def record_supplied(engine: Engine, case_ref: str, request: SuppliedRequest, by: str) -> int:
-    problems = request.problems(datetime.now(UTC).date())
+    problems = request.problems(london_today())
     if problems:
         raise VcsError("; ".join(problems))
     with session_scope(engine) as session:

@@ -1,26 +1,95 @@
-"""Working days in England and Wales: weekdays that are not bank holidays.
+"""Working days and days in England and Wales, counted the same way on every replay.
 
-Victims' Code deadlines are counted in working days. Wales shares England's bank holidays;
-the `holidays` package keeps the list (including one-off days such as coronations).
+Victims' Code deadlines are counted in working days: weekdays that are not bank holidays of
+England and Wales (Wales shares England's). The bank holidays come from a `BankHolidays` value
+made outside workflow code (models/bank_holidays.py says where the dates come from) and carried
+in each workflow's input (on its `Policy`), so a new holiday published later, or an upgrade of
+the package that lists them, never changes a deadline a recorded history already computed.
+
+Days are Europe/London days: the scheme runs on British days, so "today", a date's deadline and
+a timer waiting for a date all turn at midnight in London (BST in summer, GMT in winter).
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
-import holidays
+from pydantic import BaseModel, field_serializer, field_validator
 
-# Built once at import, for every year a sentence could reach, so workflow code (which runs
-# in Temporal's sandbox) only ever looks dates up and never triggers the package's lazy loading.
-YEARS = range(2000, 2101)
-BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG", years=YEARS)
+from models.legacy_bank_holidays import BY_YEAR
 
-
-def is_working_day(day: date) -> bool:
-    if day.year not in YEARS:
-        raise ValueError(f"{day} is outside the supported calendar {YEARS.start}-{YEARS.stop - 1}")
-    return day.weekday() < 5 and day not in BANK_HOLIDAYS
+# Loaded here, outside Temporal's sandbox (workflows import this module passed through).
+LONDON = ZoneInfo("Europe/London")
 
 
-def add_working_days(start: date, count: int) -> date:
+def dates_of(text: str) -> tuple[date, ...]:
+    """Dates written a year at a time: "2026 01-01 04-03 ...; 2027 01-01 ..." (or a line a
+    year)."""
+    rows = [row.split() for row in text.replace(";", "\n").splitlines() if row.strip()]
+    return tuple(date.fromisoformat(f"{row[0]}-{day}") for row in rows for day in row[1:])
+
+
+def text_of(dates: tuple[date, ...]) -> str:
+    years: dict[int, list[str]] = {}
+    for day in dates:
+        years.setdefault(day.year, []).append(day.strftime("%m-%d"))
+    return "; ".join(f"{year} {' '.join(days)}" for year, days in years.items())
+
+
+class BankHolidays(BaseModel, frozen=True):
+    """England and Wales bank holidays from `first_year` to `last_year` (ascending dates).
+    In a workflow's input the dates are written a year at a time (`text_of`), to stay small."""
+
+    first_year: int
+    last_year: int
+    dates: tuple[date, ...]
+    source: str = ""  # where the dates came from, for the record (models/bank_holidays.py)
+
+    @field_validator("dates", mode="before")
+    @classmethod
+    def _read(cls, value: object) -> object:
+        return dates_of(value) if isinstance(value, str) else value
+
+    @field_serializer("dates")
+    def _write(self, dates: tuple[date, ...]) -> str:
+        return text_of(dates)
+
+    def covers(self, day: date) -> bool:
+        return self.first_year <= day.year <= self.last_year
+
+    @cached_property
+    def holidays(self) -> frozenset[date]:
+        return frozenset(self.dates)
+
+
+def legacy_calendar() -> BankHolidays:
+    """The bank holidays inputs made before calendars travelled were counted over, frozen."""
+    dates = dates_of(BY_YEAR)
+    return BankHolidays(
+        first_year=dates[0].year,
+        last_year=dates[-1].year,
+        dates=dates,
+        source="holidays 0.109, frozen (inputs without a calendar)",
+    )
+
+
+# A workflow input recorded without a calendar (a running case, a saved history) replays with the
+# list it was counted over then, never with whatever the installed packages say today.
+LEGACY = legacy_calendar()
+
+
+def carried(calendar: BankHolidays | None) -> BankHolidays:
+    """The calendar a workflow input carries, or the frozen one inputs made before had."""
+    return LEGACY if calendar is None else calendar
+
+
+def is_working_day(day: date, calendar: BankHolidays) -> bool:
+    """A weekday that is not a bank holiday. Outside the calendar's years only weekends are known:
+    a deadline counted there may fall a day or two early, never late."""
+    return day.weekday() < 5 and day not in calendar.holidays
+
+
+def add_working_days(start: date, count: int, calendar: BankHolidays) -> date:
     """The date `count` working days after `start` (start itself never counts)."""
     if count < 0:
         raise ValueError("count must not be negative")
@@ -28,6 +97,22 @@ def add_working_days(start: date, count: int) -> date:
     remaining = count
     while remaining:
         day += timedelta(days=1)
-        if is_working_day(day):
+        if is_working_day(day, calendar):
             remaining -= 1
     return day
+
+
+def london_date(instant: datetime) -> date:
+    """The date in London at `instant` (an aware datetime)."""
+    return instant.astimezone(LONDON).date()
+
+
+def london_midnight(day: date) -> datetime:
+    """The instant `day` begins in London, in UTC (00:00 GMT in winter, 23:00 UTC before in
+    summer)."""
+    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
+
+
+def london_today() -> date:
+    """Today in London, for code outside workflows (workflows use workflows.common.today)."""
+    return london_date(datetime.now(UTC))

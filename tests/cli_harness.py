@@ -5,7 +5,7 @@ and no victim's personal data. Shared by the CLI and hostile-input tests."""
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ import starter
 from models.db import session_scope
 from models.records import VloTask
 from models.vocabulary import Stage, TaskKind
+from models.working_days import london_today
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, stage, tasks
@@ -38,8 +39,8 @@ PERSONAL = (NAME, ADDRESS, POSTCODE, EMAIL, OTHER_NAME, OTHER_ADDRESS, OTHER_POS
 
 
 def today() -> date:
-    """The real today, as the workflows see it: workflow.now() is UTC."""
-    return datetime.now(UTC).date()
+    """The real today, as the workflows see it: the date in London."""
+    return london_today()
 
 
 @dataclass
@@ -132,7 +133,7 @@ def case_args(
 
 
 VICTIM_ARGS = ["--name", NAME, "--address", ADDRESS, "--postcode", POSTCODE]
-VICTIM_ADDED = re.compile(r"^victim (\d+) added: workflow (\S+)$")
+VICTIM_ADDED = re.compile(r"^victim (\d+) added: workflow (\S+); offer task due (\S+)")
 
 
 async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
@@ -141,6 +142,13 @@ async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
     assert match, line
     victim_id = int(match.group(1))
     assert match.group(2) == victim_workflow_id(case_ref, victim_id)
+
+    # The due date printed is that of the offer task the victim's workflow opens.
+    def offer_tasks() -> list[VloTask]:
+        return [t for t in tasks(cli.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
+
+    [offer] = await eventually(offer_tasks)
+    assert match.group(3) == offer.due_on.isoformat()
     return victim_id
 
 

@@ -23,6 +23,8 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.parole import parole_review_id
 from models.victim import Victim
+from models.working_days import london_date
+from starter import Vcs
 from tests.clock import ClockWorkflow
 from tests.helpers import every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
@@ -97,6 +99,22 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@pytest.fixture(autouse=True)
+def registrations_follow_the_test_server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a time-skipping server 'today' is the server's day, which runs ahead of the wall
+    clock as tests skip time: a case sentenced on it is not sentenced in the future."""
+    if "time_skipping_env" not in request.fixturenames:
+        return
+    env: WorkflowEnvironment = request.getfixturevalue("time_skipping_env")
+
+    async def server_today(_: Vcs) -> date:
+        return london_date(await env.get_current_time())
+
+    monkeypatch.setattr(Vcs, "today", server_today)
+
+
 @pytest.fixture(scope="session")
 async def local_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
@@ -122,7 +140,7 @@ def unique_ref(prefix: str = "T") -> str:
 
 
 async def env_today(client: Client, env: WorkflowEnvironment) -> date:
-    return (await env.get_current_time()).date()
+    return london_date(await env.get_current_time())
 
 
 HISTORIES = Path(__file__).parent / "histories"

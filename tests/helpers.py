@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.audit import stored_facts
 from models.case import CaseRegistration, OffenceBase
+from models.codec import data_converter
 from models.db import session_scope
 from models.records import Correspondence, VloTask
 from models.victim import Enrolment, VictimBase
@@ -28,6 +29,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 
 if TYPE_CHECKING:
     from starter import Vcs
@@ -71,7 +73,7 @@ async def runs_in_flight(client: Client) -> list[str]:
 async def run_until(env: WorkflowEnvironment, day: date | None, extra_days: int = 1) -> None:
     """Skip time on the test server to the start of `day` plus `extra_days`."""
     assert day is not None
-    now = (await env.get_current_time()).date()
+    now = london_date(await env.get_current_time())
     await env.sleep(timedelta(days=max((day - now).days + extra_days, 0)))
 
 
@@ -197,6 +199,14 @@ async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
         if not started.continued_execution_run_id:
             return runs[::-1]
         run_id = started.continued_execution_run_id
+
+
+async def started_input(history: WorkflowHistory, input_type: type[T]) -> T:
+    """The input a run of a workflow started with, decoded (payload codec and all)."""
+    started = history.events[0].workflow_execution_started_event_attributes
+    [params] = await data_converter().decode(list(started.input.payloads), [input_type])
+    assert isinstance(params, input_type)
+    return params
 
 
 async def run_lengths(env: WorkflowEnvironment, workflow_id: str) -> list[int]:

@@ -5,7 +5,7 @@ reordering of a case's entries is detected (MAPPA MoU, 001_272af33299f517c0.txt:
 import itertools
 import json
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
@@ -28,7 +28,7 @@ from tests.helpers import registration, victim
 def make_case(engine: Engine, extra_entries: int = 4) -> tuple[str, int]:
     """A registered case with a victim (two entries) and `extra_entries` more."""
     case_ref = unique_ref("AUD")
-    case = register_case(engine, registration(case_ref, date(2026, 1, 5)), "vlo.jones").case
+    case = register_case(engine, registration(case_ref, datetime.now(UTC).date()), "vlo.jones").case
     add_victim(engine, case_ref, victim(), "vlo.jones")
     assert case.id is not None
     for n in range(extra_entries):

@@ -88,10 +88,18 @@ async def test_retention_leaves_no_free_text_of_a_closed_case_anywhere(
     [offer] = await eventually(lambda: tasks(engine, victim_id))
     await cli.ok("complete-task", "--task", str(offer.id), "--outcome", TYPED["outcome"])
     await eventually(lambda: stage(engine, victim_id) is Stage.OFFERED)
-    await cli.ok("opt-in", "--victim", str(victim_id), "--level", "all_key_stages")
+    await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "all_key_stages"
+    )
     await eventually(lambda: stage(engine, victim_id) is Stage.OPTED_IN)
     await cli.ok(
-        "submit-representations", "--victim", str(victim_id), "--text", TYPED["representation"]
+        "submit-representations",
+        "--case",
+        case_ref,
+        "--victim",
+        str(victim_id),
+        "--text",
+        TYPED["representation"],
     )
     await cli.ok(
         "record-conditions", "--case", case_ref, "--kind", "no_contact", "--victim-related",

@@ -9,7 +9,9 @@ prints exactly one line, starting "error:", with no traceback and no victim's pe
 """
 
 import json
+import os
 import re
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,9 +22,10 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from models.case import Offence, OffenderCase
 from models.db import session_scope
-from models.deadlines import chase_and_close
+from models.deadlines import chase_and_close, representations_opens
 from models.policy import current_policy
 from models.records import Correspondence, Representation, VloTask
+from models.release_month import ReleaseMonth
 from models.victim import Victim
 from models.vocabulary import LetterKind, Stage, TaskStatus
 from tests.cli_harness import (
@@ -137,14 +140,11 @@ async def test_register_case_refuses_bad_files_dates_and_missing_flags(
     error = await cli.refused(*case_args(unique_ref("CLI"), sentenced, crd=before))
     assert before.isoformat() in error and sentenced.isoformat() in error
 
-    # A date argparse cannot read never reaches the engine: usage error, exit 2.
+    # A date argparse cannot read never reaches the engine: one line, exit 2.
     bad = case_args(unique_ref("CLI"), sentenced)
     bad[bad.index("--sentence-date") + 1] = "20/11/2026"
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        await starter.run(["--by", VLO, *bad], vcs=cli.vcs, out=lambda _: None)
-    assert exit_info.value.code == 2
-    assert "'20/11/2026' is not a date (use YYYY-MM-DD)" in capsys.readouterr().err
+    error = await cli.refused(*bad)
+    assert "'20/11/2026' is not a date (use YYYY-MM-DD)" in error
 
     assert count(cli.engine, OffenderCase) == 0
 
@@ -214,8 +214,11 @@ async def test_complete_offer_task_moves_victim_to_offered_and_only_once(cli: Cl
     assert await cli.ok("tasks", "--vlo", VLO) == [line]
     assert await cli.ok("tasks", "--vlo", "vlo.nobody") == ["no open tasks"]
 
+    # The confirmation says what the engine did next: the letter, and the dates it set.
+    chase_on, close_on = chase_and_close(today(), current_policy())
     assert await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned victim") == [
-        f"task {offer.id} completed"
+        f"task {offer.id} completed (victim {victim_id}, case {case_ref}): offer letter sent; "
+        f"chase due {chase_on}, offer closes {close_on} if still unanswered"
     ]
     await eventually(lambda: stage(cli.engine, victim_id) is Stage.OFFERED)
     assert letters(cli.engine, victim_id) == [LetterKind.OFFER]
@@ -236,50 +239,55 @@ async def test_complete_offer_task_moves_victim_to_offered_and_only_once(cli: Cl
         )
 
     assert "no task 999999" in await cli.refused("complete-task", "--task", "999999")
-    with pytest.raises(SystemExit) as exit_info:
-        await starter.run(["complete-task", "--task", "0"], vcs=cli.vcs, out=lambda _: None)
-    assert exit_info.value.code == 2
+    assert "'0' is not an ID" in await cli.refused("complete-task", "--task", "0")
 
 
 # ---- opt-in and opt-out -------------------------------------------------------------------
 
 
 async def test_opt_in_twice_is_refused_and_a_victim_may_come_back(cli: Cli) -> None:
-    _, victim_id, _ = await case_with_victim(cli)
+    case_ref, victim_id, _ = await case_with_victim(cli)
     victim = str(victim_id)
+    # Sentenced a week ago, release in a year: representations are invited ahead of it.
+    release = today() - timedelta(days=7) + timedelta(days=365)
+    opens = representations_opens(ReleaseMonth.of(release), current_policy())
+    next_step = f"next: invite representations on licence conditions on {opens}"
 
-    assert await cli.ok("opt-in", "--victim", victim, "--level", "all_key_stages") == [
-        f"victim {victim_id} opted in (all_key_stages)"
-    ]
+    assert await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", victim, "--level", "all_key_stages"
+    ) == [f"victim {victim_id} opted in (all_key_stages): confirmation letter sent; {next_step}"]
     assert stage(cli.engine, victim_id) is Stage.OPTED_IN
     assert tasks(cli.engine, victim_id) == []  # offered and accepted in one conversation
 
-    error = await cli.refused("opt-in", "--victim", victim, "--level", "annual")
+    error = await cli.refused("opt-in", "--case", case_ref, "--victim", victim, "--level", "annual")
     assert f"victim {victim_id} is already opted in" in error
     assert letters(cli.engine, victim_id) == [LetterKind.OPT_IN_CONFIRMED]
 
-    assert await cli.ok("opt-out", "--victim", victim) == [f"victim {victim_id} opted out"]
-    assert stage(cli.engine, victim_id) is Stage.OPTED_OUT
-    assert "cannot opt out" in await cli.refused("opt-out", "--victim", victim)
-
-    assert await cli.ok("opt-in", "--victim", victim, "--level", "release_only") == [
-        f"victim {victim_id} opted in (release_only)"
+    assert await cli.ok("opt-out", "--case", case_ref, "--victim", victim) == [
+        f"victim {victim_id} opted out: no letter sent, no further contact unless they come "
+        "back; 0 open task(s) closed"
     ]
+    assert stage(cli.engine, victim_id) is Stage.OPTED_OUT
+    assert "cannot opt out" in await cli.refused("opt-out", "--case", case_ref, "--victim", victim)
+
+    assert await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", victim, "--level", "release_only"
+    ) == [f"victim {victim_id} opted in (release_only): confirmation letter sent; {next_step}"]
     await eventually(lambda: stage(cli.engine, victim_id) is Stage.OPTED_IN)
     [line] = await cli.ok("victims", "--case", _case_of(cli, victim_id))
     assert "opted_in" in line and "release_only" in line
 
     assert "no victim 999999" in await cli.refused(
-        "opt-in", "--victim", "999999", "--level", "annual"
+        "opt-in", "--case", case_ref, "--victim", "999999", "--level", "annual"
     )
 
 
 async def test_a_victim_who_comes_back_the_same_day_is_sent_a_confirmation(cli: Cli) -> None:
-    _, victim_id, _ = await case_with_victim(cli)
+    case_ref, victim_id, _ = await case_with_victim(cli)
     victim = str(victim_id)
-    await cli.ok("opt-in", "--victim", victim, "--level", "all_key_stages")
-    await cli.ok("opt-out", "--victim", victim)
-    await cli.ok("opt-in", "--victim", victim, "--level", "release_only")
+    await cli.ok("opt-in", "--case", case_ref, "--victim", victim, "--level", "all_key_stages")
+    await cli.ok("opt-out", "--case", case_ref, "--victim", victim)
+    await cli.ok("opt-in", "--case", case_ref, "--victim", victim, "--level", "release_only")
     assert letters(cli.engine, victim_id) == [
         LetterKind.OPT_IN_CONFIRMED,
         LetterKind.OPT_IN_CONFIRMED,
@@ -301,30 +309,40 @@ def _case_of(cli: Cli, victim_id: int) -> str:
 async def test_representations_are_refused_unless_opted_in_and_leave_nothing_behind(
     cli: Cli, tmp_path: Path
 ) -> None:
-    _, victim_id, _ = await case_with_victim(cli)
+    case_ref, victim_id, _ = await case_with_victim(cli)
     victim = str(victim_id)
     words = f"I live at {ADDRESS}; please keep him away."
 
-    error = await cli.refused("submit-representations", "--victim", victim, "--text", words)
+    error = await cli.refused(
+        "submit-representations", "--case", case_ref, "--victim", victim, "--text", words
+    )
     assert f"victim {victim_id} is not opted in (stage identified)" in error
     assert count(cli.engine, Representation) == 0  # bad input changes nothing
     assert "representations are empty" in await cli.refused(
-        "submit-representations", "--victim", victim, "--text", "   "
+        "submit-representations", "--case", case_ref, "--victim", victim, "--text", "   "
     )
     error = await cli.refused(
-        "submit-representations", "--victim", victim, "--file", str(tmp_path / "none.txt")
+        "submit-representations",
+        "--case",
+        case_ref,
+        "--victim",
+        victim,
+        "--file",
+        str(tmp_path / "none.txt"),
     )
     assert "cannot read" in error
     assert "no victim 999999" in await cli.refused(
-        "submit-representations", "--victim", "999999", "--text", "words"
+        "submit-representations", "--case", case_ref, "--victim", "999999", "--text", "words"
     )
     assert count(cli.engine, Representation) == 0
     assert letters(cli.engine, victim_id) == []
 
-    await cli.ok("opt-in", "--victim", victim, "--level", "all_key_stages")
+    await cli.ok("opt-in", "--case", case_ref, "--victim", victim, "--level", "all_key_stages")
     letter = tmp_path / "representations.txt"
     letter.write_text(words, encoding="utf-8")
-    [line] = await cli.ok("submit-representations", "--victim", victim, "--file", str(letter))
+    [line] = await cli.ok(
+        "submit-representations", "--case", case_ref, "--victim", victim, "--file", str(letter)
+    )
     assert line.startswith("representations forwarded to the releasing authority")
     with session_scope(cli.engine) as session:
         [rep] = session.exec(select(Representation)).all()
@@ -360,7 +378,8 @@ async def test_release_and_key_stages_refuse_future_and_repeated_dates(cli: Cli)
     assert "in the future" in await cli.refused(*key_stage, "--date", tomorrow)
 
     assert await cli.ok("record-release", "--case", case_ref, "--date", on) == [
-        f"release on {on} recorded; victims told the month"
+        f"release on {on} recorded; victims told the month; next: scheme ends (licence and "
+        f"supervision end) on {sentenced + timedelta(days=730)}"
     ]
     error = await cli.refused("record-release", "--case", case_ref, "--date", on)
     assert f"the release on {on} is already recorded" in error
@@ -447,12 +466,150 @@ async def test_refusals_about_a_victim_never_show_their_personal_data(cli: Cli) 
             "add-victim", "--case", case_ref, "--name", NAME, "--postcode", POSTCODE * 2
         ),
         await cli.refused(
-            "submit-representations", "--victim", victim, "--text", f"{NAME}, {ADDRESS}"
+            "submit-representations",
+            "--case",
+            case_ref,
+            "--victim",
+            victim,
+            "--text",
+            f"{NAME}, {ADDRESS}",
         ),
-        await cli.refused("submit-representations", "--victim", victim, "--text", " \n "),
+        await cli.refused(
+            "submit-representations", "--case", case_ref, "--victim", victim, "--text", " \n "
+        ),
     ]
     assert len(errors) == len(set(errors))
     assert count(cli.engine, Victim) == 1
     assert count(cli.engine, Representation) == 0
     with session_scope(cli.engine) as session:
         assert session.exec(select(Correspondence)).all() == []
+
+
+# ---- bad input at the command line (issue 13, item 6) ----------------------------------------
+
+
+async def test_a_victim_is_named_with_their_case_and_another_case_is_refused(cli: Cli) -> None:
+    """Victim and task IDs are numbered across all cases: a mistyped ID must not reach another
+    case's victim."""
+    case_ref, victim_id, offer = await case_with_victim(cli)
+    other_ref = unique_ref("CLI")
+    await cli.ok(*case_args(other_ref, today() - timedelta(days=7)))
+
+    error = await cli.refused(
+        "opt-in", "--case", other_ref, "--victim", str(victim_id), "--level", "annual"
+    )
+    assert error == f"error: victim {victim_id} is not a victim of case {other_ref}"
+    error = await cli.refused("opt-in", "--victim", str(victim_id), "--level", "annual")
+    assert "the following arguments are required: --case" in error
+    assert "no case 'NO-SUCH'" in await cli.refused(
+        "opt-out", "--case", "NO-SUCH", "--victim", str(victim_id)
+    )
+    error = await cli.refused("complete-task", "--task", str(offer.id), "--case", other_ref)
+    assert error == f"error: task {offer.id} is not a task of case {other_ref}"
+    assert stage(cli.engine, victim_id) is Stage.IDENTIFIED
+    assert letters(cli.engine, victim_id) == []
+
+    [done] = await cli.ok("complete-task", "--task", str(offer.id), "--case", case_ref)
+    assert done.startswith(f"task {offer.id} completed (victim {victim_id}, case {case_ref})")
+
+
+async def test_a_file_that_is_not_utf8_is_one_line_and_changes_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    case_ref, victim_id, _ = await case_with_victim(cli)
+    await cli.ok("opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "annual")
+    latin1 = tmp_path / "reps.txt"
+    latin1.write_bytes("Please keep him away from Zoë's school".encode("cp1252"))
+    error = await cli.refused(
+        "submit-representations", "--case", case_ref, "--victim", str(victim_id),
+        "--file", str(latin1),
+    )  # fmt: skip
+    assert error.startswith(f"error: {latin1} is not UTF-8 text (byte 29 cannot be read)")
+    assert "Zo" not in error
+    document = tmp_path / "case.json"
+    document.write_bytes(b'{"case_ref": "CAF\xc9"}')
+    assert "is not UTF-8 text" in await cli.refused("register-case", "--json", str(document))
+    # Typed at a terminal that is not UTF-8: argv holds what Python could not decode.
+    error = await cli.refused(
+        "submit-representations", "--case", case_ref, "--victim", str(victim_id),
+        "--text", b"Zo\xeb".decode("utf-8", "surrogateescape"),
+    )  # fmt: skip
+    assert "is not UTF-8 text" in error
+    assert count(cli.engine, Representation) == 0
+
+
+async def test_a_reader_that_stops_reading_ends_the_command_quietly(
+    cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`starter.py timeline ... | head`: no traceback, exit 141 as for any Unix tool."""
+    case_ref, _, _ = await case_with_victim(cli)
+    printed: list[str] = []
+
+    def head(line: str) -> None:
+        if printed:
+            raise BrokenPipeError(32, "Broken pipe")
+        printed.append(line)
+
+    capsys.readouterr()
+    code = await starter.run(["timeline", "--case", case_ref], vcs=cli.vcs, out=head)
+    assert (code, printed) == (starter.READER_GONE, [f"case {case_ref}: what happened"])
+    assert capsys.readouterr().err == ""
+
+
+def test_main_exits_quietly_when_its_output_cannot_be_flushed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class ClosedPipe:
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    async def done(argv: list[str]) -> int:
+        return 0
+
+    def exit_with(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(starter, "run", done)
+    monkeypatch.setattr(os, "_exit", exit_with)
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    with pytest.raises(SystemExit) as exit_info:
+        starter.main()
+    assert exit_info.value.code == starter.READER_GONE
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["opt-in", "--case", "A1"], "the following arguments are required: --victim, --level"),
+        (["no-such-command"], "unknown command 'no-such-command' (see: starter.py --help)"),
+        ([], "the following arguments are required: COMMAND (see: starter.py --help)"),
+        (["tasks", "--case", "A1", "--vlo", "x"], "not allowed with argument --case"),
+    ],
+)
+async def test_argument_errors_are_one_line_with_a_hint(
+    cli: Cli, argv: list[str], says: str
+) -> None:
+    error = await cli.refused(*argv)  # exit 2; Cli checks: one line, "error: ", no traceback
+    assert says in error and error.endswith("--help)")
+
+
+async def test_confirmations_say_what_the_engine_did_next(cli: Cli) -> None:
+    case_ref = unique_ref("CLI")
+    sentenced = today() - timedelta(days=7)
+    await cli.ok(*case_args(case_ref, sentenced))
+    crd = sentenced + timedelta(days=365)
+    conditions = ["record-conditions", "--case", case_ref, "--kind", "no_contact"]
+    conditions += ["--description", "Not to contact the victim", "--starts", crd.isoformat()]
+    assert await cli.ok(*conditions, "--victim-related") == [
+        "1 conditions recorded, 1 victim-related: opted-in victims told the victim-related ones"
+    ]
+    assert await cli.ok(*conditions, "--no-victim-related") == [
+        "1 conditions recorded, 0 victim-related: none is victim-related, so no victim is "
+        "written to"
+    ]
+    earlier = crd - timedelta(days=30)
+    assert await cli.ok("record-milestones", "--case", case_ref, "--crd", earlier.isoformat()) == [
+        "milestones recorded; every timer follows the new dates; next: conditional release "
+        f"date on {earlier}"
+    ]

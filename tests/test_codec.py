@@ -45,9 +45,11 @@ from models.codec import (
     load_keys,
 )
 from models.errors import VcsError
+from models.policy import current_policy
 from models.records import LicenceConditionBase
 from models.release_month import ReleaseMonth, release_told_on
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage
+from models.working_days import london_date
 from starter import Vcs
 from tests.conftest import TEST_CODEC_KEY_ID, unique_ref
 from tests.helpers import (
@@ -799,7 +801,7 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("ENC")
     reg = registration(case_ref, today, term_months=24)
@@ -831,7 +833,11 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
         await eventually(lambda: LetterKind.CONDITIONS_IMPOSED in letters(engine, victim_id))
         await run_until(env, release)
         await vcs.record_release(case_ref, release, by="vlo.jones")
-        await run_until(env, release_told_on(ReleaseMonth.of(release), release), extra_days=0)
+        await run_until(
+            env,
+            release_told_on(ReleaseMonth.of(release), release, current_policy().bank_holidays),
+            extra_days=0,
+        )
         await eventually(lambda: LetterKind.RELEASE in letters(engine, victim_id))
         await run_until(env, reg.licence_expiry_date)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.records import LicenceConditionBase
 from models.vocabulary import ConditionKind, LetterKind, Stage, TaskKind
+from models.working_days import london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import activity_calls, eventually, letters, registration, stage, tasks, victim
@@ -49,7 +50,7 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("ENG")
     reg = registration(case_ref, today, term_months=24)

@@ -28,12 +28,14 @@ from models.handoff import (
     BULK_ACTOR,
     BulkProgress,
     CaseHandoff,
+    HandoffInput,
     HandoffPolicy,
     HandoffStart,
     ResponsibilitySwitch,
     WithdrawalReason,
     bulk_workflow_id,
 )
+from models.policy import current_policy
 from models.records import AuditEntry, Representation, VloTask
 from models.vocabulary import (
     ContactLevel,
@@ -46,7 +48,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
-from models.working_days import add_working_days
+from models.working_days import add_working_days, london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -56,6 +58,7 @@ from tests.helpers import (
     offered_and_opted_in,
     registration,
     stage,
+    started_input,
     tasks,
     until_quiet,
     victim,
@@ -132,7 +135,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
     (the representations task among them) moves to the new VLO with its due date, and the
     victim's representations, made after the switch, are still forwarded."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12, provider=Provider.CRC)
@@ -148,7 +151,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
         await env.sleep(timedelta(days=(release - today).days - 119))
         await until(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, v1))
         await until(lambda: any(t.kind is TaskKind.ESCALATION for t in tasks(engine, v2)))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await vcs.report_crc_event(case_ref, CrcEventKind.BREACH, now, by="crc.staff")
         before = vlo_tasks(engine, case_ref)
         kinds = {kind for kind, _, _ in before.values()}
@@ -266,7 +269,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     policy = HandoffPolicy()
@@ -279,13 +282,19 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         )
         handoff_id = vcs.handoff_of(None, case_ref)
         await until(lambda: open_case_tasks(engine, case_ref))
-        supply_due = add_working_days(today, policy.supply_working_days)
+        supply_due = add_working_days(
+            today, policy.supply_working_days, current_policy().bank_holidays
+        )
         [supply] = open_case_tasks(engine, case_ref)
         assert (supply.kind, supply.due_on, supply.assigned_to) == (
             TaskKind.HANDOFF_SUPPLY,
             supply_due,
             "vlo.jones",
         )
+        # The hand-off counts over the GOV.UK calendar its own input carries (models/working_days).
+        history = await env.client.get_workflow_handle(handoff_id).fetch_history()
+        handoff = await started_input(history, HandoffInput)
+        assert handoff.calendar is not None and handoff.calendar.source.startswith("gov.uk")
         await env.sleep(timedelta(days=(supply_due - today).days + 2))
 
         def escalations() -> list[VloTask]:
@@ -301,7 +310,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         assert escalations() == []  # closed with the step it escalated
         [accept] = open_case_tasks(engine, case_ref)
         assert (accept.kind, accept.assigned_to) == (TaskKind.HANDOFF_ACCEPT, NEW_VLO)
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await env.sleep(timedelta(days=(accept.due_on - now).days + 2))
         await until(escalations)
         assert [t.assigned_to for t in escalations()] == ["role:handoff-manager-NPS"]
@@ -317,7 +326,7 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     youth, crc = unique_ref("Y"), unique_ref("C")
     async with settled_worker(env, engine, task_queue):
@@ -346,12 +355,14 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
 
         # CRC duty: an event reported after the agreed time is recorded as late.
         await env.sleep(timedelta(days=14))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         result = await vcs.report_crc_event(crc, CrcEventKind.RECALL, today, by="crc.staff")
         assert "LATE" in result.message
         [task] = open_case_tasks(engine, crc)
         assert task.kind is TaskKind.CRC_EVENT and task.assigned_to == "vlo.jones"
-        assert task.due_on == add_working_days(now, HandoffPolicy().crc_action_working_days)
+        assert task.due_on == add_working_days(
+            now, HandoffPolicy().crc_action_working_days, current_policy().bank_holidays
+        )
         with session_scope(engine) as session:
             actions = session.exec(
                 select(AuditEntry.action).where(AuditEntry.case_id == case_row(engine, crc).id)
@@ -392,7 +403,7 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     refs = [unique_ref("B") for _ in range(5)]
     bulk_id, rerun_id = unique_ref("U"), unique_ref("R")
@@ -485,7 +496,7 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("W")
     async with settled_worker(env, engine, task_queue):
@@ -664,7 +675,7 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
     and the bulk moves on; one whose workflow ended without reporting back is recorded as
     failed and withdrawn (the case is free again). The bulk finishes once each has an outcome."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     slow_ref, dead_ref, fine_ref, last_ref = refs = [unique_ref("S") for _ in range(4)]
     bulk_id = unique_ref("U")
@@ -749,7 +760,7 @@ async def test_bulk_transfer_paused_in_the_middle_of_a_page_resumes_without_movi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     refs = [unique_ref("P") for _ in range(4)]
     bulk_id = unique_ref("U")

@@ -10,7 +10,7 @@ Disclosure rows, representations forwarded, the case row, and the workflows' que
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -32,6 +32,7 @@ from models.hospital import (
     discharge_problems,
 )
 from models.messages import CaseEvent, HospitalStatus
+from models.policy import current_policy
 from models.records import AuditEntry, Correspondence, LicenceConditionBase, Representation
 from models.release_month import ReleaseMonth, release_told_on
 from models.repository import add_hospital, disclosures_of
@@ -52,6 +53,7 @@ from models.vocabulary import (
     Stage,
     TaskKind,
 )
+from models.working_days import london_date, london_today
 from starter import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count
 from tests.conftest import unique_ref
@@ -84,7 +86,7 @@ OTHER_HOSPITAL = HospitalBase(
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return london_today()
 
 
 SENTENCED = today() - timedelta(days=7)  # the offer is not yet overdue
@@ -163,7 +165,7 @@ async def registered_patient(
 async def discharge_held(vcs: Vcs, victim_id: int) -> None:
     """A discharge is told as a release is: the month only, on the first working day of the
     next month (models/release_month.py). On the real clock the letter is seen held, not sent."""
-    told_on = release_told_on(ReleaseMonth.of(today()), today())
+    told_on = release_told_on(ReleaseMonth.of(today()), today(), current_policy().bank_holidays)
     for _ in range(100):
         view = await vcs.victim_view(victim_id)
         if any(s.on == told_on and LetterKind.DISCHARGED.value in s.what for s in view.scheduled):
@@ -584,7 +586,7 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
     """ss 38A, 44A: a victim is told when conditions about contact with them end. They run from
     the discharge (a patient has no release), and the end is told on a timer."""
     env = time_skipping_env
-    now = (await env.get_current_time()).date()
+    now = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     hospital_id = new_hospital(engine)
     case_ref = unique_ref("HEND")
@@ -614,7 +616,11 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
         [told] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
         assert f"until {ends:%B %Y}" in told
         await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, now, by=VLO)
-        await run_until(env, release_told_on(ReleaseMonth.of(now), now), extra_days=0)
+        await run_until(
+            env,
+            release_told_on(ReleaseMonth.of(now), now, current_policy().bank_holidays),
+            extra_days=0,
+        )
         await eventually(lambda: LetterKind.DISCHARGED in victim_letters(engine, victim_id))
         [discharged] = letter_bodies(engine, victim_id, LetterKind.DISCHARGED)
         assert f"community treatment order in {now:%B %Y}" in discharged
@@ -955,7 +961,9 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     victim_id = await add_victim(cli, case_ref)
     [offer] = await eventually(lambda: tasks(cli.engine, victim_id))
     await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
-    await cli.ok("opt-in", "--victim", str(victim_id), "--level", "all_key_stages")
+    await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "all_key_stages"
+    )
 
     [disclosure] = await cli.ok("disclosures", "--case", case_ref)
     assert (
@@ -967,7 +975,13 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     assert NAME in notice and ADDRESS in notice and POSTCODE in notice
 
     [forwarded] = await cli.ok(
-        "submit-representations", "--victim", str(victim_id), "--text", REPRESENTATION
+        "submit-representations",
+        "--case",
+        case_ref,
+        "--victim",
+        str(victim_id),
+        "--text",
+        REPRESENTATION,
     )
     assert RESTRICTED_DECIDER in forwarded
     await cli.ok(
@@ -1003,7 +1017,7 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     )
     assert readmitted.startswith(f"patient readmitted to hospital 2 on {today()}")
     await eventually(lambda: len(notices(cli.engine, victim_id)) == 3)
-    [again] = await cli.ok("notify-hospital", "--victim", str(victim_id))
+    [again] = await cli.ok("notify-hospital", "--case", case_ref, "--victim", str(victim_id))
     assert again.startswith("managers of hospital 2 notified")
     err = await cli.refused("record-remission", "--case", case_ref, "--date", today().isoformat())
     assert "cannot be remitted to prison" in err
@@ -1025,7 +1039,9 @@ async def test_cli_transfer_to_hospital_and_back(cli: Cli) -> None:
     victim_id = await add_victim(cli, case_ref)
     [offer] = await eventually(lambda: tasks(cli.engine, victim_id))
     await cli.ok("complete-task", "--task", str(offer.id))
-    await cli.ok("opt-in", "--victim", str(victim_id), "--level", "release_only")
+    await cli.ok(
+        "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "release_only"
+    )
     transfer = [
         "record-key-stage",
         "--case",
@@ -1040,7 +1056,7 @@ async def test_cli_transfer_to_hospital_and_back(cli: Cli) -> None:
     assert "needs its transfer direction: give --hospital ID" in err
     err = await cli.refused(*transfer, "--hospital", "9")
     assert "no hospital 9 is recorded" in err
-    err = await cli.refused("notify-hospital", "--victim", str(victim_id))
+    err = await cli.refused("notify-hospital", "--case", case_ref, "--victim", str(victim_id))
     assert "custodial path" in err
     [moved] = await cli.ok(
         *transfer,

@@ -47,6 +47,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 from starter import Vcs
 from tests.cli_harness import Cli, case_args, today
 from tests.conftest import unique_ref
@@ -510,7 +511,7 @@ async def test_release_is_told_to_every_opted_in_victim_once(world: World) -> No
     on = RELEASE_MONTH_START + timedelta(days=14)
     assert (await w.view()).custody == Custody.IN_CUSTODY.value
     answer = await w.vcs.record_release(w.case_ref, on, by=VLO)
-    assert answer.message == f"release on {on} recorded; victims told the month"
+    assert answer.message.startswith(f"release on {on} recorded; victims told the month; ")
     for victim_id in w.opted_in:
         await letters_reach(w.engine, victim_id, LetterKind.RELEASE, 1)
     await took_in_without_a_letter(w, w.offered)
@@ -573,7 +574,7 @@ async def test_an_urgent_escape_task_not_done_escalates_the_next_day(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    now = (await env.get_current_time()).date()
+    now = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("KS")
     async with build_worker(env.client, engine, task_queue):
@@ -626,7 +627,7 @@ async def test_cli_records_an_escape_shows_the_urgent_task_and_refuses_a_second(
         "returned_to_custody recorded and victims told"
     ]
     done = await cli.ok("complete-task", "--task", str(urgent.id), "--outcome", "victims phoned")
-    assert done == [f"task {urgent.id} completed"]
+    assert done[0].startswith(f"task {urgent.id} completed (case {case_ref}); ")
 
 
 async def test_cli_recall_needs_a_release_and_release_follows_a_recall(cli: Cli) -> None:

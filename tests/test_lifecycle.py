@@ -17,7 +17,7 @@ from models.deadlines import (
     representations_task_due,
 )
 from models.errors import VcsError
-from models.policy import CODE_EDITIONS
+from models.policy import current_policy
 from models.records import LicenceConditionBase, Representation
 from models.release_month import ReleaseMonth, release_told_on
 from models.vocabulary import (
@@ -29,7 +29,7 @@ from models.vocabulary import (
     Stage,
     TaskKind,
 )
-from models.working_days import add_working_days
+from models.working_days import add_working_days, london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -51,7 +51,7 @@ from workflows.case import case_workflow_id
 from workflows.common import MAX_RUN_SPAN_ENGINE_2
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
-POLICY = CODE_EDITIONS["2020"]
+POLICY = current_policy()
 
 
 def full_date(day: date) -> str:
@@ -62,7 +62,7 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
@@ -115,11 +115,11 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
         assert "Not to contact the victim" in conditions_letter
         assert "drug testing" not in conditions_letter  # s 35(7): only victim-related ones
 
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await env.sleep(timedelta(days=(release - now).days + 1))
         await vcs.record_release(case_ref, release, by="vlo.jones")
         # Told on a day that depends on the month alone (models/release_month.py), not today.
-        told_on = release_told_on(month, release)
+        told_on = release_told_on(month, release, POLICY.bank_holidays)
         await run_until(env, told_on - timedelta(days=1), extra_days=0)
         assert await until_quiet(env)
         assert LetterKind.RELEASE not in letters(engine, victim_id)
@@ -151,7 +151,7 @@ async def test_victim_who_opts_out_hears_nothing_more(
 ) -> None:
     """Domain: a victim who says no is not contacted again unless they come back."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12)
@@ -177,7 +177,7 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
     """No answer: chase, then close the offer; a victim may opt in later (domain.md), and
     is then told everything they are owed so far (conditions, release month)."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=36)
@@ -187,8 +187,8 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
         await vcs.register_case(reg, by="vlo.jones")
         victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
         await offered_and_opted_in(vcs, engine, victim_id, level=None)
-        offered_on = (await env.get_current_time()).date()
-        chase_on, close_on = chase_and_close(offered_on, CODE_EDITIONS["2020"])
+        offered_on = london_date(await env.get_current_time())
+        chase_on, close_on = chase_and_close(offered_on, current_policy())
 
         await run_until(env, chase_on, extra_days=0)
         await eventually(lambda: LetterKind.CHASE in letters(engine, victim_id))
@@ -226,8 +226,10 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
             LetterKind.OPT_IN_CONFIRMED,
             LetterKind.CONDITIONS_IMPOSED,
         ]
-        now = (await env.get_current_time()).date()
-        await run_until(env, release_told_on(ReleaseMonth.of(release), now), extra_days=0)
+        now = london_date(await env.get_current_time())
+        await run_until(
+            env, release_told_on(ReleaseMonth.of(release), now, POLICY.bank_holidays), extra_days=0
+        )
         await eventually(lambda: letters(engine, victim_id)[-1] is LetterKind.RELEASE)
         # Representations are about conditions not yet set; after release they are closed.
         with pytest.raises(VcsError, match="released on licence"):
@@ -245,7 +247,7 @@ async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_da
     keeps what they did; a victim not yet in the scheme is invited with the new date when they
     opt in. Nothing already received is lost."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=48)
@@ -277,10 +279,12 @@ async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_da
         await vcs.record_milestones(
             case_ref, {"conditional_release_date": new_release}, by="vlo.jones"
         )
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         new_reply_by = representations_reply_by(ReleaseMonth.of(new_release), now, POLICY)
         assert new_reply_by != first_reply_by
-        assert new_reply_by >= add_working_days(now, POLICY.representations_minimum_working_days)
+        assert new_reply_by >= add_working_days(
+            now, POLICY.representations_minimum_working_days, POLICY.bank_holidays
+        )
         await eventually(
             lambda: len(letter_bodies(engine, waiting, LetterKind.REPRESENTATIONS_INVITED)) == 2
         )
@@ -322,7 +326,7 @@ async def test_two_releases_in_one_month_look_the_same_to_their_victims(
     cases alike but for their release day (the 2nd and the 27th of one month), each recorded
     on its day, send their victims the same letters, word for word, on the same days."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     first_of_month = (today + timedelta(days=400)).replace(day=1)
     early, late = first_of_month + timedelta(days=1), first_of_month + timedelta(days=26)
@@ -342,7 +346,7 @@ async def test_two_releases_in_one_month_look_the_same_to_their_victims(
         # the same letters as the other at the end of every day.
         opens = representations_opens(ReleaseMonth.of(early), POLICY)
         await run_until(env, opens - timedelta(days=2))
-        told_on = release_told_on(ReleaseMonth.of(early), early)
+        told_on = release_told_on(ReleaseMonth.of(early), early, POLICY.bank_holidays)
         days = [opens - timedelta(days=1), opens, opens + timedelta(days=1)]
         days += [early + timedelta(days=n) for n in range((told_on - early).days + 2)]
         for day in days:
@@ -361,7 +365,7 @@ async def test_two_victims_with_different_choices_are_told_different_things(
 ) -> None:
     """Each victim has their own workflow: one's choice never leaks into another's."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
@@ -380,7 +384,7 @@ async def test_two_victims_with_different_choices_are_told_different_things(
         await offered_and_opted_in(vcs, engine, yearly, ContactLevel.ANNUAL)
 
         await run_until(env, today + timedelta(days=30))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         await vcs.record_key_stage(case_ref, KeyStage.OPEN_CONDITIONS, now, by="vlo.jones")
         await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by="vlo.jones")
         await eventually(lambda: letters(engine, keen).count(LetterKind.KEY_STAGE) == 2)
@@ -401,11 +405,11 @@ async def test_overdue_offer_task_escalates_level_by_level(
     """Victims' Code 2020 Right 11: contact within 20 working days of referral. A VLO task
     not done by then goes to a senior VLO, then a manager: never forgotten."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
-    policy = CODE_EDITIONS["2020"]
+    policy = current_policy()
     due = offer_due(today, policy)
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, by="vlo.jones")
@@ -437,7 +441,7 @@ async def test_fifteen_year_sentence_runs_to_the_end_in_bounded_histories(
     """Long sentences continue as new so no run's history grows without bound; the victim
     is carried through every year of it (annual letters) to the end of licence."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=180)

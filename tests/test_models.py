@@ -42,7 +42,8 @@ from models.vocabulary import (
 from tests.conftest import unique_ref
 from tests.helpers import audit_facts, registration, victim
 
-SENTENCED = date(2026, 3, 2)
+# Recent: a case whose licence has already ended is refused (models/plausibility.py).
+SENTENCED = datetime.now(UTC).date() - timedelta(days=30)
 VLO = "vlo.jones"
 
 

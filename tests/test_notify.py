@@ -43,6 +43,7 @@ from models.vocabulary import (
     Stage,
     TaskKind,
 )
+from models.working_days import london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.fake_notify import API_KEY, EMAIL_TEMPLATE, SECRET, SERVICE_ID, FakeNotify, serving
@@ -135,7 +136,7 @@ async def test_email_victims_offer_letter_is_sent_once_however_often_the_activit
     fake_notify: FakeNotify,
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     async with build_worker(env.client, engine, task_queue):
@@ -447,7 +448,7 @@ async def test_refused_email_opens_a_vlo_task_and_the_case_goes_on(
     """Notify refuses the email (a bad address): the letter stays in the outbox, a VLO task
     says to reach the victim another way, and the victim's workflow carries on."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     fake_notify.answer_posts_with = 400

@@ -55,6 +55,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 from starter import Vcs
 from tests.cli_harness import VLO, Cli, case_args, count, today
 from tests.cli_harness import add_victim as cli_add_victim
@@ -218,7 +219,7 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     async with build_worker(env.client, engine, task_queue):
         p = await parole_case(vcs, engine, start)
@@ -327,7 +328,7 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     async with build_worker(env.client, engine, task_queue):
         p = await parole_case(vcs, engine, start)
@@ -414,7 +415,7 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
     """domain.md 'Providers and hand-offs': a hand-off never drops an open deadline, the
     review's among them; the review's later tasks go to the new VLO."""
     env = time_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     new_vlo = "vlo.smith"
     async with build_worker(env.client, engine, task_queue):
@@ -792,7 +793,8 @@ def test_sealed_text_round_trips_refuses_tampering_and_survives_key_rotation() -
 def test_retention_erases_the_words_of_a_vps(engine: Engine) -> None:
     """A VPS's words are personal data like representations: erased with the case."""
     case_ref = unique_ref("PAR")
-    case = register_case(engine, registration(case_ref, date(2020, 1, 6)), "vlo.jones").case
+    sentenced = today() - timedelta(days=60)  # a case registered while its licence ran
+    case = register_case(engine, registration(case_ref, sentenced), "vlo.jones").case
     row = add_victim(engine, case_ref, victim("Erin Parole"), "vlo.jones")
     assert case.id is not None and row.id is not None
     vps_id = add_vps(engine, parole_review_id(case_ref, 1), row.id, VPS_TEXT, "vlo.jones")
@@ -836,7 +838,7 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
     )
     [offer] = await eventually(lambda: tasks(cli.engine, inside))
     await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
-    await cli.ok("opt-in", "--victim", str(inside), "--level", "all_key_stages")
+    await cli.ok("opt-in", "--case", case_ref, "--victim", str(inside), "--level", "all_key_stages")
     await eventually(lambda: tasks(cli.engine, outside))
 
     past = (now - timedelta(days=1)).isoformat()
@@ -851,10 +853,17 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
 
     statement = tmp_path / "vps.txt"
     statement.write_text(VPS_TEXT, encoding="utf-8")
-    submit = ["submit-vps", "--victim", str(inside), "--file", str(statement)]
+    submit = ["submit-vps", "--case", case_ref, "--victim", str(inside), "--file", str(statement)]
     assert "--checked" in await cli.refused(*submit)
     error = await cli.refused(
-        "submit-vps", "--victim", str(outside), "--file", str(statement), "--checked"
+        "submit-vps",
+        "--case",
+        case_ref,
+        "--victim",
+        str(outside),
+        "--file",
+        str(statement),
+        "--checked",
     )
     assert f"victim {outside} is not in the Victim Contact Scheme" in error
     assert count(cli.engine, VictimPersonalStatement) == 0
@@ -863,8 +872,10 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
     assert "already received" in (await cli.ok(*submit, "--checked"))[0]
     assert count(cli.engine, VictimPersonalStatement) == 1
 
-    await cli.ok("apply-to-read", "--victim", str(inside))
-    [granted] = await cli.ok("read-decision", "--victim", str(inside), "--granted")
+    await cli.ok("apply-to-read", "--case", case_ref, "--victim", str(inside))
+    [granted] = await cli.ok(
+        "read-decision", "--case", case_ref, "--victim", str(inside), "--granted"
+    )
     assert "granted" in granted
     assert "already has a hearing" in await cli.refused(
         "set-hearing", "--case", case_ref, "--date", hearing
@@ -875,7 +886,9 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
         "parole-decision", "--case", case_ref, "--outcome", "release", "--date", now.isoformat()
     )
     assert "cannot be recorded before" in error
-    assert "no decision yet" in await cli.refused("decision-summary", "--victim", str(inside))
+    assert "no decision yet" in await cli.refused(
+        "decision-summary", "--case", case_ref, "--victim", str(inside)
+    )
     later, new_due = (now + timedelta(days=90)).isoformat(), (now + timedelta(days=40)).isoformat()
     [adjourned] = await cli.ok(
         "adjourn", "--case", case_ref, "--hearing", later, "--vps-due", new_due
@@ -1075,7 +1088,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
     """domain.md 'Providers and hand-offs': a hand-off never drops an open deadline: a decided
     review's summary task moves with the open review's tasks."""
     env = own_skipping_env
-    start = (await env.get_current_time()).date()
+    start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     new_vlo = "vlo.smith"
     async with build_worker(env.client, engine, task_queue):
@@ -1105,7 +1118,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
             if await case_told():
                 break
             await env.sleep(timedelta(seconds=1))
-        now = (await env.get_current_time()).date()
+        now = london_date(await env.get_current_time())
         second = parole_review_id(p.case_ref, 2)
         await vcs.refer_parole(
             p.case_ref,

@@ -25,6 +25,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.working_days import london_date
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, run_until, tasks, until_quiet
@@ -70,7 +71,7 @@ def audit_count(engine: Engine, action: str) -> int:
 
 
 async def now(env: WorkflowEnvironment) -> date:
-    return (await env.get_current_time()).date()
+    return london_date(await env.get_current_time())
 
 
 def test_the_task_falls_due_26_weeks_before_the_date_and_opens_28_days_before_that() -> None:

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models.vocabulary import ContactLevel
+from models.working_days import london_today
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, stage, tasks, victim
@@ -34,7 +35,7 @@ async def test_ops_find_cases_by_reference_stage_region_and_overdue_deadline(
 ) -> None:
     client = local_env.client
     vcs = Vcs(client, engine, task_queue)
-    today = datetime.now(UTC).date()
+    today = london_today()
     late_ref, fresh_ref = unique_ref("LATE"), unique_ref("NEW")
     region = f"Region {unique_ref()}"  # unique, so other tests' workflows never match
     async with build_worker(client, engine, task_queue):

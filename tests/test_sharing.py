@@ -1,7 +1,7 @@
 """Information sharing (models/sharing.py; MAPPA MoU 001_272af33299f517c0.txt, CJA 2003 s 325;
 domain.md 'Victim data') and domestic homicide reviews (DVCVA 2004 s 9)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
@@ -28,6 +28,7 @@ from models.sharing import (
     SuppliedRequest,
 )
 from models.vocabulary import TaskKind
+from models.working_days import london_date, london_today
 from starter import Vcs
 from tests.cli_harness import count
 from tests.conftest import unique_ref
@@ -41,7 +42,7 @@ HOSPITAL = "Rampton Hospital managers"
 
 def case_and_victim(engine: Engine, *, mappa: bool = True) -> tuple[str, int, int]:
     case_ref = unique_ref("SHR")
-    reg = registration(case_ref, date(2026, 1, 5))
+    reg = registration(case_ref, datetime.now(UTC).date() - timedelta(days=30))
     if mappa:
         reg = reg.model_copy(update={"mappa_category": 2, "mappa_level": 2})
     case = register_case(engine, reg, "vlo.jones").case
@@ -192,7 +193,7 @@ def test_another_agencys_information_needs_its_written_consent_for_this_recipien
     """MoU: information shared must not be disclosed to any third party without the written
     consent of the agency that provided it."""
     case_ref, case_id, _ = case_and_victim(engine)
-    today = datetime.now(UTC).date()
+    today = london_today()
     no_consent = record_supplied(
         engine,
         case_ref,
@@ -272,7 +273,7 @@ def test_another_agencys_information_needs_its_written_consent_for_this_recipien
 
 def test_supplied_information_consent_must_be_written_and_name_agencies(engine: Engine) -> None:
     case_ref, _case_id, _ = case_and_victim(engine)
-    today = datetime.now(UTC).date()
+    today = london_today()
     base = {"supplying_agency": "NHS Leeds", "category": C.RISK_INFORMATION, "received_on": today}
     bad = [
         SuppliedRequest(**base, onward_consent=OnwardConsent.NAMED_AGENCIES),  # type: ignore[arg-type]
@@ -339,7 +340,7 @@ async def test_dhr_direction_opens_a_task_that_escalates_when_overdue(
     """DVCVA 2004 s 9 applies to every provider (000_5a1d5e000983110f.txt): the direction is
     audited and a VLO task falls due on the date given, escalating like any task."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
+    today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("DHR")
     due = today + timedelta(days=20)

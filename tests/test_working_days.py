@@ -9,12 +9,15 @@ from datetime import date, timedelta
 
 import pytest
 
+from models.bank_holidays import england_and_wales
 from models.deadlines import chase_and_close, escalation_due, offer_due
-from models.policy import CODE_EDITIONS, Policy
+from models.policy import CODE_EDITIONS, Policy, policy_for
 from models.working_days import add_working_days, is_working_day
 
-CODE_2020 = CODE_EDITIONS["2020"]
-CODE_2013 = CODE_EDITIONS["2013"]
+# The calendar a case registered in June 2026 carries (GOV.UK's published list).
+CODE_2020 = policy_for("2020", date(2026, 6, 1))
+CODE_2013 = policy_for("2013", date(2026, 6, 1))
+CALENDAR = england_and_wales(2026, 2027)
 
 # England and Wales bank holidays 2026-2027 (gov.uk/bank-holidays), as they fall on weekdays.
 # 2026: 1 Jan is a Thursday; Easter Sunday is 5 April; Christmas Day is a Friday, so Boxing Day
@@ -69,72 +72,84 @@ def test_the_calendar_facts_these_tests_rely_on() -> None:
 
 def test_friday_plus_one_working_day_is_monday() -> None:
     """Victims' Code: working days exclude weekends."""
-    assert add_working_days(date(2026, 1, 16), 1) == date(2026, 1, 19)  # Fri -> Mon
+    assert add_working_days(date(2026, 1, 16), 1, CALENDAR) == date(2026, 1, 19)  # Fri -> Mon
 
 
 def test_weekend_start_counts_from_the_next_monday() -> None:
     """Victims' Code: working days exclude weekends; a Saturday start gives Monday as day 1."""
-    assert add_working_days(date(2026, 1, 17), 1) == date(2026, 1, 19)  # Sat -> Mon
-    assert add_working_days(date(2026, 1, 18), 5) == date(2026, 1, 23)  # Sun -> Fri
+    assert add_working_days(date(2026, 1, 17), 1, CALENDAR) == date(2026, 1, 19)  # Sat -> Mon
+    assert add_working_days(date(2026, 1, 18), 5, CALENDAR) == date(2026, 1, 23)  # Sun -> Fri
 
 
 def test_zero_working_days_is_the_start_itself() -> None:
     """Victims' Code working days: the start day itself never counts."""
-    assert add_working_days(date(2026, 1, 17), 0) == date(2026, 1, 17)
+    assert add_working_days(date(2026, 1, 17), 0, CALENDAR) == date(2026, 1, 17)
 
 
 def test_a_full_week_is_five_working_days() -> None:
     """Victims' Code: five working days in a week with no bank holiday."""
-    assert add_working_days(date(2026, 2, 4), 5) == date(2026, 2, 11)  # Wed -> next Wed
+    assert add_working_days(date(2026, 2, 4), 5, CALENDAR) == date(2026, 2, 11)  # Wed -> next Wed
 
 
 def test_christmas_2026_substitute_boxing_day_is_skipped() -> None:
     """Banking and Financial Dealings Act 1971 s 1(3)-(4): Christmas Day 2026 is a Friday and Boxing
     Day a Saturday, so Monday 28 December is the substitute bank holiday. Thursday 24 December
     plus one working day is therefore Tuesday 29 December."""
-    assert add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 29)
-    assert not is_working_day(date(2026, 12, 28))
+    assert add_working_days(date(2026, 12, 24), 1, CALENDAR) == date(2026, 12, 29)
+    assert not is_working_day(date(2026, 12, 28), CALENDAR)
 
 
 def test_christmas_2027_has_two_substitute_days() -> None:
     """Banking and Financial Dealings Act 1971 Sch 1 and s 1(3): Christmas 2027 falls
     Sat/Sun: Monday 27 and Tuesday 28 December are both bank holidays, so Friday 24 December plus
     one working day is Wednesday 29 December."""
-    assert add_working_days(date(2027, 12, 24), 1) == date(2027, 12, 29)
+    assert add_working_days(date(2027, 12, 24), 1, CALENDAR) == date(2027, 12, 29)
 
 
 def test_good_friday_and_easter_monday_are_skipped() -> None:
     """Banking and Financial Dealings Act 1971 Sch 1 (Easter Monday) and common law (Good Friday):
     Easter 2026: Good Friday 3 April and Easter Monday 6 April are bank holidays in England
     and Wales (Easter Monday is not one in Scotland: the list must be England's)."""
-    assert add_working_days(date(2026, 4, 2), 1) == date(2026, 4, 7)  # Thu -> Tue
-    assert not is_working_day(date(2026, 4, 6))
+    assert add_working_days(date(2026, 4, 2), 1, CALENDAR) == date(2026, 4, 7)  # Thu -> Tue
+    assert not is_working_day(date(2026, 4, 6), CALENDAR)
 
 
 def test_early_may_bank_holiday_is_skipped() -> None:
     """Banking and Financial Dealings Act 1971 s 1(3) (royal proclamation): the early May bank
     holiday 2026 is Monday 4 May: Friday 1 May + 1 is Tuesday 5 May."""
-    assert add_working_days(date(2026, 5, 1), 1) == date(2026, 5, 5)
+    assert add_working_days(date(2026, 5, 1), 1, CALENDAR) == date(2026, 5, 5)
 
 
 def test_scottish_only_holidays_are_working_days() -> None:
     """Victims' Code (domain.md): the bank holidays of England and Wales, not Scotland: 2 January
     and St Andrew's Day are working days here."""
-    assert is_working_day(date(2026, 1, 2))  # Friday 2 January 2026
-    assert is_working_day(date(2026, 11, 30))  # Monday, St Andrew's Day
+    assert is_working_day(date(2026, 1, 2), CALENDAR)  # Friday 2 January 2026
+    assert is_working_day(date(2026, 11, 30), CALENDAR)  # Monday, St Andrew's Day
 
 
 def test_negative_count_raises() -> None:
     """Victims' Code deadlines run forward from an event; a negative count is a caller error."""
     with pytest.raises(ValueError, match="negative"):
-        add_working_days(date(2026, 1, 5), -1)
+        add_working_days(date(2026, 1, 5), -1, CALENDAR)
 
 
-def test_dates_outside_the_calendar_are_refused() -> None:
-    """Victims' Code working days: a date the bank-holiday table does not cover cannot be counted
-    reliably."""
-    with pytest.raises(ValueError, match="outside"):
-        is_working_day(date(1999, 12, 31))
+def test_outside_the_carried_years_only_weekends_are_known() -> None:
+    """Local policy (models/working_days.py): past the years a calendar carries, a count skips
+    weekends only, so a deadline there is early rather than late. Christmas Day 2028 (a Monday)
+    is outside a 2026-2027 calendar."""
+    assert not CALENDAR.covers(date(2028, 12, 25))
+    assert is_working_day(date(2028, 12, 25), CALENDAR)
+    assert not is_working_day(date(2028, 12, 23), CALENDAR)  # a Saturday
+
+
+def test_a_policy_without_bank_holidays_counts_over_the_frozen_list() -> None:
+    """A policy recorded before calendars travelled in inputs (a running case) counts over the
+    frozen list it was counted over then (models/legacy_bank_holidays.py), 2000-2100."""
+    assert CODE_EDITIONS["2020"].calendar is None
+    assert offer_due(date(2026, 12, 14), CODE_EDITIONS["2020"]) == date(2027, 1, 28)
+    legacy = CODE_EDITIONS["2020"].bank_holidays
+    assert (legacy.first_year, legacy.last_year) == (2000, 2100)
+    assert date(2023, 5, 8) in legacy.dates  # the coronation
 
 
 @pytest.mark.parametrize("count", [1, 2, 5, 10, 20, 40])
@@ -143,7 +158,9 @@ def test_agrees_with_a_hand_listed_calendar_for_every_start_in_2026(count: int) 
     2026 against the independent oracle above."""
     start = date(2026, 1, 1)
     while start.year == 2026:
-        assert add_working_days(start, count) == reference_add_working_days(start, count), start
+        assert add_working_days(start, count, CALENDAR) == reference_add_working_days(
+            start, count
+        ), start
         start += timedelta(days=1)
 
 
@@ -219,6 +236,7 @@ def test_chase_and_close_follows_the_policy_figures() -> None:
         contact_working_days=20,
         chase_after_working_days=1,
         close_after_chase_working_days=2,
+        calendar=CALENDAR,
     )
     assert chase_and_close(date(2027, 12, 24), policy) == (date(2027, 12, 29), date(2027, 12, 31))
 

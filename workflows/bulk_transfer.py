@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.messages import ActionResult, CompleteTask, NewTask, TaskClosure, TaskOwner
     from models.vocabulary import HandoffStep, TaskKind
-    from models.working_days import add_working_days
+    from models.working_days import add_working_days, carried
 
 from workflows.case import case_workflow_id
 from workflows.common import call, should_continue_as_new, today
@@ -188,7 +188,9 @@ class BulkTransferWorkflow:
                 f"{entry.case_ref} not finished within {p.policy.bulk_handoff_wait_minutes} "
                 "minutes: look at it (handoff show)",
                 assigned_to=role,
-                due_on=add_working_days(today(), p.policy.escalation_due_working_days),
+                due_on=add_working_days(
+                    today(), p.policy.escalation_due_working_days, carried(p.calendar)
+                ),
                 escalation_level=1,
             ),
             summary=f"escalate {entry.case_ref}",

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         parole_review_id,
         timetable_problems,
     )
+    from models.plausibility import condition_problems, release_date_problems
     from models.sharing import RecordDhrDirection
     from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
     from models.working_days import add_working_days
@@ -72,6 +73,8 @@ from workflows.common import (
     ENGINE_ACTOR,
     WakeTimer,
     call,
+    next_note,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -147,10 +150,12 @@ class CaseWorkflow(HospitalCase):
                     await self._on_time_passing()
                 self._publish()
             if not state.closed and should_continue_as_new(run_started):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     params.model_copy(
                         update={
+                            "policy": policy,
                             "state": state,
                             "case_id": self.case_id,
                             "responsible_vlo": self.responsible_vlo,
@@ -419,7 +424,10 @@ class CaseWorkflow(HospitalCase):
             )
             await self._broadcast("milestones_changed")
             await self._follow_parole_eligibility(action.by)
-            return ActionResult(message="milestones recorded; every timer follows the new dates")
+            return ActionResult(
+                message="milestones recorded; every timer follows the new dates; "
+                f"{next_note(self.view().scheduled)}"
+            )
 
     @record_milestones.validator
     def _check_milestones(self, action: RecordMilestones) -> None:
@@ -444,7 +452,10 @@ class CaseWorkflow(HospitalCase):
             await self._save_milestones(f"release:{action.on}", action.by, "record release")
             await self.tasks.close(CONFIRM_RELEASE_TASK, action.by, f"released {action.on}")
             await self._broadcast("released", on=action.on)
-            return ActionResult(message=f"release on {action.on} recorded; victims told the month")
+            return ActionResult(
+                message=f"release on {action.on} recorded; victims told the month; "
+                f"{next_note(self.view().scheduled)}"
+            )
 
     async def _record_re_release(self, action: RecordRelease) -> ActionResult:
         """Released again after a recall (models/key_stages.py): the recall ends, the release
@@ -476,19 +487,9 @@ class CaseWorkflow(HospitalCase):
             raise rejected(problem)
         if m.release_date is not None and state.recalled_on is None:
             raise rejected(f"the release on {m.release_date} is already recorded")
-        if action.on < m.sentence_date:
-            raise rejected(
-                f"release date {action.on} is before the sentence date {m.sentence_date}"
-            )
-        if action.on > today():
-            raise rejected(
-                f"release date {action.on} is in the future: record an expected release "
-                "as the conditional release date"
-            )
-        if m.licence_expiry_date and action.on > m.licence_expiry_date:
-            raise rejected(
-                f"release date {action.on} is after licence expiry {m.licence_expiry_date}"
-            )
+        problems = release_date_problems(m, action.on, today())
+        if problems:
+            raise rejected("; ".join(problems))
 
     @workflow.update
     async def record_conditions(self, action: RecordConditions) -> ActionResult:
@@ -498,6 +499,17 @@ class CaseWorkflow(HospitalCase):
             notices = await call(
                 CaseStoreActivities.load_conditions, self.case_id, action.condition_ids
             )
+            # The dates are in the rows the IDs name: checked once loaded, before anything changes.
+            problems = [
+                problem
+                for n in notices
+                if n.starts_on is not None
+                for problem in condition_problems(
+                    state.milestones, n.starts_on, n.ends_on, state.hospital is not None
+                )
+            ]
+            if problems:
+                raise rejected("; ".join(problems))
             state.conditions.extend(notices)
             await self._audit(
                 "conditions_recorded", action.by, AuditDetail.of(conditions=action.condition_ids)
@@ -505,8 +517,13 @@ class CaseWorkflow(HospitalCase):
             # DVCVA s 35(7): victims are told the conditions relating to contact with them.
             await self._broadcast("conditions_imposed", conditions=notices)
             related = sum(1 for n in notices if n.victim_related)
+            told = (
+                "opted-in victims told the victim-related ones"
+                if related
+                else "none is victim-related, so no victim is written to"
+            )
             return ActionResult(
-                message=f"{len(notices)} conditions recorded, {related} victim-related"
+                message=f"{len(notices)} conditions recorded, {related} victim-related: {told}"
             )
 
     @record_conditions.validator
@@ -598,8 +615,15 @@ class CaseWorkflow(HospitalCase):
     async def complete_task(self, action: CompleteTask) -> ActionResult:
         async with self._vlo_action():
             self._check_complete_task(action)
-            await self.tasks.complete(action, f"case {self.params.case_ref}")
-            return ActionResult(message=f"task {action.task_id} completed")
+            task = await self.tasks.complete(action, f"case {self.params.case_ref}")
+            follows = (
+                "the release itself is recorded with record-release, which tells victims"
+                if task.key == CONFIRM_RELEASE_TASK
+                else next_note(self.view().scheduled)
+            )
+            return ActionResult(
+                message=f"task {action.task_id} completed (case {self.params.case_ref}); {follows}"
+            )
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
@@ -788,9 +812,12 @@ class CaseWorkflow(HospitalCase):
             state = self._open_state()
             policy = HandoffPolicy()
             reported_on = today()
-            report_due = add_working_days(action.occurred_on, policy.crc_report_working_days)
+            calendar = self.params.policy.bank_holidays
+            report_due = add_working_days(
+                action.occurred_on, policy.crc_report_working_days, calendar
+            )
             late = reported_on > report_due
-            due = add_working_days(reported_on, policy.crc_action_working_days)
+            due = add_working_days(reported_on, policy.crc_action_working_days, calendar)
             state.crc_events.append((action.kind.value, action.occurred_on))
             key = f"crc-{action.kind.value}-{action.occurred_on}"
             lateness = f"LATE (due by {report_due})" if late else "on time"

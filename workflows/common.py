@@ -12,7 +12,7 @@ the wake-up timer is kept while its date stands, and a run spans up to four year
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -26,7 +26,11 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities, running_out
     from models.messages import CURRENT_ENGINE as CURRENT_ENGINE
+    from models.messages import Scheduled
+    from models.policy import Policy
+    from models.working_days import london_date, london_midnight
 
 # Engine 1: a run spans at most a year of simulated time before it continues as new.
 MAX_RUN_SPAN = timedelta(days=365)
@@ -111,12 +115,13 @@ async def call(activity_method: Callable[..., Any], *args: Any, summary: str | N
 
 
 def today() -> date:
-    return workflow.now().date()
+    """The workflow's today: the date in London (the scheme's days), not in UTC."""
+    return london_date(workflow.now())
 
 
 def start_of(day: date) -> datetime:
-    """Deadlines are whole days: a date falls due at the start of that day (UTC)."""
-    return datetime.combine(day, time.min, tzinfo=workflow.now().tzinfo)
+    """Deadlines are whole days: a date falls due at the start of that day in London."""
+    return london_midnight(day)
 
 
 def run_span() -> timedelta:
@@ -169,6 +174,15 @@ async def sleep_until(
         await workflow.wait_condition(woken, timeout=remaining)
 
 
+async def renewed(policy: Policy) -> Policy:
+    """The policy for the next run: its calendar renewed (recorded as an activity's result) if
+    it is running out; a policy from before calendars travelled keeps its frozen list."""
+    if not running_out(policy.calendar, today()):
+        return policy
+    fresh = await call(CalendarActivities.bank_holidays, today(), summary="renew bank holidays")
+    return policy.model_copy(update={"calendar": fresh})
+
+
 def should_continue_as_new(run_started: datetime, span: timedelta | None = None) -> bool:
     """Time for a new run: the server suggests it, the history is long, or the run has spanned
     its engine's span (or `span`, for a workflow that keeps its own)."""
@@ -178,3 +192,11 @@ def should_continue_as_new(run_started: datetime, span: timedelta | None = None)
         or info.get_current_history_length() > MAX_HISTORY_EVENTS
         or workflow.now() - run_started >= (span or run_span())
     )
+
+
+def next_note(scheduled: list[Scheduled]) -> str:
+    """What a VLO's confirmation says the engine does next: the earliest thing scheduled."""
+    if not scheduled:
+        return "nothing further is scheduled"
+    first = min(scheduled, key=lambda item: item.on)
+    return f"next: {first.what} on {first.on}"

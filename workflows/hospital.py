@@ -127,7 +127,7 @@ class HospitalCase:
             TaskKind.RECORD_HOSPITAL,
             "Record the hospital named in the order: the hospital managers must be notified "
             "(DVCVA s 36A / s 42A)",
-            record_hospital_due(today()),
+            record_hospital_due(today(), self.params.policy.bank_holidays),
         )
 
     def _workflow_key(self, key: str) -> str:

@@ -69,6 +69,7 @@ from workflows.common import (
     MAX_RUN_SPAN,
     WakeTimer,
     call,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -122,8 +123,11 @@ class ParoleReviewWorkflow:
             # A review keeps a yearly run on every engine: it lasts months, and a year bounds
             # the history of one adjourned again and again.
             if not self.state.finished and should_continue_as_new(run_started, MAX_RUN_SPAN):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(params.model_copy(update={"state": self.state}))
+                workflow.continue_as_new(
+                    params.model_copy(update={"state": self.state, "policy": policy})
+                )
         await workflow.wait_condition(workflow.all_handlers_finished)
         decision = self.state.decision
         return decision.outcome.value if decision else "ended"
@@ -211,7 +215,11 @@ class ParoleReviewWorkflow:
                 TaskKind.PAROLE_DECISION_OVERDUE,
                 f"No Parole Board decision recorded {self.params.parole.decision_expected_days} "
                 f"days after the hearing on {t.hearing_on}: ask the Board, record it",
-                add_working_days(now, self.params.parole.chase_decision_working_days),
+                add_working_days(
+                    now,
+                    self.params.parole.chase_decision_working_days,
+                    self.params.policy.bank_holidays,
+                ),
             )
         await self.tasks.escalate_overdue()
         if s.decision is not None and now >= self._summaries_close(s.decision) and not s.tasks:
@@ -509,7 +517,11 @@ class ParoleReviewWorkflow:
             self._check_apply_to_read(action)
             s, t, now = self.state, self.state.timetable, today()
             s.read_applications.append(ReadApplication(victim_id=action.victim_id, applied_on=now))
-            due = add_working_days(now, self.params.parole.chase_decision_working_days)
+            due = add_working_days(
+                now,
+                self.params.parole.chase_decision_working_days,
+                self.params.policy.bank_holidays,
+            )
             if t.hearing_on is not None:
                 due = max(min(due, t.hearing_on - timedelta(days=1)), now)
             await self._audit(
@@ -819,7 +831,9 @@ class ParoleReviewWorkflow:
         async with self._vlo_action():
             self._check_summary(action)
             self.state.summaries.append(action.victim_id)
-            due = add_working_days(today(), self.params.parole.summary_working_days)
+            due = add_working_days(
+                today(), self.params.parole.summary_working_days, self.params.policy.bank_holidays
+            )
             await self._letter(
                 action.victim_id, LetterKind.PAROLE_SUMMARY_REQUESTED, f"summary-{action.victim_id}"
             )
@@ -858,7 +872,10 @@ class ParoleReviewWorkflow:
         async with self._vlo_action():
             self._check_complete_task(action)
             await self.tasks.complete(action, f"review {self._id()}")
-            return ActionResult(message=f"task {action.task_id} completed")
+            return ActionResult(
+                message=f"task {action.task_id} completed (parole review {self._id()}); nothing "
+                "else follows from it"
+            )
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:

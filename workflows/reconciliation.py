@@ -23,8 +23,8 @@ RECONCILIATION_TIMEOUT = timedelta(minutes=10)
 class DailyReconciliationWorkflow:
     @workflow.run
     async def run(self, params: ReconciliationInput) -> ReconciliationResult:
-        # Deadlines fall due at the start of a UTC day (workflows/common.py): the same clock
-        # decides what is due today here. At 06:00 in London it is the same date in UTC.
+        # Deadlines fall due at the start of a London day (workflows/common.py): the same
+        # clock decides what is due today here.
         report_date = params.report_date or today()
         return await workflow.execute_activity_method(
             ReportActivities.reconcile_tasks,

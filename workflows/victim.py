@@ -58,6 +58,8 @@ from workflows.common import (
     ENGINE_ACTOR,
     WakeTimer,
     call,
+    next_note,
+    renewed,
     should_continue_as_new,
     sleep_until,
     today,
@@ -137,9 +139,12 @@ class VictimWorkflow(HospitalVictim):
                 await self._on_time_passing()
                 self._publish()
             if not self._closed() and should_continue_as_new(run_started):
+                policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    params.model_copy(update={"state": self.state, "engine": CURRENT_ENGINE})
+                    params.model_copy(
+                        update={"state": self.state, "engine": CURRENT_ENGINE, "policy": policy}
+                    )
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage
@@ -278,7 +283,9 @@ class VictimWorkflow(HospitalVictim):
             HeldLetter(
                 key=key,
                 kind=kind,
-                send_on=release_told_on(ReleaseMonth.of(release_on), today()),
+                send_on=release_told_on(
+                    ReleaseMonth.of(release_on), today(), self.params.policy.bank_holidays
+                ),
                 release_on=release_on,
                 discharge=discharge,
                 restriction_ends_on=restriction_ends_on,
@@ -529,7 +536,8 @@ class VictimWorkflow(HospitalVictim):
             )
             await self._catch_up()
             return ActionResult(
-                message=f"victim {self.params.victim_id} opted in ({action.contact_level.value})"
+                message=f"victim {self.params.victim_id} opted in ({action.contact_level.value}): "
+                f"confirmation letter sent; {next_note(self.view().scheduled)}"
             )
 
     @opt_in.validator
@@ -545,9 +553,13 @@ class VictimWorkflow(HospitalVictim):
         async with self._vlo_action():
             self._check_opt_out(action)
             # A victim who says no is not contacted again unless they come back: no letter.
+            closed = len(self.state.tasks)
             await self.tasks.close_all(action.by, "victim opted out")
             await self._set_stage(Stage.OPTED_OUT, "opted out", by=action.by, opted_out_on=today())
-            return ActionResult(message=f"victim {self.params.victim_id} opted out")
+            return ActionResult(
+                message=f"victim {self.params.victim_id} opted out: no letter sent, no further "
+                f"contact unless they come back; {closed} open task(s) closed"
+            )
 
     @opt_out.validator
     def _check_opt_out(self, action: OptOut) -> None:
@@ -588,7 +600,10 @@ class VictimWorkflow(HospitalVictim):
             await self.tasks.close(REPRESENTATIONS_TASK, action.by, "representations received")
             if s.hospital is not None:  # s 36A / s 42A: the hospital managers get them too
                 await self._hospital_representations(action.representation_id, action.by)
-            return ActionResult(message=f"representations forwarded to the {decided_by}")
+            return ActionResult(
+                message=f"representations forwarded to the {decided_by}; receipt letter sent "
+                "to the victim"
+            )
 
     @submit_representations.validator
     def _check_representations(self, action: SubmitRepresentations) -> None:
@@ -618,9 +633,18 @@ class VictimWorkflow(HospitalVictim):
         async with self._vlo_action():
             self._check_complete_task(action)
             task = await self.tasks.complete(action, f"victim {self.params.victim_id}")
+            done = (
+                f"task {action.task_id} completed (victim {self.params.victim_id}, case "
+                f"{self.params.case_ref})"
+            )
             if task.kind is TaskKind.OFFER_SCHEME and self.state.stage is Stage.IDENTIFIED:
                 await self._make_offer(action.by)
-            return ActionResult(message=f"task {action.task_id} completed")
+                s = self.state
+                return ActionResult(
+                    message=f"{done}: offer letter sent; chase due {s.chase_on}, offer closes "
+                    f"{s.close_offer_on} if still unanswered"
+                )
+            return ActionResult(message=f"{done}; {next_note(self.view().scheduled)}")
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:

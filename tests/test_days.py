@@ -1,0 +1,299 @@
+"""Days in London, the bank holidays working days are counted over, and replay.
+
+The scheme runs on British days: "today", a deadline and a timer for a date turn at midnight in
+London, not UTC. Working days skip the bank holidays GOV.UK publishes for England and Wales
+(models/bank_holidays.py); a workflow carries the list it started with, so a holiday added
+later never changes what a recorded history computed.
+"""
+
+import asyncio
+import hashlib
+import socket
+import subprocess
+import sys
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import requests
+from sqlalchemy import Engine
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+import models.bank_holidays
+import models.working_days
+from models.bank_holidays import calendar_for_new_work, england_and_wales
+from models.codec import data_converter
+from models.deadlines import offer_due
+from models.legacy_bank_holidays import BY_YEAR
+from models.messages import CaseInput, VictimInput
+from models.policy import Policy, policy_for
+from models.working_days import add_working_days, london_date, london_midnight, london_today
+from starter import Vcs
+from tests.conftest import unique_ref
+from tests.helpers import (
+    eventually,
+    every_run,
+    registration,
+    run_until,
+    started_input,
+    tasks,
+    victim,
+)
+from tests.london_day import LondonDayWorkflow
+from worker import SANDBOX, build_worker
+from workflows.case import case_workflow_id
+from workflows.common import MAX_RUN_SPAN_ENGINE_2
+from workflows.victim import VictimWorkflow, victim_workflow_id
+
+# --- London days ----------------------------------------------------------------------------
+
+
+def test_half_past_eleven_utc_on_a_summer_evening_is_already_tomorrow_in_london() -> None:
+    """The scheme's days are London's: 23:30 UTC on Wednesday 1 July 2026 is 00:30 BST on
+    Thursday 2 July. In winter (GMT) London and UTC agree."""
+    assert london_date(datetime(2026, 7, 1, 23, 30, tzinfo=UTC)) == date(2026, 7, 2)
+    assert london_date(datetime(2026, 12, 1, 23, 30, tzinfo=UTC)) == date(2026, 12, 1)
+
+
+def test_a_day_begins_at_london_midnight_across_the_clock_changes() -> None:
+    """A date falls due at 00:00 London time: 23:00 UTC the evening before in BST, 00:00 UTC in
+    GMT. BST 2026 runs from Sunday 29 March to Sunday 25 October (Summer Time Order 2002)."""
+    assert london_midnight(date(2026, 3, 29)) == datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
+    assert london_midnight(date(2026, 3, 30)) == datetime(2026, 3, 29, 23, 0, tzinfo=UTC)
+    assert london_midnight(date(2026, 10, 25)) == datetime(2026, 10, 24, 23, 0, tzinfo=UTC)
+    assert london_midnight(date(2026, 10, 26)) == datetime(2026, 10, 26, 0, 0, tzinfo=UTC)
+
+
+def next_summer_evening(now: datetime) -> datetime:
+    """23:30 UTC on the next 1 July: 00:30 BST on 2 July."""
+    evening = datetime(now.year, 7, 1, 23, 30, tzinfo=UTC)
+    return evening if evening > now else evening.replace(year=now.year + 1)
+
+
+async def test_a_workflow_counts_london_days_and_wakes_at_london_midnight(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """Inside a workflow (Temporal's sandbox), today() at 23:30 UTC on a BST evening is the
+    next London day, and a timer for a date fires at 00:00 BST (23:00 UTC the evening before)."""
+    env = time_skipping_env
+    at = next_summer_evening(await env.get_current_time())
+    queue = f"days-{uuid.uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[LondonDayWorkflow], workflow_runner=SANDBOX
+    ):
+        day, woke = await env.client.execute_workflow(
+            LondonDayWorkflow.run, at.isoformat(), id=queue, task_queue=queue
+        )
+    assert date.fromisoformat(day) == at.date() + timedelta(days=1)
+    # 00:00 BST on 3 July is 23:00 UTC on 2 July (the server fires a timer a few ms late).
+    next_day = at.date() + timedelta(days=2)
+    assert datetime.fromisoformat(woke).replace(microsecond=0) == london_midnight(next_day)
+    assert london_midnight(next_day) == datetime(at.year, 7, 2, 23, 0, tzinfo=UTC)
+
+
+# --- the bank holidays ----------------------------------------------------------------------
+
+
+def test_govuk_one_off_bank_holidays_are_not_working_days() -> None:
+    """GOV.UK's list is authoritative and has the one-off days proclaimed under the Banking and
+    Financial Dealings Act 1971 s 1(3): the State Funeral of Queen Elizabeth II (Monday 19
+    September 2022) and the coronation of King Charles III (Monday 8 May 2023)."""
+    calendar = england_and_wales(2022, 2023)
+    assert calendar.source.startswith("gov.uk 2022-2023")
+    # Friday 16 September 2022 + 1 working day: Tuesday 20 September.
+    assert add_working_days(date(2022, 9, 16), 1, calendar) == date(2022, 9, 20)
+    # Friday 5 May 2023 + 1: the coronation Monday is skipped, Tuesday 9 May.
+    assert add_working_days(date(2023, 5, 5), 1, calendar) == date(2023, 5, 9)
+
+
+def test_years_govuk_has_not_published_follow_the_usual_rules() -> None:
+    """For a year GOV.UK has not published (2029 here), the usual England and Wales days stand
+    in: New Year (Mon 1 Jan), Good Friday 30 March and Easter Monday 2 April (Easter Sunday is
+    1 April 2029), the first and last Mondays of May, the last Monday of August, 25-26 Dec."""
+    calendar = england_and_wales(2029, 2029)
+    assert calendar.dates == (
+        date(2029, 1, 1),
+        date(2029, 3, 30),
+        date(2029, 4, 2),
+        date(2029, 5, 7),
+        date(2029, 5, 28),
+        date(2029, 8, 27),
+        date(2029, 12, 25),
+        date(2029, 12, 26),
+    )
+    assert "gov.uk none" in calendar.source
+
+
+def test_making_a_calendar_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GOV.UK list is the package's bundled copy: a worker or the CLI with no way out still
+    makes a case's calendar, and never waits on a download."""
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("tried to reach the network")
+
+    monkeypatch.setattr(requests, "get", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    calendar = calendar_for_new_work(date(2026, 6, 1))
+    assert (calendar.first_year, calendar.last_year) == (2024, 2041)
+    assert date(2026, 12, 28) in calendar.dates  # Boxing Day 2026's substitute, from GOV.UK
+
+
+def test_workflow_code_never_imports_a_bank_holiday_source() -> None:
+    """Workflow code counts only over the calendar it carries: importing every workflow loads
+    neither the `holidays` package nor the GOV.UK list."""
+    probe = (
+        "import sys\n"
+        "import workflows.bulk_transfer, workflows.case, workflows.handoff, workflows.hospital\n"
+        "import workflows.parole, workflows.tasks, workflows.victim\n"
+        "print(sorted({'holidays', 'govuk_bank_holidays', 'models.bank_holidays'}"
+        " & set(sys.modules)))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_a_calendar_travels_in_a_workflow_input_a_year_at_a_time() -> None:
+    """A case's calendar rides in every input it starts (case, victims, reviews): written a
+    year at a time it stays small, and reads back as the same dates."""
+    policy = policy_for("2020", date(2026, 6, 1))
+    written = policy.model_dump_json()
+    assert "; 2026 01-01 04-03 04-06 05-04 05-25 08-31 12-25 12-28; 2027 " in written
+    assert len(written) < 1600  # the figures and about 1.1 KB of calendar
+    assert Policy.model_validate_json(written) == policy
+
+
+def test_the_frozen_list_of_inputs_made_before_calendars_never_changes() -> None:
+    """Inputs recorded without a calendar replay over models/legacy_bank_holidays.py: editing it
+    would change deadlines their histories already computed."""
+    digest = hashlib.sha256(BY_YEAR.encode()).hexdigest()
+    assert digest == "05c6a898c6eac2a910ac3aaab8eb08f9241ff82f5b3a991c131ab57c9a92935e"
+
+
+# --- replay ---------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_new_bank_holiday_does_not_change_a_recorded_history(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A history recorded with one list of bank holidays replays unchanged after a new holiday
+    is published (a new package version): the victim workflow's offer task was due, then
+    escalated, by the calendar in its input. Had the new holiday reached the workflow code, the
+    escalation would no longer happen on replay and the history would not replay."""
+    env = time_skipping_env
+    sentenced = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("DAY")
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(registration(case_ref, sentenced, term_months=24), by="vlo.jones")
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        [offer] = await eventually(lambda: tasks(engine, victim_id))
+        await run_until(env, offer.due_on, extra_days=1)
+        await eventually(lambda: len(tasks(engine, victim_id)) == 2)
+    handle = env.client.get_workflow_handle(victim_workflow_id(case_ref, victim_id))
+    history: WorkflowHistory = await handle.fetch_history()
+    replayer = Replayer(
+        workflows=[VictimWorkflow], data_converter=data_converter(), workflow_runner=SANDBOX
+    )
+
+    # GOV.UK publishes a new bank holiday on the day the offer was due.
+    published = models.bank_holidays.govuk_bank_holidays()
+    new_holiday = offer.due_on
+    assert new_holiday.weekday() < 5 and new_holiday not in published.get(new_holiday.year, ())
+    published[new_holiday.year] = tuple(sorted((*published.get(new_holiday.year, ()), new_holiday)))
+    monkeypatch.setattr(models.bank_holidays, "govuk_bank_holidays", lambda: published)
+    assert offer_due(sentenced, policy_for("2020", sentenced)) > offer.due_on  # new cases move
+    await replayer.replay_workflow(history)  # the recorded case does not
+
+    # The same holiday read by workflow code at replay time breaks the history.
+    recorded = models.working_days.is_working_day
+    monkeypatch.setattr(
+        models.working_days,
+        "is_working_day",
+        lambda day, calendar: day != new_holiday and recorded(day, calendar),
+    )
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer.replay_workflow(history)
+
+
+async def runs_after_the_first(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a workflow, once it has continued as new at least once."""
+    for _ in range(300):
+        runs = await every_run(env.client, workflow_id)
+        if len(runs) > 1:
+            return runs
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{workflow_id} never continued as new")
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sentence outlasting the years a calendar carries: a run continuing as new with fewer
+    than RENEW_WITHIN_YEARS (activities/calendar.py) left renews it (an activity, so replay
+    reads the list the run got), and the next run counts over the renewed years. Here
+    registration carries only this year and next."""
+    env = time_skipping_env
+    sentenced = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("DAY")
+    monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 1)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(registration(case_ref, sentenced, term_months=120), by="vlo.jones")
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await eventually(lambda: tasks(engine, victim_id))
+        monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
+        await env.sleep(MAX_RUN_SPAN_ENGINE_2 + timedelta(days=2))
+        victim_runs = await runs_after_the_first(env, workflow_id)
+        case_runs = await runs_after_the_first(env, case_workflow_id(case_ref))
+    victim_policies = [(await started_input(run, VictimInput)).policy for run in victim_runs]
+    case_policies = [(await started_input(run, CaseInput)).policy for run in case_runs]
+    for (first, second), runs in (
+        (victim_policies[:2], victim_runs),
+        (case_policies[:2], case_runs),
+    ):
+        assert first.bank_holidays.last_year == london_today().year + 1  # the CLI's clock
+        renewed_in = runs[1].events[0].event_time.ToDatetime(tzinfo=UTC).year
+        assert renewed_in > sentenced.year + 2  # the first run spanned four years
+        assert second.bank_holidays.last_year == renewed_in + 15
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_victim_added_late_in_a_long_case_gets_a_calendar_for_its_own_years(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A victim's run spans up to four years from the day they are added: one added when the
+    case's calendar is running out starts with a fresh one (its input, so its history replays
+    over it). Here the case's calendar ends last year."""
+    env = time_skipping_env
+    now = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("DAY")
+    monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", -1)
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(registration(case_ref, now, term_months=120), by="vlo.jones")
+        monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await eventually(lambda: tasks(engine, victim_id))
+        [case_run] = await every_run(env.client, case_workflow_id(case_ref))
+        [victim_run] = await every_run(env.client, workflow_id)
+    case_calendar = (await started_input(case_run, CaseInput)).policy.bank_holidays
+    victim_calendar = (await started_input(victim_run, VictimInput)).policy.bank_holidays
+    # (Made on the worker's clock, like registration: the test server's has moved on.)
+    assert case_calendar.last_year == london_today().year - 1
+    assert victim_calendar.last_year == london_today().year + 15
