@@ -64,6 +64,12 @@ class Correspondence(SQLModel, table=True):
     # Unset on a letter, and on a message not (yet) sent: the admin team handles it by hand.
     provider_id: str | None = Field(default=None, max_length=100)
     sent_at: datetime | None = None
+    # What became of an email or text (models/delivery.py): Notify's status, followed until it is
+    # final, or ours (rejected, config-fault) when Notify refused it; when it was last learnt;
+    # and the status poll that told the letter's workflow it was undelivered (exactly once).
+    delivery_status: str | None = Field(default=None, max_length=30, index=True)
+    status_at: datetime | None = None
+    undelivered_notice: str | None = Field(default=None, max_length=60)
 
 
 class VloTask(SQLModel, table=True):

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.letters import LetterActivities
     from activities.parole import ParoleActivities
+    from models.delivery import LetterUndelivered
     from models.handoff import ResponsibilityChange
     from models.messages import (
         ActionResult,
@@ -337,14 +338,24 @@ class ParoleReviewWorkflow:
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            # As for every letter (workflows/victim.py): in the outbox, but the email or text
-            # was refused; a person reaches the victim another way and the review goes on.
-            await self._book(victim_id).open(
-                f"undelivered-{key}",
-                TaskKind.UNDELIVERED,
-                f"{kind.value} not delivered by email/text: check contact details, post it",
-                today(),
-            )
+            await self._undelivered(victim_id, kind, key)
+
+    async def _undelivered(self, victim_id: int, kind: LetterKind, key: str) -> None:
+        """As for every letter (workflows/victim.py): in the outbox, but the email or text
+        never reached the victim; a person reaches them another way and the review goes on."""
+        await self._book(victim_id).open(
+            f"undelivered-{key}",
+            TaskKind.UNDELIVERED,
+            f"{kind.value} not delivered by email/text: check contact details, post it",
+            today(),
+        )
+
+    @workflow.signal
+    async def letter_undelivered(self, notice: LetterUndelivered) -> None:
+        """The delivery-status job found one of the review's emails or texts permanently
+        failed (workflows/delivery.py)."""
+        async with self._vlo_action():
+            await self._undelivered(notice.victim_id, notice.kind, notice.key)
 
     # ---- messages from the case -------------------------------------------------------------
 

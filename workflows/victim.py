@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.letters import LetterActivities
     from models.deadlines import chase_and_close, offer_due, representations_window
+    from models.delivery import LetterUndelivered
     from models.handoff import ResponsibilityChange
     from models.hospital import discharge_decider
     from models.key_stages import told
@@ -405,14 +406,25 @@ class VictimWorkflow(HospitalVictim):
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            # The letter is in the outbox but the email or text was refused (a bad address):
-            # a person must reach the victim another way. The case goes on; nothing is lost.
-            await self.tasks.open(
-                f"undelivered-{key}",
-                TaskKind.UNDELIVERED,
-                f"{kind.value} not delivered by email/text: check contact details, post it",
-                today(),
-            )
+            await self._undelivered(kind, key)
+
+    async def _undelivered(self, kind: LetterKind, key: str) -> None:
+        """The letter is in the outbox but its email or text never reached the victim (a bad
+        address, or a permanent failure found later): a person must reach the victim another
+        way. The case goes on; nothing is lost. Once per letter: the task's key is the letter's."""
+        await self.tasks.open(
+            f"undelivered-{key}",
+            TaskKind.UNDELIVERED,
+            f"{kind.value} not delivered by email/text: check contact details, post it",
+            today(),
+        )
+
+    @workflow.signal
+    async def letter_undelivered(self, notice: LetterUndelivered) -> None:
+        """The delivery-status job found this workflow's email or text permanently failed
+        (workflows/delivery.py)."""
+        async with self._vlo_action():
+            await self._undelivered(notice.kind, notice.key)
 
     # ---- messages from the case ------------------------------------------------------------
 
