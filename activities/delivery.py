@@ -97,7 +97,7 @@ def deliver(engine: Engine, letter_id: int, subjects: Mapping[Language, str]) ->
     try:
         sent = _deliver(engine, config, letter_id, subjects)
     except ApplicationError as err:
-        if err.type in ("NotifyRejected", "NotifyConfigFault"):
+        if err.type in ("NotifyRejected", "NotifyConfigFault", "NotifyConfigError"):
             _record_refusal(engine, letter_id, err)
         raise
     if sent is not None:

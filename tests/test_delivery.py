@@ -143,6 +143,20 @@ def test_configuration_fault_backs_off_and_counts_a_metric(engine: Engine) -> No
     assert sum(counted) == 4
 
 
+async def email_victim_to_offer(env: WorkflowEnvironment, vcs: Vcs) -> tuple[str, int, str, int]:
+    """A new case with one victim who chose email, up to the VLO's offer task: (case ref,
+    victim id, the victim's workflow id, the offer task's id)."""
+    case_ref = unique_ref()
+    today = (await env.get_current_time()).date()
+    await vcs.register_case(registration(case_ref, today), by="vlo.jones")
+    victim_id, workflow_id = await vcs.add_victim(
+        case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), by="vlo.jones"
+    )
+    [offer_task] = await eventually(lambda: tasks(vcs.engine, victim_id))
+    assert offer_task.id is not None
+    return case_ref, victim_id, workflow_id, offer_task.id
+
+
 @pytest.mark.usefixtures("cleanup_workflows")
 async def test_revoked_key_opens_no_task_and_the_letter_goes_once_mended(
     time_skipping_env: WorkflowEnvironment,
@@ -154,20 +168,13 @@ async def test_revoked_key_opens_no_task_and_the_letter_goes_once_mended(
     Web UI (its pending activity's last failure), no undelivered task is opened, and when the
     key is mended the email is sent once."""
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
     vcs = Vcs(env.client, engine, task_queue)
-    case_ref = unique_ref()
     fake_notify.refuse_posts_with = (403, "AuthError", "Invalid token: API key not found")
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, today), by="vlo.jones")
-        victim_id, workflow_id = await vcs.add_victim(
-            case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), by="vlo.jones"
-        )
-        [offer_task] = await eventually(lambda: tasks(engine, victim_id))
-        assert offer_task.id is not None
+        _, victim_id, workflow_id, offer_task = await email_victim_to_offer(env, vcs)
         # The VLO's action sends the offer letter: it is answered once the letter has gone.
         completing = asyncio.create_task(
-            vcs.complete_task(offer_task.id, by="vlo.jones", outcome="emailed the offer")
+            vcs.complete_task(offer_task, by="vlo.jones", outcome="emailed the offer")
         )
 
         async def failing_letter() -> str:
@@ -324,19 +331,16 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
     fake_notify: FakeNotify,
 ) -> None:
     env = time_skipping_env
-    today = (await env.get_current_time()).date()
     vcs = Vcs(env.client, engine, task_queue)
-    case_ref = unique_ref()
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, today), by="vlo.jones")
-        victim_id, _ = await vcs.add_victim(
-            case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), by="vlo.jones"
-        )
-        [offer_task] = await eventually(lambda: tasks(engine, victim_id))
-        assert offer_task.id is not None
-        await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="emailed the offer")
+        case_ref, victim_id, _, offer_task = await email_victim_to_offer(env, vcs)
+        await vcs.complete_task(offer_task, by="vlo.jones", outcome="emailed the offer")
         [sent] = await eventually(lambda: list(fake_notify.notifications))
         fake_notify.set_status(sent["id"], "permanent-failure")
+        # A failed message whose workflow is not running: the job tells the others all the same.
+        orphan = scenario(engine, Channel.PHONE)
+        await orphan.send(orphan.request())
+        fake_notify.set_status(orphan.row(orphan.request()).provider_id or "", "permanent-failure")
 
         async def status_job() -> StatusPollResult:
             result: StatusPollResult = await env.client.execute_workflow(
@@ -348,7 +352,7 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
             return result
 
         told = await status_job()
-        assert len(told.undelivered) == 1
+        assert len(told.undelivered) == 2
         [undelivered] = await eventually(lambda: tasks(engine, victim_id))
         assert undelivered.kind is TaskKind.UNDELIVERED
         assert NAME not in undelivered.title and EMAIL not in undelivered.title

@@ -10,7 +10,7 @@ this run's id as it returns it, and a signal sent is part of this run's history.
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.delivery import DeliveryActivities
@@ -40,9 +40,9 @@ class DeliveryStatusWorkflow:
                 await workflow.get_external_workflow_handle(workflow_id).signal(
                     UNDELIVERED_SIGNAL, notice
                 )
-            except ApplicationError:
-                # The workflow has ended (the victim's part in the scheme is over): the outbox
-                # still shows the failure.
+            except FailureError:
+                # The workflow has ended (the victim's part in the scheme is over) or never
+                # was: the outbox still shows the failure.
                 workflow.logger.warning(
                     "letter %s undelivered: workflow %s has ended", notice.letter_id, workflow_id
                 )

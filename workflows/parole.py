@@ -338,24 +338,15 @@ class ParoleReviewWorkflow:
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            await self._undelivered(victim_id, kind, key)
-
-    async def _undelivered(self, victim_id: int, kind: LetterKind, key: str) -> None:
-        """As for every letter (workflows/victim.py): in the outbox, but the email or text
-        never reached the victim; a person reaches them another way and the review goes on."""
-        await self._book(victim_id).open(
-            f"undelivered-{key}",
-            TaskKind.UNDELIVERED,
-            f"{kind.value} not delivered by email/text: check contact details, post it",
-            today(),
-        )
+            # As for every letter (workflows/victim.py): the review goes on.
+            await self._book(victim_id).undelivered(kind, key)
 
     @workflow.signal
     async def letter_undelivered(self, notice: LetterUndelivered) -> None:
         """The delivery-status job found one of the review's emails or texts permanently
         failed (workflows/delivery.py)."""
         async with self._vlo_action():
-            await self._undelivered(notice.victim_id, notice.kind, notice.key)
+            await self._book(notice.victim_id).undelivered(notice.kind, notice.key)
 
     # ---- messages from the case -------------------------------------------------------------
 

@@ -406,25 +406,15 @@ class VictimWorkflow(HospitalVictim):
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            await self._undelivered(kind, key)
-
-    async def _undelivered(self, kind: LetterKind, key: str) -> None:
-        """The letter is in the outbox but its email or text never reached the victim (a bad
-        address, or a permanent failure found later): a person must reach the victim another
-        way. The case goes on; nothing is lost. Once per letter: the task's key is the letter's."""
-        await self.tasks.open(
-            f"undelivered-{key}",
-            TaskKind.UNDELIVERED,
-            f"{kind.value} not delivered by email/text: check contact details, post it",
-            today(),
-        )
+            # A bad address: the case goes on, and a VLO reaches the victim another way.
+            await self.tasks.undelivered(kind, key)
 
     @workflow.signal
     async def letter_undelivered(self, notice: LetterUndelivered) -> None:
         """The delivery-status job found this workflow's email or text permanently failed
         (workflows/delivery.py)."""
         async with self._vlo_action():
-            await self._undelivered(notice.kind, notice.key)
+            await self.tasks.undelivered(notice.kind, notice.key)
 
     # ---- messages from the case ------------------------------------------------------------
 
