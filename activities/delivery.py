@@ -8,7 +8,8 @@ kept within Notify's limits, and followed to a final status (models/delivery.py)
   meter) and logged as one line ops can act on; never a VLO task.
 - `DeliveryActivities.poll_statuses` (the delivery-status job, workflows/delivery.py) reads
   Notify's status of every message sent in the last 7 days that is not final, records it, and
-  returns the permanently failed ones for their workflows to open the undelivered task.
+  returns the failed ones (permanent, temporary or technical failure) for their workflows to
+  open the undelivered task.
 
 Personal data is read from the database and written only to Notify; nothing sent is logged or
 returned. Logs and errors carry row ids, kinds and statuses.
@@ -29,8 +30,8 @@ from activities.errors import data_error
 from models.db import session_scope
 from models.delivery import (
     CONFIG_FAULT,
+    FAILED_STATUSES,
     FINAL_STATUSES,
-    PERMANENT_FAILURE,
     REJECTED,
     RETENTION_DAYS,
     DeliveryPollInput,
@@ -198,8 +199,8 @@ class DeliveryActivities:
     @activity.defn
     def poll_statuses(self, params: DeliveryPollInput, run_id: str) -> StatusPollResult:
         """Read Notify's status of every message not yet final that Notify still holds (sent in
-        the last 7 days), oldest first, and record it. Returns the permanent failures not yet
-        told to their workflow: each is marked with this run's id as it is returned, so a
+        the last 7 days), oldest first, and record it. Returns the failures not yet told to
+        their workflow: each is marked with this run's id as it is returned, so a
         retry of this run returns it again and a later run never does (exactly once)."""
         config = notify.config_from_env()
         if config is None:
@@ -225,7 +226,7 @@ class DeliveryActivities:
         with session_scope(self.engine) as session:
             notices = self._undelivered(session, run_id)
         if notices:
-            log.info("%s message(s) permanently failed: their workflows are told", len(notices))
+            log.info("%s message(s) failed: their workflows are told", len(notices))
         return StatusPollResult(checked=len(pending), final=final, undelivered=notices)
 
     def _follow(self, client: notify.NotifyClient, letter_id: int) -> bool:
@@ -256,7 +257,7 @@ class DeliveryActivities:
         rows = session.exec(
             select(Correspondence)
             .where(
-                Correspondence.delivery_status == PERMANENT_FAILURE,
+                col(Correspondence.delivery_status).in_(sorted(FAILED_STATUSES)),
                 col(Correspondence.undelivered_notice).is_(None)
                 | (Correspondence.undelivered_notice == run_id),
             )

@@ -14,24 +14,26 @@ from models.vocabulary import Channel, LetterKind
 
 DELIVERED = "delivered"
 PERMANENT_FAILURE = "permanent-failure"  # the address or number does not exist or is blocked
-FINAL_STATUSES = frozenset({DELIVERED, PERMANENT_FAILURE, "temporary-failure", "technical-failure"})
+TEMPORARY_FAILURE = "temporary-failure"  # inbox full, phone off: Notify gave up after retrying
+TECHNICAL_FAILURE = "technical-failure"  # Notify could not pass it to its provider
+FINAL_STATUSES = frozenset({DELIVERED, PERMANENT_FAILURE, TEMPORARY_FAILURE, TECHNICAL_FAILURE})
 # Ours, for a message Notify refused to take: no Notify status will follow.
 REJECTED = "rejected"  # the recipient's address or number is not valid
 CONFIG_FAULT = "config-fault"  # our key, template or settings: retried until mended
 RETENTION_DAYS = 7  # Notify's default retention: no status can be read after it
 
-# A message whose status is one of these never reached the victim: a VLO reaches them another
-# way (the undelivered task). Temporary and technical failures are shown in the outbox only.
-UNDELIVERED_STATUSES = frozenset({PERMANENT_FAILURE, REJECTED})
-
+# A message that ended in one of these never reached the victim: a VLO reaches them another way
+# (the undelivered task). A permanent failure always; a temporary or technical one too, as the
+# victim has still not been told (local policy: Notify does not try again after either).
+FAILED_STATUSES = frozenset({PERMANENT_FAILURE, TEMPORARY_FAILURE, TECHNICAL_FAILURE})
 
 # How the outbox words a status; Notify's own names otherwise.
 OUTBOX_WORDS = {
     "created": "sent to Notify",
     DELIVERED: "delivered",
     PERMANENT_FAILURE: "undelivered (permanent failure: VLO task)",
-    "temporary-failure": "undelivered (temporary failure)",
-    "technical-failure": "undelivered (Notify technical failure)",
+    TEMPORARY_FAILURE: "undelivered (temporary failure: VLO task)",
+    TECHNICAL_FAILURE: "undelivered (Notify technical failure: VLO task)",
     REJECTED: "refused by Notify: address or number not valid (VLO task)",
     CONFIG_FAULT: "waiting: Notify refused our settings (ops alerted)",
 }

@@ -271,9 +271,13 @@ async def poll(engine: Engine, run_id: str) -> StatusPollResult:
     )
 
 
+@pytest.mark.parametrize("failure", ["permanent-failure", "temporary-failure", "technical-failure"])
 async def test_each_message_is_followed_to_a_final_status_and_told_once(
-    engine: Engine, fake_notify: FakeNotify
+    engine: Engine, fake_notify: FakeNotify, failure: str
 ) -> None:
+    """Notify's statuses are read until final; a failure (the victim has not been told) is
+    returned for its workflow exactly once: again to a retry of the same run, never to a later
+    run, and a final message is never asked about again."""
     emailed = scenario(engine, Channel.EMAIL)
     texted = scenario(engine, Channel.PHONE)
     email_request, text_request = emailed.request(), texted.request()
@@ -282,15 +286,18 @@ async def test_each_message_is_followed_to_a_final_status_and_told_once(
     email_id, text_id = emailed.row(email_request).provider_id, texted.row(text_request).provider_id
     assert email_id and text_id
 
+    fake_notify.set_status(text_id, "sending")
     first = await poll(engine, "run-1")  # Notify has not heard back yet
-    assert first.undelivered == [] and first.final == 0
+    assert first.undelivered == [] and first.final == 0 and first.checked == 2
     assert emailed.row(email_request).delivery_status == "created"
+    assert texted.row(text_request).delivery_status == "sending"
 
     fake_notify.set_status(email_id, "delivered")
-    fake_notify.set_status(text_id, "permanent-failure")
+    fake_notify.set_status(text_id, failure)
     second = await poll(engine, "run-2")
+    assert second.final == 2
     assert emailed.row(email_request).delivery_status == "delivered"
-    assert texted.row(text_request).delivery_status == "permanent-failure"
+    assert texted.row(text_request).delivery_status == failure
     [(workflow_id, notice)] = second.undelivered
     assert (workflow_id, notice.key) == (f"test-{texted.case_id}-{texted.victim_id}", "offer")
     assert (notice.victim_id, notice.kind) == (texted.victim_id, LetterKind.OFFER)

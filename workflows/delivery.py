@@ -1,9 +1,9 @@
 """The delivery-status job (Temporal Schedule `vcs-delivery-status`, every hour; see
 workflows/schedules.py): follows every email and text message Notify accepted to a final status,
-and tells the workflow that sent a permanently failed one, which opens the undelivered task.
+and tells the workflow that sent a failed one, which opens the undelivered task.
 
 The reading is one activity (activities/delivery.py); the history carries counts, workflow ids
-and letter keys only. Each permanent failure is told exactly once: the activity marks it with
+and letter keys only. Each failure is told exactly once: the activity marks it with
 this run's id as it returns it, and a signal sent is part of this run's history.
 """
 

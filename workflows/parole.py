@@ -343,8 +343,8 @@ class ParoleReviewWorkflow:
 
     @workflow.signal
     async def letter_undelivered(self, notice: LetterUndelivered) -> None:
-        """The delivery-status job found one of the review's emails or texts permanently
-        failed (workflows/delivery.py)."""
+        """The delivery-status job found one of the review's emails or texts failed
+        (workflows/delivery.py)."""
         async with self._vlo_action():
             await self._book(notice.victim_id).undelivered(notice.kind, notice.key)
 

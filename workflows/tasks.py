@@ -104,7 +104,7 @@ class TaskBook:
 
     async def undelivered(self, kind: LetterKind, key: str) -> OpenTask:
         """A letter is in the outbox but its email or text never reached the victim (Notify
-        refused the address or number, or reported a permanent failure later): a person reaches
+        refused the address or number, or reported it failed later): a person reaches
         the victim another way. Once per letter: the task's key is the letter's."""
         return await self.open(
             f"undelivered-{key}",

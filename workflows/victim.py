@@ -411,7 +411,7 @@ class VictimWorkflow(HospitalVictim):
 
     @workflow.signal
     async def letter_undelivered(self, notice: LetterUndelivered) -> None:
-        """The delivery-status job found this workflow's email or text permanently failed
+        """The delivery-status job found this workflow's email or text failed
         (workflows/delivery.py)."""
         async with self._vlo_action():
             await self.tasks.undelivered(notice.kind, notice.key)
