@@ -26,7 +26,8 @@ from activities.delivery import (
 )
 from activities.letters import WORDING, LetterActivities
 from models.db import session_scope
-from models.delivery import DeliveryPollInput, StatusPollResult
+from models.delivery import DeliveryPollInput, LetterUndelivered, StatusPollResult
+from models.parole import ParoleTimetable
 from models.records import Correspondence, LicenceCondition
 from models.vocabulary import Channel, ConditionKind, Language, LetterKind, TaskKind
 from starter import Vcs, print_timeline
@@ -34,10 +35,11 @@ from tests.conftest import unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import eventually, registration, tasks, victim
 from tests.test_notify import EMAIL, NAME, PHONE, fake_notify, personal_words, scenario
+from tests.test_parole import parole_case, parole_tasks, refer, skipping_reviews
 from worker import build_worker
-from workflows.delivery import DeliveryStatusWorkflow
+from workflows.delivery import UNDELIVERED_SIGNAL, DeliveryStatusWorkflow
 
-__all__ = ["fake_notify"]  # the fixture, shared with tests/test_notify.py
+__all__ = ["fake_notify", "skipping_reviews"]  # fixtures, shared with their own modules
 
 # ---- configuration faults ------------------------------------------------------------------
 
@@ -374,3 +376,35 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
     [letter_line] = [line for line in lines if "letter offer queued" in line]
     assert letter_line.endswith("by email, undelivered (permanent failure: VLO task)")
     assert personal_words("\n".join(lines)) == []
+
+
+@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+async def test_parole_review_opens_one_undelivered_task_for_its_failed_letter(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """A parole review sends letters too (its own workflow id in their keys): told of a failed
+    one, it opens the undelivered task for that victim, once however often it is told."""
+    env = time_skipping_env
+    start = (await env.get_current_time()).date()
+    vcs = Vcs(env.client, engine, task_queue)
+    async with build_worker(env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, start)
+        timetable = ParoleTimetable(
+            referred_on=start,
+            vps_due_on=start + timedelta(days=30),
+            hearing_on=start + timedelta(days=60),
+        )
+        await refer(vcs, p.case_ref, timetable)
+        notice = LetterUndelivered(
+            letter_id=1, victim_id=p.a, kind=LetterKind.PAROLE_INVITATION, key=f"invite-{p.a}"
+        )
+        review = env.client.get_workflow_handle(p.review)
+        await review.signal(UNDELIVERED_SIGNAL, notice)
+        await review.signal(UNDELIVERED_SIGNAL, notice)
+
+        def undelivered() -> list[int | None]:
+            return [t.id for t in parole_tasks(engine, p.a) if t.kind is TaskKind.UNDELIVERED]
+
+        [task_id] = await eventually(undelivered)
+        await asyncio.sleep(0.5)
+        assert undelivered() == [task_id]
