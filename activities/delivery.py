@@ -91,11 +91,11 @@ def fit_text_message(text: str, language: Language) -> str:
 def deliver(engine: Engine, letter_id: int, subjects: Mapping[Language, str]) -> None:
     """Send one outbox row through Notify, at most once, and record that it was sent (or why
     Notify refused it). `subjects`: an email's subject in each language."""
-    config = notify.config_from_env()
-    if config is None:
-        log.info("notify not configured: correspondence %s left for manual handling", letter_id)
-        return
     try:
+        config = notify.config_from_env()
+        if config is None:
+            log.info("notify not configured: correspondence %s left for manual handling", letter_id)
+            return
         sent = _deliver(engine, config, letter_id, subjects)
     except ApplicationError as err:
         if err.type in ("NotifyRejected", "NotifyConfigFault", "NotifyConfigError"):
