@@ -34,6 +34,7 @@ from models.bank_holidays import calendar_for_new_work
 from models.case import CaseRegistration, MilestoneDates
 from models.db import create_tables, make_engine, session_scope
 from models.deadlines import offer_due
+from models.delivery import delivery_words
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
     BulkControl,
@@ -1905,7 +1906,8 @@ async def print_timeline(vcs: Vcs, case_ref: str, out: Callable[[str], None]) ->
     events += [
         (
             c.created_at,
-            f"letter {c.kind.value} queued for victim {c.victim_id} by {c.channel.value}",
+            f"letter {c.kind.value} queued for victim {c.victim_id} by {c.channel.value}"
+            + delivery_words(c),
         )
         for c in letters
     ]

@@ -26,6 +26,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.calendar import CalendarActivities
 from activities.case_store import CaseStoreActivities
+from activities.delivery import DeliveryActivities
 from activities.failures import ShortFailuresInterceptor
 from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
 from activities.hospital import HospitalActivities
@@ -39,6 +40,7 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
+from workflows.delivery import DeliveryStatusWorkflow
 from workflows.handoff import HandoffWorkflow
 from workflows.parole import ParoleReviewWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
@@ -125,6 +127,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         CaseStoreActivities(engine),
         TaskActivities(engine),
         LetterActivities(engine),
+        DeliveryActivities(engine),
         VictimStarterActivities(client, task_queue),
         ReportActivities(engine),
         RetentionActivities(engine),
@@ -148,6 +151,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
             VictimWorkflow,
             DailyReconciliationWorkflow,
             RetentionWorkflow,
+            DeliveryStatusWorkflow,
             HandoffWorkflow,
             BulkTransferWorkflow,
             ParoleReviewWorkflow,

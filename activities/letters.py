@@ -1,6 +1,6 @@
 """Letters to victims, rendered into the outbox the admin team prints and sends from, in the
 victim's language (English or Welsh: Welsh Language Standards). A victim who chose email or
-text message is also sent the letter through GOV.UK Notify (`activities/notify.py`).
+text message is also sent the letter through GOV.UK Notify (`activities/delivery.py`).
 
 Personal data is read here from the database and written only to the outbox row and to Notify;
 nothing rendered is logged or returned. Exact release dates, prison locations and release
@@ -8,15 +8,14 @@ addresses are never disclosed (domain.md 'Never disclosed to a victim'): a relea
 a month.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities import notify
+from activities import delivery
 from activities.audit import append_audit
 from activities.errors import data_error
 from models.audit import AuditDetail
@@ -28,8 +27,6 @@ from models.records import Correspondence, LicenceCondition
 from models.sharing import Disclosure, DisclosureItem, InformationCategory, RecipientKind
 from models.victim import Victim
 from models.vocabulary import Channel, DischargeKind, DisposalKind, KeyStage, Language, LetterKind
-
-log = activity.LoggerAdapter(logging.getLogger("vcs.letters"), None)
 
 # Channels sent through Notify. The outbox row is written for every channel; letters (and
 # letters to a representative) are printed from it by the admin team.
@@ -494,6 +491,10 @@ WORDING: dict[Language, Wording] = {
 }
 
 
+# An email's subject, in each language (activities/delivery.py sends it).
+EMAIL_SUBJECTS = {language: wording.subject for language, wording in WORDING.items()}
+
+
 def month_words(day: date, language: Language, pattern: str) -> str:
     """A month and year only: never the day (exact dates are never disclosed)."""
     return pattern.format(month=MONTHS[language][day.month - 1], year=day.year)
@@ -636,7 +637,7 @@ class LetterActivities:
         replay finds the notification by its reference before sending."""
         letter_id, channel, sent = self._queue(request)
         if channel in NOTIFY_CHANNELS and not sent:
-            self._deliver(letter_id)
+            delivery.deliver(self.engine, letter_id, EMAIL_SUBJECTS)
         return letter_id
 
     def _queue(self, request: LetterRequest) -> tuple[int, Channel, bool]:
@@ -679,58 +680,3 @@ class LetterActivities:
             )
             assert letter.id is not None
             return letter.id, letter.channel, False
-
-    def _deliver(self, letter_id: int) -> None:
-        """Send one outbox row through Notify, at most once, and record that it was sent."""
-        config = notify.config_from_env()
-        if config is None:
-            log.info("notify not configured: correspondence %s left for manual handling", letter_id)
-            return
-        with session_scope(self.engine) as session:
-            # Lock the row before looking: an earlier attempt of this activity still running
-            # (one that outlived its timeout) finishes first, and this one then finds it sent.
-            session.exec(
-                update(Correspondence)
-                .where(Correspondence.id == letter_id)  # type: ignore[arg-type]
-                .values(sent_at=Correspondence.sent_at)
-            )
-            letter = session.get(Correspondence, letter_id)
-            if letter is None or letter.sent_at is not None:
-                return
-            victim = session.get(Victim, letter.victim_id)
-            if victim is None or victim.erased_at is not None:
-                log.warning(
-                    "correspondence %s not sent: the victim's personal data has been erased",
-                    letter_id,
-                )
-                return
-            client = notify.NotifyClient(config)
-            reference = notify.reference_for(letter.idempotency_key)
-            sent = client.find(reference)
-            if sent is None:
-                sent = self._send(client, letter, victim, reference)
-            letter.provider_id = sent.notification_id
-            letter.sent_at = sent.at
-            session.add(letter)
-            append_audit(
-                session,
-                case_id=letter.case_id,
-                victim_id=letter.victim_id,
-                actor="engine",
-                action="letter_sent",
-                detail=AuditDetail.of(letter=letter.id, kind=letter.kind, channel=letter.channel),
-            )
-        log.info("correspondence %s sent through Notify: %s", letter_id, sent.notification_id)
-
-    @staticmethod
-    def _send(
-        client: notify.NotifyClient, letter: Correspondence, victim: Victim, reference: str
-    ) -> notify.Sent:
-        if letter.channel is Channel.EMAIL:
-            if not (victim.email and victim.email.strip()):
-                raise data_error(f"victim {victim.id} has no email address for letter {letter.id}")
-            subject = WORDING[letter.language].subject
-            return client.send_email(victim.email.strip(), subject, letter.body, reference)
-        if not (victim.phone and victim.phone.strip()):
-            raise data_error(f"victim {victim.id} has no phone number for letter {letter.id}")
-        return client.send_sms(victim.phone.strip(), letter.body, reference)

@@ -67,6 +67,12 @@ class Correspondence(SQLModel, table=True):
     # A letter to post: when the admin team marked it posted, and who (their subject).
     posted_at: datetime | None = None
     posted_by: str | None = Field(default=None, max_length=60)
+    # What became of an email or text (models/delivery.py): Notify's status, followed until it is
+    # final, or ours (rejected, config-fault) when Notify refused it; when it was last learnt;
+    # and the status poll that told the letter's workflow it was undelivered (exactly once).
+    delivery_status: str | None = Field(default=None, max_length=30, index=True)
+    status_at: datetime | None = None
+    undelivered_notice: str | None = Field(default=None, max_length=60)
 
 
 class VloTask(SQLModel, table=True):

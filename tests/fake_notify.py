@@ -24,6 +24,7 @@ SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
 API_KEY = f"vcs-test-key-{SERVICE_ID}-{SECRET}"
 EMAIL_TEMPLATE = "0b9c5b5e-3a1f-4f58-9d0c-5a8f2f8e4a11"
 SMS_TEMPLATE = "7f3d2c1b-6a5e-4d4c-8b3a-2f1e0d9c8b7a"
+SMS_CHAR_COUNT_LIMIT = 918  # Notify refuses a longer text message (400 BadRequestError)
 
 
 @dataclass
@@ -36,9 +37,21 @@ class FakeNotify:
     auth_failures: int = 0
     lose_next_post: bool = False  # record the notification, then answer 500
     answer_posts_with: int | None = None  # refuse every POST with this status
+    # refuse every POST with this (status, error class, message), as Notify words it
+    refuse_posts_with: tuple[int, str, str] | None = None
+    status_lookups: int = 0  # GET /v2/notifications/{id}
     delay: float = 0.0  # before a POST is recorded
     respond_delay: float = 0.0  # after a POST is recorded, before it is answered
     on_record: Callable[[], None] | None = None  # called (on the server's loop) on each record
+
+    def set_status(self, notification_id: str, status: str) -> None:
+        """What Notify later learns from the provider: delivered, permanent-failure, ..."""
+        [found] = [n for n in self.notifications if n["id"] == notification_id]
+        found["status"] = status
+
+    def forget(self, notification_id: str) -> None:
+        """Notify's retention period has passed: it no longer holds the message."""
+        self.notifications = [n for n in self.notifications if n["id"] != notification_id]
 
     def sent_with(self, reference: str) -> list[dict[str, Any]]:
         return [n for n in self.notifications if n["reference"] == reference]
@@ -70,11 +83,38 @@ class FakeNotify:
         return True
 
     @staticmethod
-    def _error(status: int, error: str) -> web.Response:
+    def _error(status: int, error: str, message: str = "refused") -> web.Response:
         return web.json_response(
-            {"status_code": status, "errors": [{"error": error, "message": "refused"}]},
+            {"status_code": status, "errors": [{"error": error, "message": message}]},
             status=status,
         )
+
+    def _refusal(self, kind: str, body: dict[str, Any]) -> web.Response | None:
+        """Notify's own checks of a send request, with its error bodies (docs 'Error codes')."""
+        recipient_field = {"email": "email_address", "sms": "phone_number"}[kind]
+        template = {"email": EMAIL_TEMPLATE, "sms": SMS_TEMPLATE}[kind]
+        recipient = str(body.get(recipient_field) or "")
+        if not recipient:
+            return self._error(400, "ValidationError", f"{recipient_field} is a required property")
+        if body.get("template_id") != template:
+            return self._error(400, "BadRequestError", "Template not found")
+        if kind == "email" and "@" not in recipient:
+            return self._error(400, "ValidationError", "email_address Not a valid email address")
+        if kind == "sms" and not recipient.replace(" ", "").lstrip("+").isdigit():
+            return self._error(
+                400, "ValidationError", "phone_number Must not contain letters or symbols"
+            )
+        text = body.get("personalisation", {}).get("body")
+        if not text:
+            return self._error(400, "BadRequestError", "Missing personalisation: body")
+        if kind == "sms" and len(text) > SMS_CHAR_COUNT_LIMIT:
+            return self._error(
+                400,
+                "BadRequestError",
+                "Your message is too long. Text messages cannot be longer than "
+                f"{SMS_CHAR_COUNT_LIMIT} characters. Your message is {len(text)} characters long.",
+            )
+        return None
 
     async def post(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -84,14 +124,15 @@ class FakeNotify:
             await asyncio.sleep(self.delay)
         if self.answer_posts_with is not None:
             return self._error(self.answer_posts_with, "BadRequestError")
+        if self.refuse_posts_with is not None:
+            return self._error(*self.refuse_posts_with)
         kind = request.match_info["kind"]
         body = await request.json()
         recipient_field = {"email": "email_address", "sms": "phone_number"}[kind]
         template = {"email": EMAIL_TEMPLATE, "sms": SMS_TEMPLATE}[kind]
-        if body.get("template_id") != template or not body.get(recipient_field):
-            return self._error(400, "ValidationError")
-        if not body.get("personalisation", {}).get("body"):
-            return self._error(400, "BadRequestError")
+        refusal = self._refusal(kind, body)
+        if refusal is not None:
+            return refusal
         notification = {
             "id": str(uuid.uuid4()),
             "reference": body.get("reference"),
@@ -134,6 +175,20 @@ class FakeNotify:
             self.lookups_found += 1
         return web.json_response({"notifications": found, "links": {"current": request.path}})
 
+    async def one(self, request: web.Request) -> web.Response:
+        """GET /v2/notifications/{id}: the message and its status, or 404 once forgotten."""
+        if not self._authorised(request):
+            return self._error(403, "AuthError")
+        self.status_lookups += 1
+        found = [n for n in self.notifications if n["id"] == request.match_info["id"]]
+        if not found:
+            return self._error(404, "NoResultFound", "No result found")
+        n = found[0]
+        return web.json_response(
+            {"id": n["id"], "reference": n["reference"], "type": n["type"]}
+            | {"status": n["status"], "created_at": n["created_at"]}
+        )
+
 
 @asynccontextmanager
 async def serving() -> AsyncIterator[FakeNotify]:
@@ -142,6 +197,7 @@ async def serving() -> AsyncIterator[FakeNotify]:
     app = web.Application()
     app.router.add_post("/v2/notifications/{kind:email|sms}", fake.post)
     app.router.add_get("/v2/notifications", fake.list)
+    app.router.add_get("/v2/notifications/{id}", fake.one)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

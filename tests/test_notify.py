@@ -258,21 +258,35 @@ async def test_concurrent_attempts_send_once(engine: Engine, fake_notify: FakeNo
     assert len(fake_notify.notifications) == 1 and fake_notify.posts == 1
 
 
-@pytest.mark.parametrize("status", [400, 403])
-async def test_notify_refusal_is_not_retryable(
-    engine: Engine, fake_notify: FakeNotify, status: int
+@pytest.mark.parametrize(
+    ("channel", "contact"),
+    [
+        (Channel.EMAIL, {"email": "alice.example.example.org"}),
+        (Channel.PHONE, {"phone": "07700 9OO123"}),
+    ],
+)
+async def test_invalid_address_or_number_is_undelivered_and_not_retried(
+    engine: Engine, fake_notify: FakeNotify, channel: Channel, contact: dict[str, str]
 ) -> None:
-    s = scenario(engine, Channel.EMAIL)
+    """Only a recipient error (Notify's 400 ValidationError on email_address / phone_number)
+    means the message cannot be delivered: the letter's workflow opens the undelivered task."""
+    s = scenario(engine, channel, **contact)
     request = s.request()
-    fake_notify.answer_posts_with = status
     with pytest.raises(ApplicationError) as failure:
         await s.send(request)
     assert failure.value.non_retryable and failure.value.type == "NotifyRejected"
-    assert failure.value.message == f"Notify send email: HTTP {status} BadRequestError"
-    assert personal_words(str(failure.value)) == []
+    kind = "email" if channel is Channel.EMAIL else "sms"
+    assert failure.value.message == (
+        f"Notify send {kind}: HTTP 400 ValidationError: the recipient's address or number is not "
+        "valid"
+    )
+    assert personal_words(str(failure.value)) == [] and contact.popitem()[1] not in str(
+        failure.value
+    )
     assert fake_notify.notifications == []
-    row = s.row(request)  # the outbox keeps it for the admin team
+    row = s.row(request)  # the outbox keeps it for the admin team, and says why
     assert row.sent_at is None and row.provider_id is None
+    assert row.delivery_status == "rejected"
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
@@ -451,18 +465,20 @@ async def test_refused_email_opens_a_vlo_task_and_the_case_goes_on(
     today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
-    fake_notify.answer_posts_with = 400
+    bad_address = "alice.example.example.org"  # Notify: "email_address Not a valid email address"
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(registration(case_ref, today), by="vlo.jones")
         victim_id, _ = await vcs.add_victim(
-            case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), by="vlo.jones"
+            case_ref,
+            victim(NAME, preferred_channel=Channel.EMAIL, email=bad_address),
+            by="vlo.jones",
         )
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.id is not None
         await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="emailed the offer")
         [undelivered] = await eventually(lambda: tasks(engine, victim_id))
         assert undelivered.kind is TaskKind.UNDELIVERED
-        assert NAME not in undelivered.title and EMAIL not in undelivered.title
+        assert NAME not in undelivered.title and bad_address not in undelivered.title
         assert stage(engine, victim_id) is Stage.OFFERED
         await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, by="vlo.jones")
         assert stage(engine, victim_id) is Stage.OPTED_IN

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from activities.parole import ParoleActivities
     from models.audit import AuditDetail, Ref
+    from models.delivery import LetterUndelivered
     from models.handoff import ResponsibilityChange
     from models.messages import (
         ActionResult,
@@ -353,14 +354,15 @@ class ParoleReviewWorkflow:
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            # As for every letter (workflows/victim.py): in the outbox, but the email or text
-            # was refused; a person reaches the victim another way and the review goes on.
-            await self._book(victim_id).open(
-                f"undelivered-{key}",
-                TaskKind.UNDELIVERED,
-                f"{kind.value} not delivered by email/text: check contact details, post it",
-                today(),
-            )
+            # As for every letter (workflows/victim.py): the review goes on.
+            await self._book(victim_id).undelivered(kind, key)
+
+    @workflow.signal
+    async def letter_undelivered(self, notice: LetterUndelivered) -> None:
+        """The delivery-status job found one of the review's emails or texts failed
+        (workflows/delivery.py)."""
+        async with self._vlo_action():
+            await self._book(notice.victim_id).undelivered(notice.kind, notice.key)
 
     # ---- messages from the case -------------------------------------------------------------
 

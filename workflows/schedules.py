@@ -6,6 +6,7 @@ Client-side code: it runs in the worker and CLI processes, never inside a workfl
 
     reconciliation  vcs-daily-reconciliation  every day at 06:00 Europe/London
     retention       vcs-retention             every Sunday at 03:00 Europe/London
+    delivery-status vcs-delivery-status       every hour (Notify's statuses of emails and texts)
 
 `ensure_schedules` is safe to call on every start: it creates a missing schedule and brings an
 existing one to the current spec (times, task queue, input), keeping whether it is paused and
@@ -25,6 +26,7 @@ from temporalio.client import (
     ScheduleCalendarSpec,
     ScheduleDescription,
     ScheduleHandle,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
@@ -35,8 +37,10 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from models.delivery import DeliveryPollInput
 from models.errors import VcsError
 from models.reports import ReconciliationInput, RetentionInput
+from workflows.delivery import DeliveryStatusWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
 
@@ -105,6 +109,25 @@ def _retention(task_queue: str) -> Schedule:
     )
 
 
+def _delivery_status(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            DeliveryStatusWorkflow.run,
+            DeliveryPollInput(),
+            id="vcs-delivery-status",
+            task_queue=task_queue,
+            static_summary="Delivery status of emails and texts sent through Notify",
+        ),
+        # Hourly (local policy): a failure reaches a VLO the same working day, well inside
+        # Notify's 7-day retention, at one look-up per message not yet final.
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
+        policy=SchedulePolicy(
+            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=1)
+        ),
+        state=ScheduleState(note="created by the worker"),
+    )
+
+
 JOBS: dict[str, Job] = {
     "reconciliation": Job(
         "reconciliation",
@@ -119,6 +142,13 @@ JOBS: dict[str, Job] = {
         "vcs-retention",
         f"Sundays 03:00 {TIME_ZONE}",
         _retention,
+    ),
+    "delivery-status": Job(
+        "delivery-status",
+        "vcs-delivery-status",
+        "vcs-delivery-status",
+        "every hour",
+        _delivery_status,
     ),
 }
 

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         TaskReschedule,
     )
     from models.policy import Policy
-    from models.vocabulary import TaskKind
+    from models.vocabulary import LetterKind, TaskKind
 
 from workflows.common import call, rejected, today
 
@@ -101,6 +101,17 @@ class TaskBook:
         task = OpenTask(key=key, task_id=task_id, kind=kind, due_on=due_on)
         self.tasks.append(task)
         return task
+
+    async def undelivered(self, kind: LetterKind, key: str) -> OpenTask:
+        """A letter is in the outbox but its email or text never reached the victim (Notify
+        refused the address or number, or reported it failed later): a person reaches
+        the victim another way. Once per letter: the task's key is the letter's."""
+        return await self.open(
+            f"undelivered-{key}",
+            TaskKind.UNDELIVERED,
+            f"{kind.value} not delivered by email/text: check contact details, post it",
+            today(),
+        )
 
     async def escalate_overdue(self) -> None:
         now = today()

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         representations_reply_by,
         representations_task_due,
     )
+    from models.delivery import LetterUndelivered
     from models.handoff import ResponsibilityChange
     from models.hospital import discharge_decider
     from models.key_stages import told
@@ -475,14 +476,15 @@ class VictimWorkflow(HospitalVictim):
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            # The letter is in the outbox but the email or text was refused (a bad address):
-            # a person must reach the victim another way. The case goes on; nothing is lost.
-            await self.tasks.open(
-                f"undelivered-{key}",
-                TaskKind.UNDELIVERED,
-                f"{kind.value} not delivered by email/text: check contact details, post it",
-                today(),
-            )
+            # A bad address: the case goes on, and a VLO reaches the victim another way.
+            await self.tasks.undelivered(kind, key)
+
+    @workflow.signal
+    async def letter_undelivered(self, notice: LetterUndelivered) -> None:
+        """The delivery-status job found this workflow's email or text failed
+        (workflows/delivery.py)."""
+        async with self._vlo_action():
+            await self.tasks.undelivered(notice.kind, notice.key)
 
     # ---- messages from the case ------------------------------------------------------------
 
