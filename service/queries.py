@@ -77,10 +77,13 @@ def _open_tasks(session: Session, today: date, *where: Any) -> list[TaskLine]:
 
 
 def my_tasks(engine: Engine, actor: Actor, today: date) -> list[TaskLine]:
-    """The actor's open tasks, earliest due (so overdue) first."""
+    """The actor's open tasks in their own region, earliest due (so overdue) first. A task
+    still assigned to them on a case that has moved to another region is not theirs to see."""
     checked(engine, actor, Action.VIEW_MY_TASKS)
     with session_scope(engine) as session:
-        return _open_tasks(session, today, VloTask.assigned_to == actor.id)
+        return _open_tasks(
+            session, today, VloTask.assigned_to == actor.id, OffenderCase.region == actor.region
+        )
 
 
 @dataclass(frozen=True)

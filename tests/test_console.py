@@ -34,14 +34,16 @@ async def site(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[tuple[Console, str]]:
     """A console over a case registered in Yorkshire and the Humber with one victim, whose
-    offer task is vlo.demo's."""
+    offer task is vlo.demo's, and one like it in Wales (the same reference, ending in W)."""
     vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("WEB")
     async with build_worker(local_env.client, engine, task_queue):
-        reg = registration(case_ref, today()).model_copy(update={"responsible_vlo": "vlo.demo"})
-        await vcs.register_case(reg, by="vlo.demo")
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.demo")
-        await eventually(lambda: tasks(engine, victim_id))
+        for ref, region in ((case_ref, "Yorkshire and the Humber"), (case_ref + "W", "Wales")):
+            reg = registration(ref, today(), region=region)
+            reg = reg.model_copy(update={"responsible_vlo": "vlo.demo"})
+            await vcs.register_case(reg, by="vlo.demo")
+            victim_id, _ = await vcs.add_victim(ref, victim(), by="vlo.demo")
+            await eventually(lambda v=victim_id: tasks(engine, v))  # type: ignore[misc]
         with identity_provider() as issuer:
             async with console(engine, issuer) as c:
                 yield c, case_ref
@@ -68,6 +70,8 @@ async def test_a_vlo_signs_in_and_sees_their_tasks_and_the_case(
     await sign_in(page, c, "vlo.demo")
     assert page.url == c.url + "/tasks"
     assert await page.title() == "My tasks \N{EN DASH} Victim Contact Scheme"
+    # A task of theirs on a case of another region is not listed (nor is the case).
+    assert f"{case_ref}W" not in await page.get_by_role("table").inner_text()
     row = page.get_by_role("row").filter(has_text=case_ref)
     assert "Contact victim to offer the Victim Contact Scheme" in await row.inner_text()
     await row.get_by_role("link", name=case_ref).click()
