@@ -14,6 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.access_log import AccessRefusal
 from models.db import session_scope
+from models.records import AuditEntry
+from models.victim import Victim
+from models.vocabulary import Channel, Language
 from starter import Vcs
 from tests.browser import Console, chromium, console, identity_provider, sign_in
 from tests.cli_harness import today
@@ -206,3 +209,67 @@ def test_production_refuses_to_start_without_an_identity_provider() -> None:
         )
     settings = ConsoleSettings.from_env({"VCS_CONSOLE_MODE": "development"})
     assert settings.issuer == "http://127.0.0.1:9400" and not settings.production
+
+
+def audit_actions(engine: Engine, action: str) -> list[tuple[str, str]]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.action == action)).all()
+        return [(r.actor, r.detail) for r in rows]
+
+
+async def test_a_vlo_asks_to_see_contact_details_and_changes_them(
+    browser: Browser, site: tuple[Console, str]
+) -> None:
+    """Contact details are shown only when asked, each showing audited; a change goes through
+    the same validators as registration, with the GOV.UK error summary, and changes nothing
+    when refused."""
+    c, case_ref = site
+    page = await new_page(browser)
+    await sign_in(page, c, "vlo.demo")
+    await page.goto(f"{c.url}/cases/{case_ref}")
+    assert "Alice Example" not in await page.content()
+    await page.get_by_role("button", name="Show contact details").click()
+    assert await page.title() == "Victim 1 contact details \N{EN DASH} Victim Contact Scheme"
+    assert "Alice Example" in await page.content() and "1 Test Street" in await page.content()
+    assert [actor for actor, _ in audit_actions(c.engine, "contact_details_shown")] == ["vlo.demo"]
+
+    await page.get_by_role("button", name="Change contact details").click()
+    await page.get_by_role("textbox", name="Email address").fill("")
+    await page.get_by_role("radio", name="Email").check()  # a channel with no address to use
+    await page.get_by_role("button", name="Save contact details").click()
+    summary = await page.locator(".govuk-error-summary").inner_text()
+    assert "Preferred channel email needs an email address" in summary
+    with session_scope(c.engine) as session:
+        unchanged = session.get(Victim, 1)
+        assert unchanged is not None and unchanged.preferred_channel is Channel.LETTER
+
+    await page.get_by_role("textbox", name="Email address").fill("alice@example.invalid")
+    await page.get_by_role("radio", name="Welsh").check()
+    await page.get_by_role("button", name="Save contact details").click()
+    assert page.url == f"{c.url}/cases/{case_ref}"
+    banner = await page.locator(".govuk-notification-banner").inner_text()
+    assert "contact details changed: email, preferred channel, language" in banner
+    with session_scope(c.engine) as session:
+        changed = session.get(Victim, 1)
+        assert changed is not None and changed.email == "alice@example.invalid"
+        assert changed.language is Language.WELSH
+    [(actor, detail)] = audit_actions(c.engine, "contact_details_changed")
+    assert actor == "vlo.demo" and "alice@" not in detail
+
+
+async def test_an_auditor_sees_the_case_but_not_the_contact_details(
+    browser: Browser, site: tuple[Console, str]
+) -> None:
+    c, case_ref = site
+    page = await new_page(browser)
+    await sign_in(page, c, "auditor.khan")
+    await page.goto(f"{c.url}/cases/{case_ref}")
+    assert await page.get_by_role("button", name="Show contact details").count() == 0
+    token = await page.locator("input[name=csrf_token]").first.input_value()
+    response = await page.request.post(
+        f"{c.url}/cases/{case_ref}/victims/1/contact",
+        form={"csrf_token": token},
+    )
+    assert response.status == 403 and "Alice Example" not in await response.text()
+    assert ("auditor.khan", "view_contact_details", "own") in refusals(c.engine)
+    assert audit_actions(c.engine, "contact_details_shown") == []

@@ -17,7 +17,7 @@ from service.actor import Role
 from service.queries import NotFound
 from web import auth, pages
 from web.pages import page
-from web.routes import cases, outbox, tasks
+from web.routes import cases, contacts, outbox, tasks
 from web.settings import ASSETS, ConsoleSettings
 
 LONDON = ZoneInfo("Europe/London")
@@ -68,6 +68,12 @@ def create_app(
     async def not_found(request: Request, error: NotFound) -> Response:
         return page(request, "not_found.html", {"message": str(error)}, status_code=404)
 
+    @app.exception_handler(Exception)
+    async def broken(request: Request, _: Exception) -> Response:
+        """Whatever went wrong, the person sees a plain page; the details stay in the server's
+        log (which never holds personal data: errors name IDs only)."""
+        return page(request, "problem.html", {}, status_code=500)
+
     @app.exception_handler(pages.SignInNeeded)
     async def sign_in_needed(request: Request, _: pages.SignInNeeded) -> Response:
         return RedirectResponse("/start", status_code=303)
@@ -101,6 +107,7 @@ def create_app(
     app.include_router(tasks.router)
     app.include_router(cases.router)
     app.include_router(outbox.router)
+    app.include_router(contacts.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app

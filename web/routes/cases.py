@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.case import CASE_REF
+from service.access import Action, allowed, scope_of
 from service.queries import case_summary
 from web.pages import actor_of, page
 
@@ -27,4 +28,12 @@ async def case(request: Request, case_ref: str) -> Response:
     actor = actor_of(request)
     state = request.app.state
     summary = case_summary(state.engine, actor, case_ref, state.today())
-    return page(request, "case.html", {"summary": summary, "nav": "cases"})
+    context = {
+        "summary": summary,
+        "nav": "cases",
+        "flash": request.session.pop("flash", None),
+        "can_see_contacts": allowed(
+            actor, Action.VIEW_CONTACT_DETAILS, scope_of(actor, summary.case.region)
+        ),
+    }
+    return page(request, "case.html", context)
