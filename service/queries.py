@@ -15,7 +15,7 @@ from models.records import VloTask
 from models.victim import Enrolment
 from models.vocabulary import ContactLevel, Stage, TaskKind, TaskStatus
 from service.access import Action, Refused, check
-from service.actor import Actor
+from service.actor import Actor, Role
 
 
 class NotFound(Exception):
@@ -51,6 +51,7 @@ class TaskLine:
     due_on: date
     overdue: bool
     escalation_level: int
+    held_by: str  # a VLO's subject, or the role an escalation went to
 
 
 def _open_tasks(session: Session, today: date, *where: Any) -> list[TaskLine]:
@@ -71,6 +72,7 @@ def _open_tasks(session: Session, today: date, *where: Any) -> list[TaskLine]:
             due_on=t.due_on,
             overdue=t.due_on < today,
             escalation_level=t.escalation_level,
+            held_by=t.assigned_to,
         )
         for t, case_ref in rows
     ]
@@ -84,6 +86,56 @@ def my_tasks(engine: Engine, actor: Actor, today: date) -> list[TaskLine]:
         return _open_tasks(
             session, today, VloTask.assigned_to == actor.id, OffenderCase.region == actor.region
         )
+
+
+# Whom an escalated task is assigned to (workflows/tasks.py ESCALATION_ROLES), by the role that
+# takes it: a senior VLO the first level, a manager the first two.
+ESCALATIONS_TAKEN = {
+    Role.SENIOR_VLO: ("role:senior-vlo",),
+    Role.VLO_MANAGER: ("role:senior-vlo", "role:vlo-manager", "role:head-of-victim-services"),
+}
+
+
+def escalated_tasks(engine: Engine, actor: Actor, today: date) -> list[TaskLine]:
+    """Tasks escalated to the actor's role in their region, earliest due first."""
+    checked(engine, actor, Action.VIEW_ESCALATED_TASKS)
+    holders = sorted({h for role in actor.roles for h in ESCALATIONS_TAKEN.get(role, ())})
+    with session_scope(engine) as session:
+        return _open_tasks(
+            session,
+            today,
+            col(VloTask.assigned_to).in_(holders),
+            OffenderCase.region == actor.region,
+        )
+
+
+@dataclass(frozen=True)
+class Workload:
+    held_by: str  # a VLO's subject, or the role an escalation went to
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class RegionView:
+    region: str
+    workloads: list[Workload]
+    overdue: list[TaskLine]
+
+
+def region_view(engine: Engine, actor: Actor, today: date) -> RegionView:
+    """A manager's view of the region: who holds how many open and overdue tasks, and every
+    overdue task, most overdue first."""
+    checked(engine, actor, Action.VIEW_REGION)
+    with session_scope(engine) as session:
+        lines = _open_tasks(session, today, OffenderCase.region == actor.region)
+    counts: dict[str, list[int]] = {}
+    for line in lines:
+        tally = counts.setdefault(line.held_by, [0, 0])
+        tally[0] += 1
+        tally[1] += line.overdue
+    workloads = [Workload(h, n, o) for h, (n, o) in sorted(counts.items(), key=lambda i: -i[1][1])]
+    return RegionView(actor.region, workloads, [t for t in lines if t.overdue])
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ the session's safeguards, and accessibility (axe-core: no serious or critical vi
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -193,11 +194,34 @@ async def test_pages_have_no_serious_accessibility_violations(
             if v["impact"] in ("serious", "critical")
         ]
         assert bad == [], f"{path}: {bad}"
-    other = await new_page(browser, bypass_csp=True)
-    await sign_in(other, c, "admin.clarke")
-    await other.goto(c.url + "/tasks")
-    results = await axe.run(other)
-    assert [v["id"] for v in results.response["violations"] if v["impact"] == "critical"] == []
+    # The contact details, their form, and the form with its error summary.
+    await page.goto(f"{c.url}/cases/{case_ref}")
+    await page.get_by_role("button", name="Show contact details").click()
+    await assert_accessible(axe, page, "contact details")
+    await page.get_by_role("button", name="Change contact details").click()
+    await assert_accessible(axe, page, "contact form")
+    await page.get_by_role("textbox", name="Full name").fill("")
+    await page.get_by_role("button", name="Save contact details").click()
+    assert await page.locator(".govuk-error-summary").count() == 1
+    await assert_accessible(axe, page, "contact form with errors")
+    for subject, path in (
+        ("admin.clarke", "/outbox"),
+        ("admin.clarke", "/tasks"),  # refused
+        ("manager.evans", "/region"),
+        ("senior.patel", "/tasks"),
+    ):
+        other = await new_page(browser, bypass_csp=True)
+        await sign_in(other, c, subject)
+        await other.goto(c.url + path)
+        await assert_accessible(axe, other, f"{subject} {path}")
+
+
+async def assert_accessible(axe: Axe, page: Page, what: str) -> None:
+    results = await axe.run(page)
+    bad = [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{what}: {bad}"
 
 
 def test_production_refuses_to_start_without_an_identity_provider() -> None:
@@ -273,3 +297,41 @@ async def test_an_auditor_sees_the_case_but_not_the_contact_details(
     assert response.status == 403 and "Alice Example" not in await response.text()
     assert ("auditor.khan", "view_contact_details", "own") in refusals(c.engine)
     assert audit_actions(c.engine, "contact_details_shown") == []
+
+
+async def test_escalations_reach_senior_vlos_and_managers_see_the_region(
+    browser: Browser, local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """An offer nobody made in time escalates (local policy: senior VLO first); the senior VLO
+    sees it under "Escalated to you", the manager sees the region's overdue work, and a VLO
+    may not see the region view."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    case_ref = unique_ref("ESC")
+    async with build_worker(local_env.client, engine, task_queue):
+        reg = registration(case_ref, today() - timedelta(days=100))
+        await vcs.register_case(
+            reg.model_copy(update={"responsible_vlo": "vlo.demo"}), by="vlo.demo"
+        )
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.demo")
+        await eventually(lambda: len(tasks(engine, victim_id)) >= 2)  # the offer, escalated
+        with identity_provider() as issuer:
+            async with console(engine, issuer) as c:
+                senior = await new_page(browser)
+                await sign_in(senior, c, "senior.patel")
+                escalated = senior.locator("table").filter(has_text=case_ref)
+                assert "Escalated" in await escalated.inner_text()
+                assert "Overdue" in await escalated.inner_text()
+
+                manager = await new_page(browser)
+                await sign_in(manager, c, "manager.evans")
+                await manager.get_by_role("link", name="Region").click()
+                workloads = await manager.get_by_role("table").inner_text()
+                assert "vlo.demo\t1\t1" in workloads
+                assert "escalated: senior-vlo" in workloads
+                assert case_ref in await manager.locator("main").inner_text()
+
+                vlo = await new_page(browser)
+                await sign_in(vlo, c, "vlo.demo")
+                response = await vlo.goto(c.url + "/region")
+                assert response is not None and response.status == 403
+                assert await vlo.get_by_text("Escalated to you").count() == 0
