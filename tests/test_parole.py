@@ -1145,3 +1145,38 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
         # The case closing ends both reviews, their tasks closed with it.
         await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, by=VLO)
         await eventually(lambda: not parole_tasks(engine))
+
+
+async def test_release_during_an_open_review_ends_it_and_no_decision_follows(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Released (at the conditional release date) while the Board's review is still open: the
+    review ends, its tasks close, and no later decision can be recorded and told to victims who
+    have had the release letter (issue 15: no contradictory letters)."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=60))
+        await refer(
+            vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10))
+        )
+        assert {t.victim_id for t in parole_tasks(engine)} == {p.a, p.b}
+        await vcs.record_release(p.case_ref, now, by=VLO)
+
+        await eventually(lambda: not parole_tasks(engine))
+        closed = parole_tasks(engine, open_only=False)
+        assert {t.outcome for t in closed} == {"released on licence: the review has ended"}
+        for _ in range(100):
+            if await workflow_status(local_env, p.review) == "COMPLETED":
+                break
+            await asyncio.sleep(0.1)
+        assert await workflow_status(local_env, p.review) == "COMPLETED"
+        assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+        before = {v: letters(engine, v) for v in (p.a, p.b)}
+        with pytest.raises(VcsError):
+            await vcs.record_parole_decision(
+                p.case_ref, ParoleOutcome.NO_RELEASE, now, None, by=VLO
+            )
+        assert {v: letters(engine, v) for v in (p.a, p.b)} == before
+        for v in (p.a, p.b):
+            assert LetterKind.PAROLE_NO_RELEASE not in letters(engine, v)

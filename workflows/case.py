@@ -452,6 +452,7 @@ class CaseWorkflow(HospitalCase):
             await self._save_milestones(f"release:{action.on}", action.by, "record release")
             await self.tasks.close(CONFIRM_RELEASE_TASK, action.by, f"released {action.on}")
             await self._broadcast("released", on=action.on)
+            await self._end_open_review_on_release()
             return ActionResult(
                 message=f"release on {action.on} recorded; victims told the month; "
                 f"{next_note(self.view().scheduled)}"
@@ -468,6 +469,7 @@ class CaseWorkflow(HospitalCase):
             f"re-release:{state.event_sequence}", action.by, "record re-release"
         )
         await self._broadcast("released", on=action.on, re_release=True)
+        await self._end_open_review_on_release()
         return ActionResult(
             message=f"release on {action.on} after the recall of {recalled_on} recorded; "
             "victims told the month"
@@ -964,6 +966,14 @@ class CaseWorkflow(HospitalCase):
                 )
         assert self.state is not None
         self.state.open_parole_review = None
+
+    async def _end_open_review_on_release(self) -> None:
+        """A release (at the release date, say) while a Parole Board review is still open ends
+        the review: no later decision can be recorded and told to victims who have had the
+        release letter. Its tasks close; victims hear of the release only."""
+        assert self.state is not None
+        if self.state.open_parole_review is not None:
+            await self._end_parole_reviews("released on licence: the review has ended")
 
     @workflow.signal
     async def parole_outcome(self, decided: ParoleDecided) -> None:

@@ -379,9 +379,10 @@ class ParoleReviewWorkflow:
 
     @workflow.signal
     async def case_closed(self, reason: str) -> None:
-        """The case closed (licence end, death, absolute discharge: workflows/case.py _close):
-        the review ends with it. Its open tasks close with the reason; no letter goes (the
-        case tells every victim that the scheme has ended)."""
+        """The case closed (licence end, death, absolute discharge: workflows/case.py _close),
+        or the offender was released while the review was open: the review ends. Its open
+        tasks close with the reason; no letter goes (the case tells every victim of the end of
+        the scheme, or of the release)."""
         async with self._vlo_action():
             s = self.state
             if s.finished:
