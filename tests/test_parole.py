@@ -1180,3 +1180,29 @@ async def test_release_during_an_open_review_ends_it_and_no_decision_follows(
         assert {v: letters(engine, v) for v in (p.a, p.b)} == before
         for v in (p.a, p.b):
             assert LetterKind.PAROLE_NO_RELEASE not in letters(engine, v)
+
+
+async def test_a_victim_who_opts_out_during_a_review_is_no_longer_invited(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """A victim who says no is not contacted again unless they come back (domain.md 'Opt in or
+    out'): opting out while the Board's review runs closes their review task and takes them off
+    the invited list, so an adjournment re-invites the others only (issue 15's second seam)."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    now = today()
+    async with build_worker(local_env.client, engine, task_queue):
+        p = await parole_case(vcs, engine, now - timedelta(days=60))
+        await refer(
+            vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=30))
+        )
+        assert {t.victim_id for t in parole_tasks(engine)} == {p.a, p.b}
+        await vcs.opt_out(p.b, by=VLO)
+
+        await eventually(lambda: {t.victim_id for t in parole_tasks(engine)} == {p.a})
+        [closed] = [t for t in parole_tasks(engine, open_only=False) if t.victim_id == p.b]
+        assert closed.outcome == "victim opted out of the scheme"
+        assert (await vcs.parole_view(p.case_ref)).invited == [p.a]
+        before = letters(engine, p.b)
+        await vcs.adjourn_hearing(p.case_ref, None, now + timedelta(days=60), by=VLO)
+        await eventually(lambda: letters(engine, p.a).count(LetterKind.PAROLE_INVITATION) == 2)
+        assert letters(engine, p.b) == before  # no letter to the victim who left

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Responsibility,
         ResponsibilityChange,
     )
+    from models.ids import case_workflow_id as case_workflow_id  # re-exported
     from models.key_stages import (
         ENDS_THE_CASE,
         URGENT,
@@ -91,10 +92,6 @@ PAROLE_PREPARATION_TASK = "parole-preparation"
 # Key stages recorded under models/key_stages.py's rules (who may be told, urgent tasks, death
 # closing the case); runs that recorded a key stage before them replay as they were.
 KEY_STAGE_RULES = "key-stage-rules"
-
-
-def case_workflow_id(case_ref: str) -> str:
-    return f"vcs-case-{case_ref}"
 
 
 @workflow.defn(name="VictimContactCase")
@@ -966,6 +963,20 @@ class CaseWorkflow(HospitalCase):
                 )
         assert self.state is not None
         self.state.open_parole_review = None
+
+    @workflow.signal
+    async def victim_opted_out(self, victim_id: int) -> None:
+        """A victim left the scheme (workflows/victim.py): an open Parole Board review no longer
+        counts them as invited and closes their review tasks (domain.md 'Opt in or out': a
+        victim who says no is not contacted again unless they come back)."""
+        await workflow.wait_condition(lambda: self.state is not None)
+        assert self.state is not None
+        review = self.state.open_parole_review
+        if review is not None:
+            with contextlib.suppress(Exception):  # that review has ended already
+                await workflow.get_external_workflow_handle(review).signal(
+                    ParoleReviewWorkflow.victim_left, victim_id
+                )
 
     async def _end_open_review_on_release(self) -> None:
         """A release (at the release date, say) while a Parole Board review is still open ends

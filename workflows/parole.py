@@ -396,6 +396,18 @@ class ParoleReviewWorkflow:
                 note=reason,
             )
 
+    @workflow.signal
+    async def victim_left(self, victim_id: int) -> None:
+        """The victim opted out of the scheme while the review runs: no longer invited (an
+        adjournment re-invites nobody who left), and their review tasks close."""
+        async with self._vlo_action():
+            s = self.state
+            if s.finished or victim_id not in s.invited:
+                return
+            s.invited.remove(victim_id)
+            for key in [t.key for t in s.tasks if _of_victim(t.key, victim_id)]:
+                await self.tasks.close(key, ENGINE_ACTOR, "victim opted out of the scheme")
+
     # ---- VLO actions ---------------------------------------------------------------------
 
     @asynccontextmanager
@@ -905,6 +917,14 @@ class ParoleReviewWorkflow:
             scheduled=self._scheduled(),
             finished=s.finished,
         )
+
+
+def _of_victim(key: str, victim_id: int) -> bool:
+    """A review task filed under this victim: their VPS (per round), reading it, a summary."""
+    return any(
+        key == f"{kind}-{victim_id}" or key.startswith(f"{kind}-{victim_id}-")
+        for kind in ("vps", "read", "summary")
+    )
 
 
 def check_hearing_date(hearing_on: date, vps_due_on: date, policy: ParolePolicy) -> None:

@@ -6,6 +6,7 @@ told -> release told -> condition ends told -> closed when licence and supervisi
 """
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
@@ -26,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from models.delivery import LetterUndelivered
     from models.handoff import ResponsibilityChange
     from models.hospital import discharge_decider
+    from models.ids import case_workflow_id
+    from models.ids import victim_workflow_id as victim_workflow_id  # re-exported
     from models.key_stages import told
     from models.messages import (
         ActionResult,
@@ -77,10 +80,6 @@ LICENCE_DECIDED_BY = "releasing authority (prison governor for the Secretary of 
 OFFER_TASK = "offer"
 CHASE_TASK = "chase"
 REPRESENTATIONS_TASK = "representations"
-
-
-def victim_workflow_id(case_ref: str, victim_id: int) -> str:
-    return f"vcs-victim-{case_ref}-{victim_id}"
 
 
 @workflow.defn(name="VictimContact")
@@ -558,6 +557,11 @@ class VictimWorkflow(HospitalVictim):
             closed = len(self.state.tasks)
             await self.tasks.close_all(action.by, "victim opted out")
             await self._set_stage(Stage.OPTED_OUT, "opted out", by=action.by, opted_out_on=today())
+            # An open Parole Board review closes this victim's tasks too (workflows/case.py).
+            with contextlib.suppress(Exception):  # the case has ended: no review runs
+                await workflow.get_external_workflow_handle(
+                    case_workflow_id(self.params.case_ref)
+                ).signal("victim_opted_out", self.params.victim_id)
             return ActionResult(
                 message=f"victim {self.params.victim_id} opted out: no letter sent, no further "
                 f"contact unless they come back; {closed} open task(s) closed"
