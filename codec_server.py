@@ -61,6 +61,7 @@ from jwt.exceptions import (
 from temporalio.api.common.v1 import Payload, Payloads
 
 from models.codec import CodecError, EncryptionCodec, load_keys
+from models.secret_files import secret
 
 DEFAULT_CORS_ORIGINS = "http://localhost:8233"
 DEFAULT_PORT = 8081
@@ -385,7 +386,7 @@ def log_request(request: web.Request, status: int, started: float) -> None:
 
 def settings_from_env() -> tuple[str | None, OidcSettings | None]:
     """The break-glass token and the OIDC settings, either of them None if not configured."""
-    token = os.environ.get("VCS_CODEC_TOKEN", "").strip() or None
+    token = secret("VCS_CODEC_TOKEN").strip() or None  # VCS_CODEC_TOKEN_FILE in production
     oidc_required = {
         "VCS_CODEC_OIDC_ISSUER": os.environ.get("VCS_CODEC_OIDC_ISSUER", "").strip(),
         "VCS_CODEC_OIDC_AUDIENCE": os.environ.get("VCS_CODEC_OIDC_AUDIENCE", "").strip(),
