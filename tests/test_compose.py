@@ -7,6 +7,10 @@ so a new environment variable, a renamed service or a clashing port fails here, 
 import json
 import re
 import shlex
+import socket
+import ssl
+import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -629,3 +633,282 @@ def test_documented_value_reads_defaults_and_examples() -> None:
     assert documented_value("${X:?set X (e.g. http://localhost:8081)}") == "http://localhost:8081"
     assert documented_value("${X:?set X}") == ""
     assert documented_value("https://literal.example") == "https://literal.example"
+
+
+# ---- issue 16: who can reach what, at every layer ---------------------------------------------
+
+DEPRECATED_IMAGES = ("temporalio/auto-setup",)
+TEMPORAL_SERVICE = "temporal"
+# A variable whose value would be a secret: only ever a file under /run/secrets.
+SECRET_NAME = re.compile(
+    r"(PASSWORD|PWD|SECRET|TOKEN|API_KEY|CODEC_KEYS|SESSION_KEY|DATABASE_URL|_KEY)$"
+)
+# A key id, not a key; a switch to forward the user's token, not a token.
+NOT_SECRET = {"VCS_CODEC_ACTIVE_KEY", "TEMPORAL_CODEC_PASS_ACCESS_TOKEN"}
+POSTGRES_INIT = ROOT / "deploy" / "postgres-init"
+TEMPORAL_ROLE_SQL = POSTGRES_INIT / "00-temporal.sql"
+UI_WRITE_ACTIONS_OFF = (
+    "TEMPORAL_DISABLE_WRITE_ACTIONS",
+    "TEMPORAL_WORKFLOW_TERMINATE_DISABLED",
+    "TEMPORAL_WORKFLOW_CANCEL_DISABLED",
+    "TEMPORAL_WORKFLOW_SIGNAL_DISABLED",
+    "TEMPORAL_WORKFLOW_UPDATE_DISABLED",
+    "TEMPORAL_WORKFLOW_RESET_DISABLED",
+    "TEMPORAL_BATCH_ACTIONS_DISABLED",
+    "TEMPORAL_START_WORKFLOW_DISABLED",
+)
+# The services that talk to Temporal's frontend, and the certificate each presents.
+TEMPORAL_CLIENTS = {
+    "worker": "temporal_worker",
+    "app": "temporal_app",
+    "search-attributes": "temporal_ops",
+}
+
+
+def one_shot(service: str) -> bool:
+    """A job that runs and exits (set-up, migrations) or a tool run by hand."""
+    svc = SERVICES[service]
+    return str(svc.get("restart", "no")) == "no" or "tools" in (svc.get("profiles") or [])
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    for service, svc in SERVICES.items():
+        if one_shot(service):
+            continue
+        check = svc.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), (
+            f"service {service!r} has no healthcheck"
+        )
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_dependency_waits_for_health_or_completion(service: str) -> None:
+    deps = SERVICES[service].get("depends_on") or {}
+    assert isinstance(deps, dict), f"service {service!r}: depends_on has no conditions"
+    for dependency, spec in deps.items():
+        wanted = "service_completed_successfully" if one_shot(dependency) else "service_healthy"
+        assert (spec or {}).get("condition") == wanted, (
+            f"service {service!r} should wait for {dependency!r}: condition {wanted}"
+        )
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_no_secret_in_the_environment(service: str) -> None:
+    """Secrets are compose `secrets:` files: an environment variable holds at most the path
+    of one (NAME_FILE=/run/secrets/...), which the service mounts."""
+    mounted = secrets_of(service)
+    for name, value in environment(service).items():
+        base = name.removesuffix("_FILE")
+        for var in INTERPOLATION.findall(value):
+            assert not SECRET_NAME.search(var[0]) or var[0] in NOT_SECRET, (
+                f"service {service!r}: {name} takes ${{{var[0]}}} from the environment: "
+                "make it a secret file"
+            )
+        assert not re.search(r"://[^/@\s:]+:[^/@\s]+@", value), (
+            f"service {service!r}: {name} holds a URL with a password"
+        )
+        if value.startswith(SECRETS_DIR):
+            secret_name = value.removeprefix(SECRETS_DIR)
+            assert secret_name in mounted, (
+                f"service {service!r}: {name} names {value}, a secret it does not mount"
+            )
+            continue
+        assert not SECRET_NAME.search(base) or name in NOT_SECRET, (
+            f"service {service!r}: {name}={value!r} looks like a secret in the environment: "
+            f"use {base}_FILE={SECRETS_DIR}<name>"
+        )
+
+
+def test_every_secret_is_declared_and_made_by_make_secrets(tmp_path: Path) -> None:
+    declared = COMPOSE.get("secrets") or {}
+    for service in SERVICES:
+        for secret_name in secrets_of(service):
+            assert secret_name in declared, f"service {service!r} mounts undeclared {secret_name}"
+    made = tmp_path / "secrets"
+    subprocess.run([str(MAKE_SECRETS), str(made)], check=True, capture_output=True, timeout=120)
+    assert oct(made.stat().st_mode & 0o777) == "0o700"
+    for secret_name, spec in declared.items():
+        path = Path(str(spec["file"]))
+        assert path.parent == Path("secrets"), f"secret {secret_name}: {path} not in ./secrets/"
+        assert (made / path.name).is_file(), f"deploy/make-secrets.sh does not make {path.name}"
+    assert "secrets/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert "secrets/" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_the_made_certificates_give_mutual_tls_and_refuse_a_stranger(tmp_path: Path) -> None:
+    """What the stack's TLS settings rely on: the server's certificate is for `temporal`, and
+    it accepts a client certificate from the stack's CA only."""
+    made = tmp_path / "secrets"
+    subprocess.run([str(MAKE_SECRETS), str(made)], check=True, capture_output=True, timeout=120)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(made / "temporal_server.pem", made / "temporal_server.key")
+    server_ctx.load_verify_locations(made / "temporal_ca.pem")
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    accepted: list[str] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            try:
+                with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                    accepted.append(
+                        str(dict(x[0] for x in tls.getpeercert()["subject"])["commonName"])
+                    )
+            except (ssl.SSLError, OSError):
+                accepted.append("refused")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def connect(cert: str | None) -> None:
+        ctx = ssl.create_default_context(cafile=made / "temporal_ca.pem")
+        if cert:
+            ctx.load_cert_chain(made / f"{cert}.pem", made / f"{cert}.key")
+        with (
+            socket.create_connection(("127.0.0.1", port)) as raw,
+            ctx.wrap_socket(raw, server_hostname="temporal") as tls,
+        ):
+            tls.recv(1)  # the server's verdict on our certificate (TLS 1.3: after handshake)
+
+    connect("temporal_worker")
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        connect(None)
+    thread.join(10)
+    listener.close()
+    assert accepted == ["vcs-worker", "refused"]
+
+
+def test_no_deprecated_image() -> None:
+    for service, svc in SERVICES.items():
+        name = split_image(str(svc.get("image", "")))[0]
+        assert not name.endswith(DEPRECATED_IMAGES), (
+            f"service {service!r} runs {name}, which is deprecated and not for production"
+        )
+    assert split_image(str(SERVICES[TEMPORAL_SERVICE]["image"]))[0] == "temporalio/server"
+
+
+def test_temporal_schema_is_set_up_by_an_admin_tools_one_shot() -> None:
+    jobs = [
+        name
+        for name, svc in SERVICES.items()
+        if split_image(str(svc.get("image", "")))[0] == "temporalio/admin-tools" and one_shot(name)
+    ]
+    schema_jobs = [
+        job
+        for job in jobs
+        if "setup-schema.sh" in " ".join(str(w) for w in SERVICES[job].get("entrypoint") or [])
+    ]
+    assert schema_jobs, "no admin-tools one-shot sets up Temporal's schema"
+    script = (ROOT / "deploy" / "temporal" / "setup-schema.sh").read_text()
+    assert "temporal-sql-tool" in script and "update-schema" in script
+    deps = SERVICES[TEMPORAL_SERVICE].get("depends_on") or {}
+    assert deps.get(schema_jobs[0], {}).get("condition") == "service_completed_successfully"
+    # Same version as the server: the schema is the one this server expects.
+    versions = {split_image(str(SERVICES[s]["image"]))[1] for s in [*jobs, TEMPORAL_SERVICE]}
+    assert len(versions) == 1, f"admin-tools and server versions differ: {versions}"
+
+
+def test_temporal_authorizes_every_call_with_the_identity_providers_tokens() -> None:
+    env = environment(TEMPORAL_SERVICE)
+    assert env.get("TEMPORAL_AUTH_AUTHORIZER") == "default"
+    assert env.get("TEMPORAL_AUTH_CLAIM_MAPPER") == "default"
+    assert env.get("TEMPORAL_JWT_PERMISSIONS_CLAIM") == "permissions"
+    assert required(env.get("TEMPORAL_JWT_KEY_SOURCE1", ""), "VCS_OIDC_JWKS_URL"), (
+        "Temporal does not take its signing keys from the identity provider's JWKS"
+    )
+    # The same identity provider as the codec server (and so the Web UI and the console).
+    assert env["TEMPORAL_JWT_KEY_SOURCE1"] == environment(CODEC_SERVICE)["VCS_CODEC_OIDC_JWKS_URL"]
+    # Temporal's own system workers go through the internal frontend, not the authorizer.
+    assert env.get("USE_INTERNAL_FRONTEND") == "true"
+
+
+def test_temporal_requires_mutual_tls_from_every_client() -> None:
+    env = environment(TEMPORAL_SERVICE)
+    mounted = secrets_of(TEMPORAL_SERVICE)
+    assert env.get("TEMPORAL_TLS_REQUIRE_CLIENT_AUTH") == "true"
+    for name in (
+        "TEMPORAL_TLS_FRONTEND_CERT",
+        "TEMPORAL_TLS_FRONTEND_KEY",
+        "TEMPORAL_TLS_CLIENT1_CA_CERT",
+        "TEMPORAL_TLS_SERVER_CERT",
+        "TEMPORAL_TLS_SERVER_KEY",
+        "TEMPORAL_TLS_SERVER_CA_CERT",
+    ):
+        value = env.get(name, "")
+        assert value.startswith(SECRETS_DIR) and value.removeprefix(SECRETS_DIR) in mounted, (
+            f"service 'temporal': {name}={value!r} is not a secret it mounts"
+        )
+    for service, cert in TEMPORAL_CLIENTS.items():
+        client = environment(service)
+        assert client.get("TEMPORAL_TLS_SERVER_CA_CERT_PATH") == f"{SECRETS_DIR}temporal_ca.pem"
+        assert client.get("TEMPORAL_TLS_SERVER_NAME") == TEMPORAL_SERVICE
+        assert client.get("TEMPORAL_TLS_CLIENT_CERT_PATH") == f"{SECRETS_DIR}{cert}.pem"
+        assert client.get("TEMPORAL_TLS_CLIENT_KEY_PATH") == f"{SECRETS_DIR}{cert}.key"
+        assert client.get("TEMPORAL_API_KEY_FILE", "").startswith(SECRETS_DIR), (
+            f"service {service!r} presents no token to Temporal's authorizer"
+        )
+    ui = environment(UI_SERVICE)
+    assert (ui.get("TEMPORAL_TLS_CERT"), ui.get("TEMPORAL_TLS_KEY")) == (
+        f"{SECRETS_DIR}temporal_ui.pem",
+        f"{SECRETS_DIR}temporal_ui.key",
+    )
+    assert ui.get("TEMPORAL_TLS_ENABLE_HOST_VERIFICATION") == "true"
+    # Every service that reaches Temporal's frontend is one of these.
+    talkers = {
+        s
+        for s in SERVICES
+        if environment(s).get("TEMPORAL_ADDRESS", "").startswith(f"{TEMPORAL_SERVICE}:")
+    }
+    assert talkers <= {*TEMPORAL_CLIENTS, UI_SERVICE, "temporal-namespace"}, talkers
+
+
+def test_web_ui_write_actions_are_off() -> None:
+    env = environment(UI_SERVICE)
+    for name in UI_WRITE_ACTIONS_OFF:
+        assert env.get(name) == "true", f"service {UI_SERVICE!r}: {name} is not true"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_ports_are_published_on_loopback_only(service: str) -> None:
+    """Nothing is published to the world unless the operator says so (VCS_PUBLISH_ADDR, for
+    the TLS gateway only); Temporal and the database are on loopback or not published."""
+    for ip, port, _ in published_ports(service):
+        assert ip == "127.0.0.1", f"service {service!r} publishes {ip}:{port}"
+    for entry in SERVICES[service].get("ports") or []:
+        if "VCS_PUBLISH_ADDR" in str(entry):
+            assert service == GATEWAY, f"service {service!r} may be published beyond loopback"
+
+
+def test_temporals_database_role_is_not_a_superuser() -> None:
+    env = environment(TEMPORAL_SERVICE)
+    role = env.get("POSTGRES_USER")
+    assert role == "temporal", f"Temporal connects as {role!r}, not its own role temporal"
+    assert environment("postgresql").get("POSTGRES_USER") != role
+    assert environment("temporal-schema").get("SQL_USER") == role
+    sql = TEMPORAL_ROLE_SQL.read_text()
+    create = re.search(r"CREATE ROLE temporal ([^%]+)PASSWORD", sql)
+    assert create, f"{TEMPORAL_ROLE_SQL.name} does not create the role temporal"
+    for attribute in ("NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE", "NOREPLICATION", "NOBYPASSRLS"):
+        assert attribute in create.group(1), f"the role temporal is not {attribute}"
+    # The password from its secret file, never the environment.
+    assert '`cat "$TEMPORAL_DB_PASSWORD_FILE"`' in sql
+    assert environment("postgresql").get("TEMPORAL_DB_PASSWORD_FILE") == (
+        f"{SECRETS_DIR}temporal_db_password"
+    )
+
+
+def test_dockerfile_puts_no_secret_in_the_image() -> None:
+    for instruction, args in dockerfile_instructions():
+        if instruction in ("ENV", "ARG"):
+            for name in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=", args) or [args.split()[0]]:
+                assert not SECRET_NAME.search(name), f"Dockerfile {instruction} {name}: a secret"
+        if instruction in ("COPY", "ADD") and "--from" not in args:
+            for source in shlex.split(args)[:-1]:
+                assert not source.startswith(("secrets", "data", ".env")), (
+                    f"Dockerfile {instruction} {source}: copies secrets or local data"
+                )
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    for path in ("secrets/", "data/", ".env"):
+        assert path in ignored, f".dockerignore does not keep {path} out of the build context"

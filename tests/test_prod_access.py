@@ -4,8 +4,13 @@ compose healthchecks call (real HTTP)."""
 
 import asyncio
 import base64
+import functools
 import json
-from collections.abc import AsyncIterator
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -242,3 +247,111 @@ async def test_console_health_is_503_without_its_database() -> None:
         response = await http.get(f"{served.url}/healthz")
     assert response.status_code == 503
     assert json.loads(response.text) == {"status": "unhealthy", "database": "unreachable"}
+
+
+# ---- Temporal's database role -----------------------------------------------------------------
+
+POSTGRES_INIT = Path(__file__).resolve().parent.parent / "deploy" / "postgres-init"
+
+
+@pytest.fixture
+def scratch_cluster() -> Iterator[dict[str, str]]:
+    """A PostgreSQL cluster of its own (initdb), so that the init scripts run as the postgres
+    image's entrypoint runs them, as the superuser, making cluster-wide roles no other test
+    sees. The environment psql needs to reach it."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("initdb/pg_ctl are not installed")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    data = Path(tempfile.mkdtemp(prefix="/tmp/vcs-pg-"))  # short: the socket path has a limit
+    if as_postgres:
+        shutil.chown(data, "postgres")
+    port = str(free_port())
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
+    try:
+        run([*as_postgres, initdb, "-D", str(data / "db"), "-U", "postgres", "--auth=trust"])
+        options = f"-p {port} -k {data} -c listen_addresses=''"
+        log = str(data / "server.log")  # not our pipe: the server outlives pg_ctl
+        run([*as_postgres, pg_ctl, "-D", str(data / "db"), "-o", options, "-l", log, "-w", "start"])
+        yield {**os.environ, "PGHOST": str(data), "PGPORT": port}
+    finally:
+        if (data / "db" / "postmaster.pid").exists():
+            run([*as_postgres, pg_ctl, "-D", str(data / "db"), "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def psql(
+    env: dict[str, str], user: str, database: str, sql: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", database, "-c", sql],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_temporal_database_role_is_least_privilege(
+    scratch_cluster: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 16 item 1: Temporal's database role is not a superuser. The init scripts run as
+    the postgres image runs them; then the database itself refuses what the role must not do."""
+    env = {
+        **scratch_cluster,
+        "TEMPORAL_DB_PASSWORD_FILE": str(write(tmp_path / "temporal_pw", "t-pass'word\n")),
+        "VCS_DB_PASSWORD_FILE": str(write(tmp_path / "vcs_pw", "v-password\n")),
+        "POSTGRES_USER": "postgres",
+    }
+    for path in (tmp_path, tmp_path / "temporal_pw", tmp_path / "vcs_pw"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    entrypoint_psql = ["psql", "-v", "ON_ERROR_STOP=1", "--username", "postgres", "--no-password"]
+    for _ in range(2):  # a second run (a re-used volume, by hand) changes nothing and fails not
+        subprocess.run(
+            [*entrypoint_psql, "--no-psqlrc", "--dbname", "postgres", "-f", "00-temporal.sql"],
+            cwd=POSTGRES_INIT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        subprocess.run(
+            ["bash", "01-vcs.sh"],
+            cwd=POSTGRES_INIT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    role = psql(
+        env,
+        "postgres",
+        "postgres",
+        "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, "
+        "rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'temporal'",
+    )
+    assert role.stdout.strip() == "f|f|f|f|f|t"
+    owners = psql(
+        env,
+        "postgres",
+        "postgres",
+        "SELECT datname, pg_get_userbyid(datdba) FROM pg_database "
+        "WHERE datname LIKE 'temporal%' ORDER BY datname",
+    )
+    assert owners.stdout.split() == ["temporal|temporal", "temporal_visibility|temporal"]
+    # What temporal-sql-tool does: make its tables in its own databases.
+    for database in ("temporal", "temporal_visibility"):
+        made = psql(env, "temporal", database, "CREATE TABLE schema_version (v text)")
+        assert made.returncode == 0, made.stderr
+    # What it must not do, refused by PostgreSQL itself.
+    refused = {
+        "vcs": psql(env, "temporal", "vcs", "SELECT 1"),
+        "createdb": psql(env, "temporal", "temporal", "CREATE DATABASE stolen"),
+        "createrole": psql(env, "temporal", "temporal", "CREATE ROLE stolen"),
+        "superuser": psql(env, "temporal", "temporal", "ALTER ROLE temporal SUPERUSER"),
+    }
+    for what, result in refused.items():
+        assert result.returncode != 0, f"the role temporal may {what}"
+        assert "permission denied" in result.stderr or "must be superuser" in result.stderr, (
+            result.stderr
+        )
