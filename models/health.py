@@ -13,11 +13,14 @@ import sys
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from temporalio.client import Client
-from temporalio.worker import Worker
+
+if TYPE_CHECKING:  # the probe, run by every healthcheck, need not load the SDK
+    from temporalio.client import Client
+    from temporalio.worker import Worker
 
 HEALTH_PORT = "VCS_WORKER_HEALTH_PORT"
 HEALTH_HOST = "VCS_WORKER_HEALTH_HOST"
@@ -25,14 +28,14 @@ TEMPORAL_TIMEOUT = timedelta(seconds=3)
 PROBE_TIMEOUT_SECONDS = 5.0
 
 
-async def temporal_reachable(client: Client) -> bool:
+async def temporal_reachable(client: "Client") -> bool:
     try:
         return await client.service_client.check_health(timeout=TEMPORAL_TIMEOUT)
     except Exception:  # any failure to answer is "not reachable", whatever the transport says
         return False
 
 
-def health_app(worker: Worker, client: Client) -> web.Application:
+def health_app(worker: "Worker", client: "Client") -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         running = worker.is_running and not worker.is_shutdown
         reachable = await temporal_reachable(client)
@@ -48,7 +51,7 @@ def health_app(worker: Worker, client: Client) -> web.Application:
     return app
 
 
-async def serve_health(worker: Worker, client: Client) -> web.AppRunner | None:
+async def serve_health(worker: "Worker", client: "Client") -> web.AppRunner | None:
     """Start the endpoint if VCS_WORKER_HEALTH_PORT is set; the caller cleans up the runner."""
     port = int(os.environ.get(HEALTH_PORT, "0") or "0")
     if not port:
