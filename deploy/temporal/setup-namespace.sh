@@ -4,6 +4,10 @@
 # TLS with the ops certificate. Leaves an existing namespace as it is.
 set -eu
 token="$(cat "${TEMPORAL_API_KEY_FILE:?TEMPORAL_API_KEY_FILE must name the admin token file}")"
+if [ -z "$token" ]; then  # emptied once the stack was set up: nothing to do, nothing can be
+  echo "no admin token: the namespace is left as it is"
+  exit 0
+fi
 ns="${TEMPORAL_NAMESPACE:-default}"
 tls="--tls-ca-path /run/secrets/temporal_ca.pem --tls-server-name temporal
      --tls-cert-path /run/secrets/temporal_ops.pem --tls-key-path /run/secrets/temporal_ops.key"
