@@ -4,8 +4,9 @@
     export VCS_CODEC_TOKEN=...                  # optional: the CLI's break-glass token
     python codec_server.py                      # http://127.0.0.1:8081
 
-Temporal's codec server protocol: POST /decode (and /encode) take and return
-`{"payloads": [...]}`, the Payloads protobuf as JSON. Every request needs
+Temporal's codec server protocol: POST /decode and POST /encode take and return
+`{"payloads": [...]}`, the Payloads protobuf as JSON. The Web UI only ever calls /decode; the
+`temporal` CLI calls /encode only to send an input it was given. Every request needs
 `Authorization: Bearer <token>`, one of:
 
 - an OIDC access token: the Web UI, signed in with TEMPORAL_AUTH_ENABLED and given
@@ -14,8 +15,11 @@ Temporal's codec server protocol: POST /decode (and /encode) take and return
   ES256 only), its `iss` is VCS_CODEC_OIDC_ISSUER, its `aud` holds VCS_CODEC_OIDC_AUDIENCE, it
   has not expired, it names its `sub`, and its role claim (VCS_CODEC_OIDC_ROLE_CLAIM, default
   `roles`: a list, or a space-separated string; a dotted name such as `realm_access.roles`
-  reaches into an object) holds VCS_CODEC_OIDC_REQUIRED_ROLE (default `vcs-codec-decode`);
-- the break-glass token VCS_CODEC_TOKEN, for the `temporal` CLI, accepted only when set.
+  reaches into an object) holds VCS_CODEC_OIDC_REQUIRED_ROLE (default `vcs-codec-decode`) to
+  decode, or VCS_CODEC_OIDC_ENCODE_ROLE (default `vcs-codec-encode`) to encode: the decode role
+  does not let anyone seal payloads of their choice under the engine's keys;
+- the break-glass token VCS_CODEC_TOKEN (or the file VCS_CODEC_TOKEN_FILE names), for the
+  `temporal` CLI, accepted only when set, and for /decode only.
 
 At least one of the two must be configured, or the server will not start. 401 without a
 token or with one that is not valid, 403 with a valid token lacking the role, 503 when the
@@ -26,20 +30,26 @@ http://localhost:8233). Keys come from VCS_CODEC_KEYS / VCS_CODEC_ACTIVE_KEY as 
 where it listens; it speaks plain HTTP, so put TLS in front of it beyond this machine (the Web UI
 sends tokens only to an https:// endpoint).
 
-Each request is logged with the method, path, status, payload count, namespace and who asked
-(the token's `sub`, or the break-glass token): never payload content, never a token.
+Each request is logged with the method, path, status, payload count, namespace, who asked
+(the token's `sub`, or the break-glass token) and which workflow: never payload content, never
+a token. The Web UI's request names the namespace (X-Namespace) but not the workflow; the
+browser's Referer does (the UI's page, /namespaces/<ns>/workflows/<workflow id>/...) when the
+UI and the codec server share an origin, as behind the stack's ops-gateway (docker-compose.yml).
+Without one the log says workflow='?'. GET /healthz answers 200 without a token, for the
+compose healthcheck, and says nothing else.
 """
 
 import asyncio
 import hmac
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import jwt
 from aiohttp import hdrs, web
@@ -61,6 +71,7 @@ from jwt.exceptions import (
 from temporalio.api.common.v1 import Payload, Payloads
 
 from models.codec import CodecError, EncryptionCodec, load_keys
+from models.secret_files import secret
 
 DEFAULT_CORS_ORIGINS = "http://localhost:8233"
 DEFAULT_PORT = 8081
@@ -70,6 +81,11 @@ ALLOWED_HEADERS = "authorization, content-type, x-namespace"
 
 DEFAULT_ROLE_CLAIM = "roles"
 DEFAULT_REQUIRED_ROLE = "vcs-codec-decode"
+DEFAULT_ENCODE_ROLE = "vcs-codec-encode"
+UNKNOWN_WORKFLOW = "?"
+HEALTH_PATH = "/healthz"
+# The Web UI's page for a workflow, as its URL path names it.
+WORKFLOW_PAGE = re.compile(r"/namespaces/[^/]+/workflows/([^/?#]+)")
 # Asymmetric only: a symmetric algorithm would let anyone holding the published key sign.
 ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
@@ -109,6 +125,7 @@ class OidcSettings:
     jwks_url: str
     role_claim: str = DEFAULT_ROLE_CLAIM
     required_role: str = DEFAULT_REQUIRED_ROLE
+    encode_role: str = DEFAULT_ENCODE_ROLE
 
     def __post_init__(self) -> None:
         for name, value in (
@@ -117,6 +134,7 @@ class OidcSettings:
             ("VCS_CODEC_OIDC_JWKS_URL", self.jwks_url),
             ("VCS_CODEC_OIDC_ROLE_CLAIM", self.role_claim),
             ("VCS_CODEC_OIDC_REQUIRED_ROLE", self.required_role),
+            ("VCS_CODEC_OIDC_ENCODE_ROLE", self.encode_role),
         ):
             if not value.strip():
                 raise ValueError(f"{name} is empty")
@@ -282,8 +300,9 @@ def build_app(
             401, "token refused", **{hdrs.WWW_AUTHENTICATE: 'Bearer error="invalid_token"'}
         )
 
-    async def unauthorised(request: web.Request) -> web.Response | None:
-        """None if the caller may use the codec; else the refusal. Records who asked."""
+    async def unauthorised(request: web.Request, encode: bool) -> web.Response | None:
+        """None if the caller may decode (or with `encode`, encode); else the refusal.
+        Records who asked."""
         scheme, _, supplied = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
         supplied = supplied.strip()
         if scheme.lower() != "bearer" or not supplied:
@@ -292,6 +311,9 @@ def build_app(
         if expected is not None and hmac.compare_digest(supplied.encode(), expected):
             request[CALLER] = "token=break-glass"
             request[BREAK_GLASS] = True
+            if encode:  # it names nobody: it may show, never seal
+                request[CALLER] += " refused='break-glass token may not encode'"
+                return refuse(403, "the break-glass token may only decode")
             return None
         if verifier is None:
             return invalid_token(request, "not the break-glass token")
@@ -305,15 +327,16 @@ def build_app(
             request[CALLER] = "refused='issuer keys unavailable'"
             return refuse(503, "cannot check tokens now: try again later")
         request[CALLER] = f"sub={str(claims['sub'])[:200]!r}"
-        role = verifier.settings.required_role
+        settings = verifier.settings
+        role = settings.encode_role if encode else settings.required_role
         if role not in verifier.roles(claims):
             request[CALLER] += f" refused='no role {role[:64]}'"
             return refuse(403, f"the role {role!r} is required")
         return None
 
-    def endpoint(transform: Transform) -> Handler:
+    def endpoint(transform: Transform, encode: bool = False) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
-            refusal = await unauthorised(request)  # before the body is read
+            refusal = await unauthorised(request, encode)  # before the body is read
             if refusal is not None:
                 return refusal
             if request.content_type != "application/json":
@@ -336,6 +359,10 @@ def build_app(
 
         return handle
 
+    async def healthz(_: web.Request) -> web.Response:
+        """Up, with its keys loaded (it would not have started without them)."""
+        return web.json_response({"status": "ok"})
+
     async def check_issuer(app: web.Application) -> None:
         """Say at start-up whether the issuer's keys can be fetched: a wrong URL shows at once."""
         assert verifier is not None
@@ -354,7 +381,8 @@ def build_app(
     app.add_routes(
         [
             web.post("/decode", endpoint(codec.decode)),
-            web.post("/encode", endpoint(codec.encode)),
+            web.post("/encode", endpoint(codec.encode, encode=True)),
+            web.get(HEALTH_PATH, healthz),
             web.options("/decode", preflight),
             web.options("/encode", preflight),
         ]
@@ -365,27 +393,38 @@ def build_app(
 
 
 def log_request(request: web.Request, status: int, started: float) -> None:
+    if request.path == HEALTH_PATH and status == 200:
+        return  # the healthcheck, every few seconds: nobody decoded anything
     count = request.get(PAYLOAD_COUNT)
     caller = request.get(CALLER)
     # Every use of the break-glass token stands out: it does not say who used it.
     level = logging.WARNING if request.get(BREAK_GLASS) else logging.INFO
     log.log(
         level,
-        "%s %s -> %d%s namespace=%r%s from %s in %.0f ms",
+        "%s %s -> %d%s namespace=%r%s workflow=%r from %s in %.0f ms",
         request.method,
         request.path,
         status,
         f" ({count} payloads)" if count is not None else "",
         request.headers.get("X-Namespace", "")[:100],
         f" {caller}" if caller else "",
+        workflow_of(request),
         request.remote,
         (time.monotonic() - started) * 1000,
     )
 
 
+def workflow_of(request: web.Request) -> str:
+    """The workflow whose page asked, from the Referer the browser sends, else '?'. A
+    workflow ID here is a case or victim reference, never a name (README: Victim data in
+    Temporal)."""
+    match = WORKFLOW_PAGE.search(urlsplit(request.headers.get(hdrs.REFERER, "")).path)
+    return unquote(match.group(1))[:200] if match else UNKNOWN_WORKFLOW
+
+
 def settings_from_env() -> tuple[str | None, OidcSettings | None]:
     """The break-glass token and the OIDC settings, either of them None if not configured."""
-    token = os.environ.get("VCS_CODEC_TOKEN", "").strip() or None
+    token = secret("VCS_CODEC_TOKEN").strip() or None  # VCS_CODEC_TOKEN_FILE in production
     oidc_required = {
         "VCS_CODEC_OIDC_ISSUER": os.environ.get("VCS_CODEC_OIDC_ISSUER", "").strip(),
         "VCS_CODEC_OIDC_AUDIENCE": os.environ.get("VCS_CODEC_OIDC_AUDIENCE", "").strip(),
@@ -395,6 +434,7 @@ def settings_from_env() -> tuple[str | None, OidcSettings | None]:
     required_role = (
         os.environ.get("VCS_CODEC_OIDC_REQUIRED_ROLE", "").strip() or DEFAULT_REQUIRED_ROLE
     )
+    encode_role = os.environ.get("VCS_CODEC_OIDC_ENCODE_ROLE", "").strip() or DEFAULT_ENCODE_ROLE
     missing = [name for name, value in oidc_required.items() if not value]
     if missing and len(missing) < len(oidc_required):
         raise ValueError(
@@ -409,6 +449,7 @@ def settings_from_env() -> tuple[str | None, OidcSettings | None]:
             jwks_url=oidc_required["VCS_CODEC_OIDC_JWKS_URL"],
             role_claim=role_claim,
             required_role=required_role,
+            encode_role=encode_role,
         )
     if token is None and oidc is None:
         raise ValueError(NOTHING_CONFIGURED)
@@ -430,7 +471,7 @@ def main() -> None:
     if oidc is not None:
         access.append(
             f"Web UI tokens from {oidc.issuer} for audience {oidc.audience} with role "
-            f"{oidc.required_role!r} in claim {oidc.role_claim!r}"
+            f"{oidc.required_role!r} (encode: {oidc.encode_role!r}) in claim {oidc.role_claim!r}"
         )
     if token:
         access.append("the break-glass token")

@@ -10,6 +10,7 @@ import sys
 import uvicorn
 
 from models.db import create_tables, make_engine
+from models.secret_files import SecretFileError
 from web.app import create_app
 from web.settings import ConfigurationError, ConsoleSettings
 
@@ -17,7 +18,7 @@ from web.settings import ConfigurationError, ConsoleSettings
 def main() -> int:
     try:
         settings = ConsoleSettings.from_env()
-    except ConfigurationError as err:
+    except (ConfigurationError, SecretFileError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     engine = make_engine()

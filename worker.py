@@ -38,6 +38,8 @@ from activities.tasks import TaskActivities
 from activities.victims import VictimStarterActivities
 from models.codec import data_converter
 from models.db import create_tables, make_engine
+from models.health import serve_health
+from models.temporal_access import add_credentials, keep_api_key_fresh
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
@@ -65,8 +67,9 @@ SANDBOX = SandboxedWorkflowRunner(
 
 
 async def connect() -> Client:
-    """Connect using the envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...)."""
-    config = ClientConfig.load_client_connect_config()
+    """Connect using the envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, ...)
+    and the credentials models/temporal_access.py describes (none for the dev server)."""
+    config = add_credentials(dict(ClientConfig.load_client_connect_config()))
     config.setdefault("target_host", "localhost:7233")
     return await Client.connect(**config, data_converter=data_converter())
 
@@ -180,10 +183,15 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    refresh = asyncio.create_task(keep_api_key_fresh(client))
     async with worker:
+        health = await serve_health(worker, client)
         log.info("worker running on task queue %s", TASK_QUEUE)
         await stop.wait()
         log.info("shutting down: finishing activities in flight")
+        if health is not None:
+            await health.cleanup()
+    refresh.cancel()
     log.info("worker stopped")
 
 

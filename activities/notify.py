@@ -41,6 +41,8 @@ import jwt
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from models.secret_files import secret
+
 BASE_URL_VAR = "VCS_NOTIFY_BASE_URL"
 API_KEY_VAR = "VCS_NOTIFY_API_KEY"
 EMAIL_TEMPLATE_VAR = "VCS_NOTIFY_EMAIL_TEMPLATE_ID"
@@ -153,7 +155,7 @@ def config_from_env() -> NotifyConfig | None:
         return None
     return NotifyConfig.from_api_key(
         base_url,
-        os.environ.get("VCS_NOTIFY_API_KEY", ""),
+        secret("VCS_NOTIFY_API_KEY"),  # VCS_NOTIFY_API_KEY_FILE in production
         email_template_id=os.environ.get("VCS_NOTIFY_EMAIL_TEMPLATE_ID", "").strip(),
         sms_template_id=os.environ.get("VCS_NOTIFY_SMS_TEMPLATE_ID", "").strip(),
     )

@@ -47,6 +47,7 @@ from temporalio.converter import (
 )
 
 from models.errors import VcsError
+from models.secret_files import secret
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -115,7 +116,7 @@ def parse_keys(text: str, source: str) -> dict[str, bytes]:
 
 def load_keys(key_file: Path = DEV_KEY_FILE) -> KeyRing:
     """The keys from VCS_CODEC_KEYS / VCS_CODEC_ACTIVE_KEY, or else the development key file."""
-    keys_text = os.environ.get("VCS_CODEC_KEYS", "").strip()
+    keys_text = secret("VCS_CODEC_KEYS").strip()  # VCS_CODEC_KEYS_FILE in production
     active = os.environ.get("VCS_CODEC_ACTIVE_KEY", "").strip()
     if keys_text and active:
         return KeyRing(parse_keys(keys_text, "VCS_CODEC_KEYS"), active)

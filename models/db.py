@@ -1,6 +1,5 @@
 """The case database: SQLite by default, PostgreSQL in production (`VCS_DATABASE_URL`)."""
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +17,14 @@ import models.records
 import models.reports
 import models.sharing
 import models.victim  # noqa: F401  (register every table on SQLModel.metadata)
+from models.secret_files import secret
 
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "vcs.db"
 
 
 def database_url() -> str:
-    return os.environ.get("VCS_DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    # A secret: the URL holds the password (VCS_DATABASE_URL_FILE in production).
+    return secret("VCS_DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
 
 
 def make_engine(url: str | None = None) -> Engine:

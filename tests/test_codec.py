@@ -274,6 +274,7 @@ def test_unusable_development_key_file_is_a_clear_error(
 ISSUER = "https://login.vcs.test/realms/probation"
 AUDIENCE = "vcs-codec"
 ROLE = "vcs-codec-decode"
+ENCODE_ROLE = "vcs-codec-encode"
 SUB = "ops-user-4711"
 RSA_KID, EC_KID = "test-rsa-1", "test-ec-1"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -458,10 +459,72 @@ async def test_web_ui_token_with_the_role_decodes_and_the_log_names_who(
     ):
         response = await ui_server.post("/decode", json=as_json([sealed]), headers=bearer(token))
         assert response.status == 200, await response.text()
-    response = await ui_server.post(
-        "/encode", json=as_json([plain({"victim": NAME})]), headers=bearer(mint())
+
+
+async def test_encode_needs_its_own_role_and_never_the_break_glass_token(
+    issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Local policy (issue 16): the decode role shows payloads; sealing a payload of one's
+    choice under the engine's keys (a forged input, signal or result) needs the encode role.
+    The Web UI never encodes; the `temporal` CLI does only to send an input."""
+    app = build_app(codec(), [UI_ORIGIN], token=TOKEN, oidc=oidc_settings(issuer.jwks_url))
+    body = as_json([plain({"victim": NAME})])
+    async with TestClient(TestServer(app)) as client:
+        with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+            for token, status in (
+                (mint(), 403),  # the decode role only
+                (TOKEN, 403),  # break-glass: decode only
+                (mint(roles=[ENCODE_ROLE]), 200),
+            ):
+                response = await client.post("/encode", json=body, headers=bearer(token))
+                assert response.status == status, await response.text()
+            # The decode role still decodes, and the encode role alone does not.
+            sealed = as_json([await encrypted({"victim": NAME}, codec())])
+            assert (await client.post("/decode", json=sealed, headers=bearer())).status == 200
+            decode = await client.post(
+                "/decode", json=sealed, headers=bearer(mint(roles=[ENCODE_ROLE]))
+            )
+            assert decode.status == 403
+        sealed_by_encoder = (await response.json())["payloads"]
+    assert (
+        f"POST /encode -> 403 namespace='default' sub='{SUB}' refused='no role {ENCODE_ROLE}'"
+        in (caplog.text)
     )
+    assert "refused='break-glass token may not encode'" in caplog.text
+    assert "POST /encode -> 200 (1 payloads)" in caplog.text
+    assert NAME not in caplog.text
+    assert base64.b64decode(sealed_by_encoder[0]["metadata"]["encoding"]) == ENCODING
+
+
+async def test_decode_log_names_the_user_and_the_workflow(
+    ui_server: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Web UI sends X-Namespace but no workflow: the browser's Referer (the UI's page, on
+    the same origin behind the ops gateway) names it. Without one the log says '?'."""
+    sealed = as_json([await encrypted({"victim": NAME}, codec())])
+    page = "https://ops.vcs.example/namespaces/default/workflows/case-LDS-2026-0042/run-1/history"
+    with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+        headers = {**bearer(mint()), "Referer": page}
+        assert (await ui_server.post("/decode", json=sealed, headers=headers)).status == 200
+        assert (await ui_server.post("/decode", json=sealed, headers=bearer(mint()))).status == 200
+    named = log_line(
+        caplog,
+        f"POST /decode -> 200 (1 payloads) namespace='default' sub='{SUB}' "
+        "workflow='case-LDS-2026-0042' from ",
+    )
+    assert named.levelno == logging.INFO
+    assert f"sub='{SUB}' workflow='?' from " in caplog.text
+    assert NAME not in caplog.text
+
+
+async def test_health_endpoint_needs_no_token_and_says_nothing_else(
+    ui_server: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="vcs.codec_server"):
+        response = await ui_server.get("/healthz")
     assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+    assert "/healthz" not in caplog.text  # the healthcheck does not drown the decode log
 
 
 async def test_web_ui_token_without_the_role_is_forbidden(
@@ -593,8 +656,8 @@ def test_codec_server_needs_a_way_in() -> None:
         build_app(codec(), [UI_ORIGIN])
 
 
-def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*OIDC_VARIABLES, "VCS_CODEC_TOKEN"):
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (*OIDC_VARIABLES, "VCS_CODEC_TOKEN", "VCS_CODEC_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValueError, match="or VCS_CODEC_TOKEN"):
         settings_from_env()
@@ -613,6 +676,17 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         None,
         OidcSettings(ISSUER, AUDIENCE, "https://login.vcs.test/certs", "roles", ROLE),
     )
+    monkeypatch.setenv("VCS_CODEC_OIDC_ENCODE_ROLE", "ops-encode")
+    oidc = settings_from_env()[1]
+    assert oidc is not None and oidc.encode_role == "ops-encode"
+    # The break-glass token from a secret file (compose `secrets:`), not the environment.
+    token_file = tmp_path / "codec_token"
+    token_file.write_text(TOKEN + "\n")
+    monkeypatch.setenv("VCS_CODEC_TOKEN_FILE", str(token_file))
+    assert settings_from_env()[0] == TOKEN
+    monkeypatch.setenv("VCS_CODEC_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match=r"^VCS_CODEC_TOKEN_FILE=.*missing: cannot read it"):
+        settings_from_env()
 
 
 def free_port() -> int:
@@ -627,12 +701,13 @@ OIDC_VARIABLES = (
     "VCS_CODEC_OIDC_JWKS_URL",
     "VCS_CODEC_OIDC_ROLE_CLAIM",
     "VCS_CODEC_OIDC_REQUIRED_ROLE",
+    "VCS_CODEC_OIDC_ENCODE_ROLE",
 )
 
 
 def clean_env(**settings: str) -> dict[str, str]:
     """The suite's environment (its test keys) without any codec server access settings."""
-    drop = {*OIDC_VARIABLES, "VCS_CODEC_TOKEN", "VCS_CODEC_HOST"}
+    drop = {*OIDC_VARIABLES, "VCS_CODEC_TOKEN", "VCS_CODEC_TOKEN_FILE", "VCS_CODEC_HOST"}
     return {**{k: v for k, v in os.environ.items() if k not in drop}, **settings}
 
 
@@ -694,12 +769,12 @@ async def test_codec_server_runs_as_a_script(
         assert response.status_code == 403
     process.terminate()
     output = process.communicate(timeout=10)[0].decode()
-    assert f"POST /decode -> 200 (1 payloads) namespace='' sub='{SUB}'" in output
+    assert f"POST /decode -> 200 (1 payloads) namespace='' sub='{SUB}' workflow='?'" in output
     assert "POST /decode -> 200 (1 payloads) namespace='' token=break-glass" in output
     assert f"keys {TEST_CODEC_KEY_ID} (active {TEST_CODEC_KEY_ID})" in output
     assert (
         f"accepts Web UI tokens from {ISSUER} for audience {AUDIENCE} with role "
-        f"'{ROLE}' in claim 'roles' and the break-glass token"
+        f"'{ROLE}' (encode: 'vcs-codec-encode') in claim 'roles' and the break-glass token"
     ) in output
     assert f"token issuer's signing keys: {RSA_KID}, {EC_KID}" in output
     for secret in (NAME, TOKEN, token):

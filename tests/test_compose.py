@@ -7,6 +7,10 @@ so a new environment variable, a renamed service or a clashing port fails here, 
 import json
 import re
 import shlex
+import socket
+import ssl
+import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,11 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from codec_server import DEFAULT_REQUIRED_ROLE, DEFAULT_ROLE_CLAIM
+from codec_server import DEFAULT_ENCODE_ROLE, DEFAULT_REQUIRED_ROLE, DEFAULT_ROLE_CLAIM
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+MAKE_SECRETS = ROOT / "deploy" / "make-secrets.sh"
 
 # The code the image runs: every environment variable it reads must be set by the stack.
 SOURCE_DIRS = ("models", "activities", "workflows")
@@ -29,8 +34,9 @@ TEMPORAL_IMAGES = ("temporalio/auto-setup", "temporalio/server")
 TEMPORAL_FRONTEND_PORT = 7233
 
 ENV_READ = re.compile(
-    r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
+    r"""(?:os\.(?:environ\.get\(|environ\[|getenv\()|\bsecret\()\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
 )
+SECRETS_DIR = "/run/secrets/"
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, ${VAR:+alt}, ${VAR+alt}
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 
@@ -66,6 +72,17 @@ def environment(service: str) -> dict[str, str]:
         pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
         return {key: value for key, value in pairs}
     return {str(key): "" if value is None else str(value) for key, value in env.items()}
+
+
+def sets(env: dict[str, str], name: str) -> bool:
+    """The service gives `name`: itself, or NAME_FILE (a secret file, models/secret_files.py)."""
+    return name in env or f"{name}_FILE" in env
+
+
+def secrets_of(service: str) -> set[str]:
+    """The compose secrets mounted in a service (short or long form)."""
+    entries = SERVICES[service].get("secrets") or []
+    return {str(e["source"]) if isinstance(e, dict) else str(e) for e in entries}
 
 
 def depends_on(service: str) -> list[str]:
@@ -220,7 +237,7 @@ def test_app_environment_covers_every_variable_the_code_reads(service: str) -> N
     for name, files in sorted(read.items()):
         if name.startswith("TEMPORAL_") and temporal_ok:
             continue
-        assert name in env, (
+        assert sets(env, name), (
             f"service {service!r} does not set {name}, which {', '.join(sorted(set(files)))} reads"
         )
     for path in uses_temporal_envconfig():
@@ -239,18 +256,18 @@ def test_app_environment_points_at_the_stack(service: str) -> None:
         f"service {service!r}: TEMPORAL_ADDRESS={env.get('TEMPORAL_ADDRESS')!r} "
         f"is not a Temporal service ({temporal})"
     )
-    url = interpolate(env.get("VCS_DATABASE_URL", ""))
-    match = re.match(r"postgresql\+psycopg://[^@/]+@([^:/]+)(?::(\d+))?/(\w+)$", url)
-    assert match, (
-        f"service {service!r}: VCS_DATABASE_URL={env.get('VCS_DATABASE_URL')!r} "
-        "is not postgresql+psycopg://user:password@host:port/database"
+    # The URL holds the password: a secret file, whose example make-secrets.sh writes.
+    assert env.get("VCS_DATABASE_URL_FILE") == f"{SECRETS_DIR}vcs_database_url", (
+        f"service {service!r}: the case database URL is not the secret vcs_database_url"
     )
-    db_host, db_name = match.group(1), match.group(3)
-    assert db_host in SERVICES, (
-        f"service {service!r}: VCS_DATABASE_URL host {db_host!r} is not a service"
+    assert "vcs_database_url" in secrets_of(service)
+    example = re.search(
+        r"postgresql\+psycopg://vcs:%s@([^:/]+):\d+/(\w+)", MAKE_SECRETS.read_text()
     )
-    assert db_name == "vcs", (
-        f"service {service!r}: VCS_DATABASE_URL database is {db_name!r}, not the case database vcs"
+    assert example, "deploy/make-secrets.sh does not write the case database URL"
+    db_host, db_name = example.group(1), example.group(2)
+    assert (db_host, db_name) == ("postgresql", "vcs"), (
+        f"deploy/make-secrets.sh: the case database is {db_host}/{db_name}, not postgresql/vcs"
     )
     assert db_host in depends_on(service), (
         f"service {service!r} uses database {db_host!r} but does not depend on it"
@@ -397,22 +414,21 @@ def test_migrate_is_a_one_shot_run_of_the_worker_image() -> None:
 
 
 def test_migrate_uses_the_workers_database() -> None:
-    url = environment(MIGRATE_SERVICE).get("VCS_DATABASE_URL")
-    assert url, "service 'migrate' does not set VCS_DATABASE_URL"
-    assert url == environment("worker").get("VCS_DATABASE_URL"), (
-        "service 'migrate' migrates another database than the worker's VCS_DATABASE_URL"
+    url = environment(MIGRATE_SERVICE).get("VCS_DATABASE_URL_FILE")
+    assert url, "service 'migrate' does not set VCS_DATABASE_URL_FILE"
+    assert url == environment("worker").get("VCS_DATABASE_URL_FILE"), (
+        "service 'migrate' migrates another database than the worker's VCS_DATABASE_URL_FILE"
     )
     for path in MIGRATE_SOURCES:
         for name in ENV_READ.findall((ROOT / path).read_text()):
-            assert name in environment(MIGRATE_SERVICE), (
+            assert sets(environment(MIGRATE_SERVICE), name), (
                 f"service 'migrate' does not set {name}, which {path} reads"
             )
     deps = SERVICES[MIGRATE_SERVICE].get("depends_on") or {}
     assert isinstance(deps, dict), "service 'migrate': depends_on has no conditions"
-    db_host = re.match(r"[^@]+@([^:/]+)", interpolate(url))
-    assert db_host and db_host.group(1) in deps, "service 'migrate' does not wait for its database"
-    assert (deps[db_host.group(1)] or {}).get("condition") == "service_healthy", (
-        f"service 'migrate' should wait for {db_host.group(1)!r} to be healthy"
+    assert "postgresql" in deps, "service 'migrate' does not wait for its database"
+    assert (deps["postgresql"] or {}).get("condition") == "service_healthy", (
+        "service 'migrate' should wait for 'postgresql' to be healthy"
     )
 
 
@@ -430,13 +446,15 @@ def test_worker_starts_after_the_migrations() -> None:
 CODEC_SERVICE = "codec-server"
 # The code the codec server runs, whose environment variables it must be given.
 CODEC_SOURCES = ("codec_server.py", "models/codec.py")
-CODEC_KEYS = ("VCS_CODEC_KEYS", "VCS_CODEC_ACTIVE_KEY")
 # Which tokens the codec server trusts: never a default, so never someone else's issuer.
 CODEC_OIDC = ("VCS_CODEC_OIDC_ISSUER", "VCS_CODEC_OIDC_AUDIENCE", "VCS_CODEC_OIDC_JWKS_URL")
-CODEC_SECRETS = (*CODEC_KEYS, *CODEC_OIDC)
+# Every service that encrypts or decrypts payloads or sealed database texts.
+KEY_HOLDERS = (*APP_SERVICES, CODEC_SERVICE, "console")
 BREAK_GLASS_TOKEN = "VCS_CODEC_TOKEN"
 UI_SERVICE = "temporal-ui"
-UI_SECRETS = ("TEMPORAL_AUTH_CLIENT_SECRET",)
+GATEWAY = "ops-gateway"
+CONSOLE = "console"
+CADDYFILE = ROOT / "deploy" / "gateway" / "Caddyfile"
 UI_ROLE_SCOPE = "roles"
 
 
@@ -478,72 +496,101 @@ def test_codec_server_environment_covers_every_variable_it_reads() -> None:
     env = environment(CODEC_SERVICE)
     for path in CODEC_SOURCES:
         for name in ENV_READ.findall((ROOT / path).read_text()):
-            assert name in env, f"service {CODEC_SERVICE!r} does not set {name}, which {path} reads"
-    for name in CODEC_SECRETS:
+            assert sets(env, name), (
+                f"service {CODEC_SERVICE!r} does not set {name}, which {path} reads"
+            )
+    for name in (*CODEC_OIDC, "VCS_CODEC_ACTIVE_KEY"):
         assert required(env.get(name, "")), (
             f"service {CODEC_SERVICE!r}: {name}={env.get(name)!r} is not ${{...:?...}}: "
-            "a secret or a trust setting must be given, never defaulted"
+            "a trust setting must be given, never defaulted"
         )
-    # The break-glass token is optional (unset: refused), but never defaulted to a value.
-    token = env.get(BREAK_GLASS_TOKEN)
-    assert token in (f"${{{BREAK_GLASS_TOKEN}:-}}", f"${{{BREAK_GLASS_TOKEN}}}"), (
-        f"service {CODEC_SERVICE!r}: {BREAK_GLASS_TOKEN}={token!r} should be passed through "
-        f"as ${{{BREAK_GLASS_TOKEN}:-}}: set by the operator or not at all"
-    )
-    # The defaults of the role settings are the code's, so the README's role is the one checked.
+    # The keys and the break-glass token are secret files (an empty token file: refused).
+    for name, secret_name in (("VCS_CODEC_KEYS", "codec_keys"), (BREAK_GLASS_TOKEN, "codec_token")):
+        assert env.get(f"{name}_FILE") == f"{SECRETS_DIR}{secret_name}", (
+            f"service {CODEC_SERVICE!r}: {name} is not read from the secret {secret_name}"
+        )
+        assert name not in env, f"service {CODEC_SERVICE!r} sets {name} in its environment"
+        assert secret_name in secrets_of(CODEC_SERVICE)
+    # The defaults of the role settings are the code's, so the README's roles are the ones checked.
     assert interpolate(env.get("VCS_CODEC_OIDC_ROLE_CLAIM", "")) == DEFAULT_ROLE_CLAIM
     assert interpolate(env.get("VCS_CODEC_OIDC_REQUIRED_ROLE", "")) == DEFAULT_REQUIRED_ROLE
+    assert interpolate(env.get("VCS_CODEC_OIDC_ENCODE_ROLE", "")) == DEFAULT_ENCODE_ROLE
 
 
 def test_codec_keys_are_the_same_wherever_payloads_are_encrypted_or_decrypted() -> None:
-    for name in CODEC_KEYS:
-        values = {
-            service: environment(service).get(name) for service in (*APP_SERVICES, CODEC_SERVICE)
-        }
-        assert len(set(values.values())) == 1, f"{name} differs between services: {values}"
-        assert required(str(values["worker"]), name), f"{name} is not ${{{name}:?...}}"
+    for service in KEY_HOLDERS:
+        env = environment(service)
+        assert env.get("VCS_CODEC_KEYS_FILE") == f"{SECRETS_DIR}codec_keys", (
+            f"service {service!r} does not read the payload keys from the secret codec_keys"
+        )
+        assert "codec_keys" in secrets_of(service), f"service {service!r} lacks codec_keys"
+    actives = {service: environment(service).get("VCS_CODEC_ACTIVE_KEY") for service in KEY_HOLDERS}
+    assert len(set(actives.values())) == 1, f"VCS_CODEC_ACTIVE_KEY differs: {actives}"
+    assert required(str(actives["worker"]), "VCS_CODEC_ACTIVE_KEY")
 
 
-def test_codec_server_is_reachable_from_the_web_ui() -> None:
+def ops_public_url() -> str:
+    """The example the stack gives for VCS_OPS_PUBLIC_URL (its first use: the UI's origins)."""
+    return documented_value(environment(UI_SERVICE).get("TEMPORAL_CORS_ORIGINS", ""))
+
+
+def under_ops_url(value: str, path: str) -> bool:
+    """`${VCS_OPS_PUBLIC_URL:?...}<path>`: compose refuses to start without the base URL."""
+    return re.fullmatch(rf"\$\{{VCS_OPS_PUBLIC_URL:\?[^}}]*\}}{re.escape(path)}", value) is not None
+
+
+def test_codec_server_is_reached_through_the_gateway_on_the_uis_origin() -> None:
+    """TLS in front of the codec server (issue 16 item 6): ops-gateway serves it at /codec on
+    the UI's origin, so the browser's Referer names the workflow page that asked."""
     codec_env, ui_env = environment(CODEC_SERVICE), environment(UI_SERVICE)
     port = int(interpolate(codec_env.get("VCS_CODEC_PORT", "8081")))
     assert interpolate(codec_env.get("VCS_CODEC_HOST", "127.0.0.1")) == "0.0.0.0", (
-        f"service {CODEC_SERVICE!r} must listen on 0.0.0.0 to be reached through its port"
+        f"service {CODEC_SERVICE!r} must listen on 0.0.0.0 to be reached by the gateway"
     )
-    assert port in container_ports(CODEC_SERVICE), (
-        f"service {CODEC_SERVICE!r} listens on {port} but does not publish it"
+    assert port in container_ports(CODEC_SERVICE)
+    assert not published_ports(CODEC_SERVICE), (
+        f"service {CODEC_SERVICE!r} publishes a port: it speaks plain HTTP, so only the "
+        "gateway may reach it"
     )
-    # Its TLS front reaches it on the host: the port it publishes.
-    published = {host_port for _, host_port, _ in published_ports(CODEC_SERVICE)}
-    assert published, f"service {CODEC_SERVICE!r} publishes no port for its TLS front"
+    caddyfile = CADDYFILE.read_text()
+    assert re.search(
+        rf"handle_path /codec/\* \{{\s*reverse_proxy {CODEC_SERVICE}:{port}\s*\}}", caddyfile
+    ), f"{CADDYFILE.name} does not serve {CODEC_SERVICE}:{port} at /codec"
+    assert "Referrer-Policy same-origin" in caddyfile
     assert ui_env.get("TEMPORAL_CODEC_PASS_ACCESS_TOKEN") == "true", (
         f"service {UI_SERVICE!r} does not pass the access token to the codec server"
     )
-    # ...and the codec server must let the UI's page call it.
-    ui_ports = {host_port for _, host_port, _ in published_ports(UI_SERVICE)}
-    origins = interpolate(codec_env.get("VCS_CODEC_CORS_ORIGINS", "")).split(",")
-    assert any(urlsplit(origin.strip()).port in ui_ports for origin in origins), (
-        f"service {CODEC_SERVICE!r}: VCS_CODEC_CORS_ORIGINS {origins} names none of the UI's "
-        f"published ports ({sorted(ui_ports)})"
+    assert under_ops_url(ui_env.get("TEMPORAL_CODEC_ENDPOINT", ""), "/codec"), (
+        f"service {UI_SERVICE!r}: TEMPORAL_CODEC_ENDPOINT is not VCS_OPS_PUBLIC_URL/codec"
     )
+    for env, name in ((codec_env, "VCS_CODEC_CORS_ORIGINS"), (ui_env, "TEMPORAL_CORS_ORIGINS")):
+        origin = INTERPOLATION.fullmatch(env.get(name, ""))
+        assert origin and origin.group(1) == "VCS_OPS_PUBLIC_URL" and origin.group(2) == ":?", (
+            f"{name}={env.get(name)!r} is not the UI's origin, ${{VCS_OPS_PUBLIC_URL:?...}}"
+        )
+    assert CODEC_SERVICE in depends_on(GATEWAY) and UI_SERVICE in depends_on(GATEWAY)
 
 
-def test_web_ui_codec_endpoint_is_https() -> None:
-    """The UI forwards a user's access token only to an https:// codec endpoint (to any other
-    it sends none, and decodes nothing): VCS_CODEC_PUBLIC_URL is the TLS front of the codec
-    server, and whatever default or example the stack gives for it must be https."""
-    value = environment(UI_SERVICE).get("TEMPORAL_CODEC_ENDPOINT", "")
-    assert value, f"service {UI_SERVICE!r} does not set TEMPORAL_CODEC_ENDPOINT"
-    match = INTERPOLATION.fullmatch(value)
-    assert match is None or match.group(1) == "VCS_CODEC_PUBLIC_URL", (
-        f"service {UI_SERVICE!r}: TEMPORAL_CODEC_ENDPOINT={value!r} is not from "
-        "VCS_CODEC_PUBLIC_URL, as the README documents"
+def test_web_ui_and_codec_server_are_served_over_https() -> None:
+    """The UI forwards a user's access token only to an https:// codec endpoint: the gateway's
+    address, and whatever example the stack gives for it, must be https, on a port the
+    gateway publishes, where it terminates TLS with the secret certificate."""
+    example = urlsplit(ops_public_url())
+    assert example.scheme == "https" and example.hostname, (
+        f"VCS_OPS_PUBLIC_URL example {example.geturl()!r} is not an https:// URL"
     )
-    endpoint = urlsplit(documented_value(value))
-    assert endpoint.scheme == "https" and endpoint.hostname, (
-        f"service {UI_SERVICE!r}: TEMPORAL_CODEC_ENDPOINT={value!r} gives "
-        f"{endpoint.geturl()!r}, not an https:// URL: the UI would send no token to it"
+    gateway_ports = {host_port for _, host_port, _ in published_ports(GATEWAY)}
+    assert example.port in gateway_ports, (
+        f"VCS_OPS_PUBLIC_URL example {example.geturl()!r} is not on a port {GATEWAY!r} publishes"
     )
+    caddyfile = CADDYFILE.read_text()
+    for port in gateway_ports:
+        site = re.search(rf"^:{port} \{{\n\ttls (\S+) (\S+)$", caddyfile, re.M)
+        assert site, f"{CADDYFILE.name}: port {port} does not terminate TLS"
+        for path in site.groups():
+            assert path.startswith(SECRETS_DIR) and path.removeprefix(SECRETS_DIR) in secrets_of(
+                GATEWAY
+            ), f"{CADDYFILE.name}: {path} is not a secret the gateway mounts"
 
 
 def test_web_ui_signs_users_in_with_the_issuer_the_codec_server_trusts() -> None:
@@ -552,25 +599,23 @@ def test_web_ui_signs_users_in_with_the_issuer_the_codec_server_trusts() -> None
     assert ui_env.get("TEMPORAL_AUTH_TYPE", "oidc") == "oidc"
     for name in ("TEMPORAL_AUTH_PROVIDER_URL", "TEMPORAL_AUTH_CLIENT_ID"):
         assert ui_env.get(name), f"service {UI_SERVICE!r} does not set {name}"
-    for name in UI_SECRETS:
-        assert required(ui_env.get(name, "")), (
-            f"service {UI_SERVICE!r}: {name}={ui_env.get(name)!r} is not ${{...:?...}}: "
-            "a secret must be given, never defaulted"
-        )
+    # The client secret: read from its secret file inside the container, never a compose value.
+    assert "TEMPORAL_AUTH_CLIENT_SECRET" not in ui_env
+    entrypoint = " ".join(str(word) for word in SERVICES[UI_SERVICE].get("entrypoint") or [])
+    assert (
+        'TEMPORAL_AUTH_CLIENT_SECRET="$$(cat /run/secrets/ui_oidc_client_secret)"' in entrypoint
+    ), f"service {UI_SERVICE!r} does not read its client secret from the secret file"
+    assert "ui_oidc_client_secret" in secrets_of(UI_SERVICE)
     # The tokens the UI forwards are the issuer's: the codec server must trust that issuer.
     assert ui_env["TEMPORAL_AUTH_PROVIDER_URL"] == codec_env.get("VCS_CODEC_OIDC_ISSUER"), (
         f"service {UI_SERVICE!r} signs in with {ui_env['TEMPORAL_AUTH_PROVIDER_URL']!r} but "
         f"{CODEC_SERVICE!r} trusts {codec_env.get('VCS_CODEC_OIDC_ISSUER')!r}"
     )
-    callback = urlsplit(interpolate(ui_env.get("TEMPORAL_AUTH_CALLBACK_URL", "")))
-    assert callback.scheme in ("http", "https") and callback.path == "/auth/sso/callback", (
-        f"service {UI_SERVICE!r}: TEMPORAL_AUTH_CALLBACK_URL {callback.geturl()!r} is not "
-        "the UI's /auth/sso/callback"
-    )
-    ui_ports = {host_port for _, host_port, _ in published_ports(UI_SERVICE)}
-    assert callback.port in ui_ports, (
-        f"service {UI_SERVICE!r}: the default callback {callback.geturl()!r} is not on a port "
-        f"the UI publishes ({sorted(ui_ports)})"
+    # ...and the console signs in with the same identity provider.
+    assert environment(CONSOLE).get("VCS_OIDC_ISSUER") == ui_env["TEMPORAL_AUTH_PROVIDER_URL"]
+    assert under_ops_url(ui_env.get("TEMPORAL_AUTH_CALLBACK_URL", ""), "/auth/sso/callback"), (
+        f"service {UI_SERVICE!r}: TEMPORAL_AUTH_CALLBACK_URL is not VCS_OPS_PUBLIC_URL's "
+        "/auth/sso/callback"
     )
     scopes = [s.strip() for s in interpolate(ui_env.get("TEMPORAL_AUTH_SCOPES", "")).split(",")]
     assert "openid" in scopes, f"service {UI_SERVICE!r}: TEMPORAL_AUTH_SCOPES {scopes} lacks openid"
@@ -588,3 +633,283 @@ def test_documented_value_reads_defaults_and_examples() -> None:
     assert documented_value("${X:?set X (e.g. http://localhost:8081)}") == "http://localhost:8081"
     assert documented_value("${X:?set X}") == ""
     assert documented_value("https://literal.example") == "https://literal.example"
+
+
+# ---- issue 16: who can reach what, at every layer ---------------------------------------------
+
+DEPRECATED_IMAGES = ("temporalio/auto-setup",)
+TEMPORAL_SERVICE = "temporal"
+# A variable whose value would be a secret: only ever a file under /run/secrets.
+SECRET_NAME = re.compile(
+    r"(PASSWORD|PWD|SECRET|TOKEN|API_KEY|CODEC_KEYS|SESSION_KEY|DATABASE_URL|_KEY)$"
+)
+# A key id, not a key; a switch to forward the user's token, not a token.
+NOT_SECRET = {"VCS_CODEC_ACTIVE_KEY", "TEMPORAL_CODEC_PASS_ACCESS_TOKEN"}
+POSTGRES_INIT = ROOT / "deploy" / "postgres-init"
+TEMPORAL_ROLE_SQL = POSTGRES_INIT / "00-temporal.sql"
+UI_WRITE_ACTIONS_OFF = (
+    "TEMPORAL_DISABLE_WRITE_ACTIONS",
+    "TEMPORAL_WORKFLOW_TERMINATE_DISABLED",
+    "TEMPORAL_WORKFLOW_CANCEL_DISABLED",
+    "TEMPORAL_WORKFLOW_SIGNAL_DISABLED",
+    "TEMPORAL_WORKFLOW_UPDATE_DISABLED",
+    "TEMPORAL_WORKFLOW_RESET_DISABLED",
+    "TEMPORAL_BATCH_ACTIONS_DISABLED",
+    "TEMPORAL_START_WORKFLOW_DISABLED",
+)
+# The services that talk to Temporal's frontend, and the certificate each presents.
+TEMPORAL_CLIENTS = {
+    "worker": "temporal_worker",
+    "app": "temporal_app",
+    "search-attributes": "temporal_ops",
+}
+
+
+def one_shot(service: str) -> bool:
+    """A job that runs and exits (set-up, migrations) or a tool run by hand."""
+    svc = SERVICES[service]
+    return str(svc.get("restart", "no")) == "no" or "tools" in (svc.get("profiles") or [])
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    for service, svc in SERVICES.items():
+        if one_shot(service):
+            continue
+        check = svc.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), (
+            f"service {service!r} has no healthcheck"
+        )
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_dependency_waits_for_health_or_completion(service: str) -> None:
+    deps = SERVICES[service].get("depends_on") or {}
+    assert isinstance(deps, dict), f"service {service!r}: depends_on has no conditions"
+    for dependency, spec in deps.items():
+        wanted = "service_completed_successfully" if one_shot(dependency) else "service_healthy"
+        assert (spec or {}).get("condition") == wanted, (
+            f"service {service!r} should wait for {dependency!r}: condition {wanted}"
+        )
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_no_secret_in_the_environment(service: str) -> None:
+    """Secrets are compose `secrets:` files: an environment variable holds at most the path
+    of one (NAME_FILE=/run/secrets/...), which the service mounts."""
+    mounted = secrets_of(service)
+    for name, value in environment(service).items():
+        base = name.removesuffix("_FILE")
+        for var in INTERPOLATION.findall(value):
+            assert not SECRET_NAME.search(var[0]) or var[0] in NOT_SECRET, (
+                f"service {service!r}: {name} takes ${{{var[0]}}} from the environment: "
+                "make it a secret file"
+            )
+        assert not re.search(r"://[^/@\s:]+:[^/@\s]+@", value), (
+            f"service {service!r}: {name} holds a URL with a password"
+        )
+        if value.startswith(SECRETS_DIR):
+            secret_name = value.removeprefix(SECRETS_DIR)
+            assert secret_name in mounted, (
+                f"service {service!r}: {name} names {value}, a secret it does not mount"
+            )
+            continue
+        assert not SECRET_NAME.search(base) or name in NOT_SECRET, (
+            f"service {service!r}: {name}={value!r} looks like a secret in the environment: "
+            f"use {base}_FILE={SECRETS_DIR}<name>"
+        )
+
+
+def test_every_secret_is_declared_and_made_by_make_secrets(tmp_path: Path) -> None:
+    declared = COMPOSE.get("secrets") or {}
+    for service in SERVICES:
+        for secret_name in secrets_of(service):
+            assert secret_name in declared, f"service {service!r} mounts undeclared {secret_name}"
+    made = tmp_path / "secrets"
+    subprocess.run([str(MAKE_SECRETS), str(made)], check=True, capture_output=True, timeout=120)
+    assert oct(made.stat().st_mode & 0o777) == "0o700"
+    for secret_name, spec in declared.items():
+        path = Path(str(spec["file"]))
+        assert path.parent == Path("secrets"), f"secret {secret_name}: {path} not in ./secrets/"
+        assert (made / path.name).is_file(), f"deploy/make-secrets.sh does not make {path.name}"
+    assert "secrets/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert "secrets/" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_the_made_certificates_give_mutual_tls_and_refuse_a_stranger(tmp_path: Path) -> None:
+    """What the stack's TLS settings rely on: the server's certificate is for `temporal`, and
+    it accepts a client certificate from the stack's CA only."""
+    made = tmp_path / "secrets"
+    subprocess.run([str(MAKE_SECRETS), str(made)], check=True, capture_output=True, timeout=120)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(made / "temporal_server.pem", made / "temporal_server.key")
+    server_ctx.load_verify_locations(made / "temporal_ca.pem")
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    accepted: list[str] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            try:
+                with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                    # The peer's subject is ((("commonName", "vcs-worker"),),): read it as text.
+                    subject = repr((tls.getpeercert() or {}).get("subject"))
+                    names = re.findall(r"\('commonName', '([^']*)'\)", subject)
+                    accepted.extend(names)
+            except (ssl.SSLError, OSError):
+                accepted.append("refused")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def connect(cert: str | None) -> None:
+        ctx = ssl.create_default_context(cafile=made / "temporal_ca.pem")
+        if cert:
+            ctx.load_cert_chain(made / f"{cert}.pem", made / f"{cert}.key")
+        with (
+            socket.create_connection(("127.0.0.1", port)) as raw,
+            ctx.wrap_socket(raw, server_hostname="temporal") as tls,
+        ):
+            tls.recv(1)  # the server's verdict on our certificate (TLS 1.3: after handshake)
+
+    connect("temporal_worker")
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        connect(None)
+    thread.join(10)
+    listener.close()
+    assert accepted == ["vcs-worker", "refused"]
+
+
+def test_no_deprecated_image() -> None:
+    for service, svc in SERVICES.items():
+        name = split_image(str(svc.get("image", "")))[0]
+        assert not name.endswith(DEPRECATED_IMAGES), (
+            f"service {service!r} runs {name}, which is deprecated and not for production"
+        )
+    assert split_image(str(SERVICES[TEMPORAL_SERVICE]["image"]))[0] == "temporalio/server"
+
+
+def test_temporal_schema_is_set_up_by_an_admin_tools_one_shot() -> None:
+    jobs = [
+        name
+        for name, svc in SERVICES.items()
+        if split_image(str(svc.get("image", "")))[0] == "temporalio/admin-tools" and one_shot(name)
+    ]
+    schema_jobs = [
+        job
+        for job in jobs
+        if "setup-schema.sh" in " ".join(str(w) for w in SERVICES[job].get("entrypoint") or [])
+    ]
+    assert schema_jobs, "no admin-tools one-shot sets up Temporal's schema"
+    script = (ROOT / "deploy" / "temporal" / "setup-schema.sh").read_text()
+    assert "temporal-sql-tool" in script and "update-schema" in script
+    deps = SERVICES[TEMPORAL_SERVICE].get("depends_on") or {}
+    assert deps.get(schema_jobs[0], {}).get("condition") == "service_completed_successfully"
+    # Same version as the server: the schema is the one this server expects.
+    versions = {split_image(str(SERVICES[s]["image"]))[1] for s in [*jobs, TEMPORAL_SERVICE]}
+    assert len(versions) == 1, f"admin-tools and server versions differ: {versions}"
+
+
+def test_temporal_authorizes_every_call_with_the_identity_providers_tokens() -> None:
+    env = environment(TEMPORAL_SERVICE)
+    assert env.get("TEMPORAL_AUTH_AUTHORIZER") == "default"
+    assert env.get("TEMPORAL_AUTH_CLAIM_MAPPER") == "default"
+    assert env.get("TEMPORAL_JWT_PERMISSIONS_CLAIM") == "permissions"
+    assert required(env.get("TEMPORAL_JWT_KEY_SOURCE1", ""), "VCS_OIDC_JWKS_URL"), (
+        "Temporal does not take its signing keys from the identity provider's JWKS"
+    )
+    # The same identity provider as the codec server (and so the Web UI and the console).
+    assert env["TEMPORAL_JWT_KEY_SOURCE1"] == environment(CODEC_SERVICE)["VCS_CODEC_OIDC_JWKS_URL"]
+    # Temporal's own system workers go through the internal frontend, not the authorizer.
+    assert env.get("USE_INTERNAL_FRONTEND") == "true"
+
+
+def test_temporal_requires_mutual_tls_from_every_client() -> None:
+    env = environment(TEMPORAL_SERVICE)
+    mounted = secrets_of(TEMPORAL_SERVICE)
+    assert env.get("TEMPORAL_TLS_REQUIRE_CLIENT_AUTH") == "true"
+    for name in (
+        "TEMPORAL_TLS_FRONTEND_CERT",
+        "TEMPORAL_TLS_FRONTEND_KEY",
+        "TEMPORAL_TLS_CLIENT1_CA_CERT",
+        "TEMPORAL_TLS_SERVER_CERT",
+        "TEMPORAL_TLS_SERVER_KEY",
+        "TEMPORAL_TLS_SERVER_CA_CERT",
+    ):
+        value = env.get(name, "")
+        assert value.startswith(SECRETS_DIR) and value.removeprefix(SECRETS_DIR) in mounted, (
+            f"service 'temporal': {name}={value!r} is not a secret it mounts"
+        )
+    for service, cert in TEMPORAL_CLIENTS.items():
+        client = environment(service)
+        assert client.get("TEMPORAL_TLS_SERVER_CA_CERT_PATH") == f"{SECRETS_DIR}temporal_ca.pem"
+        assert client.get("TEMPORAL_TLS_SERVER_NAME") == TEMPORAL_SERVICE
+        assert client.get("TEMPORAL_TLS_CLIENT_CERT_PATH") == f"{SECRETS_DIR}{cert}.pem"
+        assert client.get("TEMPORAL_TLS_CLIENT_KEY_PATH") == f"{SECRETS_DIR}{cert}.key"
+        assert client.get("TEMPORAL_API_KEY_FILE", "").startswith(SECRETS_DIR), (
+            f"service {service!r} presents no token to Temporal's authorizer"
+        )
+    ui = environment(UI_SERVICE)
+    assert (ui.get("TEMPORAL_TLS_CERT"), ui.get("TEMPORAL_TLS_KEY")) == (
+        f"{SECRETS_DIR}temporal_ui.pem",
+        f"{SECRETS_DIR}temporal_ui.key",
+    )
+    assert ui.get("TEMPORAL_TLS_ENABLE_HOST_VERIFICATION") == "true"
+    # Every service that reaches Temporal's frontend is one of these.
+    talkers = {
+        s
+        for s in SERVICES
+        if environment(s).get("TEMPORAL_ADDRESS", "").startswith(f"{TEMPORAL_SERVICE}:")
+    }
+    assert talkers <= {*TEMPORAL_CLIENTS, UI_SERVICE, "temporal-namespace"}, talkers
+
+
+def test_web_ui_write_actions_are_off() -> None:
+    env = environment(UI_SERVICE)
+    for name in UI_WRITE_ACTIONS_OFF:
+        assert env.get(name) == "true", f"service {UI_SERVICE!r}: {name} is not true"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_ports_are_published_on_loopback_only(service: str) -> None:
+    """Nothing is published to the world unless the operator says so (VCS_PUBLISH_ADDR, for
+    the TLS gateway only); Temporal and the database are on loopback or not published."""
+    for ip, port, _ in published_ports(service):
+        assert ip == "127.0.0.1", f"service {service!r} publishes {ip}:{port}"
+    for entry in SERVICES[service].get("ports") or []:
+        if "VCS_PUBLISH_ADDR" in str(entry):
+            assert service == GATEWAY, f"service {service!r} may be published beyond loopback"
+
+
+def test_temporals_database_role_is_not_a_superuser() -> None:
+    env = environment(TEMPORAL_SERVICE)
+    role = env.get("POSTGRES_USER")
+    assert role == "temporal", f"Temporal connects as {role!r}, not its own role temporal"
+    assert environment("postgresql").get("POSTGRES_USER") != role
+    assert environment("temporal-schema").get("SQL_USER") == role
+    sql = TEMPORAL_ROLE_SQL.read_text()
+    create = re.search(r"CREATE ROLE temporal ([^%]+)PASSWORD", sql)
+    assert create, f"{TEMPORAL_ROLE_SQL.name} does not create the role temporal"
+    for attribute in ("NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE", "NOREPLICATION", "NOBYPASSRLS"):
+        assert attribute in create.group(1), f"the role temporal is not {attribute}"
+    # The password from its secret file, never the environment.
+    assert '`cat "$TEMPORAL_DB_PASSWORD_FILE"`' in sql
+    assert environment("postgresql").get("TEMPORAL_DB_PASSWORD_FILE") == (
+        f"{SECRETS_DIR}temporal_db_password"
+    )
+
+
+def test_dockerfile_puts_no_secret_in_the_image() -> None:
+    for instruction, args in dockerfile_instructions():
+        if instruction in ("ENV", "ARG"):
+            for name in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=", args) or [args.split()[0]]:
+                assert not SECRET_NAME.search(name), f"Dockerfile {instruction} {name}: a secret"
+        if instruction in ("COPY", "ADD") and "--from" not in args:
+            for source in shlex.split(args)[:-1]:
+                assert not source.startswith(("secrets", "data", ".env")), (
+                    f"Dockerfile {instruction} {source}: copies secrets or local data"
+                )
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    for path in ("secrets/", "data/", ".env"):
+        assert path in ignored, f".dockerignore does not keep {path} out of the build context"

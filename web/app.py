@@ -1,15 +1,17 @@
 """The console as an ASGI app: sessions, security headers, CSRF, sign-in, and one router per
 area. Pages call the service layer (service/) and hold no rule of their own."""
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.access import Refused
@@ -25,6 +27,15 @@ LONDON = ZoneInfo("Europe/London")
 
 def london_today() -> date:
     return datetime.now(LONDON).date()
+
+
+def database_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 def create_app(
@@ -91,6 +102,19 @@ def create_app(
             "/outbox" if Role.ADMIN in roles else "/cases" if roles == {Role.AUDITOR} else "/tasks"
         )
         return RedirectResponse(first, status_code=303)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        """For the compose healthcheck: no sign-in, and nothing but whether the console can
+        reach its database."""
+        reachable = await asyncio.to_thread(database_reachable, engine)
+        return JSONResponse(
+            {
+                "status": "ok" if reachable else "unhealthy",
+                "database": "reachable" if reachable else "unreachable",
+            },
+            status_code=200 if reachable else 503,
+        )
 
     @app.get("/start", response_class=HTMLResponse)
     async def start(request: Request) -> Response:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.secret_files import secret
+
 DEVELOPMENT_ISSUER = "http://127.0.0.1:9400"
 ASSETS = (
     Path(__file__).resolve().parent.parent / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -39,13 +41,13 @@ class ConsoleSettings:
             raise ConfigurationError(
                 "production mode needs VCS_OIDC_ISSUER (the identity provider)"
             )
-        key = env.get("VCS_CONSOLE_SESSION_KEY", "")
+        key = secret("VCS_CONSOLE_SESSION_KEY", "", env)  # secrets: *_FILE in production
         if production and len(key) < 32:
             raise ConfigurationError("production mode needs VCS_CONSOLE_SESSION_KEY (32+ chars)")
         return cls(
             issuer=issuer.rstrip("/"),
             client_id=env.get("VCS_OIDC_CLIENT_ID", "vcs-console"),
-            client_secret=env.get("VCS_OIDC_CLIENT_SECRET", "" if production else "dev-secret"),
+            client_secret=secret("VCS_OIDC_CLIENT_SECRET", "" if production else "dev-secret", env),
             # Development only (VCS_CONSOLE_MODE=development, set by bin/run-demo and the tests).
             session_key=key or "development-session-key-not-for-production",
             roles_claim=env.get("VCS_OIDC_ROLES_CLAIM", "roles"),

@@ -6,10 +6,15 @@
 # database to a volume created before this script existed, run it by hand:
 #   docker compose exec postgresql bash /docker-entrypoint-initdb.d/01-vcs.sh
 #
-# VCS_DB_PASSWORD must be set in the postgresql container's environment.
+# VCS_DB_PASSWORD_FILE (a compose secret) or VCS_DB_PASSWORD must be set in the postgresql
+# container's environment.
 set -eo pipefail  # no -u: the entrypoint sources this script if its exec bit is lost
 
-: "${VCS_DB_PASSWORD:?VCS_DB_PASSWORD must be set to create the vcs role}"
+# The password from the compose secret file VCS_DB_PASSWORD_FILE names, else VCS_DB_PASSWORD.
+if [ -n "${VCS_DB_PASSWORD_FILE:-}" ]; then
+    VCS_DB_PASSWORD="$(cat "${VCS_DB_PASSWORD_FILE}")"
+fi
+: "${VCS_DB_PASSWORD:?VCS_DB_PASSWORD_FILE (or VCS_DB_PASSWORD) must be set to create the vcs role}"
 
 # The password goes in as a psql variable and is quoted by psql (:'...'), so any character is safe.
 psql -v ON_ERROR_STOP=1 \
