@@ -9,6 +9,7 @@ restored file, and the case continues where it was.
 3. backup (ops/backup.py) while the server and the worker run, as in production;
 4. the worker and the server are stopped, the database dropped, Temporal's file deleted;
 5. restore into a new database and a new file; a new server and a new worker start on them;
+   the victim's workflow has the history it had (as many events), the task is open, no letter;
 6. the VLO completes the offer task: the restored victim workflow takes the update, the offer
    letter goes out, and exactly one offer letter is in the outbox.
 
@@ -18,6 +19,7 @@ The case is made up: no real person's data. Exit status 0 when the case continue
 
 import argparse
 import base64
+import json
 import os
 import secrets
 import signal
@@ -40,6 +42,7 @@ from models.case import OffenderCase
 from models.records import Correspondence, VloTask
 from models.vocabulary import LetterKind, TaskKind, TaskStatus
 from models.working_days import london_today
+from workflows.victim import victim_workflow_id
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -154,19 +157,20 @@ class Drill:
             self.engines[url] = create_engine(url, poolclass=NullPool)
         return Session(self.engines[url])
 
-    def offer_task(self, timeout: float = 60) -> int:
-        """The victim's offer task, once the victim's workflow has opened it."""
+    def offer_task(self, timeout: float = 60) -> tuple[int, int]:
+        """The victim's offer task (its id, the victim's), once the victim's workflow has
+        opened it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.session() as session:
                 task = session.exec(
-                    select(VloTask.id)
+                    select(VloTask.id, VloTask.victim_id)
                     .join(OffenderCase)
                     .where(OffenderCase.case_ref == self.case_ref)
                     .where(VloTask.kind == TaskKind.OFFER_SCHEME)
                 ).first()
-            if task is not None:
-                return task
+            if task is not None and task[0] is not None and task[1] is not None:
+                return task[0], task[1]
             time.sleep(0.25)
         raise DrillFailed("the offer task was never opened (see worker.log)")
 
@@ -180,6 +184,24 @@ class Drill:
                     .where(Correspondence.kind == LetterKind.OFFER)
                 ).all()
             )
+
+    def settled_history(self, workflow_id: str, timeout: float = 30) -> int:
+        """The workflow's history length once nothing is in flight (no workflow task or
+        activity pending, the same length twice)."""
+        deadline, last = time.monotonic() + timeout, -1
+        while time.monotonic() < deadline:
+            out = self.run(
+                TEMPORAL, "workflow", "describe", "-w", workflow_id, "-o", "json",
+                "--address", self.env["TEMPORAL_ADDRESS"],
+            )  # fmt: skip
+            described = json.loads(out)
+            length = int(described["workflowExecutionInfo"]["historyLength"])
+            busy = described.get("pendingActivities") or described.get("pendingWorkflowTask")
+            if not busy and length == last:
+                return length
+            last = length
+            time.sleep(0.25)
+        raise DrillFailed(f"{workflow_id} never settled")
 
     def task_done(self, task_id: int) -> bool:
         with self.session() as session:
@@ -214,8 +236,13 @@ class Drill:
             "add-victim", "--case", self.case_ref, "--name", "Drill Victim",
             "--address", "1 Drill Street, Leeds", "--postcode", "LS1 1AA",
         )  # fmt: skip
-        task_id = self.offer_task()
-        self.step(f"case {self.case_ref} registered; victim added; offer task {task_id} open")
+        task_id, victim_id = self.offer_task()
+        victim_workflow = victim_workflow_id(self.case_ref, victim_id)
+        events = self.settled_history(victim_workflow)
+        self.step(
+            f"case {self.case_ref} registered; victim added; offer task {task_id} open "
+            f"({victim_workflow}: {events} events)"
+        )
 
         backup = self.folder / "backup"
         self.run(
@@ -240,8 +267,12 @@ class Drill:
         self.start_worker()
         self.step(f"restored into {self.name}_after and a new file; a new server and worker up")
 
-        if self.offer_letters() != 0 or self.task_done(task_id):
-            raise DrillFailed("the restored case is not where it was: offer already made")
+        restored_events = self.settled_history(victim_workflow)
+        if restored_events != events or self.offer_letters() != 0 or self.task_done(task_id):
+            raise DrillFailed(
+                f"the restored case is not where it was: {restored_events} events (was "
+                f"{events}), {self.offer_letters()} offer letters, task {task_id} done or not"
+            )
         answer = self.cli(
             "complete-task", "--task", str(task_id), "--case", self.case_ref,
             "--outcome", "phoned; offer explained",
