@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
@@ -42,7 +43,7 @@ from tests.conftest import unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import eventually, registration, tasks, victim
 from tests.test_notify import EMAIL, NAME, fake_notify, scenario
-from worker import build_worker
+from worker import build_worker, connect, serve_worker_metrics
 
 __all__ = ["fake_notify"]  # a fixture, shared with its own module
 
@@ -259,3 +260,24 @@ async def test_a_vlo_action_is_traced_from_client_to_activities(
     assert ran.context and ran.context.trace_id == trace_id
     attributes = repr([(s.name, dict(s.attributes or {})) for s in spans])
     assert NAME not in attributes and "Test Street" not in attributes
+
+
+async def test_the_worker_process_serves_both_endpoints_and_traces_its_client(
+    local_env: WorkflowEnvironment, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """worker.main's wiring: the application's endpoint and the SDK runtime on the configured
+    addresses; the client from worker.connect (the CLI's too) carries the tracing interceptor."""
+    app_address, sdk_address = free_address(), free_address()
+    monkeypatch.setenv("VCS_METRICS_ADDRESS", app_address)
+    monkeypatch.setenv("VCS_TEMPORAL_METRICS_ADDRESS", sdk_address)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", local_env.client.service_client.config.target_host)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", local_env.client.namespace)
+    client = await connect(serve_worker_metrics(engine), service="vcs-worker")
+    assert any(isinstance(i, TracingInterceptor) for i in client.config()["interceptors"])
+    await client.count_workflows()
+    assert "temporal_request" in families(sdk_address)
+    assert {"vcs_tasks_open", "vcs_letters", "vcs_activity_failures"} <= families(app_address)
+
+    monkeypatch.setenv("VCS_METRICS_ADDRESS", "")
+    monkeypatch.setenv("VCS_TEMPORAL_METRICS_ADDRESS", "")
+    assert serve_worker_metrics(engine) is None  # both off
