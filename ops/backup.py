@@ -27,6 +27,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,8 +72,10 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     """A consistent copy of a live SQLite database (its WAL included)."""
     if not source.is_file():
         raise BackupError(f"no SQLite database at {source}")
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
+    read_only = f"{source.resolve().as_uri()}?mode=ro"
+    source_db, target_db = sqlite3.connect(read_only, uri=True), sqlite3.connect(target)
+    with closing(source_db), closing(target_db):
+        source_db.backup(target_db)
 
 
 def _sha256(path: Path) -> str:
