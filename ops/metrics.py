@@ -24,7 +24,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 from models.case import OffenderCase
 from models.delivery import CONFIG_FAULT, FAILED_STATUSES, REJECTED
 from models.records import Correspondence, VloTask
-from models.vocabulary import TaskStatus
+from models.vocabulary import CaseStatus, TaskStatus
 from models.working_days import london_today
 
 DEFAULT_ADDRESS = "127.0.0.1:9464"
@@ -44,7 +44,9 @@ ACTIVITY_FAILURES = Counter(
 
 
 class CaseMetrics(Collector):
-    """Tasks open and overdue, and letters by state, per region: read at each scrape."""
+    """Tasks open and overdue, and letters by state, per region: read at each scrape. The tasks
+    are those the daily reconciliation counts (activities/reports.py): open, of open cases;
+    overdue means due before today (London), as in its managers' report."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -60,7 +62,7 @@ class CaseMetrics(Collector):
         rows = session.exec(
             select(OffenderCase.region, func.count(), overdue)
             .join(OffenderCase, col(OffenderCase.id) == col(VloTask.case_id))
-            .where(VloTask.status == TaskStatus.OPEN)
+            .where(VloTask.status == TaskStatus.OPEN, OffenderCase.status == CaseStatus.OPEN)
             .group_by(OffenderCase.region)
         ).all()
         opened = GaugeMetricFamily("vcs_tasks_open", "VLO tasks open", labels=["region"])

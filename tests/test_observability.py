@@ -24,11 +24,12 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
 
 from activities.delivery import CONFIG_FAULT_METRIC
 from activities.letters import LetterActivities
+from models.case import OffenderCase
 from models.codec import data_converter
 from models.db import session_scope
 from models.delivery import CONFIG_FAULT, DELIVERED, PERMANENT_FAILURE
 from models.records import Correspondence, VloTask
-from models.vocabulary import Channel, Language, LetterKind, TaskKind, TaskStatus
+from models.vocabulary import CaseStatus, Channel, Language, LetterKind, TaskKind, TaskStatus
 from models.working_days import london_today
 from ops.metrics import (
     ACTIVITY_FAILURES,
@@ -154,19 +155,25 @@ def test_notify_config_faults_appear_on_the_sdk_endpoint(engine: Engine) -> None
 
 def test_overdue_undelivered_and_failing_are_counted_per_region(engine: Engine) -> None:
     """Read from the database at each scrape: an open task past its due date is overdue (London
-    day), a done one is not counted; each letter is in one state."""
-    s = scenario(engine, Channel.EMAIL)
+    day), a done one or one of a closed case is not counted (as in the daily reconciliation);
+    each letter is in one state."""
+    s, closed = scenario(engine, Channel.EMAIL), scenario(engine, Channel.EMAIL)
     now = datetime.now(UTC)
     with session_scope(engine) as session:
-        for key, due, status in (
-            ("late", london_today() - timedelta(days=1), TaskStatus.OPEN),
-            ("today", london_today(), TaskStatus.OPEN),
-            ("done", london_today() - timedelta(days=9), TaskStatus.DONE),
+        closed_case = session.get(OffenderCase, closed.case_id)
+        assert closed_case is not None
+        closed_case.status = CaseStatus.CLOSED
+        session.add(closed_case)
+        for case_id, key, due, status in (
+            (s.case_id, "late", london_today() - timedelta(days=1), TaskStatus.OPEN),
+            (s.case_id, "today", london_today(), TaskStatus.OPEN),
+            (s.case_id, "done", london_today() - timedelta(days=9), TaskStatus.DONE),
+            (closed.case_id, "closed", london_today() - timedelta(days=9), TaskStatus.OPEN),
         ):
             session.add(
                 VloTask(
-                    task_key=f"obs-{s.case_id}-{key}", workflow_id="wf", case_id=s.case_id,
-                    victim_id=s.victim_id, kind=TaskKind.OFFER_SCHEME, title="Offer",
+                    task_key=f"obs-{case_id}-{key}", workflow_id="wf", case_id=case_id,
+                    victim_id=None, kind=TaskKind.OFFER_SCHEME, title="Offer",
                     assigned_to="vlo.jones", due_on=due, status=status, created_at=now,
                 )
             )  # fmt: skip
