@@ -288,3 +288,31 @@ async def test_the_worker_process_serves_both_endpoints_and_traces_its_client(
     monkeypatch.setenv("VCS_METRICS_ADDRESS", "")
     monkeypatch.setenv("VCS_TEMPORAL_METRICS_ADDRESS", "")
     assert serve_worker_metrics(engine) is None  # both off
+
+
+async def test_a_workflow_started_untraced_is_traced_from_its_next_action(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """A case registered before tracing was turned on (or a scheduled job, which no client
+    span starts): the VLO's next action still shows its handler and activities."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    untraced = Vcs(local_env.client, engine, task_queue)
+    traced_client = Client(
+        local_env.client.service_client,
+        namespace=local_env.client.namespace,
+        data_converter=data_converter(),
+        interceptors=[tracing_interceptor(provider.get_tracer("vcs-test"))],
+    )
+    async with build_worker(traced_client, engine, task_queue):
+        case_ref = unique_ref("TRC")
+        today = (await local_env.get_current_time()).date()
+        await untraced.register_case(registration(case_ref, today), by="vlo.jones")
+        victim_id, _ = await untraced.add_victim(case_ref, victim(NAME), by="vlo.jones")
+        [offer] = await eventually(lambda: tasks(engine, victim_id))
+        assert offer.id is not None
+        traced = Vcs(traced_client, engine, task_queue)
+        await traced.complete_task(offer.id, by="vlo.jones", outcome="phoned; offer explained")
+    names = {s.name for s in exporter.get_finished_spans()}
+    assert {"HandleUpdate:complete_task", "RunActivity:send_letter"} <= names
