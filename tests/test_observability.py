@@ -1,13 +1,18 @@
 """Observability (ops/metrics.py, ops/tracing.py): the application's and the Temporal SDK's
-Prometheus endpoints scraped while a case runs, and one trace from a VLO's action through the
-workflow to its activities."""
+Prometheus endpoints scraped while a case runs; a VLO's action traced from the client through
+the workflow to its activities; spans exported over OTLP when an endpoint is set."""
 
+import os
 import socket
+import subprocess
+import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -316,3 +321,43 @@ async def test_a_workflow_started_untraced_is_traced_from_its_next_action(
         await traced.complete_task(offer.id, by="vlo.jones", outcome="phoned; offer explained")
     names = {s.name for s in exporter.get_finished_spans()}
     assert {"HandleUpdate:complete_task", "RunActivity:send_letter"} <= names
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP collector's door: keeps what is posted to it."""
+
+    received: ClassVar[list[tuple[str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_spans_are_exported_over_otlp_when_an_endpoint_is_set() -> None:
+    """ops.tracing.configure_tracing from the standard OTEL_* settings, in a process of its
+    own (the global tracer provider is set once per process); nothing without an endpoint."""
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    probe = (
+        "from opentelemetry import trace\n"
+        "from ops.tracing import configure_tracing\n"
+        "print(configure_tracing('vcs-probe'))\n"
+        "with trace.get_tracer('probe').start_as_current_span('probe-span'): pass\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    try:
+        off = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+        assert off.stdout.strip() == "False" and _Collector.received == []
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{collector.server_port}"
+        on = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+        assert on.stdout.strip() == "True", on.stderr
+    finally:
+        collector.shutdown()
+    [(path, body)] = _Collector.received  # flushed as the process exits
+    assert path == "/v1/traces" and b"probe-span" in body and b"vcs-probe" in body
