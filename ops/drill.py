@@ -245,9 +245,7 @@ class Drill:
         )
 
         backup = self.folder / "backup"
-        self.run(
-            PYTHON, "-m", "ops.backup", "backup", str(backup), "--temporal-db", str(temporal_db)
-        )
+        self.backup_tool("backup", backup, temporal_db)
         self.step("backed up (Temporal's file, then the case database) with both running")
 
         self.stop(worker)
@@ -260,9 +258,7 @@ class Drill:
 
         restored_db = self.folder / "after" / "temporal.db"
         self.env["VCS_DATABASE_URL"] = self.database("after")
-        self.run(
-            PYTHON, "-m", "ops.backup", "restore", str(backup), "--temporal-db", str(restored_db)
-        )
+        self.backup_tool("restore", backup, restored_db)
         self.start_temporal(restored_db)
         self.start_worker()
         self.step(f"restored into {self.name}_after and a new file; a new server and worker up")
