@@ -21,6 +21,7 @@ from typing import ClassVar
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -40,6 +41,9 @@ from models.codec import data_converter
 from models.db import create_tables, make_engine
 from models.health import serve_health
 from models.temporal_access import add_credentials, keep_api_key_fresh
+from ops import metrics
+from ops.metrics import ActivityFailureMetrics
+from ops.tracing import configure_tracing, tracing_interceptor
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
@@ -66,12 +70,19 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-async def connect() -> Client:
+async def connect(runtime: Runtime | None = None, service: str = "vcs") -> Client:
     """Connect using the envconfig profile (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, ...)
-    and the credentials models/temporal_access.py describes (none for the dev server)."""
+    and the credentials models/temporal_access.py describes (none for the dev server), traced
+    as `service` (ops/tracing.py); `runtime`: the worker's, serving the SDK's metrics."""
     config = add_credentials(dict(ClientConfig.load_client_connect_config()))
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=data_converter())
+    configure_tracing(service)
+    return await Client.connect(
+        **config,
+        data_converter=data_converter(),
+        interceptors=[tracing_interceptor()],
+        runtime=runtime,
+    )
 
 
 class _SharedCodeLoader(SourceFileLoader):
@@ -164,16 +175,32 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
-        interceptors=[ShortFailuresInterceptor()],
+        interceptors=[ShortFailuresInterceptor(), ActivityFailureMetrics()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
+
+
+def serve_worker_metrics(engine: Engine) -> Runtime | None:
+    """Serve the application's metrics and make the runtime serving the Temporal SDK's
+    (ops/metrics.py); an empty address turns either off."""
+    address = os.environ.get("VCS_METRICS_ADDRESS", metrics.DEFAULT_ADDRESS)
+    if address:
+        metrics.serve_metrics(engine, address)
+        log.info("application metrics on http://%s/metrics", address)
+    temporal_address = os.environ.get(
+        "VCS_TEMPORAL_METRICS_ADDRESS", metrics.DEFAULT_TEMPORAL_ADDRESS
+    )
+    if not temporal_address:
+        return None
+    log.info("Temporal SDK metrics on http://%s/metrics", temporal_address)
+    return metrics.sdk_runtime(temporal_address)
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = make_engine()
     create_tables(engine)
-    client = await connect()
+    client = await connect(serve_worker_metrics(engine), service="vcs-worker")
     added = await ensure_search_attributes(client)
     if added:
         log.info("registered search attributes %s", ", ".join(added))
