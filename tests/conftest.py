@@ -38,6 +38,8 @@ os.environ["VCS_CODEC_KEYS"] = (
     f"{TEST_CODEC_KEY_ID}:{base64.b64encode(b'vcs-test-key-not-for-production!').decode()}"
 )
 os.environ["VCS_CODEC_ACTIVE_KEY"] = TEST_CODEC_KEY_ID
+# A developer's machine: development keys, and create_all, are allowed (models/codec.py).
+os.environ["VCS_DEVELOPMENT"] = "1"
 
 POSTGRES_URL = os.environ.get(
     "VCS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
