@@ -37,7 +37,8 @@ from activities.retention import RetentionActivities
 from activities.tasks import TaskActivities
 from activities.victims import VictimStarterActivities
 from models.codec import data_converter
-from models.db import create_tables, make_engine
+from models.db import make_engine
+from models.startup import ready_or_exit
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
@@ -169,7 +170,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = make_engine()
-    create_tables(engine)
+    ready_or_exit(engine, worker=True)
     client = await connect()
     added = await ensure_search_attributes(client)
     if added:
