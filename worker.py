@@ -24,6 +24,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.audit_heads import AuditHeadActivities
 from activities.calendar import CalendarActivities
 from activities.case_store import CaseStoreActivities
 from activities.delivery import DeliveryActivities
@@ -39,6 +40,7 @@ from activities.victims import VictimStarterActivities
 from models.codec import data_converter
 from models.db import make_engine
 from models.startup import ready_or_exit
+from workflows.audit_heads import AuditHeadsWorkflow
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
@@ -137,6 +139,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         HospitalActivities(engine),
         ParoleActivities(engine),
         CalendarActivities(),
+        AuditHeadActivities(engine),
     ]
     activities = [
         getattr(obj, name)
@@ -156,6 +159,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
             HandoffWorkflow,
             BulkTransferWorkflow,
             ParoleReviewWorkflow,
+            AuditHeadsWorkflow,
         ],
         workflow_runner=SANDBOX,
         activities=activities,

@@ -18,7 +18,7 @@ import starter
 from activities.audit import GENESIS_HASH, append_audit, compute_hash, verify_chain
 from models.audit import AuditDetail
 from models.db import session_scope
-from models.records import AuditEntry
+from models.records import AuditEntry, AuditSeal
 from models.repository import add_victim, register_case
 from starter import Vcs
 from tests.conftest import unique_ref
@@ -99,7 +99,8 @@ def test_editing_a_timestamp_or_actor_is_detected(engine: Engine) -> None:
 def test_deleting_a_middle_entry_is_detected(engine: Engine) -> None:
     _, case_id = make_case(engine)
     ids = entry_ids(engine, case_id)
-    with session_scope(engine) as session:
+    with session_scope(engine) as session:  # its seal first, as the owner's login must
+        session.exec(delete(AuditSeal).where(col(AuditSeal.entry_id) == ids[2]))
         session.exec(delete(AuditEntry).where(col(AuditEntry.id) == ids[2]))
     broken = report(engine, case_id).broken
     assert broken is not None and broken.entry_id == ids[3]
@@ -189,6 +190,7 @@ async def test_rehashed_or_truncated_chain_is_caught_against_an_earlier_export(
     assert await _run(vcs, "audit-export", "--case", case_ref, "--out", str(export)) == 0
     ids = entry_ids(engine, case_id)
     with session_scope(engine) as session:
+        session.exec(delete(AuditSeal).where(col(AuditSeal.entry_id) == ids[-1]))
         session.exec(delete(AuditEntry).where(col(AuditEntry.id) == ids[-1]))
     assert report(engine, case_id).intact  # the chain alone cannot tell
     capsys.readouterr()
