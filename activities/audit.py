@@ -24,7 +24,7 @@ entry *and* recomputes every hash after it, or who deletes the last entries. Aga
   chain's head (case, sequence, seal, time) to write-once storage. A chain later cut short, or
   rewritten with its seals, no longer has the exported head.
 - **Privileges.** No application role may UPDATE, DELETE or TRUNCATE the entries or the seals
-  (deploy/postgres/grants.sql): only the owner's login can, and that is what the two above catch.
+  (models/grants.sql): only the owner's login can, and that is what the two above catch.
 
 An earlier `audit-export` file is a third anchor (`audit-verify --against FILE`): every exported
 entry must still be there, unchanged.

@@ -135,7 +135,7 @@ class AuditSeal(SQLModel, table=True):
     only the worker holds (models/audit_key.py), over the entry's hash and the seal before it,
     so each case's seals are a keyed chain and the last one (the head) vouches for every entry
     up to it. Inserted only, like the entries: no application role may change or delete one
-    (deploy/postgres/grants.sql)."""
+    (models/grants.sql)."""
 
     __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_auditseal_case_sequence"),)
 

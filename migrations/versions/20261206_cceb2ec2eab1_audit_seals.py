@@ -5,7 +5,7 @@ Revises: c4d9e2a7b813
 Create Date: 2026-12-06 02:28:47.866258
 
 The worker's keyed seals on the audit chain (issue 16 item 2; activities/audit.py): one row
-per entry, inserted only (deploy/postgres/grants.sql).
+per entry, inserted only (models/grants.sql).
 
 """
 
