@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 import starter
 from activities.audit import GENESIS_HASH, append_audit, compute_hash, seals_of, verify_chain
@@ -26,6 +27,8 @@ from models.repository import add_victim, audit_verify, register_case
 from starter import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import registration, victim
+from worker import build_worker
+from workflows.audit_heads import AuditHeadsWorkflow
 
 
 def make_case(engine: Engine, extra_entries: int = 4) -> tuple[str, int]:
@@ -423,3 +426,24 @@ def test_exported_heads_catch_a_tail_rewritten_and_sealed_again(
     assert broken is not None and (broken.entry_id, broken.sequence) == (ids[-1], 6)
     assert "differs from the head exported in audit-heads-" in broken.problem
     assert broken.problem.endswith(": the chain was rewritten")
+
+
+async def test_the_audit_heads_job_runs_in_the_worker(
+    engine: Engine,
+    local_env: WorkflowEnvironment,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the hourly schedule starts (workflows/schedules.py `audit-heads`)."""
+    monkeypatch.setenv("VCS_AUDIT_HEADS_DIR", str(tmp_path))
+    monkeypatch.delenv("VCS_DEVELOPMENT")  # the CLI writes: unsealed
+    case_ref, case_id = make_case(engine, extra_entries=0)
+    monkeypatch.setenv("VCS_DEVELOPMENT", "1")
+    async with build_worker(local_env.client, engine, task_queue):
+        result = await local_env.client.execute_workflow(
+            AuditHeadsWorkflow.run, id=f"vcs-audit-heads-{task_queue}", task_queue=task_queue
+        )
+    assert (result.sealed, result.exported) == (2, 1) and result.file is not None
+    assert keyed(engine, case_id).sealed == 2
+    assert audit_verify(engine, case_ref).heads == 1
