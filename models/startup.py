@@ -52,12 +52,12 @@ def ready_database(engine: Engine) -> None:
 
 
 def ready_or_exit(engine: Engine, *, worker: bool = False) -> None:
-    """For a long-running process (worker, console): the schema at head, the payload keys and,
-    for the worker, the audit key; else refuse to start, one line on stderr."""
+    """For a long-running process (worker, console): the schema at head and, for the worker,
+    the payload keys and the audit key; else refuse to start, one line on stderr."""
     try:
         ready_database(engine)
-        load_keys()
-        if worker:
+        if worker:  # the console reads no sealed text and talks to no Temporal yet
+            load_keys()
             require_audit_key("the worker")
     except VcsError as err:
         raise SystemExit(f"error: {err}") from None
