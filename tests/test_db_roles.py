@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlmodel import select
 
-from activities.audit import lock_case_chain, seal_pending, verify_chain
+from activities.audit import append_audit, lock_case_chain, seal_pending, verify_chain
 from activities.audit_heads import export_heads
 from models.access_log import AccessRefusal
 from models.audit_key import DEVELOPMENT_AUDIT_KEY
@@ -50,6 +50,7 @@ from service.outbox import mark_posted
 from service.queries import checked
 from tests.conftest import BACKENDS, POSTGRES_URL, unique_ref
 from tests.helpers import registration, victim
+from tests.test_audit_chain import entry_ids, rewrite_from
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL roles")
 
@@ -241,3 +242,22 @@ def test_the_app_role_makes_the_service_layers_writes_and_no_others(
     with session_scope(database.owner) as session:
         report = verify_chain(session, case_id, DEVELOPMENT_AUDIT_KEY)
     assert report.intact and report.sealed == report.entries == entries
+
+
+def test_the_owners_login_can_rewrite_but_not_reseal(
+    database: Database, app_without_key: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one login that may still UPDATE the trail (the tables' owner, for migrations)
+    rewrites an entry and recomputes every plain SHA-256 hash after it: the worker's seals,
+    keyed with what the owner does not hold, show it."""
+    _case_ref, case_id, _ = registered_by_app(database)
+    monkeypatch.setenv("VCS_DEVELOPMENT", "1")  # the worker's key: its entry seals all three
+    with session_scope(database.worker) as session:
+        append_audit(session, case_id=case_id, actor="system", action="note")
+    target = entry_ids(database.owner, case_id)[1]
+    rewrite_from(database.owner, case_id, target)
+    with session_scope(database.owner) as session:
+        assert verify_chain(session, case_id).intact  # plain hashes: fooled
+        broken = verify_chain(session, case_id, DEVELOPMENT_AUDIT_KEY).broken
+    assert broken is not None and (broken.entry_id, broken.sequence) == (target, 2)
+    assert "does not match its seal" in broken.problem

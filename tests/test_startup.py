@@ -20,9 +20,10 @@ import starter
 from models.db import make_engine
 from models.migrate import alembic_config, migration_engine
 from models.startup import SchemaNotAtHead, head_revisions, ready_database
-from tests.conftest import POSTGRES_URL
+from tests.conftest import BACKENDS, POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
+needs_postgres = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL")
 MIGRATE = "run `python -m models.migrate` (compose: the migrate service), then start again"
 
 
@@ -67,6 +68,7 @@ def run_process(script: str, url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@needs_postgres
 def test_a_database_one_migration_behind_refuses_every_process(pg_url: str) -> None:
     behind = one_behind()
     migrate_to(pg_url, behind)
@@ -86,6 +88,7 @@ def test_a_database_one_migration_behind_refuses_every_process(pg_url: str) -> N
         assert done.stderr.strip().splitlines()[-1] == expected, f"{script}: {done.stderr}"
 
 
+@needs_postgres
 async def test_the_cli_refuses_a_database_behind(
     pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -97,6 +100,7 @@ async def test_the_cli_refuses_a_database_behind(
     assert MIGRATE in error
 
 
+@needs_postgres
 def test_an_empty_database_is_not_created_but_refused(pg_url: str) -> None:
     engine = make_engine(pg_url)
     try:
@@ -108,6 +112,7 @@ def test_an_empty_database_is_not_created_but_refused(pg_url: str) -> None:
         engine.dispose()
 
 
+@needs_postgres
 def test_a_database_at_head_starts(pg_url: str) -> None:
     migrate_to(pg_url, "head")
     engine = make_engine(pg_url)
