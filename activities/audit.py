@@ -313,8 +313,11 @@ def seal_break(
     for number, seal in enumerate(seals, 1):
         entry = by_sequence.get(seal.sequence)
         if seal.sequence != number:
+            unsealed = by_sequence.get(number)
             return ChainBreak(
-                None, number, "has no seal though later entries do: its seal was deleted"
+                unsealed.id if unsealed else None,
+                number,
+                "has no seal though later entries do: its seal was deleted",
             )
         if entry is None or entry.id != seal.entry_id:
             return ChainBreak(

@@ -447,3 +447,14 @@ async def test_the_audit_heads_job_runs_in_the_worker(
     assert (result.sealed, result.exported) == (2, 1) and result.file is not None
     assert keyed(engine, case_id).sealed == 2
     assert audit_verify(engine, case_ref).heads == 1
+
+
+def test_a_deleted_seal_is_detected(engine: Engine) -> None:
+    _, case_id = make_case(engine)
+    ids = entry_ids(engine, case_id)
+    with session_scope(engine) as session:
+        session.exec(delete(AuditSeal).where(col(AuditSeal.entry_id) == ids[2]))
+    assert report(engine, case_id).intact
+    broken = keyed(engine, case_id).broken
+    assert broken is not None and (broken.entry_id, broken.sequence) == (ids[2], 3)
+    assert "its seal was deleted" in broken.problem
