@@ -9,8 +9,9 @@ import sys
 
 import uvicorn
 
-from models.db import create_tables, make_engine
+from models.db import make_engine
 from models.secret_files import SecretFileError
+from models.startup import ready_or_exit
 from web.app import create_app
 from web.settings import ConfigurationError, ConsoleSettings
 
@@ -22,7 +23,7 @@ def main() -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     engine = make_engine()
-    create_tables(engine)
+    ready_or_exit(engine)
     app = create_app(settings, engine)
     host = os.environ.get("VCS_CONSOLE_HOST", "127.0.0.1")
     uvicorn.run(app, host=host, port=int(os.environ.get("VCS_CONSOLE_PORT", "8000")))

@@ -32,7 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from models.audit import readable
 from models.bank_holidays import calendar_for_new_work
 from models.case import CaseRegistration, MilestoneDates
-from models.db import create_tables, make_engine, session_scope
+from models.db import make_engine, session_scope
 from models.deadlines import offer_due
 from models.delivery import delivery_words
 from models.errors import UnavailableError, VcsError
@@ -129,6 +129,7 @@ from models.sharing import (
     RecordDhrDirection,
     SuppliedRequest,
 )
+from models.startup import ready_database
 from models.victim import VictimBase
 from models.vocabulary import (
     Channel,
@@ -1974,7 +1975,7 @@ async def run_command(argv: Sequence[str], vcs: Vcs | None, out: Callable[[str],
     try:
         if vcs is None:
             engine = make_engine()
-            create_tables(engine)
+            ready_database(engine)
             vcs = Vcs(await connect(), engine)
         await dispatch(vcs, args, by, out)
     except UnavailableError as err:

@@ -25,6 +25,7 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.audit_heads import AuditHeadActivities
 from activities.calendar import CalendarActivities
 from activities.case_store import CaseStoreActivities
 from activities.delivery import DeliveryActivities
@@ -38,12 +39,14 @@ from activities.retention import RetentionActivities
 from activities.tasks import TaskActivities
 from activities.victims import VictimStarterActivities
 from models.codec import data_converter
-from models.db import create_tables, make_engine
+from models.db import make_engine
 from models.health import serve_health
+from models.startup import ready_or_exit
 from models.temporal_access import add_credentials, keep_api_key_fresh
 from ops import metrics
 from ops.metrics import ActivityFailureMetrics
 from ops.tracing import configure_tracing, tracing_interceptor
+from workflows.audit_heads import AuditHeadsWorkflow
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
@@ -150,6 +153,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         HospitalActivities(engine),
         ParoleActivities(engine),
         CalendarActivities(),
+        AuditHeadActivities(engine),
     ]
     activities = [
         getattr(obj, name)
@@ -169,6 +173,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
             HandoffWorkflow,
             BulkTransferWorkflow,
             ParoleReviewWorkflow,
+            AuditHeadsWorkflow,
         ],
         workflow_runner=SANDBOX,
         activities=activities,
@@ -199,7 +204,7 @@ def serve_worker_metrics(engine: Engine) -> Runtime | None:
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = make_engine()
-    create_tables(engine)
+    ready_or_exit(engine, worker=True)
     client = await connect(serve_worker_metrics(engine), service="vcs-worker")
     added = await ensure_search_attributes(client)
     if added:

@@ -10,10 +10,24 @@ hash. Editing an entry changes its hash; deleting, inserting or reordering one b
 sequence or the link to the entry before it. `verify_chain` walks a case's chain and names the
 first broken entry.
 
-What a chain alone cannot show: someone with write access who rewrites the tail *and*
-recomputes every hash after it, or who deletes the last entries. Against that, keep an export
-(`starter.py audit-export`) elsewhere and check the database against it later
-(`audit-verify --against FILE`): every exported entry must still be there, unchanged.
+What a plain hash chain cannot show: someone with the database owner's login who rewrites an
+entry *and* recomputes every hash after it, or who deletes the last entries. Against that
+(issue 16 item 2):
+
+- **Seals.** The worker seals every entry (an `AuditSeal` row): HMAC-SHA256, with a key only it
+  holds (models/audit_key.py), over the entry's hash and the seal before it. Recomputing the
+  hashes without the key leaves the seals wrong. The worker seals its own entries as it writes
+  them; an entry the console or the CLI wrote (they hold no key) is sealed, after checking its
+  hash and link, at the worker's next entry on that case or by the hourly `audit-heads` job,
+  whichever comes first. Until then it is reported as awaiting its seal.
+- **Exported heads.** The `audit-heads` job (activities/audit_heads.py) writes each changed
+  chain's head (case, sequence, seal, time) to write-once storage. A chain later cut short, or
+  rewritten with its seals, no longer has the exported head.
+- **Privileges.** No application role may UPDATE, DELETE or TRUNCATE the entries or the seals
+  (models/grants.sql): only the owner's login can, and that is what the two above catch.
+
+An earlier `audit-export` file is a third anchor (`audit-verify --against FILE`): every exported
+entry must still be there, unchanged.
 
 One chain per case: appends to different cases never wait for each other. Appends to one case
 are serialised: a transaction-scoped advisory lock per case on PostgreSQL, the database write
@@ -21,7 +35,9 @@ lock on SQLite (taken before the last entry is read); a unique (case_id, sequenc
 """
 
 import hashlib
+import hmac
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,13 +47,17 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from models.audit import AuditDetail, Ref, stored_facts
-from models.records import AuditEntry, CaseNote
+from models.audit_key import audit_key
+from models.records import AuditEntry, AuditSeal, CaseNote
 
 GENESIS_HASH = "0" * 64
 CHAIN_FORMAT = "vcs-audit-v1"
+SEAL_FORMAT = "vcs-audit-seal-v1"
 # pg_advisory_xact_lock(namespace, case_id): the namespace keeps these locks apart from any
 # other advisory lock on the server ("VCSA" as a 32-bit integer).
 ADVISORY_NAMESPACE = 0x56435341
+
+log = logging.getLogger("vcs.audit")
 
 
 def already_done(session: Session, idempotency_key: str) -> bool:
@@ -146,6 +166,77 @@ def append_audit(
     entry.entry_hash = compute_hash(entry)
     session.add(entry)
     session.flush()
+    key = audit_key()
+    if key is not None:  # the worker: seal this entry, and any the console or CLI wrote before
+        seal_pending(session, case_id, key)
+
+
+# ---- seals: the worker's keyed chain over the entries ----------------------------------------
+
+
+def seal_mac(key: bytes, entry: AuditEntry, previous_mac: str) -> str:
+    """HMAC-SHA256 over the entry's place and hash and the seal before it (GENESIS_HASH first)."""
+    message = [SEAL_FORMAT, entry.case_id, entry.sequence, entry.entry_hash, previous_mac]
+    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def seals_of(session: Session, case_id: int) -> list[AuditSeal]:
+    return list(
+        session.exec(
+            select(AuditSeal).where(AuditSeal.case_id == case_id).order_by(col(AuditSeal.sequence))
+        ).all()
+    )
+
+
+def seal_pending(session: Session, case_id: int, key: bytes) -> int:
+    """Seal, in order, the case's entries after its last seal; the caller holds the case's chain
+    lock. Stops at an entry whose hash or link is wrong: a broken chain is not vouched for
+    (audit-verify names it). Returns how many were sealed."""
+    last = session.exec(
+        select(AuditSeal)
+        .where(AuditSeal.case_id == case_id)
+        .order_by(col(AuditSeal.sequence).desc())
+        .limit(1)
+    ).first()
+    after = 0 if last is None else last.sequence
+    rows = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.case_id == case_id, col(AuditEntry.sequence) >= max(after, 1))
+        .order_by(col(AuditEntry.sequence))
+    ).all()
+    previous_hash, previous_mac = GENESIS_HASH, GENESIS_HASH
+    if last is not None:
+        if not rows or rows[0].id != last.entry_id:
+            log.warning(
+                "audit chain of case %s: the last sealed entry is gone; not sealing", case_id
+            )
+            return 0
+        previous_hash, previous_mac, rows = rows[0].entry_hash or "", last.mac, rows[1:]
+    broken = first_break(rows, expected=after + 1, previous=previous_hash)
+    stop = len(rows)
+    if broken is not None:
+        stop = next(i for i, row in enumerate(rows) if row.id == broken.entry_id)
+        log.warning(
+            "audit chain of case %s is broken at sequence %s: not sealed from there",
+            case_id,
+            broken.sequence,
+        )
+    now = datetime.now(UTC)
+    for entry in rows[:stop]:
+        assert entry.id is not None and entry.sequence is not None
+        previous_mac = seal_mac(key, entry, previous_mac)
+        session.add(
+            AuditSeal(
+                case_id=case_id,
+                sequence=entry.sequence,
+                entry_id=entry.id,
+                mac=previous_mac,
+                sealed_at=now,
+            )
+        )
+    session.flush()
+    return stop
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -164,6 +255,8 @@ class ChainReport:
     entries: int
     head_hash: str | None  # the last entry's hash: keep it elsewhere to anchor the chain
     broken: ChainBreak | None
+    sealed: int = 0  # entries under a seal checked with the key (0: seals not checked)
+    heads: int = 0  # heads exported to write-once storage found and checked
 
     @property
     def intact(self) -> bool:
@@ -179,10 +272,12 @@ def chain_entries(session: Session, case_id: int) -> list[AuditEntry]:
     )
 
 
-def first_break(entries: Sequence[AuditEntry]) -> ChainBreak | None:
-    """Walk entries in row order: each must be chained, unaltered, next in sequence, and
-    linked to the one before it. Returns the first that is not."""
-    expected, previous = 1, GENESIS_HASH
+def first_break(
+    entries: Sequence[AuditEntry], expected: int = 1, previous: str = GENESIS_HASH
+) -> ChainBreak | None:
+    """Walk entries in row order (from sequence `expected`, after the entry whose hash is
+    `previous`): each must be chained, unaltered, next in sequence, and linked to the one
+    before it. Returns the first that is not."""
     for entry in entries:
         if entry.sequence is None or entry.entry_hash is None or entry.previous_hash is None:
             problem = "is not chained: written outside the audit trail (inserted)"
@@ -207,13 +302,50 @@ def first_break(entries: Sequence[AuditEntry]) -> ChainBreak | None:
     return None
 
 
-def verify_chain(session: Session, case_id: int) -> ChainReport:
+def seal_break(
+    entries: Sequence[AuditEntry], seals: Sequence[AuditSeal], key: bytes
+) -> ChainBreak | None:
+    """The seals, checked with the key: 1, 2, ... with none missing, each on the entry of its
+    sequence and matching that entry's hash as it is now. Entries after the last seal await
+    theirs (written by the console or the CLI, not yet seen by the worker)."""
+    by_sequence = {entry.sequence: entry for entry in entries}
+    previous = GENESIS_HASH
+    for number, seal in enumerate(seals, 1):
+        entry = by_sequence.get(seal.sequence)
+        if seal.sequence != number:
+            unsealed = by_sequence.get(number)
+            return ChainBreak(
+                unsealed.id if unsealed else None,
+                number,
+                "has no seal though later entries do: its seal was deleted",
+            )
+        if entry is None or entry.id != seal.entry_id:
+            return ChainBreak(
+                seal.entry_id, number, "was sealed but is gone or replaced: entries were deleted"
+            )
+        if not hmac.compare_digest(seal.mac, seal_mac(key, entry, previous)):
+            return ChainBreak(
+                entry.id,
+                number,
+                "does not match its seal: it was rewritten (hashes recomputed without the key)",
+            )
+        previous = seal.mac
+    return None
+
+
+def verify_chain(session: Session, case_id: int, key: bytes | None = None) -> ChainReport:
+    """The hash chain; with the audit key, the seals too."""
     entries = chain_entries(session, case_id)
+    seals = seals_of(session, case_id) if key is not None else []
+    broken = first_break(entries)
+    if broken is None and key is not None:
+        broken = seal_break(entries, seals, key)
     return ChainReport(
         case_id=case_id,
         entries=len(entries),
         head_hash=entries[-1].entry_hash if entries else None,
-        broken=first_break(entries),
+        broken=broken,
+        sealed=len(seals),
     )
 
 

@@ -32,6 +32,8 @@ os.environ["VCS_CODEC_KEYS"] = (
     f"{BENCH_CODEC_KEY_ID}:{base64.b64encode(b'vcs-bench-key-not-for-production').decode()}"
 )
 os.environ["VCS_CODEC_ACTIVE_KEY"] = BENCH_CODEC_KEY_ID
+# The worker seals the audit trail as in production (models/audit_key.py); not a secret either.
+os.environ["VCS_AUDIT_HMAC_KEY"] = base64.b64encode(b"vcs-bench-audit-key-not-a-secret").decode()
 os.environ.pop("VCS_NOTIFY_BASE_URL", None)  # letters go to the outbox only: nothing is sent
 
 from models.codec import data_converter  # noqa: E402  (after the key is set)

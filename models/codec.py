@@ -15,9 +15,10 @@ Keys, from the environment:
 
 New payloads are encrypted with the active key; a payload is decrypted with whichever key it
 names, so rotating is: add a new key, make it active, and keep the old one for as long as any
-history written with it is kept. With neither variable set (a developer's machine), a key file
+history written with it is kept. With neither variable set, a process refuses to start unless
+`VCS_DEVELOPMENT=1` says it is a developer's machine (bin/run-demo, the tests): then a key file
 `data/codec-keys` is used, created on first use with mode 0600 (same format, one key a line; the
-last line is the active key).
+last line is the active key). A production process never makes a key of its own.
 
 Errors name key IDs, never key material or payload content.
 """
@@ -56,6 +57,7 @@ NONCE_SIZE = 12  # the GCM standard nonce
 TAG_SIZE = 16
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 DEV_KEY_FILE = Path(__file__).resolve().parent.parent / "data" / "codec-keys"
+DEVELOPMENT = "VCS_DEVELOPMENT"
 
 log = logging.getLogger("vcs.codec")
 
@@ -114,8 +116,14 @@ def parse_keys(text: str, source: str) -> dict[str, bytes]:
     return keys
 
 
+def development() -> bool:
+    """A developer's machine, said explicitly (VCS_DEVELOPMENT=1): development keys allowed."""
+    return os.environ.get(DEVELOPMENT, "").strip() == "1"
+
+
 def load_keys(key_file: Path = DEV_KEY_FILE) -> KeyRing:
-    """The keys from VCS_CODEC_KEYS / VCS_CODEC_ACTIVE_KEY, or else the development key file."""
+    """The keys from VCS_CODEC_KEYS / VCS_CODEC_ACTIVE_KEY (or VCS_CODEC_KEYS_FILE), or else
+    (VCS_DEVELOPMENT=1 only) the development key file."""
     keys_text = secret("VCS_CODEC_KEYS").strip()  # VCS_CODEC_KEYS_FILE in production
     active = os.environ.get("VCS_CODEC_ACTIVE_KEY", "").strip()
     if keys_text and active:
@@ -124,6 +132,12 @@ def load_keys(key_file: Path = DEV_KEY_FILE) -> KeyRing:
         raise CodecError(
             "set both VCS_CODEC_KEYS and VCS_CODEC_ACTIVE_KEY (or neither, on a development "
             f"machine, to use the key file {key_file})"
+        )
+    if not development():
+        raise CodecError(
+            "no payload keys: set VCS_CODEC_KEYS and VCS_CODEC_ACTIVE_KEY (see README, 'Victim "
+            f"data in Temporal'), or {DEVELOPMENT}=1 on a developer's machine to use the key "
+            f"file {key_file}"
         )
     return development_keys(key_file)
 

@@ -59,6 +59,10 @@ def create_tables(engine: Engine) -> None:
 
 
 if __name__ == "__main__":
+    # The embedded SQLite database of a developer's machine (bin/run-demo); PostgreSQL's schema
+    # is Alembic's alone (models/startup.py).
+    if not database_url().startswith("sqlite"):
+        raise SystemExit("error: PostgreSQL is made by `python -m models.migrate`, not create_all")
     create_tables(make_engine())
     print(f"case database ready: {make_engine().url.render_as_string(hide_password=True)}")
 

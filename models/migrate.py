@@ -31,6 +31,7 @@ from sqlalchemy.sql.schema import ColumnCollectionConstraint
 from sqlmodel import SQLModel
 
 import models.db
+from models.roles import APP_ROLE, WORKER_ROLE, apply_grants, roles_exist
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "alembic.ini"
@@ -125,6 +126,11 @@ def upgrade(url: str | None = None) -> None:
             config = alembic_config(connection)
             _adopt_unversioned(connection, config)
             command.upgrade(config, "head")
+            if connection.dialect.name == "postgresql" and roles_exist(
+                connection, WORKER_ROLE, APP_ROLE
+            ):
+                apply_grants(connection)  # a new table is covered as soon as it is made
+                log.info("privileges of %s and %s applied", WORKER_ROLE, APP_ROLE)
     finally:
         engine.dispose()
 

@@ -128,3 +128,20 @@ class AuditEntry(SQLModel, table=True):
     sequence: int | None = None  # 1, 2, ... within the case
     previous_hash: str | None = Field(default=None, max_length=64)  # SHA-256, hex
     entry_hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditSeal(SQLModel, table=True):
+    """The worker's keyed seal on one audit entry (activities/audit.py): HMAC-SHA256, with a key
+    only the worker holds (models/audit_key.py), over the entry's hash and the seal before it,
+    so each case's seals are a keyed chain and the last one (the head) vouches for every entry
+    up to it. Inserted only, like the entries: no application role may change or delete one
+    (models/grants.sql)."""
+
+    __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_auditseal_case_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="offendercase.id", index=True)
+    sequence: int  # the entry's
+    entry_id: int = Field(foreign_key="auditentry.id", unique=True)
+    mac: str = Field(max_length=64)  # hex
+    sealed_at: datetime = Field(index=True)

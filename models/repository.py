@@ -1,7 +1,7 @@
 """The case database as the VLO's tools use it: register, add, list. Personal data enters the
 system here, straight into the database; workflows only ever receive the IDs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,8 +15,12 @@ from activities.audit import (
     compare_with_export,
     export_line,
     first_break,
+    seals_of,
+    verify_chain,
 )
+from activities.audit_heads import compare_with_heads, heads_dir, read_heads
 from models.audit import AuditDetail, Ref
+from models.audit_key import require_audit_key
 from models.case import CaseRegistration, Offence, OffenderCase, OffenderCaseBase
 from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
@@ -565,17 +569,17 @@ def audit_export(engine: Engine, case_ref: str) -> tuple[list[dict[str, Any]], C
 def audit_verify(
     engine: Engine, case_ref: str, exported: list[dict[str, Any]] | None = None
 ) -> ChainReport:
-    """Walk the case's chain (and, given an earlier export, check it is all still there)."""
+    """Walk the case's chain and check its seals with the audit key (held by the worker: ops
+    run this with its secret), check every head exported to write-once storage is still there
+    unchanged and, given an earlier export, that all its entries are."""
+    key = require_audit_key("audit-verify")
+    exported_heads = read_heads(heads_dir())
     with session_scope(engine) as session:
         case = _case(session, case_ref)
         assert case.id is not None
-        entries = chain_entries(session, case.id)
-        broken = first_break(entries)
+        report = verify_chain(session, case.id, key)
+        heads = [h for h in exported_heads if (h.case_id, h.case_ref) == (case.id, case.case_ref)]
+        broken = report.broken or compare_with_heads(seals_of(session, case.id), heads)
         if broken is None and exported is not None:
-            broken = compare_with_export(entries, exported)
-        return ChainReport(
-            case_id=case.id,
-            entries=len(entries),
-            head_hash=entries[-1].entry_hash if entries else None,
-            broken=broken,
-        )
+            broken = compare_with_export(chain_entries(session, case.id), exported)
+        return replace(report, broken=broken, heads=len(heads))

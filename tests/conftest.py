@@ -5,6 +5,7 @@ import contextlib
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -38,6 +39,10 @@ os.environ["VCS_CODEC_KEYS"] = (
     f"{TEST_CODEC_KEY_ID}:{base64.b64encode(b'vcs-test-key-not-for-production!').decode()}"
 )
 os.environ["VCS_CODEC_ACTIVE_KEY"] = TEST_CODEC_KEY_ID
+# A developer's machine: development keys, and create_all, are allowed (models/codec.py).
+os.environ["VCS_DEVELOPMENT"] = "1"
+# Exported audit heads (activities/audit_heads.py) go to a folder of the run's own, not data/.
+os.environ["VCS_AUDIT_HEADS_DIR"] = tempfile.mkdtemp(prefix="vcs-audit-heads-")
 
 POSTGRES_URL = os.environ.get(
     "VCS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -236,11 +236,32 @@ def test_bad_key_configuration_is_refused_without_revealing_keys(
         assert b64(key) not in str(caught.value) and b64(key[:24]) not in str(caught.value)
 
 
+def test_no_keys_without_the_development_setting_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A production process never makes a key of its own: with no key configured and no
+    VCS_DEVELOPMENT=1, it refuses (issue 16 item 5), and writes no key file."""
+    monkeypatch.delenv("VCS_CODEC_KEYS")
+    monkeypatch.delenv("VCS_CODEC_ACTIVE_KEY")
+    key_file = tmp_path / "data" / "codec-keys"
+    for setting in (None, "0", "yes"):
+        if setting is None:
+            monkeypatch.delenv("VCS_DEVELOPMENT", raising=False)
+        else:
+            monkeypatch.setenv("VCS_DEVELOPMENT", setting)
+        with pytest.raises(CodecError) as caught:
+            load_keys(key_file)
+        assert str(caught.value).startswith("no payload keys: set VCS_CODEC_KEYS and ")
+        assert "VCS_DEVELOPMENT=1" in str(caught.value) and "\n" not in str(caught.value)
+    assert not key_file.parent.exists()
+
+
 async def test_development_key_file_is_created_private_and_reused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("VCS_CODEC_KEYS")
     monkeypatch.delenv("VCS_CODEC_ACTIVE_KEY")
+    monkeypatch.setenv("VCS_DEVELOPMENT", "1")
     key_file = tmp_path / "data" / "codec-keys"
     first = load_keys(key_file)
     assert key_file.stat().st_mode & 0o777 == 0o600
@@ -262,6 +283,7 @@ def test_unusable_development_key_file_is_a_clear_error(
 ) -> None:
     monkeypatch.delenv("VCS_CODEC_KEYS")
     monkeypatch.delenv("VCS_CODEC_ACTIVE_KEY")
+    monkeypatch.setenv("VCS_DEVELOPMENT", "1")
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     with pytest.raises(CodecError, match="set VCS_CODEC_KEYS and VCS_CODEC_ACTIVE_KEY"):

@@ -727,10 +727,11 @@ async def test_cli_schedules_list_pause_unpause_trigger(
 
     await schedules.ensure_schedules(client, task_queue)
     code, out, _ = await cli("schedules", "list")
-    assert code == 0 and len(out) == 3
+    assert code == 0 and len(out) == 4
     assert out[0].startswith("reconciliation") and "vcs-daily-reconciliation" in out[0]
     assert out[1].startswith("retention") and "vcs-retention" in out[1]
     assert out[2].startswith("delivery-status") and "every hour" in out[2]
+    assert out[3].startswith("audit-heads") and "vcs-audit-heads" in out[3]
     assert all(" active " in line and "; next " in line for line in out)
 
     code, out, _ = await cli("schedules", "pause", "retention")
@@ -744,8 +745,9 @@ async def test_cli_schedules_list_pause_unpause_trigger(
 
     code, out, err = await cli("schedules", "pause")
     assert (code, out) == (2, [])
-    assert (
-        err == "error: schedules pause needs a NAME: reconciliation or retention or delivery-status"
+    assert err == (
+        "error: schedules pause needs a NAME: "
+        "reconciliation or retention or delivery-status or audit-heads"
     )
     code, out, err = await cli("schedules", "trigger", "payroll")
     assert (code, out) == (2, [])

@@ -7,6 +7,7 @@ Client-side code: it runs in the worker and CLI processes, never inside a workfl
     reconciliation  vcs-daily-reconciliation  every day at 06:00 Europe/London
     retention       vcs-retention             every Sunday at 03:00 Europe/London
     delivery-status vcs-delivery-status       every hour (Notify's statuses of emails and texts)
+    audit-heads     vcs-audit-heads           every hour (seal the audit trail, export its heads)
 
 `ensure_schedules` is safe to call on every start: it creates a missing schedule and brings an
 existing one to the current spec (times, task queue, input), keeping whether it is paused and
@@ -40,6 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from models.delivery import DeliveryPollInput
 from models.errors import VcsError
 from models.reports import ReconciliationInput, RetentionInput
+from workflows.audit_heads import AuditHeadsWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
@@ -128,6 +130,24 @@ def _delivery_status(task_queue: str) -> Schedule:
     )
 
 
+def _audit_heads(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            AuditHeadsWorkflow.run,
+            id="vcs-audit-heads",
+            task_queue=task_queue,
+            static_summary="Seal the audit trail and export each chain's head (write-once)",
+        ),
+        # Hourly (local policy): an entry of the console or the CLI waits at most an hour for
+        # its seal, and a chain changed since the last export is anchored within the hour.
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
+        policy=SchedulePolicy(
+            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=1)
+        ),
+        state=ScheduleState(note="created by the worker"),
+    )
+
+
 JOBS: dict[str, Job] = {
     "reconciliation": Job(
         "reconciliation",
@@ -149,6 +169,9 @@ JOBS: dict[str, Job] = {
         "vcs-delivery-status",
         "every hour",
         _delivery_status,
+    ),
+    "audit-heads": Job(
+        "audit-heads", "vcs-audit-heads", "vcs-audit-heads", "every hour", _audit_heads
     ),
 }
 
