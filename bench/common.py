@@ -40,7 +40,7 @@ from models.errors import VcsError  # noqa: E402
 from models.messages import ActionResult  # noqa: E402
 from models.records import VloTask  # noqa: E402
 from models.vocabulary import ContactLevel, TaskKind, TaskStatus  # noqa: E402
-from starter import Vcs  # noqa: E402
+from service.vcs import Vcs  # noqa: E402
 from tests.helpers import registration, victim  # noqa: E402
 from workflows.search import ensure_search_attributes  # noqa: E402
 

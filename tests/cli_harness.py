@@ -19,7 +19,7 @@ from models.db import session_scope
 from models.records import VloTask
 from models.vocabulary import Stage, TaskKind
 from models.working_days import london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, stage, tasks
 from worker import build_worker

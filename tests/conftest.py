@@ -24,7 +24,7 @@ from models.db import create_tables, make_engine, session_scope
 from models.parole import parole_review_id
 from models.victim import Victim
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.clock import ClockWorkflow
 from tests.helpers import every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id

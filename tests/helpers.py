@@ -32,7 +32,7 @@ from models.vocabulary import (
 from models.working_days import london_date
 
 if TYPE_CHECKING:
-    from starter import Vcs
+    from service.vcs import Vcs
 
 T = TypeVar("T")
 

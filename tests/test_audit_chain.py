@@ -20,7 +20,7 @@ from models.audit import AuditDetail
 from models.db import session_scope
 from models.records import AuditEntry
 from models.repository import add_victim, register_case
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import registration, victim
 

@@ -50,7 +50,7 @@ from models.records import LicenceConditionBase
 from models.release_month import ReleaseMonth, release_told_on
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import TEST_CODEC_KEY_ID, unique_ref
 from tests.helpers import (
     eventually,

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.access_log import AccessRefusal
 from models.db import session_scope
-from starter import Vcs
+from service.vcs import Vcs
 from tests.browser import Console, chromium, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import session_scope
 from models.records import AuditEntry, Correspondence
 from models.vocabulary import Language, LetterKind
-from starter import Vcs
+from service.vcs import Vcs
 from tests.browser import Console, chromium, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref

@@ -31,7 +31,7 @@ from models.legacy_bank_holidays import BY_YEAR
 from models.messages import CaseInput, VictimInput
 from models.policy import Policy, policy_for
 from models.working_days import add_working_days, london_date, london_midnight, london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
     eventually,

@@ -30,7 +30,8 @@ from models.delivery import DeliveryPollInput, LetterUndelivered, StatusPollResu
 from models.parole import ParoleTimetable
 from models.records import Correspondence, LicenceCondition
 from models.vocabulary import Channel, ConditionKind, Language, LetterKind, TaskKind
-from starter import Vcs, print_timeline
+from service.vcs import Vcs
+from starter import print_timeline
 from tests.conftest import unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import eventually, registration, tasks, victim

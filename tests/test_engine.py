@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.records import LicenceConditionBase
 from models.vocabulary import ConditionKind, LetterKind, Stage, TaskKind
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import activity_calls, eventually, letters, registration, stage, tasks, victim
 from worker import build_worker

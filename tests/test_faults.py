@@ -49,6 +49,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+import service.temporal
 import starter
 from activities import notify
 from models.case import OffenderCase
@@ -59,7 +60,7 @@ from models.messages import AddVictims, OptIn
 from models.records import AuditEntry, Correspondence, Representation
 from models.repository import find_victim
 from models.vocabulary import Channel, ContactLevel, LetterKind, Stage, TaskKind
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import BACKENDS, installed, unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import (
@@ -81,7 +82,7 @@ T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 VLO = "vlo.jones"
 # Shorter than the VLO's 30 s, so that a run with several outages stays short. The timeout is
-# read at each call (starter.UPDATE_TIMEOUT), so the real VLO code path is exercised.
+# read at each call (service.temporal.UPDATE_TIMEOUT), so the real VLO code path is exercised.
 TEST_UPDATE_TIMEOUT = timedelta(seconds=6)
 # What a VLO is told when no worker answers in time. starter.Vcs means to raise
 # UnavailableError; the SDK's own timeout error escapes it instead (see
@@ -541,7 +542,7 @@ async def test_worker_killed_at_random_moments_loses_and_repeats_nothing(
     shows on its own)."""
     seed = int(os.environ.get("VCS_FAULT_SEED") or random.SystemRandom().randrange(10**6))
     rng = random.Random(seed)
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
+    monkeypatch.setattr(service.temporal, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
     server = DevServer(tmp_path)
     worker: WorkerProcess | None = None
     with serving_in_thread() as fake, sqlite_engine(tmp_path / "vcs.db") as (engine, url):
@@ -720,7 +721,7 @@ async def test_temporal_server_restart_loses_nothing(
             assert await server.stop() is not None
             assert not server.running()
             with monkeypatch.context() as patch, pytest.raises(NOBODY_ANSWERED) as refused:
-                patch.setattr(starter, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
+                patch.setattr(service.temporal, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
                 # A VLO is told; nothing changes.
                 await vlo.vcs.opt_in(offered.victim_id, ContactLevel.RELEASE_ONLY, by=VLO)
             print(f"while the server is down: {type(refused.value).__name__}: {refused.value}")
@@ -959,7 +960,7 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
             cause = activity_error.cause
             assert isinstance(cause, ApplicationError)
             assert cause.type == "DataError" and cause.non_retryable
-            said = str(starter.update_error(failed.value))  # what the VLO's tool prints
+            said = str(service.temporal.update_error(failed.value))  # what the VLO's tool prints
             assert said == f"victim IDs [{y.victim_id}] are not victims of case {x_case}"
             assert [word for word in PERSONAL if word in said] == []
 
@@ -1020,7 +1021,7 @@ async def test_vlo_action_nobody_answers_is_refused_as_unavailable(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """No worker polls the task queue: the VLO's command is refused in one line, exit 3."""
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr(service.temporal, "UPDATE_TIMEOUT", timedelta(seconds=2))
     task_queue = f"vcs-nobody-{uuid.uuid4()}"
     case_ref = unique_ref("F")
     with sqlite_engine(tmp_path / "vcs.db") as (engine, _):
@@ -1063,7 +1064,7 @@ async def test_repeated_representations_after_a_timeout_are_forwarded_once(
     """Notify is down while a VLO records a victim's representations: the update waits on the
     receipt letter, the VLO's tool times out and says to repeat; the VLO repeats. Once Notify
     is back, the victim's representations are forwarded once and acknowledged once."""
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr(service.temporal, "UPDATE_TIMEOUT", timedelta(seconds=2))
     client = local_env.client
     task_queue = f"vcs-faults-{uuid.uuid4()}"
     workflow_ids: list[str] = []

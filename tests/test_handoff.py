@@ -49,7 +49,7 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import add_working_days, london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
     audit_facts,

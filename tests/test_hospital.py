@@ -54,7 +54,7 @@ from models.vocabulary import (
     TaskKind,
 )
 from models.working_days import london_date, london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count
 from tests.conftest import unique_ref
 from tests.helpers import (

@@ -48,7 +48,7 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.cli_harness import Cli, case_args, today
 from tests.conftest import unique_ref
 from tests.helpers import (

@@ -30,7 +30,7 @@ from models.vocabulary import (
     TaskKind,
 )
 from models.working_days import add_working_days, london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
     eventually,

@@ -44,7 +44,7 @@ from models.vocabulary import (
     TaskKind,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.fake_notify import API_KEY, EMAIL_TEMPLATE, SECRET, SERVICE_ID, FakeNotify, serving
 from tests.helpers import audit_facts, eventually, registration, stage, tasks, victim

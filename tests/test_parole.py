@@ -56,7 +56,7 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.cli_harness import VLO, Cli, case_args, count, today
 from tests.cli_harness import add_victim as cli_add_victim
 from tests.conftest import installed, unique_ref

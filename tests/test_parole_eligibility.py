@@ -26,7 +26,7 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, run_until, tasks, until_quiet
 from worker import build_worker

@@ -64,7 +64,7 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date, london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from worker import build_worker
 from workflows import schedules

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.vocabulary import ContactLevel
 from models.working_days import london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, stage, tasks, victim
 from worker import build_worker

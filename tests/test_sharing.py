@@ -29,7 +29,7 @@ from models.sharing import (
 )
 from models.vocabulary import TaskKind
 from models.working_days import london_date, london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.cli_harness import count
 from tests.conftest import unique_ref
 from tests.helpers import audit_facts, eventually, registration, run_until, tasks, victim
