@@ -33,6 +33,9 @@ from models.vocabulary import (
     HandoffReason,
     Provider,
 )
+from service.access import Action
+from service.actor import Actor
+from service.queries import checked
 from service.temporal import ServiceBase, unavailable
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
@@ -56,6 +59,19 @@ class HandoffActions(ServiceBase):
             raise VcsError(f"case {case_ref} has no hand-off")
         return row.handoff_id
 
+    def _handoff_case(self, actor: Actor, action: Action, handoff_id: str) -> None:
+        """Check the actor against the hand-off's case (an unknown hand-off has no case to
+        reach: its workflow then answers that it is not running)."""
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+            case_id = row.case_id if row is not None else None
+        if case_id is None:
+            checked(self.engine, actor, action)
+        else:
+            self._case_by_id(actor, action, case_id)
+
     async def request_handoff(
         self,
         case_ref: str,
@@ -63,47 +79,55 @@ class HandoffActions(ServiceBase):
         to_provider: Provider,
         to_region: str,
         to_vlo: str,
-        by: str,
+        actor: Actor,
     ) -> ActionResult:
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.HAND_OFF, case_ref)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.request_handoff,
             RequestHandoff(
-                by=by, reason=reason, to_provider=to_provider, to_region=to_region, to_vlo=to_vlo
+                by=actor.id,
+                reason=reason,
+                to_provider=to_provider,
+                to_region=to_region,
+                to_vlo=to_vlo,
             ),
         )
 
-    async def handoff_supply(self, handoff_id: str, by: str) -> ActionResult:
+    async def handoff_supply(self, handoff_id: str, actor: Actor) -> ActionResult:
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
         self._refuse_if_ended(handoff_id, "supplied")
-        return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=by))
+        return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=actor.id))
 
-    async def handoff_accept(self, handoff_id: str, by: str) -> ActionResult:
+    async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
         self._refuse_if_ended(handoff_id, "accepted")
-        return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=by))
+        return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=actor.id))
 
     async def handoff_withdraw(
-        self, handoff_id: str, reason: WithdrawalReason, by: str
+        self, handoff_id: str, reason: WithdrawalReason, actor: Actor
     ) -> ActionResult:
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
         self._refuse_if_ended(handoff_id, "withdrawn")
         return await self._update(
-            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=by, reason=reason)
+            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
         )
 
-    async def handoff_view(self, handoff_id: str) -> HandoffView:
+    async def handoff_view(self, handoff_id: str, actor: Actor) -> HandoffView:
+        self._handoff_case(actor, Action.VIEW_CASE, handoff_id)
         try:
             return await self.client.get_workflow_handle(handoff_id).query(HandoffWorkflow.view)
         except RPCError as err:
             raise unavailable(err, handoff_id) from None
 
     async def report_crc_event(
-        self, case_ref: str, kind: CrcEventKind, occurred_on: date, by: str
+        self, case_ref: str, kind: CrcEventKind, occurred_on: date, actor: Actor
     ) -> ActionResult:
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_KEY_STAGE, case_ref)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.report_crc_event,
-            ReportCrcEvent(by=by, kind=kind, occurred_on=occurred_on),
+            ReportCrcEvent(by=actor.id, kind=kind, occurred_on=occurred_on),
         )
 
     async def bulk_start(
@@ -111,12 +135,13 @@ class HandoffActions(ServiceBase):
         bulk_id: str,
         from_provider: Provider,
         to_provider: Provider,
-        by: str,
+        actor: Actor,
         *,
         to_vlo: str | None = None,
         page_size: int = 50,
         paused: bool = False,
     ) -> str:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
         if from_provider is to_provider:
             raise VcsError("a bulk transfer moves cases between two different providers")
         workflow_id = bulk_workflow_id(bulk_id)
@@ -128,7 +153,7 @@ class HandoffActions(ServiceBase):
                     from_provider=from_provider,
                     to_provider=to_provider,
                     to_vlo=to_vlo,
-                    requested_by=by,
+                    requested_by=actor.id,
                     page_size=page_size,
                     paused=paused,
                     calendar=calendar_for_new_work(),
@@ -142,17 +167,20 @@ class HandoffActions(ServiceBase):
             raise unavailable(err, workflow_id) from None
         return workflow_id
 
-    async def bulk_pause(self, bulk_id: str, by: str) -> ActionResult:
+    async def bulk_pause(self, bulk_id: str, actor: Actor) -> ActionResult:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
         return await self._update(
-            bulk_workflow_id(bulk_id), BulkTransferWorkflow.pause, BulkControl(by=by)
+            bulk_workflow_id(bulk_id), BulkTransferWorkflow.pause, BulkControl(by=actor.id)
         )
 
-    async def bulk_resume(self, bulk_id: str, by: str) -> ActionResult:
+    async def bulk_resume(self, bulk_id: str, actor: Actor) -> ActionResult:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
         return await self._update(
-            bulk_workflow_id(bulk_id), BulkTransferWorkflow.resume, BulkControl(by=by)
+            bulk_workflow_id(bulk_id), BulkTransferWorkflow.resume, BulkControl(by=actor.id)
         )
 
-    async def bulk_progress(self, bulk_id: str) -> BulkProgress:
+    async def bulk_progress(self, bulk_id: str, actor: Actor) -> BulkProgress:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
         workflow_id = bulk_workflow_id(bulk_id)
         try:
             return await self.client.get_workflow_handle(workflow_id).query(

@@ -18,7 +18,6 @@ from models.messages import (
 )
 from models.repository import (
     add_hospital,
-    case_by_ref,
     hospital_by_id,
     path_change_decision,
 )
@@ -26,27 +25,31 @@ from models.vocabulary import (
     DischargeKind,
     DisposalKind,
 )
+from service.access import Action
+from service.actor import Actor
+from service.queries import checked
 from service.temporal import ServiceBase
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.victim import VictimWorkflow
 
 
 class HospitalActions(ServiceBase):
-    def add_hospital(self, hospital: HospitalBase, by: str) -> tuple[int, bool]:
-        row, created = add_hospital(self.engine, hospital, by)
+    def add_hospital(self, hospital: HospitalBase, actor: Actor) -> tuple[int, bool]:
+        checked(self.engine, actor, Action.RECORD_HOSPITAL_STEP)
+        row, created = add_hospital(self.engine, hospital, actor.id)
         assert row.id is not None
         return row.id, created
 
     async def record_hospital(
-        self, case_ref: str, hospital_id: int, on: date, by: str
+        self, case_ref: str, hospital_id: int, on: date, actor: Actor
     ) -> ActionResult:
         """The patient is detained in (moved to, readmitted to) this hospital."""
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_HOSPITAL_STEP, case_ref)
         hospital_by_id(self.engine, hospital_id)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.record_hospital,
-            RecordHospital(hospital_id=hospital_id, on=on, by=by),
+            RecordHospital(hospital_id=hospital_id, on=on, by=actor.id),
         )
 
     async def record_transfer_to_hospital(
@@ -56,11 +59,11 @@ class HospitalActions(ServiceBase):
         on: date,
         restricted: bool,
         restriction_ends_on: date | None,
-        by: str,
+        actor: Actor,
     ) -> ActionResult:
         """A prisoner transferred to hospital (MHA 1983 s 47): the case moves to the DVCVA s 42
         path if it is eligible for it (explained otherwise, and nothing changes)."""
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_HOSPITAL_STEP, case_ref)
         hospital_by_id(self.engine, hospital_id)
         decision = path_change_decision(
             self.engine, case_ref, DisposalKind.TRANSFER_DIRECTION, restricted
@@ -77,53 +80,59 @@ class HospitalActions(ServiceBase):
                 on=on,
                 restricted=restricted,
                 restriction_ends_on=restriction_ends_on,
-                by=by,
+                by=actor.id,
             ),
         )
 
-    async def record_remission(self, case_ref: str, on: date, by: str) -> ActionResult:
-        case_by_ref(self.engine, case_ref)
+    async def record_remission(self, case_ref: str, on: date, actor: Actor) -> ActionResult:
+        self._case(actor, Action.RECORD_HOSPITAL_STEP, case_ref)
         return await self._update(
-            case_workflow_id(case_ref), CaseWorkflow.record_remission, RecordRemission(on=on, by=by)
+            case_workflow_id(case_ref),
+            CaseWorkflow.record_remission,
+            RecordRemission(on=on, by=actor.id),
         )
 
     async def record_discharge(
-        self, case_ref: str, kind: DischargeKind, on: date, by: str
+        self, case_ref: str, kind: DischargeKind, on: date, actor: Actor
     ) -> ActionResult:
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_HOSPITAL_STEP, case_ref)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.record_discharge,
-            RecordDischarge(kind=kind, on=on, by=by),
+            RecordDischarge(kind=kind, on=on, by=actor.id),
         )
 
     async def record_restriction_change(
         self,
         case_ref: str,
         on: date,
-        by: str,
+        actor: Actor,
         *,
         lifted: bool = False,
         ends_on: date | None = None,
     ) -> ActionResult:
         """DVCVA s 37(4), (7): a restriction lifted on `on`, or its end date varied."""
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_HOSPITAL_STEP, case_ref)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.record_restriction_change,
-            RecordRestrictionChange(on=on, lifted=lifted, ends_on=ends_on, by=by),
+            RecordRestrictionChange(on=on, lifted=lifted, ends_on=ends_on, by=actor.id),
         )
 
-    async def record_tribunal_application(self, case_ref: str, on: date, by: str) -> ActionResult:
+    async def record_tribunal_application(
+        self, case_ref: str, on: date, actor: Actor
+    ) -> ActionResult:
         """DVCVA s 37(5), (7): a restricted patient's case before the Mental Health Tribunal."""
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_HOSPITAL_STEP, case_ref)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.record_tribunal_application,
-            RecordTribunalApplication(on=on, by=by),
+            RecordTribunalApplication(on=on, by=actor.id),
         )
 
-    async def notify_hospital(self, victim_id: int, by: str) -> ActionResult:
+    async def notify_hospital(self, victim_id: int, actor: Actor) -> ActionResult:
         return await self._update(
-            self._victim_workflow(victim_id), VictimWorkflow.notify_hospital, NotifyHospital(by=by)
+            self._victim(actor, Action.RECORD_HOSPITAL_STEP, victim_id),
+            VictimWorkflow.notify_hospital,
+            NotifyHospital(by=actor.id),
         )

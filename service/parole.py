@@ -24,7 +24,6 @@ from models.parole import (
 from models.parole_repository import add_vps, find_vps, withdraw_vps
 from models.repository import (
     add_representation,
-    case_by_ref,
     find_representation,
     victim_case_ref,
     withdraw_representation,
@@ -32,6 +31,8 @@ from models.repository import (
 from models.vocabulary import (
     ParoleOutcome,
 )
+from service.access import Action
+from service.actor import Actor
 from service.temporal import ServiceBase, unavailable
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.parole import ParoleReviewWorkflow
@@ -39,46 +40,51 @@ from workflows.parole import ParoleReviewWorkflow
 
 class ParoleActions(ServiceBase):
     async def refer_parole(
-        self, case_ref: str, timetable: ParoleTimetable, by: str
+        self, case_ref: str, timetable: ParoleTimetable, actor: Actor
     ) -> ActionResult:
-        case_by_ref(self.engine, case_ref)
+        self._case(actor, Action.RECORD_PAROLE_STEP, case_ref)
         return await self._update(
             case_workflow_id(case_ref),
             CaseWorkflow.refer_parole,
-            ReferParole(timetable=timetable, by=by),
+            ReferParole(timetable=timetable, by=actor.id),
         )
 
-    async def parole_review_of(self, case_ref: str, review_id: str | None = None) -> str:
-        """The review named (it must be the case's), else the case's latest review."""
+    async def _review(
+        self, actor: Actor, action: Action, case_ref: str, review_id: str | None
+    ) -> str:
+        """The review named (it must be the case's), else the case's latest review, once the
+        actor is allowed this action on the case."""
+        self._case(actor, action, case_ref)
         if review_id is not None:
             prefix, _, number = review_id.rpartition("-")
             if prefix != parole_review_id(case_ref, 0).rpartition("-")[0] or not number.isdigit():
                 raise VcsError(f"{review_id} is not a parole review of case {case_ref}")
             return review_id
-        view = await self.case_view(case_ref)
+        view = await self._case_view(case_ref)
         if view.latest_parole_review is None:
             raise VcsError(f"case {case_ref} has no parole review: refer-parole first")
         return view.latest_parole_review
 
-    async def _victim_review(self, victim_id: int, review_id: str | None) -> str:
-        return await self.parole_review_of(victim_case_ref(self.engine, victim_id), review_id)
+    async def _victim_review(self, actor: Actor, victim_id: int, review_id: str | None) -> str:
+        case_ref = victim_case_ref(self.engine, victim_id)
+        return await self._review(actor, Action.RECORD_PAROLE_STEP, case_ref, review_id)
 
     async def submit_vps(
-        self, victim_id: int, text: str, checked: bool, by: str, review_id: str | None = None
+        self, victim_id: int, text: str, checked: bool, actor: Actor, review_id: str | None = None
     ) -> ActionResult:
         """Store the VPS (encrypted) and send its ID to the review. A VLO repeating the command
         after a time-out does not send it twice: the same words from the same victim for the
         same review are the same VPS; a refused VPS is removed again."""
-        review = await self._victim_review(victim_id, review_id)
+        review = await self._victim_review(actor, victim_id, review_id)
         vps_id = find_vps(self.engine, review, victim_id, text)
         if vps_id is None:
-            vps_id = add_vps(self.engine, review, victim_id, text, by)
+            vps_id = add_vps(self.engine, review, victim_id, text, actor.id)
         try:
             return await self._update(
                 review,
                 ParoleReviewWorkflow.submit_vps,
                 SubmitVps(
-                    victim_id=victim_id, vps_id=vps_id, checked_no_release_view=checked, by=by
+                    victim_id=victim_id, vps_id=vps_id, checked_no_release_view=checked, by=actor.id
                 ),
             )
         except UnavailableError:
@@ -90,9 +96,9 @@ class ParoleActions(ServiceBase):
             raise
 
     async def submit_parole_representations(
-        self, victim_id: int, text: str, by: str, review_id: str | None = None
+        self, victim_id: int, text: str, actor: Actor, review_id: str | None = None
     ) -> ActionResult:
-        review = await self._victim_review(victim_id, review_id)
+        review = await self._victim_review(actor, victim_id, review_id)
         rep_id = find_representation(self.engine, victim_id, text)
         if rep_id is None:
             rep_id = add_representation(self.engine, victim_id, text)
@@ -100,7 +106,9 @@ class ParoleActions(ServiceBase):
             return await self._update(
                 review,
                 ParoleReviewWorkflow.submit_representations,
-                SubmitParoleRepresentations(victim_id=victim_id, representation_id=rep_id, by=by),
+                SubmitParoleRepresentations(
+                    victim_id=victim_id, representation_id=rep_id, by=actor.id
+                ),
             )
         except UnavailableError:
             raise
@@ -111,30 +119,30 @@ class ParoleActions(ServiceBase):
             raise
 
     async def apply_to_read(
-        self, victim_id: int, by: str, review_id: str | None = None
+        self, victim_id: int, actor: Actor, review_id: str | None = None
     ) -> ActionResult:
         return await self._update(
-            await self._victim_review(victim_id, review_id),
+            await self._victim_review(actor, victim_id, review_id),
             ParoleReviewWorkflow.apply_to_read,
-            ParoleVictimAction(victim_id=victim_id, by=by),
+            ParoleVictimAction(victim_id=victim_id, by=actor.id),
         )
 
     async def record_read_decision(
-        self, victim_id: int, granted: bool, by: str, review_id: str | None = None
+        self, victim_id: int, granted: bool, actor: Actor, review_id: str | None = None
     ) -> ActionResult:
         return await self._update(
-            await self._victim_review(victim_id, review_id),
+            await self._victim_review(actor, victim_id, review_id),
             ParoleReviewWorkflow.record_read_decision,
-            RecordReadDecision(victim_id=victim_id, granted=granted, by=by),
+            RecordReadDecision(victim_id=victim_id, granted=granted, by=actor.id),
         )
 
     async def set_hearing(
-        self, case_ref: str, on: date, oral: bool, by: str, review_id: str | None = None
+        self, case_ref: str, on: date, oral: bool, actor: Actor, review_id: str | None = None
     ) -> ActionResult:
         return await self._update(
-            await self.parole_review_of(case_ref, review_id),
+            await self._review(actor, Action.RECORD_PAROLE_STEP, case_ref, review_id),
             ParoleReviewWorkflow.set_hearing,
-            SetHearing(hearing_on=on, oral_hearing=oral, by=by),
+            SetHearing(hearing_on=on, oral_hearing=oral, by=actor.id),
         )
 
     async def adjourn_hearing(
@@ -142,13 +150,13 @@ class ParoleActions(ServiceBase):
         case_ref: str,
         hearing_on: date | None,
         vps_due_on: date | None,
-        by: str,
+        actor: Actor,
         review_id: str | None = None,
     ) -> ActionResult:
         return await self._update(
-            await self.parole_review_of(case_ref, review_id),
+            await self._review(actor, Action.RECORD_PAROLE_STEP, case_ref, review_id),
             ParoleReviewWorkflow.adjourn,
-            AdjournHearing(hearing_on=hearing_on, vps_due_on=vps_due_on, by=by),
+            AdjournHearing(hearing_on=hearing_on, vps_due_on=vps_due_on, by=actor.id),
         )
 
     async def record_parole_decision(
@@ -157,28 +165,30 @@ class ParoleActions(ServiceBase):
         outcome: ParoleOutcome,
         decided_on: date,
         next_review_on: date | None,
-        by: str,
+        actor: Actor,
         review_id: str | None = None,
     ) -> ActionResult:
         return await self._update(
-            await self.parole_review_of(case_ref, review_id),
+            await self._review(actor, Action.RECORD_PAROLE_STEP, case_ref, review_id),
             ParoleReviewWorkflow.record_decision,
             RecordParoleDecision(
-                outcome=outcome, decided_on=decided_on, next_review_on=next_review_on, by=by
+                outcome=outcome, decided_on=decided_on, next_review_on=next_review_on, by=actor.id
             ),
         )
 
     async def request_decision_summary(
-        self, victim_id: int, by: str, review_id: str | None = None
+        self, victim_id: int, actor: Actor, review_id: str | None = None
     ) -> ActionResult:
         return await self._update(
-            await self._victim_review(victim_id, review_id),
+            await self._victim_review(actor, victim_id, review_id),
             ParoleReviewWorkflow.request_summary,
-            ParoleVictimAction(victim_id=victim_id, by=by),
+            ParoleVictimAction(victim_id=victim_id, by=actor.id),
         )
 
-    async def parole_view(self, case_ref: str, review_id: str | None = None) -> ParoleView:
-        review = await self.parole_review_of(case_ref, review_id)
+    async def parole_view(
+        self, case_ref: str, actor: Actor, review_id: str | None = None
+    ) -> ParoleView:
+        review = await self._review(actor, Action.VIEW_CASE, case_ref, review_id)
         try:
             return await self.client.get_workflow_handle(review).query(ParoleReviewWorkflow.view)
         except RPCError as err:

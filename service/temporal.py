@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
+from models.case import OffenderCase
 from models.db import session_scope
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
@@ -34,6 +35,9 @@ from models.repository import (
     victim_case_ref,
 )
 from models.working_days import london_today
+from service.access import Action
+from service.actor import Actor
+from service.queries import checked
 from worker import TASK_QUEUE
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.victim import VictimWorkflow, victim_workflow_id
@@ -91,7 +95,7 @@ class ServiceBase:
         assert isinstance(result, ActionResult)
         return result
 
-    async def _start_case(self, case_ref: str, victim_ids: list[int], by: str) -> list[str]:
+    async def _start_case(self, case_ref: str, victim_ids: list[int], actor: Actor) -> list[str]:
         """Update-with-start: the case workflow is started if it is not already running."""
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
@@ -104,7 +108,7 @@ class ServiceBase:
         try:
             result: list[str] = await self.client.execute_update_with_start_workflow(
                 CaseWorkflow.add_victims,
-                AddVictims(victim_ids=victim_ids, by=by),
+                AddVictims(victim_ids=victim_ids, by=actor.id),
                 start_workflow_operation=start,
                 rpc_timeout=UPDATE_TIMEOUT,
             )
@@ -119,6 +123,27 @@ class ServiceBase:
     def _victim_workflow(self, victim_id: int) -> str:
         return victim_workflow_id(victim_case_ref(self.engine, victim_id), victim_id)
 
+    def _case(self, actor: Actor, action: Action, case_ref: str) -> OffenderCase:
+        """The case, once the actor is allowed this action on it (service/access.py)."""
+        case = case_by_ref(self.engine, case_ref)
+        checked(self.engine, actor, action, case)
+        return case
+
+    def _case_by_id(self, actor: Actor, action: Action, case_id: int) -> OffenderCase:
+        with session_scope(self.engine) as session:
+            case = session.get(OffenderCase, case_id)
+            if case is None:
+                raise VcsError(f"no case {case_id}")
+            session.expunge(case)
+        checked(self.engine, actor, action, case)
+        return case
+
+    def _victim(self, actor: Actor, action: Action, victim_id: int) -> str:
+        """The victim's workflow, once the actor is allowed this action on their case."""
+        case_ref = victim_case_ref(self.engine, victim_id)
+        self._case(actor, action, case_ref)
+        return victim_workflow_id(case_ref, victim_id)
+
     def _refuse_if_ended(self, handoff_id: str, doing: str) -> None:
         """A hand-off that switched or was withdrawn has ended with its workflow: say so from
         its row, rather than that the workflow is not running."""
@@ -130,13 +155,15 @@ class ServiceBase:
         if refusal is not None:
             raise VcsError(refusal)
 
-    async def victim_view(self, victim_id: int) -> VictimView:
-        return await self.client.get_workflow_handle(self._victim_workflow(victim_id)).query(
-            VictimWorkflow.view
-        )
+    async def victim_view(self, victim_id: int, actor: Actor) -> VictimView:
+        workflow_id = self._victim(actor, Action.VIEW_CASE, victim_id)
+        return await self.client.get_workflow_handle(workflow_id).query(VictimWorkflow.view)
 
-    async def case_view(self, case_ref: str) -> CaseView:
-        case_by_ref(self.engine, case_ref)
+    async def case_view(self, case_ref: str, actor: Actor) -> CaseView:
+        self._case(actor, Action.VIEW_CASE, case_ref)
+        return await self._case_view(case_ref)
+
+    async def _case_view(self, case_ref: str) -> CaseView:
         return await self.client.get_workflow_handle(case_workflow_id(case_ref)).query(
             CaseWorkflow.view
         )

@@ -4,7 +4,8 @@ from service.cases import CaseActions
 from service.handoffs import HandoffActions
 from service.hospital import HospitalActions
 from service.parole import ParoleActions
+from service.records import RecordActions
 
 
-class Vcs(CaseActions, HandoffActions, HospitalActions, ParoleActions):
+class Vcs(CaseActions, HandoffActions, HospitalActions, ParoleActions, RecordActions):
     """What a VLO can do. The CLI is a thin layer over this; tests drive it directly."""

@@ -200,7 +200,7 @@ async def test_rehashed_or_truncated_chain_is_caught_against_an_earlier_export(
 
 async def _run(vcs: Vcs, *argv: str) -> int:
     lines: list[str] = []
-    return await starter.run(["--by", "vlo.jones", *argv], vcs=vcs, out=lines.append)
+    return await starter.run(list(argv), vcs=vcs, out=lines.append)
 
 
 async def test_cli_export_and_verify(

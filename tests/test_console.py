@@ -18,7 +18,7 @@ from service.vcs import Vcs
 from tests.browser import Console, chromium, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
-from tests.helpers import eventually, registration, tasks, victim
+from tests.helpers import eventually, registration, tasks, victim, vlo_actor
 from web.settings import ConfigurationError, ConsoleSettings
 from worker import build_worker
 
@@ -39,8 +39,8 @@ async def site(
     case_ref = unique_ref("WEB")
     async with build_worker(local_env.client, engine, task_queue):
         reg = registration(case_ref, today()).model_copy(update={"responsible_vlo": "vlo.demo"})
-        await vcs.register_case(reg, by="vlo.demo")
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.demo")
+        await vcs.register_case(reg, actor=vlo_actor("vlo.demo"))
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=vlo_actor("vlo.demo"))
         await eventually(lambda: tasks(engine, victim_id))
         with identity_provider() as issuer:
             async with console(engine, issuer) as c:

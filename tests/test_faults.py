@@ -64,6 +64,7 @@ from service.vcs import Vcs
 from tests.conftest import BACKENDS, installed, unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import (
+    VLO_ACTOR,
     eventually,
     local_activity_data,
     local_activity_type,
@@ -461,13 +462,13 @@ async def enrol(vlo: PatientVlo, engine: Engine, label: str) -> Enrolled:
     case_ref = unique_ref("F")
     await vlo.act(
         f"register {case_ref}",
-        lambda: vlo.vcs.register_case(registration(case_ref, date.today()), by=VLO),
+        lambda: vlo.vcs.register_case(registration(case_ref, date.today()), actor=VLO_ACTOR),
     )
     email = f"victim.{label}@example.org"
     person = victim(f"Victim {label}", preferred_channel=Channel.EMAIL, email=email)
     await vlo.act(
         f"add victim to {case_ref}",
-        lambda: vlo.vcs.add_victim(case_ref, person, by=VLO),
+        lambda: vlo.vcs.add_victim(case_ref, person, actor=VLO_ACTOR),
         done=r"is already recorded on case",
     )
     row = find_victim(engine, case_ref, person.full_name, person.postcode)
@@ -493,7 +494,7 @@ async def make_offer(vlo: PatientVlo, engine: Engine, who: Enrolled) -> None:
 
     await vlo.act(
         f"offer to victim {who.victim_id}",
-        lambda: vlo.vcs.complete_task(task_id, by=VLO, outcome="emailed the offer"),
+        lambda: vlo.vcs.complete_task(task_id, actor=VLO_ACTOR, outcome="emailed the offer"),
         done=r"is not an open task",
         not_yet=still_listed,
     )
@@ -502,7 +503,7 @@ async def make_offer(vlo: PatientVlo, engine: Engine, who: Enrolled) -> None:
 async def opt_in(vlo: PatientVlo, who: Enrolled) -> None:
     await vlo.act(
         f"opt-in of victim {who.victim_id}",
-        lambda: vlo.vcs.opt_in(who.victim_id, ContactLevel.ALL_KEY_STAGES, by=VLO),
+        lambda: vlo.vcs.opt_in(who.victim_id, ContactLevel.ALL_KEY_STAGES, actor=VLO_ACTOR),
         done=r"is already opted in",
     )
 
@@ -511,7 +512,7 @@ async def submit_representations(vlo: PatientVlo, who: Enrolled) -> None:
     await vlo.act(
         f"representations of victim {who.victim_id}",
         lambda: vlo.vcs.submit_representations(
-            who.victim_id, "Please keep him away from my street.", by=VLO
+            who.victim_id, "Please keep him away from my street.", actor=VLO_ACTOR
         ),
     )
 
@@ -723,7 +724,7 @@ async def test_temporal_server_restart_loses_nothing(
             with monkeypatch.context() as patch, pytest.raises(NOBODY_ANSWERED) as refused:
                 patch.setattr(service.temporal, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
                 # A VLO is told; nothing changes.
-                await vlo.vcs.opt_in(offered.victim_id, ContactLevel.RELEASE_ONLY, by=VLO)
+                await vlo.vcs.opt_in(offered.victim_id, ContactLevel.RELEASE_ONLY, actor=VLO_ACTOR)
             print(f"while the server is down: {type(refused.value).__name__}: {refused.value}")
 
             server.start()  # the same database file and port
@@ -994,7 +995,7 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
             assert (await client.get_workflow_handle(y.workflow_id).describe()).run_id == y_run
             assert await workflow_statuses(client, workflow_ids) == {"RUNNING"}
             another = victim("Victim Z", postcode="LS2 2BB")
-            z_id, z_workflow = await vcs.add_victim(x.case_ref, another, by=VLO)
+            z_id, z_workflow = await vcs.add_victim(x.case_ref, another, actor=VLO_ACTOR)
             workflow_ids.append(z_workflow)
             view = await case_x.query(CaseWorkflow.view)
             assert view.victim_workflow_ids == [x.workflow_id, z_workflow]
@@ -1005,9 +1006,9 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
 
 async def enrol_by_letter(vlo: PatientVlo, engine: Engine, label: str) -> Enrolled:
     case_ref = unique_ref("F")
-    await vlo.vcs.register_case(registration(case_ref, date.today()), by=VLO)
+    await vlo.vcs.register_case(registration(case_ref, date.today()), actor=VLO_ACTOR)
     person = victim(f"Victim {label}", email=f"victim.{label.lower()}@example.org")
-    victim_id, _ = await vlo.vcs.add_victim(case_ref, person, by=VLO)
+    victim_id, _ = await vlo.vcs.add_victim(case_ref, person, actor=VLO_ACTOR)
     return Enrolled(case_ref, victim_id, person.email or "")
 
 
@@ -1028,8 +1029,6 @@ async def test_vlo_action_nobody_answers_is_refused_as_unavailable(
         vcs = Vcs(local_env.client, engine, task_queue)
         today = date.today()
         argv = [
-            "--by",
-            VLO,
             "register-case",
             "--case-ref",
             case_ref,
@@ -1083,9 +1082,9 @@ async def test_repeated_representations_after_a_timeout_are_forwarded_once(
                 fake.answer_posts_with = 503  # Notify is down
                 words = "Please keep him away from my street."
                 with pytest.raises(NOBODY_ANSWERED):  # the VLO's command times out
-                    await vlo.vcs.submit_representations(who.victim_id, words, by=VLO)
+                    await vlo.vcs.submit_representations(who.victim_id, words, actor=VLO_ACTOR)
                 # The VLO repeats it: the same representation, found as already submitted.
-                repeat = await vlo.vcs.submit_representations(who.victim_id, words, by=VLO)
+                repeat = await vlo.vcs.submit_representations(who.victim_id, words, actor=VLO_ACTOR)
                 assert "already" in repeat.message
                 fake.answer_posts_with = None  # Notify is back
                 await eventually(lambda: settled(engine, [who.victim_id]), timeout=60)
