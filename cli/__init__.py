@@ -11,12 +11,10 @@ from temporalio.service import RPCError
 from cli import audit, cases, demo, handoffs, hospital, parole, schedules, sharing, tasks, victims
 from cli.common import Handler, OneLineParser, Out, validation_message
 from cli.identity import cli_actor
-from models.db import create_tables, make_engine
 from models.errors import UnavailableError, VcsError
 from service.access import Refused
 from service.actor import Actor
-from service.vcs import Vcs
-from worker import connect
+from service.vcs import Vcs, connect_service
 
 READER_GONE = 141  # 128 + SIGPIPE: what a Unix tool returns when its reader stops reading
 GROUPS = (cases, victims, tasks, sharing, audit, parole, hospital, demo, handoffs, schedules)
@@ -25,6 +23,7 @@ GROUPS = (cases, victims, tasks, sharing, audit, parole, hospital, demo, handoff
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="starter.py",
+        allow_abbrev=False,  # --text must not pass for --text-file
         description="Victim Contact Scheme: the victim liaison officer's tool.",
         epilog="Dates are YYYY-MM-DD. Identity: VCS_CLI_IDENTITY, VCS_CLI_ROLES, VCS_CLI_REGION "
         "(README). Temporal connection: TEMPORAL_ADDRESS / envconfig profile; case database: "
@@ -33,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
-        p = commands.add_parser(name, help=help_text, description=help_text)
+        p = commands.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         p.set_defaults(handler=handler)
         return p
 
@@ -63,9 +62,7 @@ async def run_command(argv: Sequence[str], vcs: Vcs | None, out: Out, actor: Act
     try:
         actor = actor or cli_actor()
         if vcs is None:
-            engine = make_engine()
-            create_tables(engine)
-            vcs = Vcs(await connect(), engine)
+            vcs = await connect_service()
         if getattr(args, "victim", None) is not None:
             vcs.victim_on_case(args.victim, args.case_ref)
         await args.handler(vcs, args, actor, out)

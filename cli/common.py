@@ -30,6 +30,10 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if message.startswith("argument COMMAND: invalid choice:"):
             message = f"unknown command {message.split()[4]}"  # not the 42 it is not
+        elif message.startswith("unrecognized arguments:"):
+            # Name the flags only: the values may be personal data typed where it must not be.
+            flags = [word for word in message.split()[2:] if word.startswith("--")]
+            message = f"unrecognized arguments: {' '.join(flags) or '(values without a flag)'}"
         self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
 
 

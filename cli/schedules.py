@@ -6,8 +6,8 @@ import argparse
 from cli.common import Command, Out
 from models.errors import VcsError
 from service.actor import Actor
+from service.records import SCHEDULED_JOBS as JOBS
 from service.vcs import Vcs
-from workflows.schedules import JOBS
 
 
 async def schedules(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:

@@ -59,15 +59,20 @@ class HandoffActions(ServiceBase):
             raise VcsError(f"case {case_ref} has no hand-off")
         return row.handoff_id
 
-    def _handoff_case(self, actor: Actor, action: Action, handoff_id: str) -> None:
-        """Check the actor against the hand-off's case (an unknown hand-off has no case to
-        reach: its workflow then answers that it is not running)."""
+    def _handoff_case(
+        self, actor: Actor, action: Action, handoff_id: str, *, receiving: bool = False
+    ) -> None:
+        """Check the actor against the hand-off's case, or (`receiving`) against the region
+        it goes to: the receiving side accepts it (local policy). An unknown hand-off has no
+        case to reach: its workflow then answers that it is not running."""
         with session_scope(self.engine) as session:
             row = session.exec(
                 select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)
             ).first()
-            case_id = row.case_id if row is not None else None
-        if case_id is None:
+            case_id, to_region = (row.case_id, row.to_region) if row is not None else (None, None)
+        if receiving and to_region is not None:
+            checked(self.engine, actor, action, region=to_region)
+        elif case_id is None:
             checked(self.engine, actor, action)
         else:
             self._case_by_id(actor, action, case_id)
@@ -100,7 +105,7 @@ class HandoffActions(ServiceBase):
         return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=actor.id))
 
     async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
-        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id, receiving=True)
         self._refuse_if_ended(handoff_id, "accepted")
         return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=actor.id))
 

@@ -31,6 +31,8 @@ from service.queries import checked
 from service.temporal import ServiceBase
 from workflows import schedules as jobs
 
+SCHEDULED_JOBS = tuple(jobs.JOBS)  # the names the scheduled jobs go by
+
 
 class RecordActions(ServiceBase):
     def victim_on_case(self, victim_id: int, case_ref: str) -> None:

@@ -1,11 +1,20 @@
 """Every action of the service in one object, as the console, the CLI and the tests use it."""
 
+from models.db import create_tables, make_engine
 from service.cases import CaseActions
 from service.handoffs import HandoffActions
 from service.hospital import HospitalActions
 from service.parole import ParoleActions
 from service.records import RecordActions
+from worker import connect
 
 
 class Vcs(CaseActions, HandoffActions, HospitalActions, ParoleActions, RecordActions):
     """What a VLO can do. The CLI is a thin layer over this; tests drive it directly."""
+
+
+async def connect_service() -> Vcs:
+    """The service on the configured case database (VCS_DATABASE_URL) and Temporal."""
+    engine = make_engine()
+    create_tables(engine)
+    return Vcs(await connect(), engine)

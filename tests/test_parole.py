@@ -439,7 +439,7 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
         )
         handoff_id = vcs.handoff_of(None, p.case_ref)
         await vcs.handoff_supply(handoff_id, actor=MANAGER_ACTOR)
-        await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, role=Role.VLO_MANAGER))
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
 
         def moved() -> dict[int | None, tuple[TaskKind, date, str]] | None:
             now = {t.id: (t.kind, t.due_on, t.assigned_to) for t in parole_tasks(engine)}
@@ -450,8 +450,10 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
         assert {i: (k, d) for i, (k, d, _) in after.items()} == {
             i: (k, d) for i, (k, d, _) in before.items()
         }
-        await vcs.submit_vps(p.a, VPS_TEXT, True, actor=vlo_actor(new_vlo, role=Role.VLO_MANAGER))
-        await vcs.apply_to_read(p.a, actor=vlo_actor(new_vlo, role=Role.VLO_MANAGER))
+        await vcs.submit_vps(
+            p.a, VPS_TEXT, True, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER)
+        )
+        await vcs.apply_to_read(p.a, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
         [application] = parole_tasks(engine, p.a)
         assert application.assigned_to == new_vlo
 
@@ -1170,14 +1172,16 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
         )
         handoff_id = vcs.handoff_of(None, p.case_ref)
         await vcs.handoff_supply(handoff_id, actor=MANAGER_ACTOR)
-        await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, role=Role.VLO_MANAGER))
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
         await eventually(lambda: {t.assigned_to for t in parole_tasks(engine)} == {new_vlo})
         assert {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
         # Each review now opens its tasks for the new VLO (its signal handled).
         for review in (p.review, second):
-            view = await vcs.parole_view(p.case_ref, vlo_actor(review, role=Role.VLO_MANAGER))
+            view = await vcs.parole_view(p.case_ref, vlo_actor(new_vlo, "Wales"), review)
             assert view.open_tasks and view.review_id == review
 
         # The case closing ends both reviews, their tasks closed with it.
-        await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, actor=MANAGER_ACTOR)
+        await vcs.record_key_stage(
+            p.case_ref, KeyStage.DEATH, now, actor=vlo_actor(new_vlo, "Wales")
+        )
         await eventually(lambda: not parole_tasks(engine))
