@@ -4,7 +4,9 @@ scheduled jobs: each checked against service/access.py before anything is read o
 from datetime import date
 from typing import Any
 
-from activities.audit import ChainReport
+from activities.audit import ChainReport, append_audit
+from models.audit import AuditDetail
+from models.db import session_scope
 from models.deadlines import offer_due
 from models.hospital import Hospital
 from models.policy import current_policy
@@ -51,9 +53,22 @@ class RecordActions(ServiceBase):
     def victims(
         self, case_ref: str, actor: Actor, *, with_names: bool = False
     ) -> list[tuple[Victim, Enrolment | None]]:
-        """A case's victims; their names only for an actor allowed to see contact details."""
-        self._case(actor, Action.VIEW_CONTACT_DETAILS if with_names else Action.VIEW_CASE, case_ref)
-        return victims_of(self.engine, case_ref)
+        """A case's victims; their names only for an actor allowed to see contact details,
+        and each such look recorded in the case's audit trail (who, which victims)."""
+        action = Action.VIEW_CONTACT_DETAILS if with_names else Action.VIEW_CASE
+        case = self._case(actor, action, case_ref)
+        rows = victims_of(self.engine, case_ref)
+        if with_names and case.id is not None:
+            shown = [v.id for v, _ in rows if v.id is not None]
+            with session_scope(self.engine) as session:
+                append_audit(
+                    session,
+                    case_id=case.id,
+                    actor=actor.id,
+                    action="contact_details_viewed",
+                    detail=AuditDetail.of(victims=shown),
+                )
+        return rows
 
     def open_tasks(
         self, actor: Actor, *, case_ref: str | None = None, vlo: str | None = None

@@ -12,7 +12,7 @@ import starter
 from cli import build_parser
 from models.access_log import AccessRefusal
 from models.case import OffenderCase
-from models.records import Representation
+from models.records import AuditEntry, Representation
 from models.victim import Victim
 from service.access import Refused
 from service.actor import Actor, Role
@@ -125,6 +125,13 @@ async def test_the_identity_is_checked_against_the_access_table_and_refusals_log
     assert NAME not in " ".join(await cli.ok("victims", "--case", case_ref))
     error = await cli.refused("victims", "--case", case_ref, "--with-names")
     assert error == "error: you may not view contact details for your region"
+    # A VLO of the region may see the names: each look is in the case's audit trail.
+    monkeypatch.setenv("VCS_CLI_IDENTITY", "vlo.leeds")
+    monkeypatch.setenv("VCS_CLI_ROLES", "vlo")
+    assert NAME in " ".join(await cli.ok("victims", "--case", case_ref, "--with-names"))
+    looked = AuditEntry.action == "contact_details_viewed"
+    assert count(cli.engine, AuditEntry, looked, AuditEntry.actor == "vlo.leeds") == 1
+    assert count(cli.engine, AuditEntry, looked) == 1
 
     assert count(cli.engine, AccessRefusal) == 4
     assert count(cli.engine, AccessRefusal, AccessRefusal.actor == "vlo.cardiff") == 2
