@@ -22,6 +22,9 @@ COPY pyproject.toml constraints.txt ./
 COPY models/ ./models/
 COPY activities/ ./activities/
 COPY workflows/ ./workflows/
+COPY service/ ./service/
+COPY cli/ ./cli/
+COPY web/ ./web/
 COPY worker.py starter.py codec_server.py alembic.ini ./
 COPY migrations/ ./migrations/
 
