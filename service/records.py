@@ -15,6 +15,7 @@ from models.repository import (
     DisclosureRecord,
     audit_export,
     audit_verify,
+    case_by_ref,
     disclose,
     disclosures_of,
     history,
@@ -83,7 +84,7 @@ class RecordActions(ServiceBase):
             return open_tasks(self.engine, assigned_to=actor.id)
         checked(self.engine, actor, Action.VIEW_REGION)
         rows = open_tasks(self.engine, assigned_to=vlo)
-        regions = {ref: self._case(actor, Action.VIEW_REGION, ref).region for _, ref in rows}
+        regions = {ref: case_by_ref(self.engine, ref).region for ref in {r for _, r in rows}}
         return [(t, ref) for t, ref in rows if regions[ref] == actor.region]
 
     def history(self, case_ref: str, actor: Actor) -> tuple[list[AuditEntry], list[Correspondence]]:

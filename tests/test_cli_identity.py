@@ -192,3 +192,26 @@ async def test_personal_data_typed_in_an_old_flag_is_refused_without_echoing_it(
     )
     assert "required: --text-file" in error
     assert count(cli.engine, Victim) == 0
+
+
+async def test_another_vlos_tasks_are_a_managers_view_of_their_own_region_only(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tasks --vlo: a VLO sees their own; a manager sees a VLO's tasks in the manager's
+    region and none of another region's (service/access.py: view_region)."""
+    case_ref = unique_ref("ID")
+    await cli.ok(*case_args(case_ref, today() - timedelta(days=7)))
+    victim_id = await add_victim(cli, case_ref)  # its offer task is vlo.jones's
+    line = f"{case_ref} victim {victim_id}  [vlo.jones]"
+    assert line in (await cli.ok("tasks", "--vlo", "vlo.jones"))[0]
+
+    monkeypatch.setenv("VCS_CLI_IDENTITY", "vlo.smith")
+    monkeypatch.setenv("VCS_CLI_ROLES", "vlo")
+    error = await cli.refused("tasks", "--vlo", "vlo.jones")
+    assert error == "error: you may not view region for your region"
+    assert await cli.ok("tasks", "--vlo", "vlo.smith") == ["no open tasks"]
+
+    monkeypatch.setenv("VCS_CLI_IDENTITY", "manager.evans")
+    monkeypatch.setenv("VCS_CLI_ROLES", "vlo_manager")
+    monkeypatch.setenv("VCS_CLI_REGION", "Wales")
+    assert await cli.ok("tasks", "--vlo", "vlo.jones") == ["no open tasks"]
