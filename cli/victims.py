@@ -2,6 +2,7 @@
 argv), their choice to join or leave the scheme, their representations, and the list."""
 
 import argparse
+import sys
 
 from cli.common import (
     Command,
@@ -13,6 +14,7 @@ from cli.common import (
     text_file_flag,
     victim_flags,
 )
+from models.errors import VcsError
 from models.victim import VictimBase
 from models.vocabulary import Channel, ContactLevel, Language
 from service.actor import Actor
@@ -20,18 +22,37 @@ from service.vcs import Vcs
 
 DETAILS_HELP = (
     "the victim's details as a JSON object (full_name, address, postcode, email, phone, "
-    "preferred_channel, language, represents): a file, or - for standard input"
+    "preferred_channel, language, represents): a file, or - for standard input; at a "
+    "terminal, without it, you are asked for each"
 )
 
 
+PROMPTS = {  # asked at a terminal when no --details file is given: typed, never in argv
+    "full_name": "Full name",
+    "address": "Postal address (one line; Enter to skip)",
+    "postcode": "Postcode (Enter to skip)",
+    "email": "Email (Enter to skip)",
+    "phone": "Phone (Enter to skip)",
+    "represents": "Speaks for (a bereaved family's representative; Enter to skip)",
+}
+
+
+def prompted() -> dict[str, str]:
+    """The victim's details asked for one by one, at an interactive terminal only."""
+    if not sys.stdin.isatty():
+        raise VcsError("add-victim needs --details FILE (or --details - for standard input)")
+    answers = {field: input(f"{label}: ").strip() for field, label in PROMPTS.items()}
+    return {field: value for field, value in answers.items() if value}
+
+
 def victim_from(args: argparse.Namespace) -> VictimBase:
-    data = read_json(args.details)
+    data = read_json(args.details) if args.details else prompted()
     if isinstance(data, dict):  # the flags, if given, choose over the file
         if args.channel is not None:
             data["preferred_channel"] = args.channel
         if args.language is not None:
             data["language"] = args.language
-    source = "standard input" if args.details == "-" else args.details
+    source = {None: "your answers", "-": "standard input"}.get(args.details, args.details)
     return strict(VictimBase, data, source)
 
 
@@ -73,7 +94,7 @@ def add_commands(command: Command) -> None:
         add_victim,
     )
     case_flag(p)
-    p.add_argument("--details", required=True, metavar="FILE", help=DETAILS_HELP)
+    p.add_argument("--details", metavar="FILE", help=DETAILS_HELP)
     p.add_argument("--channel", choices=[x.value for x in Channel], help="default: letter")
     p.add_argument("--language", choices=[x.value for x in Language], help="default: english")
 

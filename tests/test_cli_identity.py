@@ -215,3 +215,28 @@ async def test_another_vlos_tasks_are_a_managers_view_of_their_own_region_only(
     monkeypatch.setenv("VCS_CLI_ROLES", "vlo_manager")
     monkeypatch.setenv("VCS_CLI_REGION", "Wales")
     assert await cli.ok("tasks", "--vlo", "vlo.jones") == ["no open tasks"]
+
+
+class Terminal(io.StringIO):
+    """Standard input as a person at a terminal types it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_at_a_terminal_the_victims_details_are_asked_for_not_typed_in_argv(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_ref = unique_ref("ID")
+    await cli.ok(*case_args(case_ref, today() - timedelta(days=7)))
+    # Not a terminal, no file: refused, nothing recorded.
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    error = await cli.refused("add-victim", "--case", case_ref)
+    assert error == "error: add-victim needs --details FILE (or --details - for standard input)"
+    assert count(cli.engine, Victim) == 0
+
+    answers = [VICTIM["full_name"], VICTIM["address"], VICTIM["postcode"], "", "", ""]
+    monkeypatch.setattr("sys.stdin", Terminal("".join(a + "\n" for a in answers)))
+    victim_id = await add_victim(cli, case_ref, "--channel", "letter")
+    at_postcode = Victim.postcode == VICTIM["postcode"]
+    assert count(cli.engine, Victim, Victim.id == victim_id, at_postcode) == 1
