@@ -33,6 +33,7 @@ COPY models/ ./models/
 COPY activities/ ./activities/
 COPY workflows/ ./workflows/
 COPY service/ ./service/
+COPY cli/ ./cli/
 COPY web/ ./web/
 COPY worker.py starter.py codec_server.py console.py alembic.ini ./
 COPY migrations/ ./migrations/

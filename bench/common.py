@@ -42,13 +42,14 @@ from models.errors import VcsError  # noqa: E402
 from models.messages import ActionResult  # noqa: E402
 from models.records import VloTask  # noqa: E402
 from models.vocabulary import ContactLevel, TaskKind, TaskStatus  # noqa: E402
-from starter import Vcs  # noqa: E402
-from tests.helpers import registration, victim  # noqa: E402
+from service.vcs import Vcs  # noqa: E402
+from tests.helpers import registration, victim, vlo_actor  # noqa: E402
 from workflows.search import ensure_search_attributes  # noqa: E402
 
 R = TypeVar("R")
 
 VLO = "vlo.bench"
+VLO_ACTOR = vlo_actor(VLO)
 CONCURRENCY = 20  # cases (or floor workflows) in flight at once, ours and floor alike
 SERVER_STARTUP = timedelta(seconds=60)
 STALL_SECONDS = 300.0  # no job finished for this long: stop, rather than wait for ever
@@ -455,15 +456,19 @@ async def drive_case(
     """Register a case with one victim; the VLO makes the offer (completes the offer task the
     moment it is listed) and the victim opts in: the calls the command line makes."""
     t0 = time.perf_counter()
-    await vcs.register_case(registration(case_ref, sentence_date, term_months=term_months), VLO)
+    await vcs.register_case(
+        registration(case_ref, sentence_date, term_months=term_months), VLO_ACTOR
+    )
     t1 = time.perf_counter()
-    victim_id, workflow_id = await vcs.add_victim(case_ref, victim(f"Victim of {case_ref}"), VLO)
+    victim_id, workflow_id = await vcs.add_victim(
+        case_ref, victim(f"Victim of {case_ref}"), VLO_ACTOR
+    )
     t2 = time.perf_counter()
     task_id = await watcher.offer_task(victim_id)
     t3 = time.perf_counter()
     for attempt in range(20):
         try:
-            await vcs.complete_task(task_id, VLO, "phoned victim; offer explained")
+            await vcs.complete_task(task_id, VLO_ACTOR, "phoned victim; offer explained")
             break
         except VcsError as err:
             # Vcs.complete_task repeats a refusal for a task its workflow does not yet know
@@ -471,7 +476,7 @@ async def drive_case(
             if "not an open task" not in str(err) or attempt == 19:
                 raise
     t4 = time.perf_counter()
-    await vcs.opt_in(victim_id, level, VLO)
+    await vcs.opt_in(victim_id, level, VLO_ACTOR)
     t5 = time.perf_counter()
     return DrivenCase(
         case_ref=case_ref,

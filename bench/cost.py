@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.common import (
-    VLO,
+    VLO_ACTOR,
     BenchVcs,
     OfferTaskWatcher,
     Section,
@@ -91,7 +91,7 @@ async def lifecycle(
         60,
         what="representations invited",
     )
-    await vcs.submit_representations(victim_id, "Please keep him away from my street.", VLO)
+    await vcs.submit_representations(victim_id, "Please keep him away from my street.", VLO_ACTOR)
     actions.append("submit representations")
     await vcs.record_conditions(
         case_ref,
@@ -109,7 +109,7 @@ async def lifecycle(
                 starts_on=release,
             ),
         ],
-        VLO,
+        VLO_ACTOR,
     )
     actions.append("record licence conditions")
     await wait_until(
@@ -119,7 +119,7 @@ async def lifecycle(
     )
     now = (await env.get_current_time()).date()
     await env.sleep(timedelta(days=(release - now).days + 1))
-    await vcs.record_release(case_ref, release, VLO)
+    await vcs.record_release(case_ref, release, VLO_ACTOR)
     actions.append("record release")
     await wait_until(
         lambda: LetterKind.RELEASE in letters(engine, victim_id), 60, what="release told"
@@ -140,18 +140,18 @@ async def parole_review(
     today = (await env.get_current_time()).date()
     due, hearing = today + timedelta(days=30), today + timedelta(days=60)
     timetable = ParoleTimetable(referred_on=today, vps_due_on=due, hearing_on=hearing)
-    await vcs.refer_parole(case_ref, timetable, VLO)
+    await vcs.refer_parole(case_ref, timetable, VLO_ACTOR)
     await wait_until(
         lambda: LetterKind.PAROLE_INVITATION in letters(engine, victim_id),
         60,
         what="victim invited to make a VPS",
     )
-    await vcs.submit_vps(victim_id, "Since that night I cannot sleep.", True, VLO)
-    await vcs.apply_to_read(victim_id, VLO)
-    await vcs.record_read_decision(victim_id, True, VLO)
+    await vcs.submit_vps(victim_id, "Since that night I cannot sleep.", True, VLO_ACTOR)
+    await vcs.apply_to_read(victim_id, VLO_ACTOR)
+    await vcs.record_read_decision(victim_id, True, VLO_ACTOR)
     decided = hearing + timedelta(days=5)
     await run_until(env, decided, extra_days=0)
-    await vcs.record_parole_decision(case_ref, ParoleOutcome.RELEASE, decided, None, VLO)
+    await vcs.record_parole_decision(case_ref, ParoleOutcome.RELEASE, decided, None, VLO_ACTOR)
     await wait_until(
         lambda: LetterKind.PAROLE_RELEASE in letters(engine, victim_id), 60, what="decision told"
     )

@@ -17,7 +17,7 @@ class WorkerProcess:
     """`python -m bench.worker_proc`: a worker we can weigh (VmRSS) and restart."""
 
     def __init__(self, target: str, queue: str, kind: str, database: str | None, log: Path):
-        self.args = ["--address", target, "--queue", queue, "--kind", kind]
+        self.args = ["--temporal-address", target, "--queue", queue, "--kind", kind]
         if database:
             self.args += ["--database", database]
         self.log = log

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bench.common import (
     CONCURRENCY,
-    VLO,
+    VLO_ACTOR,
     BenchVcs,
     Progress,
     Section,
@@ -176,8 +176,10 @@ async def run(count: int, workdir: Path) -> Section:
 
         async def create_case(i: int) -> None:
             case_ref = f"SCALE-{i:06d}"
-            await vcs.register_case(registration(case_ref, today, term_months=24), VLO)
-            victims[i], _ = await vcs.add_victim(case_ref, victim(f"Victim of {case_ref}"), VLO)
+            await vcs.register_case(registration(case_ref, today, term_months=24), VLO_ACTOR)
+            victims[i], _ = await vcs.add_victim(
+                case_ref, victim(f"Victim of {case_ref}"), VLO_ACTOR
+            )
 
         async def ours_settled() -> None:
             # Every victim's workflow has opened its offer task and waits on its timers.

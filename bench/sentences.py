@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 
 from bench.common import (
     STALL_SECONDS,
-    VLO,
+    VLO_ACTOR,
     BenchVcs,
     DrivenCase,
     OfferTaskWatcher,
@@ -482,9 +482,9 @@ async def live_through(
             p = batch[i]
             for _ in range(ACTION_ATTEMPTS):
                 if action == "representations":
-                    step = vcs.submit_representations(p.victim_id, "No contact, please.", VLO)
+                    step = vcs.submit_representations(p.victim_id, "No contact, please.", VLO_ACTOR)
                 else:
-                    step = vcs.record_release(p.case_ref, p.release, VLO)
+                    step = vcs.record_release(p.case_ref, p.release, VLO_ACTOR)
                 try:
                     await asyncio.wait_for(step, ACTION_TIMEOUT)
                     return

@@ -43,12 +43,12 @@ async def serve(address: str, queue: str, kind: str, database: str | None) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker_proc")
-    parser.add_argument("--address", required=True)
+    parser.add_argument("--temporal-address", required=True)
     parser.add_argument("--queue", required=True)
     parser.add_argument("--kind", choices=["vcs", "floor", "floor-case"], required=True)
     parser.add_argument("--database")
     args = parser.parse_args()
-    asyncio.run(serve(args.address, args.queue, args.kind, args.database))
+    asyncio.run(serve(args.temporal_address, args.queue, args.kind, args.database))
     sys.stdout.flush()
     os._exit(0)  # as starter.py: skip teardown of the client's native threads
 

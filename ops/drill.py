@@ -97,14 +97,24 @@ class Drill:
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    def run(self, *command: str) -> str:
-        done = subprocess.run(command, env=self.env, cwd=ROOT, capture_output=True, text=True)
+    def run(self, *command: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            command, env=self.env, cwd=ROOT, capture_output=True, text=True, input=stdin
+        )
         if done.returncode != 0:
             raise DrillFailed(f"{' '.join(command[1:3])}: {done.stderr.strip()[-500:]}")
         return done.stdout
 
-    def cli(self, *args: str) -> str:
-        return self.run(PYTHON, "starter.py", "--by", "vlo.drill", *args)
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """The command line as ops run it: a named service identity, personal data and free
+        text on standard input, never in argv."""
+        identity = {
+            "VCS_CLI_IDENTITY": "ops.drill",
+            "VCS_CLI_ROLES": "vlo",
+            "VCS_CLI_REGION": "Yorkshire and the Humber",
+        }
+        self.env.update(identity)
+        return self.run(PYTHON, "starter.py", *args, stdin=stdin)
 
     def backup_tool(self, action: str, folder: Path, temporal_db: Path) -> None:
         """bin/backup or bin/restore, as an operator runs them."""
@@ -232,10 +242,12 @@ class Drill:
             "--sed", str(today + timedelta(days=800)),
             "--offence", "sch15_violent:Wounding with intent",
         )  # fmt: skip
-        self.cli(
-            "add-victim", "--case", self.case_ref, "--name", "Drill Victim",
-            "--address", "1 Drill Street, Leeds", "--postcode", "LS1 1AA",
-        )  # fmt: skip
+        victim = {
+            "full_name": "Drill Victim",
+            "address": "1 Drill Street, Leeds",
+            "postcode": "LS1 1AA",
+        }
+        self.cli("add-victim", "--case", self.case_ref, "--details", "-", stdin=json.dumps(victim))
         task_id, victim_id = self.offer_task()
         victim_workflow = victim_workflow_id(self.case_ref, victim_id)
         events = self.settled_history(victim_workflow)
@@ -270,8 +282,8 @@ class Drill:
                 f"{events}), {self.offer_letters()} offer letters, task {task_id} done or not"
             )
         answer = self.cli(
-            "complete-task", "--task", str(task_id), "--case", self.case_ref,
-            "--outcome", "phoned; offer explained",
+            "complete-task", "--task", str(task_id), "--case", self.case_ref, "--text-file", "-",
+            stdin="phoned; offer explained",
         )  # fmt: skip
         if "offer letter" not in answer:
             raise DrillFailed(f"completing the offer task did not send the offer: {answer!r}")

@@ -46,6 +46,8 @@ class Action(StrEnum):
     MARK_POSTED = "mark_posted"
     # audit
     EXPORT_AUDIT = "export_audit"
+    # operations
+    MANAGE_SCHEDULES = "manage_schedules"  # the daily jobs (workflows/schedules.py)
 
 
 class Scope(StrEnum):
@@ -92,6 +94,9 @@ RULES: dict[Action, Rule] = {
     Action.VIEW_OUTBOX: Rule(ADMIN),
     Action.MARK_POSTED: Rule(ADMIN),
     Action.EXPORT_AUDIT: Rule(frozenset(), any_region=AUDITOR),
+    # Local policy: the scheduled jobs run for every region, so pausing or running one is the
+    # managers' call (the CLI's ops identity is one); no case is reached directly.
+    Action.MANAGE_SCHEDULES: Rule(MANAGER),
 }
 
 

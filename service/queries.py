@@ -22,11 +22,18 @@ class NotFound(Exception):
     pass
 
 
-def checked(engine: Engine, actor: Actor, action: Action, case: OffenderCase | None = None) -> None:
+def checked(
+    engine: Engine,
+    actor: Actor,
+    action: Action,
+    case: OffenderCase | None = None,
+    *,
+    region: str | None = None,
+) -> None:
     """check(), with every refusal logged (in its own transaction: the refused action writes
-    nothing, the log entry stays)."""
+    nothing, the log entry stays). A case not yet registered is checked by its `region`."""
     try:
-        check(actor, action, case.region if case else None)
+        check(actor, action, case.region if case else region)
     except Refused as refused:
         with session_scope(engine) as session:
             session.add(

@@ -2,10 +2,13 @@
 prints nothing on stderr; a refusal prints exactly one line starting "error:", with no traceback
 and no victim's personal data. Shared by the CLI and hostile-input tests."""
 
+import json
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +22,7 @@ from models.db import session_scope
 from models.records import VloTask
 from models.vocabulary import Stage, TaskKind
 from models.working_days import london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, stage, tasks
 from worker import build_worker
@@ -57,11 +60,24 @@ class Cli:
         self.vcs = vcs
         self.engine = vcs.engine
         self.capsys = capsys
+        self.files = Path(tempfile.mkdtemp(prefix="vcs-cli-"))
+
+    def text(self, words: str) -> str:
+        """A file holding free text, as a VLO saves it for --text-file (never argv)."""
+        path = self.files / f"text-{len(list(self.files.iterdir()))}.txt"
+        path.write_text(words, encoding="utf-8", errors="surrogateescape")
+        return str(path)
+
+    def details(self, **fields: object) -> str:
+        """A victim's (or a hospital's) details as a JSON file, for --details."""
+        path = self.files / f"details-{len(list(self.files.iterdir()))}.json"
+        path.write_text(json.dumps(fields), encoding="utf-8")
+        return str(path)
 
     async def __call__(self, *argv: str) -> Result:
         self.capsys.readouterr()  # start clean: only this command's stderr is judged
         lines: list[str] = []
-        code = await starter.run(["--by", VLO, *argv], vcs=self.vcs, out=lines.append)
+        code = await starter.run(list(argv), vcs=self.vcs, out=lines.append)
         err = self.capsys.readouterr().err
         if code == 0:
             assert err == "", f"{argv}: exit 0 but stderr {err!r}"
@@ -132,12 +148,13 @@ def case_args(
     return args
 
 
-VICTIM_ARGS = ["--name", NAME, "--address", ADDRESS, "--postcode", POSTCODE]
+VICTIM = {"full_name": NAME, "address": ADDRESS, "postcode": POSTCODE}
 VICTIM_ADDED = re.compile(r"^victim (\d+) added: workflow (\S+); offer task due (\S+)")
 
 
 async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
-    [line] = await cli.ok("add-victim", "--case", case_ref, *(extra or VICTIM_ARGS))
+    extra = extra or ("--details", cli.details(**VICTIM))
+    [line] = await cli.ok("add-victim", "--case", case_ref, *extra)
     match = VICTIM_ADDED.match(line)
     assert match, line
     victim_id = int(match.group(1))

@@ -25,9 +25,9 @@ from models.db import create_tables, make_engine, session_scope
 from models.parole import parole_review_id
 from models.victim import Victim
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.clock import ClockWorkflow
-from tests.helpers import every_run, runs_in_flight, until_quiet
+from tests.helpers import CLI_IDENTITY, every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
 from workflows.search import ensure_search_attributes
 from workflows.victim import victim_workflow_id
@@ -55,6 +55,13 @@ def installed(command: str) -> str:
     path = shutil.which(command, path=str(Path(sys.executable).parent)) or shutil.which(command)
     assert path, f"{command} is not installed: run bin/test, which installs it from PyPI"
     return path
+
+
+@pytest.fixture(autouse=True)
+def cli_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line acts only as a configured identity: the tests configure theirs."""
+    for name, value in CLI_IDENTITY.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")

@@ -30,11 +30,29 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
+from service.actor import Actor, Role
 
 if TYPE_CHECKING:
-    from starter import Vcs
+    from service.vcs import Vcs
 
 T = TypeVar("T")
+
+REGION = "Yorkshire and the Humber"
+
+
+def vlo_actor(actor_id: str = "vlo.jones", region: str = REGION, role: Role = Role.VLO) -> Actor:
+    """A signed-in person for tests that drive the service directly."""
+    return Actor(id=actor_id, roles=frozenset({role}), region=region)
+
+
+VLO_ACTOR = vlo_actor()
+MANAGER_ACTOR = vlo_actor(role=Role.VLO_MANAGER)  # hand-offs and bulk transfers
+# The command line's service identity in the tests (as bin/run-demo configures its own).
+CLI_IDENTITY = {
+    "VCS_CLI_IDENTITY": "vlo.jones",
+    "VCS_CLI_ROLES": "vlo_manager,auditor",
+    "VCS_CLI_REGION": REGION,
+}
 
 
 async def until_quiet(env: WorkflowEnvironment, seconds: int = 60) -> bool:
@@ -183,9 +201,9 @@ async def offered_and_opted_in(
     )
     [offer_task] = offers  # (an overdue offer may also have escalated)
     assert offer_task.id is not None
-    await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="phoned victim")
+    await vcs.complete_task(offer_task.id, actor=VLO_ACTOR, outcome="phoned victim")
     if level is not None:
-        await vcs.opt_in(victim_id, level, by="vlo.jones")
+        await vcs.opt_in(victim_id, level, actor=VLO_ACTOR)
 
 
 async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:

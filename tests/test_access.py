@@ -35,6 +35,7 @@ bulk_transfer           NN NN YN NN NN
 view_outbox             NN NN NN YN NN
 mark_posted             NN NN NN YN NN
 export_audit            NN NN NN NN YY
+manage_schedules        NN NN YN NN NN
 """
 TABLE = {
     Action(line.split()[0]): dict(zip(ROLES, line.split()[1:], strict=True))

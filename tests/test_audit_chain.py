@@ -24,7 +24,7 @@ from models.db import session_scope
 from models.errors import VcsError
 from models.records import AuditEntry, AuditSeal
 from models.repository import add_victim, audit_verify, register_case
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import registration, victim
 from worker import build_worker
@@ -208,7 +208,7 @@ async def test_rehashed_or_truncated_chain_is_caught_against_an_earlier_export(
 
 async def _run(vcs: Vcs, *argv: str) -> int:
     lines: list[str] = []
-    return await starter.run(["--by", "vlo.jones", *argv], vcs=vcs, out=lines.append)
+    return await starter.run(list(argv), vcs=vcs, out=lines.append)
 
 
 async def test_cli_export_and_verify(

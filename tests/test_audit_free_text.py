@@ -77,16 +77,20 @@ async def test_retention_leaves_no_free_text_of_a_closed_case_anywhere(
     )  # under 12 months: taken as discretionary, with the VLO's reason
     await cli.ok(
         *registration, "--mappa-category", "1", "--mappa-level", "1",
-        "--discretionary-reason", TYPED["discretion"],
+        "--discretionary-reason-file", cli.text(TYPED["discretion"]),
     )  # fmt: skip
     victim_id = await add_victim(
         cli,
         case_ref,
-        "--name", TYPED["name"], "--address", TYPED["address"], "--postcode", "LS1 1AA",
-        "--represents", TYPED["represents"],
+        "--details", cli.details(
+            full_name=TYPED["name"], address=TYPED["address"], postcode="LS1 1AA",
+            represents=TYPED["represents"],
+        ),
     )  # fmt: skip
     [offer] = await eventually(lambda: tasks(engine, victim_id))
-    await cli.ok("complete-task", "--task", str(offer.id), "--outcome", TYPED["outcome"])
+    await cli.ok(
+        "complete-task", "--task", str(offer.id), "--text-file", cli.text(TYPED["outcome"])
+    )
     await eventually(lambda: stage(engine, victim_id) is Stage.OFFERED)
     await cli.ok(
         "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "all_key_stages"
@@ -98,19 +102,19 @@ async def test_retention_leaves_no_free_text_of_a_closed_case_anywhere(
         case_ref,
         "--victim",
         str(victim_id),
-        "--text",
-        TYPED["representation"],
+        "--text-file",
+        cli.text(TYPED["representation"]),
     )
     await cli.ok(
         "record-conditions", "--case", case_ref, "--kind", "no_contact", "--victim-related",
-        "--description", TYPED["condition"], "--starts", str(today()),
+        "--text-file", cli.text(TYPED["condition"]), "--starts", str(today()),
     )  # fmt: skip
     await cli.ok(
         "dhr", "--case", case_ref, "--directed-on", str(today()),
         "--due", str(today() + timedelta(days=30)), "--reviewed-by", TYPED["dhr"],
     )  # fmt: skip
     [dhr] = [t for t in tasks(engine) if t.kind is TaskKind.DOMESTIC_HOMICIDE_REVIEW]
-    await cli.ok("complete-task", "--task", str(dhr.id), "--outcome", TYPED["outcome"])
+    await cli.ok("complete-task", "--task", str(dhr.id), "--text-file", cli.text(TYPED["outcome"]))
     await cli.ok(
         "disclose", "--case", case_ref, "--to", "West Yorkshire Police",
         "--recipient-kind", "police", "--basis", "cja2003_s325",

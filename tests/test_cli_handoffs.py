@@ -82,7 +82,9 @@ async def test_handoff_request_supply_by_task_withdraw_then_accept(cli: Cli) -> 
     assert "has not supplied the case information yet" in error
 
     # complete-task on the supply task supplies the case information.
-    [line] = await cli.ok("complete-task", "--task", str(supply.id), "--outcome", "sent")
+    [line] = await cli.ok(
+        "complete-task", "--task", str(supply.id), "--text-file", cli.text("sent")
+    )
     assert line.startswith(f"{first}: case information supplied; {NEW_VLO} to accept by ")
     [accept] = await eventually(lambda: open_tasks_of(cli, TaskKind.HANDOFF_ACCEPT))
     assert accept.assigned_to == NEW_VLO

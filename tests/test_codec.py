@@ -50,9 +50,10 @@ from models.records import LicenceConditionBase
 from models.release_month import ReleaseMonth, release_told_on
 from models.vocabulary import ConditionKind, ContactLevel, LetterKind, Stage
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import TEST_CODEC_KEY_ID, unique_ref
 from tests.helpers import (
+    VLO_ACTOR,
     eventually,
     letters,
     offered_and_opted_in,
@@ -905,16 +906,16 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
     release = reg.conditional_release_date
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
         victim_id, victim_wf = await vcs.add_victim(
-            case_ref, victim(NAME, address=ADDRESS, postcode=POSTCODE), by="vlo.jones"
+            case_ref, victim(NAME, address=ADDRESS, postcode=POSTCODE), actor=VLO_ACTOR
         )
         await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ALL_KEY_STAGES)
         assert stage(engine, victim_id) is Stage.OPTED_IN
 
         await env.sleep(timedelta(days=(release - today).days - 119))
         await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, victim_id))
-        await vcs.submit_representations(victim_id, REPRESENTATIONS, by="vlo.jones")
+        await vcs.submit_representations(victim_id, REPRESENTATIONS, actor=VLO_ACTOR)
         await vcs.record_conditions(
             case_ref,
             [
@@ -925,11 +926,11 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
                     starts_on=release,
                 )
             ],
-            by="vlo.jones",
+            actor=VLO_ACTOR,
         )
         await eventually(lambda: LetterKind.CONDITIONS_IMPOSED in letters(engine, victim_id))
         await run_until(env, release)
-        await vcs.record_release(case_ref, release, by="vlo.jones")
+        await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
         await run_until(
             env,
             release_told_on(ReleaseMonth.of(release), release, current_policy().bank_holidays),

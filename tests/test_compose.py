@@ -26,7 +26,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 MAKE_SECRETS = ROOT / "deploy" / "make-secrets.sh"
 
 # The code the image runs: every environment variable it reads must be set by the stack.
-SOURCE_DIRS = ("models", "activities", "workflows")
+SOURCE_DIRS = ("models", "activities", "workflows", "service", "cli")
 SOURCE_FILES = ("worker.py", "starter.py")
 # Services running the application image, which need the application's environment.
 APP_SERVICES = ("worker", "app")
@@ -366,6 +366,32 @@ def test_dockerfile_copies_sources_that_exist() -> None:
             if source == "constraints.txt":  # generated at release; may not exist in a checkout
                 continue
             assert (ROOT / source).exists(), f"Dockerfile {instruction} {source}: no such path"
+
+
+def local_packages_imported(entry: Path) -> set[str]:
+    """The repository's packages an entry point imports, directly or through each other."""
+    found: set[str] = set()
+    files = [entry]
+    while files:
+        text = files.pop().read_text(encoding="utf-8")
+        for name in re.findall(r"^\s*(?:from|import) ([A-Za-z_]\w*)", text, re.MULTILINE):
+            if name not in found and (ROOT / name / "__init__.py").is_file():
+                found.add(name)
+                files += sorted((ROOT / name).glob("*.py"))
+    return found
+
+
+def test_dockerfile_copies_every_package_the_image_runs() -> None:
+    """starter.py runs cli/ over service/: an image without them could not run a command."""
+    copied = {
+        word.rstrip("/")
+        for instruction, args in dockerfile_instructions()
+        if instruction == "COPY" and "--from" not in args
+        for word in shlex.split(args)[:-1]
+    }
+    for entry in ("worker.py", "starter.py"):
+        missing = local_packages_imported(ROOT / entry) - copied
+        assert not missing, f"{entry} imports {sorted(missing)}, which the Dockerfile leaves out"
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

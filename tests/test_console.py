@@ -18,11 +18,11 @@ from models.db import session_scope
 from models.records import AuditEntry
 from models.victim import Victim
 from models.vocabulary import Channel, Language
-from starter import Vcs
+from service.vcs import Vcs
 from tests.browser import Console, chromium, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
-from tests.helpers import eventually, registration, tasks, victim
+from tests.helpers import eventually, registration, tasks, victim, vlo_actor
 from web.settings import ConfigurationError, ConsoleSettings
 from worker import build_worker
 
@@ -45,8 +45,9 @@ async def site(
         for ref, region in ((case_ref, "Yorkshire and the Humber"), (case_ref + "W", "Wales")):
             reg = registration(ref, today(), region=region)
             reg = reg.model_copy(update={"responsible_vlo": "vlo.demo"})
-            await vcs.register_case(reg, by="vlo.demo")
-            victim_id, _ = await vcs.add_victim(ref, victim(), by="vlo.demo")
+            actor = vlo_actor("vlo.demo", region=region)
+            await vcs.register_case(reg, actor=actor)
+            victim_id, _ = await vcs.add_victim(ref, victim(), actor=actor)
             await eventually(lambda v=victim_id: tasks(engine, v))  # type: ignore[misc]
         with identity_provider() as issuer:
             async with console(engine, issuer) as c:
@@ -310,9 +311,9 @@ async def test_escalations_reach_senior_vlos_and_managers_see_the_region(
     async with build_worker(local_env.client, engine, task_queue):
         reg = registration(case_ref, today() - timedelta(days=100))
         await vcs.register_case(
-            reg.model_copy(update={"responsible_vlo": "vlo.demo"}), by="vlo.demo"
+            reg.model_copy(update={"responsible_vlo": "vlo.demo"}), actor=vlo_actor("vlo.demo")
         )
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.demo")
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=vlo_actor("vlo.demo"))
         await eventually(lambda: len(tasks(engine, victim_id)) >= 2)  # the offer, escalated
         with identity_provider() as issuer:
             async with console(engine, issuer) as c:

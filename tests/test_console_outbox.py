@@ -15,11 +15,11 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import session_scope
 from models.records import AuditEntry, Correspondence
 from models.vocabulary import Language, LetterKind
-from starter import Vcs
+from service.vcs import Vcs
 from tests.browser import Console, chromium, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
-from tests.helpers import eventually, letters, offered_and_opted_in, registration, victim
+from tests.helpers import eventually, letters, offered_and_opted_in, registration, victim, vlo_actor
 from worker import build_worker
 
 
@@ -37,10 +37,14 @@ async def outbox(
     vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("OUT")
     async with build_worker(local_env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, today()), by="vlo.demo")
-        english, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by="vlo.demo")
+        await vcs.register_case(registration(case_ref, today()), actor=vlo_actor("vlo.demo"))
+        english, _ = await vcs.add_victim(
+            case_ref, victim("Alice Example"), actor=vlo_actor("vlo.demo")
+        )
         welsh, _ = await vcs.add_victim(
-            case_ref, victim("Bryn Enghraifft", language=Language.WELSH), by="vlo.demo"
+            case_ref,
+            victim("Bryn Enghraifft", language=Language.WELSH),
+            actor=vlo_actor("vlo.demo"),
         )
         for victim_id in (english, welsh):
             await offered_and_opted_in(vcs, engine, victim_id, level=None)

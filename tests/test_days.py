@@ -31,9 +31,10 @@ from models.legacy_bank_holidays import BY_YEAR
 from models.messages import CaseInput, VictimInput
 from models.policy import Policy, policy_for
 from models.working_days import add_working_days, london_date, london_midnight, london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
+    VLO_ACTOR,
     eventually,
     every_run,
     registration,
@@ -193,8 +194,8 @@ async def test_a_new_bank_holiday_does_not_change_a_recorded_history(
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("DAY")
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, sentenced, term_months=24), by="vlo.jones")
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, sentenced, term_months=24), actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         [offer] = await eventually(lambda: tasks(engine, victim_id))
         await run_until(env, offer.due_on, extra_days=1)
         await eventually(lambda: len(tasks(engine, victim_id)) == 2)
@@ -251,8 +252,8 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
     case_ref = unique_ref("DAY")
     monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 1)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, sentenced, term_months=120), by="vlo.jones")
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, sentenced, term_months=120), actor=VLO_ACTOR)
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await eventually(lambda: tasks(engine, victim_id))
         monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
         await env.sleep(MAX_RUN_SPAN_ENGINE_2 + timedelta(days=2))
@@ -286,9 +287,9 @@ async def test_a_victim_added_late_in_a_long_case_gets_a_calendar_for_its_own_ye
     case_ref = unique_ref("DAY")
     monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", -1)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, now, term_months=120), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, now, term_months=120), actor=VLO_ACTOR)
         monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await eventually(lambda: tasks(engine, victim_id))
         [case_run] = await every_run(env.client, case_workflow_id(case_ref))
         [victim_run] = await every_run(env.client, workflow_id)

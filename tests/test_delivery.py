@@ -25,15 +25,16 @@ from activities.delivery import (
     fit_text_message,
 )
 from activities.letters import WORDING, LetterActivities
+from cli.tasks import print_timeline
 from models.db import session_scope
 from models.delivery import DeliveryPollInput, LetterUndelivered, StatusPollResult
 from models.parole import ParoleTimetable
 from models.records import Correspondence, LicenceCondition
 from models.vocabulary import Channel, ConditionKind, Language, LetterKind, TaskKind
-from starter import Vcs, print_timeline
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
-from tests.helpers import eventually, registration, tasks, victim
+from tests.helpers import VLO_ACTOR, eventually, registration, tasks, victim
 from tests.test_notify import EMAIL, NAME, PHONE, fake_notify, personal_words, scenario
 from tests.test_parole import parole_case, parole_tasks, refer, skipping_reviews
 from worker import build_worker
@@ -150,9 +151,9 @@ async def email_victim_to_offer(env: WorkflowEnvironment, vcs: Vcs) -> tuple[str
     victim id, the victim's workflow id, the offer task's id)."""
     case_ref = unique_ref()
     today = (await env.get_current_time()).date()
-    await vcs.register_case(registration(case_ref, today), by="vlo.jones")
+    await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
     victim_id, workflow_id = await vcs.add_victim(
-        case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), by="vlo.jones"
+        case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), actor=VLO_ACTOR
     )
     [offer_task] = await eventually(lambda: tasks(vcs.engine, victim_id))
     assert offer_task.id is not None
@@ -176,7 +177,7 @@ async def test_revoked_key_opens_no_task_and_the_letter_goes_once_mended(
         _, victim_id, workflow_id, offer_task = await email_victim_to_offer(env, vcs)
         # The VLO's action sends the offer letter: it is answered once the letter has gone.
         completing = asyncio.create_task(
-            vcs.complete_task(offer_task, by="vlo.jones", outcome="emailed the offer")
+            vcs.complete_task(offer_task, actor=VLO_ACTOR, outcome="emailed the offer")
         )
 
         async def failing_letter() -> str:
@@ -343,7 +344,7 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
     vcs = Vcs(env.client, engine, task_queue)
     async with build_worker(env.client, engine, task_queue):
         case_ref, victim_id, _, offer_task = await email_victim_to_offer(env, vcs)
-        await vcs.complete_task(offer_task, by="vlo.jones", outcome="emailed the offer")
+        await vcs.complete_task(offer_task, actor=VLO_ACTOR, outcome="emailed the offer")
         [sent] = await eventually(lambda: list(fake_notify.notifications))
         fake_notify.set_status(sent["id"], "permanent-failure")
         # A failed message whose workflow is not running: the job tells the others all the same.
@@ -372,7 +373,7 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
         assert [t.id for t in every_task if t.kind is TaskKind.UNDELIVERED] == [undelivered.id]
 
         lines: list[str] = []
-        await print_timeline(vcs, case_ref, lines.append)
+        await print_timeline(vcs, VLO_ACTOR, case_ref, lines.append)
     [letter_line] = [line for line in lines if "letter offer queued" in line]
     assert letter_line.endswith("by email, undelivered (permanent failure: VLO task)")
     assert personal_words("\n".join(lines)) == []

@@ -13,9 +13,18 @@ from temporalio.testing import WorkflowEnvironment
 from models.records import LicenceConditionBase
 from models.vocabulary import ConditionKind, LetterKind, Stage, TaskKind
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import activity_calls, eventually, letters, registration, stage, tasks, victim
+from tests.helpers import (
+    VLO_ACTOR,
+    activity_calls,
+    eventually,
+    letters,
+    registration,
+    stage,
+    tasks,
+    victim,
+)
 from worker import build_worker
 from workflows.case import case_workflow_id
 from workflows.search import NEXT_DEADLINE, STAGE
@@ -57,8 +66,8 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
     release = reg.conditional_release_date
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        victim_id, victim_wf = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, victim_wf = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.kind is TaskKind.OFFER_SCHEME
 
@@ -71,7 +80,7 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
         started = await victim_handle.fetch_history()
         assert E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in kinds(started)
 
-        await vcs.complete_task(offer_task.id or 0, by="vlo.jones", outcome="phoned victim")
+        await vcs.complete_task(offer_task.id or 0, actor=VLO_ACTOR, outcome="phoned victim")
         assert stage(engine, victim_id) is Stage.OFFERED
         assert LetterKind.OFFER in letters(engine, victim_id)  # done before the answer
 
@@ -88,7 +97,7 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
                     starts_on=release,
                 )
             ],
-            by="vlo.jones",
+            actor=VLO_ACTOR,
         )
         await env.sleep(timedelta(days=1))
         case_history = await case_handle.fetch_history()

@@ -49,6 +49,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+import service.temporal
 import starter
 from activities import notify
 from models.case import OffenderCase
@@ -59,10 +60,11 @@ from models.messages import AddVictims, OptIn
 from models.records import AuditEntry, Correspondence, Representation
 from models.repository import find_victim
 from models.vocabulary import Channel, ContactLevel, LetterKind, Stage, TaskKind
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import BACKENDS, installed, unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import (
+    VLO_ACTOR,
     eventually,
     local_activity_data,
     local_activity_type,
@@ -81,7 +83,7 @@ T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 VLO = "vlo.jones"
 # Shorter than the VLO's 30 s, so that a run with several outages stays short. The timeout is
-# read at each call (starter.UPDATE_TIMEOUT), so the real VLO code path is exercised.
+# read at each call (service.temporal.UPDATE_TIMEOUT), so the real VLO code path is exercised.
 TEST_UPDATE_TIMEOUT = timedelta(seconds=6)
 # What a VLO is told when no worker answers in time. starter.Vcs means to raise
 # UnavailableError; the SDK's own timeout error escapes it instead (see
@@ -460,13 +462,13 @@ async def enrol(vlo: PatientVlo, engine: Engine, label: str) -> Enrolled:
     case_ref = unique_ref("F")
     await vlo.act(
         f"register {case_ref}",
-        lambda: vlo.vcs.register_case(registration(case_ref, date.today()), by=VLO),
+        lambda: vlo.vcs.register_case(registration(case_ref, date.today()), actor=VLO_ACTOR),
     )
     email = f"victim.{label}@example.org"
     person = victim(f"Victim {label}", preferred_channel=Channel.EMAIL, email=email)
     await vlo.act(
         f"add victim to {case_ref}",
-        lambda: vlo.vcs.add_victim(case_ref, person, by=VLO),
+        lambda: vlo.vcs.add_victim(case_ref, person, actor=VLO_ACTOR),
         done=r"is already recorded on case",
     )
     row = find_victim(engine, case_ref, person.full_name, person.postcode)
@@ -492,7 +494,7 @@ async def make_offer(vlo: PatientVlo, engine: Engine, who: Enrolled) -> None:
 
     await vlo.act(
         f"offer to victim {who.victim_id}",
-        lambda: vlo.vcs.complete_task(task_id, by=VLO, outcome="emailed the offer"),
+        lambda: vlo.vcs.complete_task(task_id, actor=VLO_ACTOR, outcome="emailed the offer"),
         done=r"is not an open task",
         not_yet=still_listed,
     )
@@ -501,7 +503,7 @@ async def make_offer(vlo: PatientVlo, engine: Engine, who: Enrolled) -> None:
 async def opt_in(vlo: PatientVlo, who: Enrolled) -> None:
     await vlo.act(
         f"opt-in of victim {who.victim_id}",
-        lambda: vlo.vcs.opt_in(who.victim_id, ContactLevel.ALL_KEY_STAGES, by=VLO),
+        lambda: vlo.vcs.opt_in(who.victim_id, ContactLevel.ALL_KEY_STAGES, actor=VLO_ACTOR),
         done=r"is already opted in",
     )
 
@@ -510,7 +512,7 @@ async def submit_representations(vlo: PatientVlo, who: Enrolled) -> None:
     await vlo.act(
         f"representations of victim {who.victim_id}",
         lambda: vlo.vcs.submit_representations(
-            who.victim_id, "Please keep him away from my street.", by=VLO
+            who.victim_id, "Please keep him away from my street.", actor=VLO_ACTOR
         ),
     )
 
@@ -541,7 +543,7 @@ async def test_worker_killed_at_random_moments_loses_and_repeats_nothing(
     shows on its own)."""
     seed = int(os.environ.get("VCS_FAULT_SEED") or random.SystemRandom().randrange(10**6))
     rng = random.Random(seed)
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
+    monkeypatch.setattr(service.temporal, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
     server = DevServer(tmp_path)
     worker: WorkerProcess | None = None
     with serving_in_thread() as fake, sqlite_engine(tmp_path / "vcs.db") as (engine, url):
@@ -720,9 +722,9 @@ async def test_temporal_server_restart_loses_nothing(
             assert await server.stop() is not None
             assert not server.running()
             with monkeypatch.context() as patch, pytest.raises(NOBODY_ANSWERED) as refused:
-                patch.setattr(starter, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
+                patch.setattr(service.temporal, "UPDATE_TIMEOUT", TEST_UPDATE_TIMEOUT)
                 # A VLO is told; nothing changes.
-                await vlo.vcs.opt_in(offered.victim_id, ContactLevel.RELEASE_ONLY, by=VLO)
+                await vlo.vcs.opt_in(offered.victim_id, ContactLevel.RELEASE_ONLY, actor=VLO_ACTOR)
             print(f"while the server is down: {type(refused.value).__name__}: {refused.value}")
 
             server.start()  # the same database file and port
@@ -959,7 +961,7 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
             cause = activity_error.cause
             assert isinstance(cause, ApplicationError)
             assert cause.type == "DataError" and cause.non_retryable
-            said = str(starter.update_error(failed.value))  # what the VLO's tool prints
+            said = str(service.temporal.update_error(failed.value))  # what the VLO's tool prints
             assert said == f"victim IDs [{y.victim_id}] are not victims of case {x_case}"
             assert [word for word in PERSONAL if word in said] == []
 
@@ -993,7 +995,7 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
             assert (await client.get_workflow_handle(y.workflow_id).describe()).run_id == y_run
             assert await workflow_statuses(client, workflow_ids) == {"RUNNING"}
             another = victim("Victim Z", postcode="LS2 2BB")
-            z_id, z_workflow = await vcs.add_victim(x.case_ref, another, by=VLO)
+            z_id, z_workflow = await vcs.add_victim(x.case_ref, another, actor=VLO_ACTOR)
             workflow_ids.append(z_workflow)
             view = await case_x.query(CaseWorkflow.view)
             assert view.victim_workflow_ids == [x.workflow_id, z_workflow]
@@ -1004,9 +1006,9 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
 
 async def enrol_by_letter(vlo: PatientVlo, engine: Engine, label: str) -> Enrolled:
     case_ref = unique_ref("F")
-    await vlo.vcs.register_case(registration(case_ref, date.today()), by=VLO)
+    await vlo.vcs.register_case(registration(case_ref, date.today()), actor=VLO_ACTOR)
     person = victim(f"Victim {label}", email=f"victim.{label.lower()}@example.org")
-    victim_id, _ = await vlo.vcs.add_victim(case_ref, person, by=VLO)
+    victim_id, _ = await vlo.vcs.add_victim(case_ref, person, actor=VLO_ACTOR)
     return Enrolled(case_ref, victim_id, person.email or "")
 
 
@@ -1020,15 +1022,13 @@ async def test_vlo_action_nobody_answers_is_refused_as_unavailable(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """No worker polls the task queue: the VLO's command is refused in one line, exit 3."""
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr(service.temporal, "UPDATE_TIMEOUT", timedelta(seconds=2))
     task_queue = f"vcs-nobody-{uuid.uuid4()}"
     case_ref = unique_ref("F")
     with sqlite_engine(tmp_path / "vcs.db") as (engine, _):
         vcs = Vcs(local_env.client, engine, task_queue)
         today = date.today()
         argv = [
-            "--by",
-            VLO,
             "register-case",
             "--case-ref",
             case_ref,
@@ -1063,7 +1063,7 @@ async def test_repeated_representations_after_a_timeout_are_forwarded_once(
     """Notify is down while a VLO records a victim's representations: the update waits on the
     receipt letter, the VLO's tool times out and says to repeat; the VLO repeats. Once Notify
     is back, the victim's representations are forwarded once and acknowledged once."""
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr(service.temporal, "UPDATE_TIMEOUT", timedelta(seconds=2))
     client = local_env.client
     task_queue = f"vcs-faults-{uuid.uuid4()}"
     workflow_ids: list[str] = []
@@ -1082,9 +1082,9 @@ async def test_repeated_representations_after_a_timeout_are_forwarded_once(
                 fake.answer_posts_with = 503  # Notify is down
                 words = "Please keep him away from my street."
                 with pytest.raises(NOBODY_ANSWERED):  # the VLO's command times out
-                    await vlo.vcs.submit_representations(who.victim_id, words, by=VLO)
+                    await vlo.vcs.submit_representations(who.victim_id, words, actor=VLO_ACTOR)
                 # The VLO repeats it: the same representation, found as already submitted.
-                repeat = await vlo.vcs.submit_representations(who.victim_id, words, by=VLO)
+                repeat = await vlo.vcs.submit_representations(who.victim_id, words, actor=VLO_ACTOR)
                 assert "already" in repeat.message
                 fake.answer_posts_with = None  # Notify is back
                 await eventually(lambda: settled(engine, [who.victim_id]), timeout=60)

@@ -49,9 +49,11 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import add_working_days, london_date
-from starter import Vcs
+from service.actor import Role
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
+    MANAGER_ACTOR,
     audit_facts,
     eventually,
     letters,
@@ -62,6 +64,7 @@ from tests.helpers import (
     tasks,
     until_quiet,
     victim,
+    vlo_actor,
 )
 from worker import build_worker
 
@@ -140,9 +143,11 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12, provider=Provider.CRC)
     async with settled_worker(env, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        v1, _ = await vcs.add_victim(case_ref, victim("A One"), by="vlo.jones")
-        v2, _ = await vcs.add_victim(case_ref, victim("B Two", postcode="LS2 2BB"), by="vlo.jones")
+        await vcs.register_case(reg, actor=MANAGER_ACTOR)
+        v1, _ = await vcs.add_victim(case_ref, victim("A One"), actor=MANAGER_ACTOR)
+        v2, _ = await vcs.add_victim(
+            case_ref, victim("B Two", postcode="LS2 2BB"), actor=MANAGER_ACTOR
+        )
         await offered_and_opted_in(vcs, engine, v1, ContactLevel.ALL_KEY_STAGES)
         await until(lambda: tasks(engine, v2))  # v2's offer task stays open (and overdue)
         # Into the representations window: v1's representations task opens; v2's offer escalates.
@@ -152,7 +157,9 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
         await until(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, v1))
         await until(lambda: any(t.kind is TaskKind.ESCALATION for t in tasks(engine, v2)))
         now = london_date(await env.get_current_time())
-        await vcs.report_crc_event(case_ref, CrcEventKind.BREACH, now, by="crc.staff")
+        await vcs.report_crc_event(
+            case_ref, CrcEventKind.BREACH, now, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER)
+        )
         before = vlo_tasks(engine, case_ref)
         kinds = {kind for kind, _, _ in before.values()}
         assert {
@@ -161,29 +168,41 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
             TaskKind.ESCALATION,
             TaskKind.CRC_EVENT,
         } <= kinds
-        v1_before = await vcs.victim_view(v1)
+        v1_before = await vcs.victim_view(v1, MANAGER_ACTOR)
 
         with pytest.raises(VcsError, match="nothing to hand off"):
             await vcs.request_handoff(
-                case_ref, HandoffReason.REGION_MOVE, Provider.CRC, REGION, "vlo.jones", "vlo.jones"
+                case_ref,
+                HandoffReason.REGION_MOVE,
+                Provider.CRC,
+                REGION,
+                "vlo.jones",
+                MANAGER_ACTOR,
             )
         result = await vcs.request_handoff(
-            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         handoff_id = vcs.handoff_of(None, case_ref)
         assert handoff_id in result.message
         with pytest.raises(VcsError, match="already has hand-off"):
             await vcs.request_handoff(
-                case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, "vlo.x", "vlo.jones"
+                case_ref,
+                HandoffReason.RISK_ESCALATION,
+                Provider.NPS,
+                REGION,
+                "vlo.x",
+                MANAGER_ACTOR,
             )
         with pytest.raises(VcsError, match="has not supplied"):
-            await vcs.handoff_accept(handoff_id, by=NEW_VLO)
-        view = await vcs.handoff_view(handoff_id)
+            await vcs.handoff_accept(handoff_id, actor=vlo_actor(NEW_VLO, role=Role.VLO_MANAGER))
+        view = await vcs.handoff_view(handoff_id, MANAGER_ACTOR)
         assert view.step is HandoffStep.REQUESTED and view.step_due_on is not None
-        await vcs.handoff_supply(handoff_id, by="crc.staff")
+        await vcs.handoff_supply(handoff_id, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER))
         with pytest.raises(VcsError, match="already supplied"):
-            await vcs.handoff_supply(handoff_id, by="crc.staff")
-        await vcs.handoff_accept(handoff_id, by=NEW_VLO)
+            await vcs.handoff_supply(
+                handoff_id, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER)
+            )
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(NEW_VLO, role=Role.VLO_MANAGER))
 
         row = case_row(engine, case_ref)
         assert (row.provider, row.region, row.responsible_vlo) == (Provider.NPS, REGION, NEW_VLO)
@@ -206,7 +225,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
             )
         # The case and every victim's workflow now show the new responsibility.
         for _ in range(100):
-            case_view = await vcs.case_view(case_ref)
+            case_view = await vcs.case_view(case_ref, MANAGER_ACTOR)
             if case_view.open_handoff is None:
                 break
             await asyncio.sleep(0.1)
@@ -215,7 +234,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
         for victim_id in (v1, v2):
 
             async def shows_new(vid: int = victim_id) -> bool:
-                view = await vcs.victim_view(vid)
+                view = await vcs.victim_view(vid, MANAGER_ACTOR)
                 return (view.provider, view.region, view.responsible_vlo) == (
                     "NPS",
                     REGION,
@@ -228,7 +247,7 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
                 await asyncio.sleep(0.1)
             assert await shows_new()
         # The victim's choices and deadlines are untouched.
-        v1_after = await vcs.victim_view(v1)
+        v1_after = await vcs.victim_view(v1, MANAGER_ACTOR)
         assert (v1_after.stage, v1_after.contact_level) == (
             v1_before.stage,
             v1_before.contact_level,
@@ -237,12 +256,12 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
             (t.task_id, t.due_on) for t in v1_before.open_tasks
         ]
         assert stage(engine, v1) is Stage.OPTED_IN
-        assert (await vcs.handoff_view(handoff_id)).step is HandoffStep.SWITCHED
+        assert (await vcs.handoff_view(handoff_id, MANAGER_ACTOR)).step is HandoffStep.SWITCHED
         [reps_task] = [t for t in tasks(engine, v1) if t.kind is TaskKind.DISCUSS_REPRESENTATIONS]
         assert (reps_task.assigned_to, reps_task.due_on) == (NEW_VLO, before[reps_task.id or 0][1])
         # The victim can still make representations: forwarded, acknowledged, task closed.
         result = await vcs.submit_representations(
-            v1, "Please keep him away from my street.", NEW_VLO
+            v1, "Please keep him away from my street.", vlo_actor(NEW_VLO, role=Role.VLO_MANAGER)
         )
         assert "forwarded" in result.message
         with session_scope(engine) as session:
@@ -257,12 +276,17 @@ async def test_handoff_during_an_open_representations_window_drops_nothing(
         # A task opened after the switch goes to the new VLO.
         await vcs.complete_task(
             next(i for i, (k, _, _) in after.items() if k is TaskKind.OFFER_SCHEME),
-            by=NEW_VLO,
+            actor=vlo_actor(NEW_VLO, role=Role.VLO_MANAGER),
             outcome="phoned",
         )
         assert stage(engine, v2) is Stage.OFFERED
         with pytest.raises(VcsError, match="only a CRC-supervised"):
-            await vcs.report_crc_event(case_ref, CrcEventKind.RECALL, now, by="crc.staff")
+            await vcs.report_crc_event(
+                case_ref,
+                CrcEventKind.RECALL,
+                now,
+                actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER),
+            )
 
 
 async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_waiting(
@@ -275,10 +299,11 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
     policy = HandoffPolicy()
     async with settled_worker(env, engine, task_queue):
         await vcs.register_case(
-            registration(case_ref, today, term_months=36, provider=Provider.CRC), by="vlo.jones"
+            registration(case_ref, today, term_months=36, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
         )
         await vcs.request_handoff(
-            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         handoff_id = vcs.handoff_of(None, case_ref)
         await until(lambda: open_case_tasks(engine, case_ref))
@@ -303,10 +328,10 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         await until(escalations)
         [esc] = escalations()
         assert esc.assigned_to == "role:handoff-manager-NPS"
-        view = await vcs.handoff_view(handoff_id)
+        view = await vcs.handoff_view(handoff_id, MANAGER_ACTOR)
         assert view.step is HandoffStep.REQUESTED and len(view.escalations) == 1
 
-        await vcs.handoff_supply(handoff_id, by="crc.staff")
+        await vcs.handoff_supply(handoff_id, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER))
         assert escalations() == []  # closed with the step it escalated
         [accept] = open_case_tasks(engine, case_ref)
         assert (accept.kind, accept.assigned_to) == (TaskKind.HANDOFF_ACCEPT, NEW_VLO)
@@ -314,10 +339,10 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
         await env.sleep(timedelta(days=(accept.due_on - now).days + 2))
         await until(escalations)
         assert [t.assigned_to for t in escalations()] == ["role:handoff-manager-NPS"]
-        view = await vcs.handoff_view(handoff_id)
+        view = await vcs.handoff_view(handoff_id, MANAGER_ACTOR)
         assert view.step is HandoffStep.SUPPLIED
         assert [e.step for e in view.escalations] == [HandoffStep.REQUESTED, HandoffStep.SUPPLIED]
-        await vcs.handoff_accept(handoff_id, by=NEW_VLO)
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(NEW_VLO, role=Role.VLO_MANAGER))
         assert open_case_tasks(engine, case_ref) == []
         assert case_row(engine, case_ref).responsible_vlo == NEW_VLO
 
@@ -331,32 +356,39 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
     youth, crc = unique_ref("Y"), unique_ref("C")
     async with settled_worker(env, engine, task_queue):
         await vcs.register_case(
-            registration(youth, today, term_months=24, provider=Provider.YOT), by="vlo.jones"
+            registration(youth, today, term_months=24, provider=Provider.YOT), actor=MANAGER_ACTOR
         )
         await vcs.register_case(
-            registration(crc, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
+            registration(crc, today, term_months=24, provider=Provider.CRC), actor=MANAGER_ACTOR
         )
         with pytest.raises(VcsError, match="only from a Youth Offending Team"):
             await vcs.request_handoff(
-                crc, HandoffReason.YOUTH_TO_ADULT, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+                crc, HandoffReason.YOUTH_TO_ADULT, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
             )
         with pytest.raises(VcsError, match="from a CRC to the NPS"):
             await vcs.request_handoff(
-                youth, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+                youth, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
             )
         # 000_5a1d...: the NPS decides and arranges the transfer of a youth who turns 18.
         await vcs.request_handoff(
-            youth, HandoffReason.YOUTH_TO_ADULT, Provider.NPS, REGION, NEW_VLO, "nps.transitions"
+            youth,
+            HandoffReason.YOUTH_TO_ADULT,
+            Provider.NPS,
+            REGION,
+            NEW_VLO,
+            vlo_actor("nps.transitions", role=Role.VLO_MANAGER),
         )
         handoff_id = vcs.handoff_of(None, youth)
-        await vcs.handoff_supply(handoff_id, by="yot.worker")
-        await vcs.handoff_accept(handoff_id, by=NEW_VLO)
+        await vcs.handoff_supply(handoff_id, actor=vlo_actor("yot.worker", role=Role.VLO_MANAGER))
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(NEW_VLO, role=Role.VLO_MANAGER))
         assert case_row(engine, youth).provider is Provider.NPS
 
         # CRC duty: an event reported after the agreed time is recorded as late.
         await env.sleep(timedelta(days=14))
         now = london_date(await env.get_current_time())
-        result = await vcs.report_crc_event(crc, CrcEventKind.RECALL, today, by="crc.staff")
+        result = await vcs.report_crc_event(
+            crc, CrcEventKind.RECALL, today, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER)
+        )
         assert "LATE" in result.message
         [task] = open_case_tasks(engine, crc)
         assert task.kind is TaskKind.CRC_EVENT and task.assigned_to == "vlo.jones"
@@ -369,15 +401,20 @@ async def test_youth_to_adult_only_from_a_yot_and_crc_reports_late_are_recorded(
             ).all()
         assert "crc_event_reported_late" in actions
         on_time = await vcs.report_crc_event(
-            crc, CrcEventKind.ADDRESS_CHANGE_EXCLUSION_ZONE, now, by="crc.staff"
+            crc,
+            CrcEventKind.ADDRESS_CHANGE_EXCLUSION_ZONE,
+            now,
+            actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER),
         )
         assert "on time" in on_time.message
         with pytest.raises(VcsError, match="already reported"):
-            await vcs.report_crc_event(crc, CrcEventKind.RECALL, today, by="crc.staff")
+            await vcs.report_crc_event(
+                crc, CrcEventKind.RECALL, today, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER)
+            )
 
 
 async def progress(vcs: Vcs, bulk_id: str) -> BulkProgress:
-    return await vcs.bulk_progress(bulk_id)
+    return await vcs.bulk_progress(bulk_id, MANAGER_ACTOR)
 
 
 async def wait_finished(vcs: Vcs, bulk_id: str) -> BulkProgress:
@@ -410,26 +447,31 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
     async with settled_worker(env, engine, task_queue):
         for ref in refs:
             await vcs.register_case(
-                registration(ref, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
+                registration(ref, today, term_months=24, provider=Provider.CRC), actor=MANAGER_ACTOR
             )
-        victim_id, _ = await vcs.add_victim(refs[0], victim(), by="vlo.jones")
+        victim_id, _ = await vcs.add_victim(refs[0], victim(), actor=MANAGER_ACTOR)
         await until(lambda: tasks(engine, victim_id))
         before = vlo_tasks(engine, refs[0])
         # One case already has a hand-off in progress, asked for by a VLO: the bulk skips it.
         await vcs.request_handoff(
-            refs[4], HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            refs[4], HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         busy = vcs.handoff_of(None, refs[4])
         try:
             await vcs.bulk_start(
-                bulk_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=2, paused=True
+                bulk_id,
+                Provider.CRC,
+                Provider.NPS,
+                vlo_actor("ops.lead", role=Role.VLO_MANAGER),
+                page_size=2,
+                paused=True,
             )
             p = await progress(vcs, bulk_id)
             assert (p.paused, p.done, p.finished) == (True, 0, False)
             with pytest.raises(VcsError, match="already paused"):
-                await vcs.bulk_pause(bulk_id, "ops.lead")
+                await vcs.bulk_pause(bulk_id, vlo_actor("ops.lead", role=Role.VLO_MANAGER))
             assert all(case_row(engine, r).provider is Provider.CRC for r in refs)
-            await vcs.bulk_resume(bulk_id, "ops.lead")
+            await vcs.bulk_resume(bulk_id, vlo_actor("ops.lead", role=Role.VLO_MANAGER))
             p = await wait_finished(vcs, bulk_id)
             assert (p.done, p.skipped, p.failed, p.remaining) == (4, 1, 0, 0)
             for ref in refs[:4]:
@@ -438,7 +480,7 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
             assert case_row(engine, refs[4]).provider is Provider.CRC  # still its own hand-off
             # The victim's workflow and tasks followed; nothing dropped.
             await until(lambda: vlo_tasks(engine, refs[0]) == before)
-            view = await vcs.victim_view(victim_id)
+            view = await vcs.victim_view(victim_id, MANAGER_ACTOR)
             assert view.provider == "NPS"
             # The steps were recorded as done by the bulk operation.
             with session_scope(engine) as session:
@@ -454,9 +496,21 @@ async def test_bulk_transfer_pauses_resumes_and_never_moves_a_case_twice(
             assert started.continued_execution_run_id
 
             # A re-run (same ID: it has finished; a new ID: a new operation) moves nothing twice.
-            await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=2)
+            await vcs.bulk_start(
+                bulk_id,
+                Provider.CRC,
+                Provider.NPS,
+                vlo_actor("ops.lead", role=Role.VLO_MANAGER),
+                page_size=2,
+            )
             assert (await wait_finished(vcs, bulk_id)).done == 0
-            await vcs.bulk_start(rerun_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=2)
+            await vcs.bulk_start(
+                rerun_id,
+                Provider.CRC,
+                Provider.NPS,
+                vlo_actor("ops.lead", role=Role.VLO_MANAGER),
+                page_size=2,
+            )
             p = await wait_finished(vcs, rerun_id)
             assert (p.done, p.skipped) == (0, 1)
             with session_scope(engine) as session:
@@ -486,7 +540,7 @@ def task_row(engine: Engine, task_id: int) -> VloTask:
 
 async def no_open_handoff(vcs: Vcs, case_ref: str) -> None:
     for _ in range(100):
-        if (await vcs.case_view(case_ref)).open_handoff is None:
+        if (await vcs.case_view(case_ref, MANAGER_ACTOR)).open_handoff is None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"case {case_ref} still shows a hand-off open")
@@ -501,12 +555,13 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
     case_ref = unique_ref("W")
     async with settled_worker(env, engine, task_queue):
         await vcs.register_case(
-            registration(case_ref, today, term_months=36, provider=Provider.CRC), by="vlo.jones"
+            registration(case_ref, today, term_months=36, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
         )
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=MANAGER_ACTOR)
         [offer] = await until_tasks(engine, victim_id)
         await vcs.request_handoff(
-            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         first = vcs.handoff_of(None, case_ref)
         await until(lambda: handoff_tasks(engine, first))
@@ -519,10 +574,12 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
         # complete-task on the escalation says which command closes it; nothing changes.
         assert escalation.id is not None and supply.id is not None
         with pytest.raises(VcsError, match=f"handoff supply --handoff {first}"):
-            await vcs.complete_task(escalation.id, by="vlo.jones", outcome="done")
+            await vcs.complete_task(escalation.id, actor=MANAGER_ACTOR, outcome="done")
         assert len(handoff_tasks(engine, first)) == 2
 
-        result = await vcs.handoff_withdraw(first, WithdrawalReason.REQUESTED_IN_ERROR, "vlo.jones")
+        result = await vcs.handoff_withdraw(
+            first, WithdrawalReason.REQUESTED_IN_ERROR, MANAGER_ACTOR
+        )
         assert "stays with CRC" in result.message
         # Its tasks and their escalation closed with the reason; nothing switched or moved.
         for task_id in (supply.id, escalation.id):
@@ -554,31 +611,35 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
             "reason": "requested_in_error",
             "stays_with": "CRC",
         }
-        view = await vcs.handoff_view(first)
+        view = await vcs.handoff_view(first, MANAGER_ACTOR)
         assert (view.step, view.open_task_ids) == (HandoffStep.WITHDRAWN, [])
         await no_open_handoff(vcs, case_ref)
         # A withdrawn hand-off cannot go on.
         for step in (vcs.handoff_supply, vcs.handoff_accept):
             with pytest.raises(VcsError, match=r"was withdrawn \(requested_in_error\)"):
-                await step(first, "vlo.jones")
+                await step(first, MANAGER_ACTOR)
         with pytest.raises(VcsError, match="can no longer be withdrawn"):
-            await vcs.handoff_withdraw(first, WithdrawalReason.CIRCUMSTANCES_CHANGED, "vlo.jones")
+            await vcs.handoff_withdraw(first, WithdrawalReason.CIRCUMSTANCES_CHANGED, MANAGER_ACTOR)
 
         # Another hand-off may be asked for. complete-task on its supply task supplies it;
         # the receiving provider then refuses it (a withdrawal with that reason).
         await vcs.request_handoff(
-            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         second = vcs.handoff_of(None, case_ref)
         assert second != first
         with pytest.raises(VcsError, match="recorded by the engine only"):
-            await vcs.handoff_withdraw(second, WithdrawalReason.HANDOFF_FAILED, "vlo.jones")
+            await vcs.handoff_withdraw(second, WithdrawalReason.HANDOFF_FAILED, MANAGER_ACTOR)
         [supply2] = await until_handoff_task(engine, second, TaskKind.HANDOFF_SUPPLY)
-        result = await vcs.complete_task(supply2.id or 0, by="crc.staff", outcome="sent")
+        result = await vcs.complete_task(
+            supply2.id or 0, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER), outcome="sent"
+        )
         assert "case information supplied" in result.message
-        assert (await vcs.handoff_view(second)).step is HandoffStep.SUPPLIED
+        assert (await vcs.handoff_view(second, MANAGER_ACTOR)).step is HandoffStep.SUPPLIED
         [accept2] = await until_handoff_task(engine, second, TaskKind.HANDOFF_ACCEPT)
-        await vcs.handoff_withdraw(second, WithdrawalReason.REFUSED_BY_RECEIVER, NEW_VLO)
+        await vcs.handoff_withdraw(
+            second, WithdrawalReason.REFUSED_BY_RECEIVER, vlo_actor(NEW_VLO, role=Role.VLO_MANAGER)
+        )
         assert (
             task_row(engine, accept2.id or 0).outcome == "hand-off withdrawn: refused_by_receiver"
         )
@@ -588,19 +649,23 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
         # A third goes through, by complete-task on each step's task; once switched it cannot
         # be withdrawn, and the refusal changes nothing.
         await vcs.request_handoff(
-            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         third = vcs.handoff_of(None, case_ref)
         [supply3] = await until_handoff_task(engine, third, TaskKind.HANDOFF_SUPPLY)
-        await vcs.complete_task(supply3.id or 0, by="crc.staff", outcome="sent")
+        await vcs.complete_task(
+            supply3.id or 0, actor=vlo_actor("crc.staff", role=Role.VLO_MANAGER), outcome="sent"
+        )
         [accept3] = await until_handoff_task(engine, third, TaskKind.HANDOFF_ACCEPT)
-        result = await vcs.complete_task(accept3.id or 0, by=NEW_VLO, outcome="accepted")
+        result = await vcs.complete_task(
+            accept3.id or 0, actor=vlo_actor(NEW_VLO, role=Role.VLO_MANAGER), outcome="accepted"
+        )
         assert f"is now with NPS/{REGION}/{NEW_VLO}" in result.message
         with pytest.raises(
             VcsError,
             match=f"already accepted: responsibility has switched to NPS/{REGION}/{NEW_VLO}",
         ):
-            await vcs.handoff_withdraw(third, WithdrawalReason.CIRCUMSTANCES_CHANGED, "vlo.jones")
+            await vcs.handoff_withdraw(third, WithdrawalReason.CIRCUMSTANCES_CHANGED, MANAGER_ACTOR)
         assert handoff_row(engine, third).step is HandoffStep.SWITCHED
         assert case_row(engine, case_ref).provider is Provider.NPS
         assert [h.step for h in handoffs_of(engine, case_ref)] == [
@@ -611,7 +676,10 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
         # Only this switch moved the victim's open task to the new VLO.
         await until(lambda: task_row(engine, offer.id or 0).assigned_to == NEW_VLO)
         for _ in range(100):
-            case_view, victim_view = await vcs.case_view(case_ref), await vcs.victim_view(victim_id)
+            case_view, victim_view = (
+                await vcs.case_view(case_ref, MANAGER_ACTOR),
+                await vcs.victim_view(victim_id, MANAGER_ACTOR),
+            )
             if case_view.provider == victim_view.provider == "NPS":
                 break
             await asyncio.sleep(0.1)
@@ -686,11 +754,17 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
     async with settled_worker(env, engine, task_queue):
         for ref in refs:
             await vcs.register_case(
-                registration(ref, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
+                registration(ref, today, term_months=24, provider=Provider.CRC), actor=MANAGER_ACTOR
             )
         slow.add(case_row(engine, slow_ref).id or 0)
         dead.add(case_row(engine, dead_ref).id or 0)
-        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=3)
+        await vcs.bulk_start(
+            bulk_id,
+            Provider.CRC,
+            Provider.NPS,
+            vlo_actor("ops.lead", role=Role.VLO_MANAGER),
+            page_size=3,
+        )
         p = await eventually_progress(vcs, bulk_id, lambda p: p.done == 1 and p.in_flight == 2)
         assert (p.remaining, p.waiting, p.finished) == (1, [], False)
 
@@ -712,7 +786,11 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
         )
         assert waiting.handoff_id in escalation.title
         with pytest.raises(VcsError, match="closes itself when the hand-off finishes"):
-            await vcs.complete_task(escalation.id or 0, by="ops.lead", outcome="done")
+            await vcs.complete_task(
+                escalation.id or 0,
+                actor=vlo_actor("ops.lead", role=Role.VLO_MANAGER),
+                outcome="done",
+            )
         # The dead one: withdrawn as failed, the case left as it was and free for a hand-off.
         [row] = handoffs_of(engine, dead_ref)
         assert (row.step, row.withdrawn_reason) == (
@@ -722,10 +800,10 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
         assert case_row(engine, dead_ref).provider is Provider.CRC
         await no_open_handoff(vcs, dead_ref)
         await vcs.request_handoff(
-            dead_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, "vlo.jones"
+            dead_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
         )
         await vcs.handoff_withdraw(
-            vcs.handoff_of(None, dead_ref), WithdrawalReason.REQUESTED_IN_ERROR, "vlo.jones"
+            vcs.handoff_of(None, dead_ref), WithdrawalReason.REQUESTED_IN_ERROR, MANAGER_ACTOR
         )
 
         # The slow one gets through: the bulk counts it, closes the escalation and finishes.
@@ -780,12 +858,18 @@ async def test_bulk_transfer_paused_in_the_middle_of_a_page_resumes_without_movi
     async with settled_worker(env, engine, task_queue):
         for ref in refs:
             await vcs.register_case(
-                registration(ref, today, term_months=24, provider=Provider.CRC), by="vlo.jones"
+                registration(ref, today, term_months=24, provider=Provider.CRC), actor=MANAGER_ACTOR
             )
-        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, "ops.lead", page_size=3)
+        await vcs.bulk_start(
+            bulk_id,
+            Provider.CRC,
+            Provider.NPS,
+            vlo_actor("ops.lead", role=Role.VLO_MANAGER),
+            page_size=3,
+        )
         await until(entered.is_set)
         try:
-            await vcs.bulk_pause(bulk_id, "ops.lead")
+            await vcs.bulk_pause(bulk_id, vlo_actor("ops.lead", role=Role.VLO_MANAGER))
         finally:
             gate.set()
         # The case being moved finishes; the rest of the page waits for the resume.
@@ -801,7 +885,7 @@ async def test_bulk_transfer_paused_in_the_middle_of_a_page_resumes_without_movi
         assert handoffs_of(engine, refs[2]) == []
         assert (await progress(vcs, bulk_id)).done == 2
 
-        await vcs.bulk_resume(bulk_id, "ops.lead")
+        await vcs.bulk_resume(bulk_id, vlo_actor("ops.lead", role=Role.VLO_MANAGER))
         p = await wait_finished(vcs, bulk_id)
         assert (p.done, p.skipped, p.failed, p.remaining, p.waiting) == (4, 0, 0, 0, [])
         for ref in refs:

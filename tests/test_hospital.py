@@ -54,10 +54,11 @@ from models.vocabulary import (
     TaskKind,
 )
 from models.working_days import london_date, london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count
 from tests.conftest import unique_ref
 from tests.helpers import (
+    VLO_ACTOR,
     activity_calls,
     audit_facts,
     eventually,
@@ -158,7 +159,7 @@ async def registered_patient(
         restriction_ends_on=restriction_ends_on,
         finding=finding,
     )
-    await vcs.register_case(registration, by=VLO)
+    await vcs.register_case(registration, actor=VLO_ACTOR)
     return case_ref, hospital_id
 
 
@@ -167,7 +168,7 @@ async def discharge_held(vcs: Vcs, victim_id: int) -> None:
     next month (models/release_month.py). On the real clock the letter is seen held, not sent."""
     told_on = release_told_on(ReleaseMonth.of(today()), today(), current_policy().bank_holidays)
     for _ in range(100):
-        view = await vcs.victim_view(victim_id)
+        view = await vcs.victim_view(victim_id, VLO_ACTOR)
         if any(s.on == told_on and LetterKind.DISCHARGED.value in s.what for s in view.scheduled):
             break
         await asyncio.sleep(0.1)
@@ -177,7 +178,7 @@ async def discharge_held(vcs: Vcs, victim_id: int) -> None:
 
 
 async def opted_in_victim(vcs: Vcs, case_ref: str, level: ContactLevel) -> int:
-    victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
+    victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
     await offered_and_opted_in(vcs, vcs.engine, victim_id, level)
     return victim_id
 
@@ -278,7 +279,7 @@ async def test_s36_restricted_order_notifies_the_managers_and_forwards_to_the_se
 
     # s 37: representations about discharge go to the Secretary of State / tribunal while the
     # restriction order is in force; s 36A: the managers are told them too.
-    result = await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+    result = await vcs.submit_representations(victim_id, REPRESENTATION, actor=VLO_ACTOR)
     assert RESTRICTED_DECIDER in result.message
     assert forwarded_to(engine, victim_id) == [RESTRICTED_DECIDER]
     assert LetterKind.DISCHARGE_REPRESENTATIONS_RECEIVED in victim_letters(engine, victim_id)
@@ -293,7 +294,7 @@ async def test_s36_restricted_order_notifies_the_managers_and_forwards_to_the_se
     await vcs.record_conditions(
         case_ref,
         [victim_related("Not to enter Ash Grove", ends_on=today() + timedelta(days=90))],
-        by=VLO,
+        actor=VLO_ACTOR,
     )
     await eventually(lambda: LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id))
     [conditions] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
@@ -303,15 +304,15 @@ async def test_s36_restricted_order_notifies_the_managers_and_forwards_to_the_se
     # A restricted patient is conditionally discharged (MHA s 42(2)); not on a CTO (s 17A).
     with pytest.raises(VcsError, match="community treatment order is for unrestricted"):
         await vcs.record_discharge(
-            case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), by=VLO
+            case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), actor=VLO_ACTOR
         )
-    await vcs.record_discharge(case_ref, DischargeKind.CONDITIONAL, today(), by=VLO)
+    await vcs.record_discharge(case_ref, DischargeKind.CONDITIONAL, today(), actor=VLO_ACTOR)
     await discharge_held(vcs, victim_id)
 
     # Exactly once: two notices, two disclosures, whatever was replayed; the victim in scheme.
     assert len(notices(engine, victim_id)) == 2 and len(shared(engine, case_ref)) == 2
     assert stage(engine, victim_id) is Stage.OPTED_IN
-    view = await vcs.victim_view(victim_id)
+    view = await vcs.victim_view(victim_id, VLO_ACTOR)
     assert view.hospital is not None and view.hospital.path is HospitalPath.S36_RESTRICTED
 
     # Workflows carry IDs only: no name, address, words, nor the hospital's name, even decoded.
@@ -330,7 +331,7 @@ async def test_hospital_notice_is_made_exactly_once_however_often_it_is_retried(
     case_ref, hospital_id = await registered_patient(
         vcs, "HIDEM", DisposalKind.HOSPITAL_ORDER, restricted=False
     )
-    victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
+    victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
     case_id = case_row(engine, case_ref).id
     assert case_id is not None
     request = HospitalNoticeRequest(
@@ -359,9 +360,9 @@ async def test_stale_hospital_notice_is_skipped_and_records_nothing(
     case_ref = unique_ref("HSTALE")
     await vcs.register_case(
         hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=False, hospital_id=second),
-        by=VLO,
+        actor=VLO_ACTOR,
     )
-    victim_id, _ = await vcs.add_victim(case_ref, victim(), by=VLO)
+    victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
     case_id = case_row(engine, case_ref).id
     assert case_id is not None
     activities = HospitalActivities(engine)
@@ -394,7 +395,7 @@ async def test_hospital_events_arriving_together_notify_only_the_latest_hospital
     async with build_worker(local_env.client, engine, task_queue):
         await vcs.register_case(
             hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=None),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
         victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
     # No worker: the case moved on to hospital B (as change_disposal writes it) and both
@@ -422,7 +423,7 @@ async def test_hospital_events_arriving_together_notify_only_the_latest_hospital
         )
     async with build_worker(local_env.client, engine, task_queue):
         await eventually(lambda: LetterKind.HOSPITAL_DETAILS in victim_letters(engine, victim_id))
-        view = await vcs.victim_view(victim_id)
+        view = await vcs.victim_view(victim_id, VLO_ACTOR)
     [notice] = notices(engine, victim_id)
     assert "Ashworth Hospital" in notice and "Rampton" not in notice
     assert [agency for agency, _, _ in shared(engine, case_ref)] == [
@@ -452,7 +453,7 @@ async def test_hospital_details_letter_says_only_what_the_managers_were_given(
             email="alice@example.org",
             preferred_channel=Channel.EMAIL,
         ),
-        by=VLO,
+        actor=VLO_ACTOR,
     )
     welsh, _ = await vcs.add_victim(
         case_ref,
@@ -464,7 +465,7 @@ async def test_hospital_details_letter_says_only_what_the_managers_were_given(
             preferred_channel=Channel.EMAIL,
             language=Language.WELSH,
         ),
-        by=VLO,
+        actor=VLO_ACTOR,
     )
     addressed = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
     for victim_id in (english, welsh):
@@ -495,7 +496,7 @@ async def test_tribunal_application_and_restriction_varied_then_lifted_are_told_
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ANNUAL)
 
-    result = await vcs.record_tribunal_application(case_ref, today(), by=VLO)
+    result = await vcs.record_tribunal_application(case_ref, today(), actor=VLO_ACTOR)
     assert "s 37(7)" in result.message
     await eventually(lambda: LetterKind.TRIBUNAL_APPLICATION in victim_letters(engine, victim_id))
     [told] = letter_bodies(engine, victim_id, LetterKind.TRIBUNAL_APPLICATION)
@@ -503,29 +504,31 @@ async def test_tribunal_application_and_restriction_varied_then_lifted_are_told_
     assert count(engine, AuditEntry, col(AuditEntry.action) == "tribunal_application") == 1
 
     varied = today() + timedelta(days=800)
-    await vcs.record_restriction_change(case_ref, today(), by=VLO, ends_on=varied)
+    await vcs.record_restriction_change(case_ref, today(), actor=VLO_ACTOR, ends_on=varied)
     await eventually(lambda: LetterKind.RESTRICTION_VARIED in victim_letters(engine, victim_id))
     [told] = letter_bodies(engine, victim_id, LetterKind.RESTRICTION_VARIED)
     assert f"ceases in {varied:%B %Y}" in told
     assert case_row(engine, case_ref).restriction_ends_on == varied
-    await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+    await vcs.submit_representations(victim_id, REPRESENTATION, actor=VLO_ACTOR)
 
-    result = await vcs.record_restriction_change(case_ref, today(), by=VLO, lifted=True)
+    result = await vcs.record_restriction_change(case_ref, today(), actor=VLO_ACTOR, lifted=True)
     assert UNRESTRICTED_DECIDER in result.message
     await eventually(lambda: LetterKind.RESTRICTION_LIFTED in victim_letters(engine, victim_id))
     assert case_row(engine, case_ref).restriction_ends_on == today()
-    await vcs.submit_representations(victim_id, "Later views", by=VLO)
+    await vcs.submit_representations(victim_id, "Later views", actor=VLO_ACTOR)
     assert forwarded_to(engine, victim_id) == [RESTRICTED_DECIDER, UNRESTRICTED_DECIDER]
     assert count(engine, AuditEntry, col(AuditEntry.action) == "restriction_lifted") == 1
 
     # Nothing left to lift or vary; the tribunal no longer tells the probation body (s 37(5)).
     sent = victim_letters(engine, victim_id)
     with pytest.raises(VcsError, match="no restriction direction is in force"):
-        await vcs.record_restriction_change(case_ref, today(), by=VLO, lifted=True)
+        await vcs.record_restriction_change(case_ref, today(), actor=VLO_ACTOR, lifted=True)
     with pytest.raises(VcsError, match=r"s 37\(5\)"):
-        await vcs.record_tribunal_application(case_ref, today(), by=VLO)
+        await vcs.record_tribunal_application(case_ref, today(), actor=VLO_ACTOR)
     with pytest.raises(VcsError, match="not both"):
-        await vcs.record_restriction_change(case_ref, today(), by=VLO, lifted=True, ends_on=varied)
+        await vcs.record_restriction_change(
+            case_ref, today(), actor=VLO_ACTOR, lifted=True, ends_on=varied
+        )
     assert victim_letters(engine, victim_id) == sent
 
 
@@ -548,13 +551,17 @@ async def test_s36_unrestricted_hospital_order_forwards_to_the_responsible_clini
     assert shared(engine, case_ref) == [
         ("managers of Rampton Secure Hospital", LawfulBasis.DVCVA_S36A, NAME_AND_ADDRESS)
     ]
-    await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+    await vcs.submit_representations(victim_id, REPRESENTATION, actor=VLO_ACTOR)
     assert forwarded_to(engine, victim_id) == [UNRESTRICTED_DECIDER]
 
     with pytest.raises(VcsError, match="conditional discharge is for restricted patients"):
-        await vcs.record_discharge(case_ref, DischargeKind.CONDITIONAL, today(), by=VLO)
-    await vcs.record_conditions(case_ref, [victim_related("No contact with the victim")], by=VLO)
-    await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), by=VLO)
+        await vcs.record_discharge(case_ref, DischargeKind.CONDITIONAL, today(), actor=VLO_ACTOR)
+    await vcs.record_conditions(
+        case_ref, [victim_related("No contact with the victim")], actor=VLO_ACTOR
+    )
+    await vcs.record_discharge(
+        case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), actor=VLO_ACTOR
+    )
     await discharge_held(vcs, victim_id)
     assert LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id)
 
@@ -564,7 +571,7 @@ async def test_absolute_discharge_ends_the_order_and_the_scheme(vcs: Vcs, engine
         vcs, "HABS", DisposalKind.HOSPITAL_ORDER, restricted=False, finding=Finding.UNDER_DISABILITY
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ANNUAL)
-    result = await vcs.record_discharge(case_ref, DischargeKind.ABSOLUTE, today(), by=VLO)
+    result = await vcs.record_discharge(case_ref, DischargeKind.ABSOLUTE, today(), actor=VLO_ACTOR)
     assert "closed" in result.message
     await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
     await discharge_held(vcs, victim_id)  # the workflow stays to send it, then ends
@@ -595,7 +602,7 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
     )
     ends = now + timedelta(days=60)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg.model_copy(update={"sentence_date": now}), by=VLO)
+        await vcs.register_case(reg.model_copy(update={"sentence_date": now}), actor=VLO_ACTOR)
         victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.RELEASE_ONLY)
         await vcs.record_conditions(
             case_ref,
@@ -608,14 +615,16 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
                     ends_on=ends,
                 )
             ],
-            by=VLO,
+            actor=VLO_ACTOR,
         )
         await eventually(
             lambda: LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id)
         )
         [told] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
         assert f"until {ends:%B %Y}" in told
-        await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, now, by=VLO)
+        await vcs.record_discharge(
+            case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, now, actor=VLO_ACTOR
+        )
         await run_until(
             env,
             release_told_on(ReleaseMonth.of(now), now, current_policy().bank_holidays),
@@ -656,13 +665,15 @@ async def test_s39_hospital_direction_tells_conditions_and_when_the_limitation_e
     assert LetterKind.HOSPITAL_DETAILS not in victim_letters(engine, victim_id)
     assert notices(engine, victim_id) == [] and shared(engine, case_ref) == []
     with pytest.raises(VcsError, match=r"hospital direction \(DVCVA s 39\)"):
-        await vcs.notify_hospital(victim_id, by=VLO)
+        await vcs.notify_hospital(victim_id, actor=VLO_ACTOR)
 
-    await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+    await vcs.submit_representations(victim_id, REPRESENTATION, actor=VLO_ACTOR)
     assert forwarded_to(engine, victim_id) == [RESTRICTED_DECIDER]
     assert shared(engine, case_ref) == []
 
-    await vcs.record_conditions(case_ref, [victim_related("Not to contact the victim")], by=VLO)
+    await vcs.record_conditions(
+        case_ref, [victim_related("Not to contact the victim")], actor=VLO_ACTOR
+    )
     await eventually(lambda: LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id))
     [told] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
     assert "Not to contact the victim" in told
@@ -683,19 +694,21 @@ async def test_prisoner_transferred_to_hospital_and_remitted_keeps_the_victims_c
     hospital_id, other_id = new_hospital(engine), new_hospital(engine, OTHER_HOSPITAL)
     case_ref = unique_ref("H42R")
     reg = registration(case_ref, SENTENCED, term_months=48)
-    await vcs.register_case(reg, by=VLO)
+    await vcs.register_case(reg, actor=VLO_ACTOR)
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
-    await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+    await vcs.submit_representations(victim_id, REPRESENTATION, actor=VLO_ACTOR)
     assert forwarded_to(engine, victim_id) == [
         "releasing authority (prison governor for the Secretary of State)"
     ]
-    before = await vcs.victim_view(victim_id)
+    before = await vcs.victim_view(victim_id, VLO_ACTOR)
 
     # A transfer to hospital needs its direction; a plain key stage would skip the path switch.
     with pytest.raises(VcsError, match="needs its transfer direction"):
-        await vcs.record_key_stage(case_ref, KeyStage.TRANSFER_TO_HOSPITAL, today(), by=VLO)
+        await vcs.record_key_stage(
+            case_ref, KeyStage.TRANSFER_TO_HOSPITAL, today(), actor=VLO_ACTOR
+        )
     result = await vcs.record_transfer_to_hospital(
-        case_ref, hospital_id, today(), True, RESTRICTION_ENDS, by=VLO
+        case_ref, hospital_id, today(), True, RESTRICTION_ENDS, actor=VLO_ACTOR
     )
     assert "s 42 path" in result.message
     await eventually(lambda: LetterKind.HOSPITAL_DETAILS in victim_letters(engine, victim_id))
@@ -711,23 +724,23 @@ async def test_prisoner_transferred_to_hospital_and_remitted_keeps_the_victims_c
         True,
         hospital_id,
     )
-    during = await vcs.victim_view(victim_id)
+    during = await vcs.victim_view(victim_id, VLO_ACTOR)
     assert during.hospital is not None and during.hospital.path is HospitalPath.S42_RESTRICTED
     assert (during.stage, during.contact_level) == (before.stage, before.contact_level)
     assert during.representation_ids == before.representation_ids
-    case_view = await vcs.case_view(case_ref)
+    case_view = await vcs.case_view(case_ref, VLO_ACTOR)
     assert (KeyStage.TRANSFER_TO_HOSPITAL, today()) in case_view.key_stages
     # The prison's dates no longer drive the case: no release to confirm, no end by date.
     assert all("release" not in s.what for s in case_view.scheduled)
 
     # s 43: representations while detained go to the Secretary of State / tribunal.
-    await vcs.submit_representations(victim_id, "And not near my work.", by=VLO)
+    await vcs.submit_representations(victim_id, "And not near my work.", actor=VLO_ACTOR)
     assert forwarded_to(engine, victim_id)[-1] == RESTRICTED_DECIDER
     with pytest.raises(VcsError, match="hospital path: record a discharge"):
-        await vcs.record_release(case_ref, today(), by=VLO)
+        await vcs.record_release(case_ref, today(), actor=VLO_ACTOR)
 
     # s 42A continuing duty: the patient moves; the new hospital's managers are notified.
-    await vcs.record_hospital(case_ref, other_id, today(), by=VLO)
+    await vcs.record_hospital(case_ref, other_id, today(), actor=VLO_ACTOR)
     await eventually(lambda: len(notices(engine, victim_id)) == 3)
     assert shared(engine, case_ref)[-1] == (
         "managers of Ashworth Hospital",
@@ -743,18 +756,20 @@ async def test_prisoner_transferred_to_hospital_and_remitted_keeps_the_victims_c
     assert len(details) == 2 and "Ashworth Hospital" in details[1]
 
     # Remitted to prison: the custodial path again, nothing of the victim's lost.
-    await vcs.record_remission(case_ref, today(), by=VLO)
+    await vcs.record_remission(case_ref, today(), actor=VLO_ACTOR)
     await eventually(lambda: LetterKind.REMITTED in victim_letters(engine, victim_id))
-    after = await vcs.victim_view(victim_id)
+    after = await vcs.victim_view(victim_id, VLO_ACTOR)
     assert after.hospital is None
     assert (after.stage, after.contact_level) == (before.stage, before.contact_level)
     assert len(after.representation_ids) == 2
     row = case_row(engine, case_ref)
     assert (row.disposal, row.hospital_id) == (DisposalKind.CUSTODIAL, None)
-    await vcs.record_conditions(case_ref, [victim_related("Not to contact the victim")], by=VLO)
+    await vcs.record_conditions(
+        case_ref, [victim_related("Not to contact the victim")], actor=VLO_ACTOR
+    )
     await eventually(lambda: LetterKind.CONDITIONS_IMPOSED in victim_letters(engine, victim_id))
     with pytest.raises(VcsError, match="custodial path"):
-        await vcs.notify_hospital(victim_id, by=VLO)
+        await vcs.notify_hospital(victim_id, actor=VLO_ACTOR)
 
 
 async def test_s42_transfer_without_restriction_goes_to_the_responsible_clinician(
@@ -768,9 +783,11 @@ async def test_s42_transfer_without_restriction_goes_to_the_responsible_clinicia
     assert shared(engine, case_ref) == [
         ("managers of Rampton Secure Hospital", LawfulBasis.DVCVA_S42A, NAME_AND_ADDRESS)
     ]
-    await vcs.submit_representations(victim_id, REPRESENTATION, by=VLO)
+    await vcs.submit_representations(victim_id, REPRESENTATION, actor=VLO_ACTOR)
     assert forwarded_to(engine, victim_id) == [UNRESTRICTED_DECIDER]
-    await vcs.record_discharge(case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), by=VLO)
+    await vcs.record_discharge(
+        case_ref, DischargeKind.COMMUNITY_TREATMENT_ORDER, today(), actor=VLO_ACTOR
+    )
     await discharge_held(vcs, victim_id)
 
 
@@ -783,27 +800,27 @@ async def test_hospital_notice_with_no_hospital_recorded_is_refused_until_one_is
     case_ref = unique_ref("HNONE")
     await vcs.register_case(
         hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=None),
-        by=VLO,
+        actor=VLO_ACTOR,
     )
     # The VLO is asked to record the hospital: the notices wait for it.
     [ask] = await eventually(lambda: [t for t in tasks(engine) if t.victim_id is None])
     assert ask.kind is TaskKind.RECORD_HOSPITAL
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
-    before = await vcs.victim_view(victim_id)
+    before = await vcs.victim_view(victim_id, VLO_ACTOR)
     sent = victim_letters(engine, victim_id)
 
     with pytest.raises(VcsError, match=f"no hospital is recorded for case {case_ref}"):
-        await vcs.notify_hospital(victim_id, by=VLO)
+        await vcs.notify_hospital(victim_id, actor=VLO_ACTOR)
     assert count(engine, Disclosure) == 0 and notices(engine, victim_id) == []
     assert victim_letters(engine, victim_id) == sent
-    assert await vcs.victim_view(victim_id) == before
+    assert await vcs.victim_view(victim_id, VLO_ACTOR) == before
 
     hospital_id = new_hospital(engine)
-    await vcs.record_hospital(case_ref, hospital_id, today(), by=VLO)
+    await vcs.record_hospital(case_ref, hospital_id, today(), actor=VLO_ACTOR)
     await eventually(lambda: len(notices(engine, victim_id)) == 1)
     assert [t for t in tasks(engine) if t.victim_id is None] == []
     # Now a VLO may notify again (the victim's address changed), exactly once per request.
-    result = await vcs.notify_hospital(victim_id, by=VLO)
+    result = await vcs.notify_hospital(victim_id, actor=VLO_ACTOR)
     assert "dvcva_s36a" in result.message
     assert len(notices(engine, victim_id)) == 2 and len(shared(engine, case_ref)) == 2
 
@@ -820,7 +837,7 @@ async def test_hospital_path_for_an_ineligible_offence_is_refused(vcs: Vcs, engi
                 hospital_id=hospital_id,
                 category=OffenceCategory.OTHER,
             ),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
     assert count(engine, OffenderCase) == 0
 
@@ -835,12 +852,14 @@ async def test_hospital_path_for_an_ineligible_offence_is_refused(vcs: Vcs, engi
             category=OffenceCategory.OTHER,
             discretionary_reason="domestic abuse: VLO judges contact appropriate",
         ),
-        by=VLO,
+        actor=VLO_ACTOR,
     )
     with pytest.raises(VcsError, match="cannot move to the DVCVA s 42 path: no offence"):
-        await vcs.record_transfer_to_hospital(custodial, hospital_id, today(), True, None, by=VLO)
+        await vcs.record_transfer_to_hospital(
+            custodial, hospital_id, today(), True, None, actor=VLO_ACTOR
+        )
     assert case_row(engine, custodial).disposal is DisposalKind.CUSTODIAL
-    assert (await vcs.case_view(custodial)).hospital is None
+    assert (await vcs.case_view(custodial, VLO_ACTOR)).hospital is None
 
 
 async def test_unknown_hospital_is_refused_and_changes_nothing(
@@ -851,7 +870,7 @@ async def test_unknown_hospital_is_refused_and_changes_nothing(
             hospital_case(
                 unique_ref("HUNK"), DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=999
             ),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
     assert count(engine, OffenderCase) == 0
 
@@ -859,28 +878,28 @@ async def test_unknown_hospital_is_refused_and_changes_nothing(
         vcs, "HUNK", DisposalKind.HOSPITAL_ORDER, restricted=True
     )
     victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
-    view = await vcs.case_view(case_ref)
+    view = await vcs.case_view(case_ref, VLO_ACTOR)
     with pytest.raises(VcsError, match="no hospital 999 is recorded"):
-        await vcs.record_hospital(case_ref, 999, today(), by=VLO)
+        await vcs.record_hospital(case_ref, 999, today(), actor=VLO_ACTOR)
     # Past the command line, straight to the workflow: the activity refuses, the state stays.
     handle = local_env.client.get_workflow_handle(case_workflow_id(case_ref))
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(
             CaseWorkflow.record_hospital, RecordHospital(hospital_id=999, on=today(), by=VLO)
         )
-    assert await vcs.case_view(case_ref) == view
+    assert await vcs.case_view(case_ref, VLO_ACTOR) == view
     assert case_row(engine, case_ref).hospital_id == hospital_id
     assert len(notices(engine, victim_id)) == 1
     # A move to the hospital already recorded, a remission of a hospital order, a release.
     with pytest.raises(VcsError, match="already in hospital"):
-        await vcs.record_hospital(case_ref, hospital_id, today(), by=VLO)
+        await vcs.record_hospital(case_ref, hospital_id, today(), actor=VLO_ACTOR)
     with pytest.raises(VcsError, match="cannot be remitted to prison"):
-        await vcs.record_remission(case_ref, today(), by=VLO)
+        await vcs.record_remission(case_ref, today(), actor=VLO_ACTOR)
     with pytest.raises(VcsError, match="in the future"):
         await vcs.record_discharge(
-            case_ref, DischargeKind.CONDITIONAL, today() + timedelta(days=2), by=VLO
+            case_ref, DischargeKind.CONDITIONAL, today() + timedelta(days=2), actor=VLO_ACTOR
         )
-    assert await vcs.case_view(case_ref) == view
+    assert await vcs.case_view(case_ref, VLO_ACTOR) == view
 
 
 # ---- the rules, without a server ----------------------------------------------------------------
@@ -915,25 +934,10 @@ def test_discharge_kinds_follow_the_restriction() -> None:
 
 
 async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> None:
-    [line] = await cli.ok(
-        "add-hospital",
-        "--name",
-        HOSPITAL.name,
-        "--address",
-        HOSPITAL.address,
-        "--postcode",
-        "DN22 0PD",
-    )
+    hospital = cli.details(name=HOSPITAL.name, address=HOSPITAL.address, postcode="DN22 0PD")
+    [line] = await cli.ok("add-hospital", "--details", hospital)
     assert line == "hospital 1 recorded"
-    assert await cli.ok(
-        "add-hospital",
-        "--name",
-        HOSPITAL.name,
-        "--address",
-        HOSPITAL.address,
-        "--postcode",
-        "DN22 0PD",
-    ) == ["hospital 1 already recorded"]
+    assert await cli.ok("add-hospital", "--details", hospital) == ["hospital 1 already recorded"]
     assert await cli.ok("hospitals") == ["hospital 1: Rampton Secure Hospital DN22 0PD"]
 
     case_ref = unique_ref("CLIH")
@@ -960,7 +964,7 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     await cli.ok(*register, *violent, "--hospital", "1")
     victim_id = await add_victim(cli, case_ref)
     [offer] = await eventually(lambda: tasks(cli.engine, victim_id))
-    await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
+    await cli.ok("complete-task", "--task", str(offer.id), "--text-file", cli.text("phoned"))
     await cli.ok(
         "opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "all_key_stages"
     )
@@ -980,8 +984,8 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
         case_ref,
         "--victim",
         str(victim_id),
-        "--text",
-        REPRESENTATION,
+        "--text-file",
+        cli.text(REPRESENTATION),
     )
     assert RESTRICTED_DECIDER in forwarded
     await cli.ok(
@@ -990,8 +994,8 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
         case_ref,
         "--kind",
         "no_contact",
-        "--description",
-        "Not to contact the victim",
+        "--text-file",
+        cli.text("Not to contact the victim"),
         "--victim-related",
         "--starts",
         today().isoformat(),
@@ -1011,7 +1015,8 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
     )
     assert discharged == f"conditional discharge on {today()} recorded; victims told"
     await discharge_held(cli.vcs, victim_id)
-    await cli.ok("add-hospital", "--name", OTHER_HOSPITAL.name, "--address", OTHER_HOSPITAL.address)
+    other = cli.details(name=OTHER_HOSPITAL.name, address=OTHER_HOSPITAL.address)
+    await cli.ok("add-hospital", "--details", other)
     [readmitted] = await cli.ok(
         "record-hospital", "--case", case_ref, "--hospital", "2", "--date", today().isoformat()
     )
@@ -1024,7 +1029,9 @@ async def test_cli_hospital_order_from_registration_to_discharge(cli: Cli) -> No
 
 
 async def test_cli_transfer_to_hospital_and_back(cli: Cli) -> None:
-    await cli.ok("add-hospital", "--name", HOSPITAL.name, "--address", HOSPITAL.address)
+    await cli.ok(
+        "add-hospital", "--details", cli.details(name=HOSPITAL.name, address=HOSPITAL.address)
+    )
     case_ref = unique_ref("CLIT")
     await cli.ok(
         *case_args(
@@ -1095,12 +1102,12 @@ async def test_welsh_victim_gets_the_hospital_letters_in_welsh(vcs: Vcs, engine:
         restricted=True,
         restriction_ends_on=RESTRICTION_ENDS,
     )
-    victim_id, _ = await vcs.add_victim(case_ref, victim(language=Language.WELSH), by=VLO)
+    victim_id, _ = await vcs.add_victim(case_ref, victim(language=Language.WELSH), actor=VLO_ACTOR)
     await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ALL_KEY_STAGES)
     [details] = letter_bodies(engine, victim_id, LetterKind.HOSPITAL_DETAILS)
     assert details.startswith("Alice Example") and "Mae'r troseddwr yn cael ei gadw" in details
     assert "Rampton Secure Hospital" in details
-    await vcs.record_conditions(case_ref, [victim_related("Dim cysylltiad")], by=VLO)
+    await vcs.record_conditions(case_ref, [victim_related("Dim cysylltiad")], actor=VLO_ACTOR)
     await eventually(lambda: LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id))
     [told] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
     assert "Bydd y cyfarwyddyd cyfyngiadau yn dod i ben ym mis" in told

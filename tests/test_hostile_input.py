@@ -52,14 +52,18 @@ async def test_injection_and_control_characters_change_nothing(cli: Cli) -> None
     assert "case_ref" in error
     for bad_name in ("Eve\x00Null", "Eve\x1b[31mRed", "Eve\nNewline"):
         error = await cli.refused(
-            "add-victim", "--case", case_ref, "--name", bad_name, "--address", "1 Road"
+            "add-victim",
+            "--case",
+            case_ref,
+            "--details",
+            cli.details(full_name=bad_name, address="1 Road"),
         )
         assert "full_name" in error and "control characters" in error
     represent = ["submit-representations", "--case", case_ref, "--victim", str(victim_id)]
-    error = await cli.refused(*represent, "--text", "I want\x00 no contact")
+    error = await cli.refused(*represent, "--text-file", cli.text("I want\x00 no contact"))
     assert "control characters" in error
     error = await cli.refused(
-        "add-victim", "--case", case_ref, "--name", "N" * 500, "--address", "x"
+        "add-victim", "--case", case_ref, "--details", cli.details(full_name="N" * 500, address="x")
     )
     assert "full_name" in error and "120" in error
     error = await cli.refused(
@@ -69,8 +73,8 @@ async def test_injection_and_control_characters_change_nothing(cli: Cli) -> None
         "--kind",
         "no_contact",
         "--victim-related",
-        "--description",
-        "x" * 3000,
+        "--text-file",
+        cli.text("x" * 3000),
         "--starts",
         today().isoformat(),
     )
@@ -87,12 +91,8 @@ async def test_sql_looking_names_are_stored_as_plain_text(cli: Cli) -> None:
         "add-victim",
         "--case",
         case_ref,
-        "--name",
-        name,
-        "--address",
-        "2 Road",
-        "--postcode",
-        "LS6 1AA",
+        "--details",
+        cli.details(full_name=name, address="2 Road", postcode="LS6 1AA"),
     )
     from sqlmodel import select
 
@@ -112,7 +112,7 @@ async def test_oversized_representations_and_unknown_ids_change_nothing(cli: Cli
     before = table_counts(cli.engine)
 
     represent = ["submit-representations", "--case", case_ref, "--victim", str(victim_id)]
-    error = await cli.refused(*represent, "--text", "x" * 20_001)
+    error = await cli.refused(*represent, "--text-file", cli.text("x" * 20_001))
     assert "20000" in error or "20_000" in error or "limit" in error
     assert "no victim 999999" in await cli.refused(
         "opt-in", "--case", case_ref, "--victim", "999999", "--level", "annual"
@@ -123,7 +123,7 @@ async def test_oversized_representations_and_unknown_ids_change_nothing(cli: Cli
     )
     # Out of order: a representation for a victim who has left the scheme.
     await cli.ok("opt-out", "--case", case_ref, "--victim", str(victim_id))
-    assert "not opted in" in await cli.refused(*represent, "--text", "hello")
+    assert "not opted in" in await cli.refused(*represent, "--text-file", cli.text("hello"))
     # A release date before the sentence, a key stage in the future.
     error = await cli.refused(
         "record-release", "--case", case_ref, "--date", (today() - timedelta(days=400)).isoformat()

@@ -48,10 +48,11 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.cli_harness import Cli, case_args, today
 from tests.conftest import unique_ref
 from tests.helpers import (
+    VLO_ACTOR,
     audit_facts,
     eventually,
     letters,
@@ -260,7 +261,7 @@ class World:
         return self.opted_in | {self.offered}
 
     async def view(self) -> CaseView:
-        return await self.vcs.case_view(self.case_ref)
+        return await self.vcs.case_view(self.case_ref, VLO_ACTOR)
 
 
 # Sentenced long enough ago for a release to be recorded in the month before last: a victim
@@ -277,8 +278,8 @@ async def world(
     vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("KS")
     async with build_worker(local_env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, SENTENCED_ON), by=VLO)
-        english, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by=VLO)
+        await vcs.register_case(registration(case_ref, SENTENCED_ON), actor=VLO_ACTOR)
+        english, _ = await vcs.add_victim(case_ref, victim("Alice Example"), actor=VLO_ACTOR)
         welsh, _ = await vcs.add_victim(
             case_ref,
             victim(
@@ -287,10 +288,10 @@ async def world(
                 email="bryn@example.invalid",
                 language=Language.WELSH,
             ),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
-        release_only, _ = await vcs.add_victim(case_ref, victim("Carys Example"), by=VLO)
-        offered, _ = await vcs.add_victim(case_ref, victim("Dai Example"), by=VLO)
+        release_only, _ = await vcs.add_victim(case_ref, victim("Carys Example"), actor=VLO_ACTOR)
+        offered, _ = await vcs.add_victim(case_ref, victim("Dai Example"), actor=VLO_ACTOR)
         await asyncio.gather(
             offered_and_opted_in(vcs, engine, english, ContactLevel.ALL_KEY_STAGES),
             offered_and_opted_in(vcs, engine, welsh, ContactLevel.ALL_KEY_STAGES),
@@ -368,11 +369,11 @@ async def record_stage(w: World, key_stage: KeyStage, on: date) -> ActionResult:
     the case to the DVCVA s 42 path (workflows/hospital.py); the others are record-key-stage."""
     if key_stage is KeyStage.TRANSFER_TO_HOSPITAL:
         unit = HospitalBase(name="Example Secure Unit", address="1 Ward Road, Leeds")
-        hospital_id, _ = w.vcs.add_hospital(unit, by=VLO)
+        hospital_id, _ = w.vcs.add_hospital(unit, actor=VLO_ACTOR)
         return await w.vcs.record_transfer_to_hospital(
-            w.case_ref, hospital_id, on, restricted=False, restriction_ends_on=None, by=VLO
+            w.case_ref, hospital_id, on, restricted=False, restriction_ends_on=None, actor=VLO_ACTOR
         )
-    return await w.vcs.record_key_stage(w.case_ref, key_stage, on, by=VLO)
+    return await w.vcs.record_key_stage(w.case_ref, key_stage, on, actor=VLO_ACTOR)
 
 
 async def until(w: World, stage_first: KeyStage | None) -> None:
@@ -382,10 +383,10 @@ async def until(w: World, stage_first: KeyStage | None) -> None:
         return
     on = RELEASE_MONTH_START
     if stage_first is KeyStage.RECALL:
-        await w.vcs.record_release(w.case_ref, on, by=VLO)
+        await w.vcs.record_release(w.case_ref, on, actor=VLO_ACTOR)
         kind = LetterKind.RELEASE  # every opted-in victim is told of a release
     else:
-        await w.vcs.record_key_stage(w.case_ref, KeyStage.ESCAPE, on, by=VLO)
+        await w.vcs.record_key_stage(w.case_ref, KeyStage.ESCAPE, on, actor=VLO_ACTOR)
         kind = LetterKind.KEY_STAGE  # an escape reaches every opted-in victim
     for victim_id in w.opted_in:
         await letters_reach(w.engine, victim_id, kind, 1)
@@ -510,7 +511,7 @@ async def test_release_is_told_to_every_opted_in_victim_once(world: World) -> No
     w = world
     on = RELEASE_MONTH_START + timedelta(days=14)
     assert (await w.view()).custody == Custody.IN_CUSTODY.value
-    answer = await w.vcs.record_release(w.case_ref, on, by=VLO)
+    answer = await w.vcs.record_release(w.case_ref, on, actor=VLO_ACTOR)
     assert answer.message.startswith(f"release on {on} recorded; victims told the month; ")
     for victim_id in w.opted_in:
         await letters_reach(w.engine, victim_id, LetterKind.RELEASE, 1)
@@ -525,7 +526,7 @@ async def test_release_is_told_to_every_opted_in_victim_once(world: World) -> No
 
     settled = await quiet_footprint(w)
     with pytest.raises(VcsError, match=f"the release on {on} is already recorded"):
-        await w.vcs.record_release(w.case_ref, on, by=VLO)
+        await w.vcs.record_release(w.case_ref, on, actor=VLO_ACTOR)
     await asyncio.sleep(0.5)
     assert footprint(w) == settled
 
@@ -538,16 +539,16 @@ async def test_an_offender_recalled_then_released_again_is_told_as_a_release(
     w = world
     first = RELEASE_MONTH_START
     recalled = RELEASE_MONTH_START + timedelta(days=10)
-    await w.vcs.record_release(w.case_ref, first, by=VLO)
-    await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, recalled, by=VLO)
+    await w.vcs.record_release(w.case_ref, first, actor=VLO_ACTOR)
+    await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, recalled, actor=VLO_ACTOR)
     assert (await w.view()).custody == Custody.IN_CUSTODY.value
     with pytest.raises(VcsError, match=f"recalled on {recalled}"):
-        await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, today(), by=VLO)
+        await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, today(), actor=VLO_ACTOR)
     with pytest.raises(VcsError, match=f"is before the recall on {recalled}"):
-        await w.vcs.record_release(w.case_ref, recalled - timedelta(days=1), by=VLO)
+        await w.vcs.record_release(w.case_ref, recalled - timedelta(days=1), actor=VLO_ACTOR)
 
     again = RELEASE_MONTH_START + timedelta(days=20)
-    answer = await w.vcs.record_release(w.case_ref, again, by=VLO)
+    answer = await w.vcs.record_release(w.case_ref, again, actor=VLO_ACTOR)
     assert answer.message == (
         f"release on {again} after the recall of {recalled} recorded; victims told the month"
     )
@@ -561,8 +562,8 @@ async def test_an_offender_recalled_then_released_again_is_told_as_a_release(
         case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == w.case_ref)).one()
         assert case.release_date == again
     with pytest.raises(VcsError, match=f"the release on {again} is already recorded"):
-        await w.vcs.record_release(w.case_ref, today(), by=VLO)
-    await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, today(), by=VLO)
+        await w.vcs.record_release(w.case_ref, today(), actor=VLO_ACTOR)
+    await w.vcs.record_key_stage(w.case_ref, KeyStage.RECALL, today(), actor=VLO_ACTOR)
     await eventually(lambda: len(rows(w.engine, w.english, LetterKind.KEY_STAGE)) == 2)
 
 
@@ -578,8 +579,8 @@ async def test_an_urgent_escape_task_not_done_escalates_the_next_day(
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("KS")
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, now - timedelta(days=30)), by=VLO)
-        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by=VLO)
+        await vcs.register_case(registration(case_ref, now - timedelta(days=30)), actor=VLO_ACTOR)
+        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, actor=VLO_ACTOR)
         [urgent] = tasks(engine)
         assert urgent.kind is TaskKind.URGENT_KEY_STAGE and urgent.due_on == now
 
@@ -591,13 +592,13 @@ async def test_an_urgent_escape_task_not_done_escalates_the_next_day(
         assert escalation.assigned_to == "role:senior-vlo"
 
         # Doing it closes the task and its escalation.
-        await vcs.complete_task(urgent.id or 0, by=VLO, outcome="every victim phoned")
+        await vcs.complete_task(urgent.id or 0, actor=VLO_ACTOR, outcome="every victim phoned")
         assert tasks(engine) == []
         with session_scope(engine) as session:
             done = session.get(VloTask, urgent.id)
             assert done is not None and done.status is TaskStatus.DONE
             assert done.outcome == "every victim phoned"
-        assert (await vcs.case_view(case_ref)).custody == Custody.AT_LARGE.value
+        assert (await vcs.case_view(case_ref, VLO_ACTOR)).custody == Custody.AT_LARGE.value
 
 
 # ---- the command line -----------------------------------------------------------------------
@@ -626,7 +627,9 @@ async def test_cli_records_an_escape_shows_the_urgent_task_and_refuses_a_second(
     assert await cli.ok(*stage_flags, "returned_to_custody", "--date", on) == [
         "returned_to_custody recorded and victims told"
     ]
-    done = await cli.ok("complete-task", "--task", str(urgent.id), "--outcome", "victims phoned")
+    done = await cli.ok(
+        "complete-task", "--task", str(urgent.id), "--text-file", cli.text("victims phoned")
+    )
     assert done[0].startswith(f"task {urgent.id} completed (case {case_ref}); ")
 
 

@@ -30,9 +30,10 @@ from models.vocabulary import (
     TaskKind,
 )
 from models.working_days import add_working_days, london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
+    VLO_ACTOR,
     eventually,
     letter_bodies,
     letters,
@@ -69,14 +70,14 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
     release = reg.conditional_release_date
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.kind is TaskKind.OFFER_SCHEME
 
-        await vcs.complete_task(offer_task.id or 0, by="vlo.jones", outcome="phoned victim")
+        await vcs.complete_task(offer_task.id or 0, actor=VLO_ACTOR, outcome="phoned victim")
         assert stage(engine, victim_id) is Stage.OFFERED
-        await vcs.opt_in(victim_id, ContactLevel.ALL_KEY_STAGES, by="vlo.jones")
+        await vcs.opt_in(victim_id, ContactLevel.ALL_KEY_STAGES, actor=VLO_ACTOR)
         assert stage(engine, victim_id) is Stage.OPTED_IN
 
         # The representations window opens on a timer before the release month.
@@ -84,7 +85,7 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
         await run_until(env, representations_opens(month, POLICY), extra_days=0)
         await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, victim_id))
         await vcs.submit_representations(
-            victim_id, "Please keep him away from my street.", by="vlo.jones"
+            victim_id, "Please keep him away from my street.", actor=VLO_ACTOR
         )
         with session_scope(engine) as session:
             rep = session.exec(
@@ -108,7 +109,7 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
                     starts_on=release,
                 ),
             ],
-            by="vlo.jones",
+            actor=VLO_ACTOR,
         )
         await eventually(lambda: LetterKind.CONDITIONS_IMPOSED in letters(engine, victim_id))
         [conditions_letter] = letter_bodies(engine, victim_id, LetterKind.CONDITIONS_IMPOSED)
@@ -117,7 +118,7 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
 
         now = london_date(await env.get_current_time())
         await env.sleep(timedelta(days=(release - now).days + 1))
-        await vcs.record_release(case_ref, release, by="vlo.jones")
+        await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
         # Told on a day that depends on the month alone (models/release_month.py), not today.
         told_on = release_told_on(month, release, POLICY.bank_holidays)
         await run_until(env, told_on - timedelta(days=1), extra_days=0)
@@ -156,15 +157,15 @@ async def test_victim_who_opts_out_hears_nothing_more(
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=12)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await offered_and_opted_in(vcs, engine, victim_id, level=None)
-        await vcs.opt_out(victim_id, by="vlo.jones")
+        await vcs.opt_out(victim_id, actor=VLO_ACTOR)
         assert stage(engine, victim_id) is Stage.OPTED_OUT
         with pytest.raises(VcsError, match="cannot opt out"):
-            await vcs.opt_out(victim_id, by="vlo.jones")
+            await vcs.opt_out(victim_id, actor=VLO_ACTOR)
         await run_until(env, reg.conditional_release_date)
-        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, reg.sentence_date, by="vlo.jones")
+        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, reg.sentence_date, actor=VLO_ACTOR)
         await run_until(env, reg.licence_expiry_date)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
     assert letters(engine, victim_id) == [LetterKind.OFFER]
@@ -184,8 +185,8 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
     release = reg.conditional_release_date
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await offered_and_opted_in(vcs, engine, victim_id, level=None)
         offered_on = london_date(await env.get_current_time())
         chase_on, close_on = chase_and_close(offered_on, current_policy())
@@ -213,12 +214,12 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
                     starts_on=release,
                 )
             ],
-            by="vlo.jones",
+            actor=VLO_ACTOR,
         )
-        await vcs.record_release(case_ref, release, by="vlo.jones")
+        await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
         assert LetterKind.RELEASE not in letters(engine, victim_id)
 
-        await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, by="vlo.jones")
+        await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, actor=VLO_ACTOR)
         assert stage(engine, victim_id) is Stage.OPTED_IN
         # Caught up at once: the conditions about them; the release month on a day that
         # depends on the month alone (it has happened by the day they opted in).
@@ -233,7 +234,7 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
         await eventually(lambda: letters(engine, victim_id)[-1] is LetterKind.RELEASE)
         # Representations are about conditions not yet set; after release they are closed.
         with pytest.raises(VcsError, match="released on licence"):
-            await vcs.submit_representations(victim_id, "too late", by="vlo.jones")
+            await vcs.submit_representations(victim_id, "too late", actor=VLO_ACTOR)
         with session_scope(engine) as session:
             assert session.exec(select(Representation)).all() == []
 
@@ -254,13 +255,13 @@ async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_da
     release = reg.conditional_release_date
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        replied, _ = await vcs.add_victim(case_ref, victim("Alice Example"), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        replied, _ = await vcs.add_victim(case_ref, victim("Alice Example"), actor=VLO_ACTOR)
         waiting, _ = await vcs.add_victim(
-            case_ref, victim("Bob Example", postcode="LS2 2BB"), by="vlo.jones"
+            case_ref, victim("Bob Example", postcode="LS2 2BB"), actor=VLO_ACTOR
         )
         later, _ = await vcs.add_victim(
-            case_ref, victim("Cat Example", postcode="LS3 3CC"), by="vlo.jones"
+            case_ref, victim("Cat Example", postcode="LS3 3CC"), actor=VLO_ACTOR
         )
         await offered_and_opted_in(vcs, engine, replied, ContactLevel.ALL_KEY_STAGES)
         await offered_and_opted_in(vcs, engine, waiting, ContactLevel.ALL_KEY_STAGES)
@@ -272,12 +273,12 @@ async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_da
         first_reply_by = representations_reply_by(ReleaseMonth.of(release), opens, POLICY)
         [invitation] = letter_bodies(engine, waiting, LetterKind.REPRESENTATIONS_INVITED)
         assert full_date(first_reply_by) in invitation
-        await vcs.submit_representations(replied, "No contact please.", by="vlo.jones")
+        await vcs.submit_representations(replied, "No contact please.", actor=VLO_ACTOR)
 
         # Added days removed: release comes two months sooner.
         new_release = release - timedelta(days=60)
         await vcs.record_milestones(
-            case_ref, {"conditional_release_date": new_release}, by="vlo.jones"
+            case_ref, {"conditional_release_date": new_release}, actor=VLO_ACTOR
         )
         now = london_date(await env.get_current_time())
         new_reply_by = representations_reply_by(ReleaseMonth.of(new_release), now, POLICY)
@@ -302,20 +303,20 @@ async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_da
         assert tasks(engine, replied) == []
 
         # A victim who opts in now is invited at once with the new month's date.
-        await vcs.opt_in(later, ContactLevel.RELEASE_ONLY, by="vlo.jones")
+        await vcs.opt_in(later, ContactLevel.RELEASE_ONLY, actor=VLO_ACTOR)
         await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, later))
         [invited_late] = letter_bodies(engine, later, LetterKind.REPRESENTATIONS_INVITED)
         assert full_date(new_reply_by) in invited_late
 
         with pytest.raises(VcsError, match="sentence date cannot change"):
             await vcs.record_milestones(
-                case_ref, {"sentence_date": today - timedelta(days=1)}, by="vlo.jones"
+                case_ref, {"sentence_date": today - timedelta(days=1)}, actor=VLO_ACTOR
             )
         assert reg.licence_expiry_date is not None
         too_late = reg.licence_expiry_date + timedelta(days=1)
         with pytest.raises(VcsError, match="after the licence expiry"):
             await vcs.record_milestones(
-                case_ref, {"conditional_release_date": too_late}, by="vlo.jones"
+                case_ref, {"conditional_release_date": too_late}, actor=VLO_ACTOR
             )
 
 
@@ -335,8 +336,8 @@ async def test_two_releases_in_one_month_look_the_same_to_their_victims(
         victims: dict[date, int] = {}
         for release, case_ref in cases.items():
             reg = registration(case_ref, today, term_months=36, release_after=release - today)
-            await vcs.register_case(reg, by="vlo.jones")
-            victims[release], _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+            await vcs.register_case(reg, actor=VLO_ACTOR)
+            victims[release], _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
             await offered_and_opted_in(vcs, engine, victims[release], ContactLevel.ALL_KEY_STAGES)
 
         def seen(release: date) -> list[str]:
@@ -353,7 +354,7 @@ async def test_two_releases_in_one_month_look_the_same_to_their_victims(
             await run_until(env, day, extra_days=0)
             for release, case_ref in cases.items():
                 if release == day:
-                    await vcs.record_release(case_ref, release, by="vlo.jones")
+                    await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
             assert await until_quiet(env)
             assert seen(early) == seen(late), day
         assert [kind for kind in letters(engine, victims[late])][-1] is LetterKind.RELEASE
@@ -370,28 +371,28 @@ async def test_two_victims_with_different_choices_are_told_different_things(
     case_ref = unique_ref()
     reg = registration(case_ref, today, term_months=24)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        keen, _ = await vcs.add_victim(case_ref, victim("Carol Example"), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        keen, _ = await vcs.add_victim(case_ref, victim("Carol Example"), actor=VLO_ACTOR)
         quiet, _ = await vcs.add_victim(
-            case_ref, victim("Dan Example", postcode="LS3 3CC"), by="vlo.jones"
+            case_ref, victim("Dan Example", postcode="LS3 3CC"), actor=VLO_ACTOR
         )
         yearly, _ = await vcs.add_victim(
-            case_ref, victim("Erin Example", postcode="LS4 4DD"), by="vlo.jones"
+            case_ref, victim("Erin Example", postcode="LS4 4DD"), actor=VLO_ACTOR
         )
         await offered_and_opted_in(vcs, engine, keen, ContactLevel.ALL_KEY_STAGES)
         await offered_and_opted_in(vcs, engine, quiet, level=None)
-        await vcs.opt_out(quiet, by="vlo.jones")
+        await vcs.opt_out(quiet, actor=VLO_ACTOR)
         await offered_and_opted_in(vcs, engine, yearly, ContactLevel.ANNUAL)
 
         await run_until(env, today + timedelta(days=30))
         now = london_date(await env.get_current_time())
-        await vcs.record_key_stage(case_ref, KeyStage.OPEN_CONDITIONS, now, by="vlo.jones")
-        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by="vlo.jones")
+        await vcs.record_key_stage(case_ref, KeyStage.OPEN_CONDITIONS, now, actor=VLO_ACTOR)
+        await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, actor=VLO_ACTOR)
         await eventually(lambda: letters(engine, keen).count(LetterKind.KEY_STAGE) == 2)
         # EU Victims Directive art 6(5): escape reaches every victim in the scheme.
         await eventually(lambda: letters(engine, yearly).count(LetterKind.KEY_STAGE) == 1)
         with pytest.raises(VcsError, match="already recorded"):
-            await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, by="vlo.jones")
+            await vcs.record_key_stage(case_ref, KeyStage.ESCAPE, now, actor=VLO_ACTOR)
 
         await run_until(env, today + timedelta(days=366))
         await eventually(lambda: LetterKind.ANNUAL_UPDATE in letters(engine, yearly))
@@ -412,8 +413,8 @@ async def test_overdue_offer_task_escalates_level_by_level(
     policy = current_policy()
     due = offer_due(today, policy)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        victim_id, _ = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         [offer] = await eventually(lambda: tasks(engine, victim_id))
         assert offer.due_on == due
         assert offer.assigned_to == "vlo.jones"
@@ -430,7 +431,7 @@ async def test_overdue_offer_task_escalates_level_by_level(
         assert tasks(engine, victim_id)[2].assigned_to == "role:vlo-manager"
 
         # Doing the work closes the task and every escalation raised about it.
-        await vcs.complete_task(offer.id or 0, by="vlo.jones", outcome="visited victim")
+        await vcs.complete_task(offer.id or 0, actor=VLO_ACTOR, outcome="visited victim")
         assert tasks(engine, victim_id) == []
         assert stage(engine, victim_id) is Stage.OFFERED
 
@@ -448,15 +449,15 @@ async def test_fifteen_year_sentence_runs_to_the_end_in_bounded_histories(
     release, licence_end = reg.conditional_release_date, reg.licence_expiry_date
     assert release is not None and licence_end is not None
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by="vlo.jones")
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), by="vlo.jones")
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ANNUAL)
 
         await run_until(env, release - timedelta(days=100))
         await eventually(lambda: LetterKind.REPRESENTATIONS_INVITED in letters(engine, victim_id))
-        await vcs.submit_representations(victim_id, "No contact.", by="vlo.jones")
+        await vcs.submit_representations(victim_id, "No contact.", actor=VLO_ACTOR)
         await run_until(env, release)
-        await vcs.record_release(case_ref, release, by="vlo.jones")
+        await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
         await run_until(env, licence_end)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
         assert await workflow_status(env, case_workflow_id(case_ref)) == "COMPLETED"

@@ -44,10 +44,10 @@ from models.vocabulary import (
     TaskKind,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.fake_notify import API_KEY, EMAIL_TEMPLATE, SECRET, SERVICE_ID, FakeNotify, serving
-from tests.helpers import audit_facts, eventually, registration, stage, tasks, victim
+from tests.helpers import VLO_ACTOR, audit_facts, eventually, registration, stage, tasks, victim
 from worker import build_worker
 from workflows.victim import victim_workflow_id
 
@@ -140,16 +140,16 @@ async def test_email_victims_offer_letter_is_sent_once_however_often_the_activit
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref()
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, today), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
         victim_id, workflow_id = await vcs.add_victim(
             case_ref,
             victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL),
-            by="vlo.jones",
+            actor=VLO_ACTOR,
         )
         assert workflow_id == victim_workflow_id(case_ref, victim_id)
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.kind is TaskKind.OFFER_SCHEME and offer_task.id is not None
-        await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="emailed the offer")
+        await vcs.complete_task(offer_task.id, actor=VLO_ACTOR, outcome="emailed the offer")
         await eventually(lambda: fake_notify.notifications)
 
     key = f"{workflow_id}:letter:offer"
@@ -466,20 +466,20 @@ async def test_refused_email_opens_a_vlo_task_and_the_case_goes_on(
     case_ref = unique_ref()
     bad_address = "alice.example.example.org"  # Notify: "email_address Not a valid email address"
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(registration(case_ref, today), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
         victim_id, _ = await vcs.add_victim(
             case_ref,
             victim(NAME, preferred_channel=Channel.EMAIL, email=bad_address),
-            by="vlo.jones",
+            actor=VLO_ACTOR,
         )
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.id is not None
-        await vcs.complete_task(offer_task.id, by="vlo.jones", outcome="emailed the offer")
+        await vcs.complete_task(offer_task.id, actor=VLO_ACTOR, outcome="emailed the offer")
         [undelivered] = await eventually(lambda: tasks(engine, victim_id))
         assert undelivered.kind is TaskKind.UNDELIVERED
         assert NAME not in undelivered.title and bad_address not in undelivered.title
         assert stage(engine, victim_id) is Stage.OFFERED
-        await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, by="vlo.jones")
+        await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, actor=VLO_ACTOR)
         assert stage(engine, victim_id) is Stage.OPTED_IN
     assert fake_notify.notifications == []
     assert [r.kind for r in Scenario(engine, 0, victim_id).rows()][:1] == [LetterKind.OFFER]

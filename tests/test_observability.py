@@ -44,10 +44,10 @@ from ops.metrics import (
     serve_metrics,
 )
 from ops.tracing import tracing_interceptor
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
-from tests.helpers import eventually, registration, tasks, victim
+from tests.helpers import VLO_ACTOR, eventually, registration, tasks, victim
 from tests.test_notify import EMAIL, NAME, fake_notify, scenario
 from worker import build_worker, connect, serve_worker_metrics
 
@@ -113,9 +113,9 @@ async def test_metrics_scraped_through_a_case(
     async with build_worker(client, engine, task_queue):
         case_ref = unique_ref("OBS")
         today = (await local_env.get_current_time()).date()
-        await vcs.register_case(registration(case_ref, today), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
         victim_id, _ = await vcs.add_victim(
-            case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), by="vlo.jones"
+            case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), actor=VLO_ACTOR
         )
         [offer] = await eventually(lambda: tasks(engine, victim_id))
         assert offer.kind is TaskKind.OFFER_SCHEME and offer.id is not None
@@ -124,7 +124,7 @@ async def test_metrics_scraped_through_a_case(
         assert value(samples, "vcs_tasks_overdue", region=REGION) == 0
         assert value(samples, "vcs_letters", region=REGION, state="sent") is None
 
-        await vcs.complete_task(offer.id, by="vlo.jones", outcome="emailed the offer")
+        await vcs.complete_task(offer.id, actor=VLO_ACTOR, outcome="emailed the offer")
         await eventually(lambda: fake_notify.notifications)
         samples = scrape(app_metrics)
         assert value(samples, "vcs_letters", region=REGION, state="sent") == 1
@@ -244,11 +244,11 @@ async def test_a_vlo_action_is_traced_from_client_to_activities(
     async with build_worker(client, engine, task_queue):
         case_ref = unique_ref("TRC")
         today = (await local_env.get_current_time()).date()
-        await vcs.register_case(registration(case_ref, today), by="vlo.jones")
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(NAME), by="vlo.jones")
+        await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
+        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(NAME), actor=VLO_ACTOR)
         [offer] = await eventually(lambda: tasks(engine, victim_id))
         assert offer.id is not None
-        await vcs.complete_task(offer.id, by="vlo.jones", outcome="phoned; offer explained")
+        await vcs.complete_task(offer.id, actor=VLO_ACTOR, outcome="phoned; offer explained")
     spans = exporter.get_finished_spans()
 
     def one(name: str) -> ReadableSpan:
@@ -313,12 +313,12 @@ async def test_a_workflow_started_untraced_is_traced_from_its_next_action(
     async with build_worker(traced_client, engine, task_queue):
         case_ref = unique_ref("TRC")
         today = (await local_env.get_current_time()).date()
-        await untraced.register_case(registration(case_ref, today), by="vlo.jones")
-        victim_id, _ = await untraced.add_victim(case_ref, victim(NAME), by="vlo.jones")
+        await untraced.register_case(registration(case_ref, today), actor=VLO_ACTOR)
+        victim_id, _ = await untraced.add_victim(case_ref, victim(NAME), actor=VLO_ACTOR)
         [offer] = await eventually(lambda: tasks(engine, victim_id))
         assert offer.id is not None
         traced = Vcs(traced_client, engine, task_queue)
-        await traced.complete_task(offer.id, by="vlo.jones", outcome="phoned; offer explained")
+        await traced.complete_task(offer.id, actor=VLO_ACTOR, outcome="phoned; offer explained")
     names = {s.name for s in exporter.get_finished_spans()}
     assert {"HandleUpdate:complete_task", "RunActivity:send_letter"} <= names
 

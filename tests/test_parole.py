@@ -56,11 +56,14 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.actor import Role
+from service.vcs import Vcs
 from tests.cli_harness import VLO, Cli, case_args, count, today
 from tests.cli_harness import add_victim as cli_add_victim
 from tests.conftest import installed, unique_ref
 from tests.helpers import (
+    MANAGER_ACTOR,
+    VLO_ACTOR,
     activity_calls,
     audit_facts,
     eventually,
@@ -73,6 +76,7 @@ from tests.helpers import (
     settled,
     tasks,
     victim,
+    vlo_actor,
     workflow_status,
 )
 from worker import build_worker
@@ -101,7 +105,7 @@ class Parole:
 async def parole_case(vcs: Vcs, engine: Engine, sentenced: date) -> Parole:
     """A case with four victims: two in the scheme, one opted out, one never offered."""
     case_ref = unique_ref("PAR")
-    await vcs.register_case(registration(case_ref, sentenced, term_months=48), by=VLO)
+    await vcs.register_case(registration(case_ref, sentenced, term_months=48), actor=MANAGER_ACTOR)
     ids = []
     for name, postcode, extra in (
         ("Ann Parole", "LS1 1AA", {}),
@@ -110,14 +114,14 @@ async def parole_case(vcs: Vcs, engine: Engine, sentenced: date) -> Parole:
         ("Dan Parole", "LS4 4DD", {}),
     ):
         victim_id, _ = await vcs.add_victim(
-            case_ref, victim(name, postcode=postcode, **extra), by=VLO
+            case_ref, victim(name, postcode=postcode, **extra), actor=MANAGER_ACTOR
         )
         ids.append(victim_id)
     a, b, c, d = ids
     await offered_and_opted_in(vcs, engine, a, ContactLevel.ALL_KEY_STAGES)
     await offered_and_opted_in(vcs, engine, b, ContactLevel.RELEASE_ONLY)
     await offered_and_opted_in(vcs, engine, c, None)
-    await vcs.opt_out(c, by=VLO)
+    await vcs.opt_out(c, actor=MANAGER_ACTOR)
     await eventually(lambda: tasks(engine, d))  # d's offer task is open: identified only
     return Parole(case_ref, a, b, c, d)
 
@@ -125,7 +129,7 @@ async def parole_case(vcs: Vcs, engine: Engine, sentenced: date) -> Parole:
 async def refer(vcs: Vcs, case_ref: str, timetable: ParoleTimetable) -> str:
     """Refer the case and wait until the review has invited its victims (it does so on its
     own, after the referral is answered)."""
-    result = await vcs.refer_parole(case_ref, timetable, by=VLO)
+    result = await vcs.refer_parole(case_ref, timetable, actor=MANAGER_ACTOR)
     review = parole_review_id(case_ref, 1)
     await eventually(
         lambda: [
@@ -204,11 +208,11 @@ async def refused_without_change(
 ) -> None:
     """The action is refused with a clear error naming the problem; nothing changes."""
     before_db = snapshot(engine)
-    before_view = await vcs.parole_view(case_ref)
+    before_view = await vcs.parole_view(case_ref, MANAGER_ACTOR)
     with pytest.raises(VcsError, match=match):
         await action
     assert snapshot(engine) == before_db
-    assert await vcs.parole_view(case_ref) == before_view
+    assert await vcs.parole_view(case_ref, MANAGER_ACTOR) == before_view
 
 
 # ---- time-skipping: deadlines, the missing decision, outcome letters, summaries ---------------
@@ -239,17 +243,17 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
         assert "Datganiad Personol Dioddefwr" in welsh
         for v in (p.c, p.d):
             assert LetterKind.PAROLE_INVITATION not in letters(engine, v)
-        assert (await vcs.case_view(p.case_ref)).open_parole_review == p.review
+        assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review == p.review
 
         # The deadline passes with no VPS: the tasks close, the review goes on.
         await run_until(env, due)
         await eventually(lambda: not parole_tasks(engine, p.a) and not parole_tasks(engine, p.b))
         closed = parole_tasks(engine, open_only=False)
         assert {t.outcome for t in closed} == {"no VPS by deadline"}
-        assert (await vcs.parole_view(p.case_ref)).deadline_passed
+        assert (await vcs.parole_view(p.case_ref, MANAGER_ACTOR)).deadline_passed
         assert not [t for t in tasks(engine) if t.kind is TaskKind.ESCALATION]
         # A VPS after the deadline is still sent, marked late, for the panel to decide.
-        result = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        result = await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         assert "LATE" in result.message and "panel decides" in result.message
         assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED_LATE
         [late] = vps_rows(engine)
@@ -265,7 +269,7 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
 
         decided, next_review = hearing + timedelta(days=10), start + timedelta(days=400)
         await vcs.record_parole_decision(
-            p.case_ref, ParoleOutcome.NO_RELEASE, decided, next_review, by=VLO
+            p.case_ref, ParoleOutcome.NO_RELEASE, decided, next_review, actor=MANAGER_ACTOR
         )
         # Every victim in the scheme told, in their language, with the next review's month.
         [english] = letter_bodies(engine, p.a, LetterKind.PAROLE_NO_RELEASE)
@@ -279,14 +283,14 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
 
         # The case records the outcome and shows the next review.
         async def case_told() -> bool:
-            view = await vcs.case_view(p.case_ref)
+            view = await vcs.case_view(p.case_ref, MANAGER_ACTOR)
             return view.open_parole_review is None and view.latest_parole_review == p.review
 
         for _ in range(100):
             if await case_told():
                 break
             await env.sleep(timedelta(seconds=1))
-        view = await vcs.case_view(p.case_ref)
+        view = await vcs.case_view(p.case_ref, MANAGER_ACTOR)
         assert view.open_parole_review is None
         assert any(s.on == next_review and "parole" in s.what for s in view.scheduled)
         [outcome] = audit_actions(engine, "parole_outcome")
@@ -295,22 +299,22 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
 
         # A summary of the Board's reasons, on request: a letter and a VLO task; once only, and
         # only for a victim told the outcome.
-        await vcs.request_decision_summary(p.a, by=VLO)
+        await vcs.request_decision_summary(p.a, actor=MANAGER_ACTOR)
         assert letters(engine, p.a)[-1] is LetterKind.PAROLE_SUMMARY_REQUESTED
         [summary_task] = parole_tasks(engine, p.a)
         assert summary_task.kind is TaskKind.PAROLE_SUMMARY
         with pytest.raises(VcsError, match="already asked"):
-            await vcs.request_decision_summary(p.a, by=VLO)
+            await vcs.request_decision_summary(p.a, actor=MANAGER_ACTOR)
         with pytest.raises(VcsError, match="was not told the outcome"):
-            await vcs.request_decision_summary(p.c, by=VLO)
+            await vcs.request_decision_summary(p.c, actor=MANAGER_ACTOR)
         with pytest.raises(VcsError, match="was decided on"):
             await vcs.record_parole_decision(
-                p.case_ref, ParoleOutcome.RELEASE, decided, None, by=VLO
+                p.case_ref, ParoleOutcome.RELEASE, decided, None, actor=MANAGER_ACTOR
             )
 
         # The VLO sends the summary; the review ends once summary requests have closed.
         assert summary_task.id is not None
-        await vcs.complete_task(summary_task.id, by=VLO, outcome="summary sent")
+        await vcs.complete_task(summary_task.id, actor=MANAGER_ACTOR, outcome="summary sent")
         await run_until(env, decided + timedelta(days=ParolePolicy().summary_requests_open_days))
         assert await eventually_status(env, p.review, "COMPLETED")
 
@@ -338,15 +342,15 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
             p.case_ref,
             ParoleTimetable(referred_on=start, vps_due_on=due, hearing_on=hearing),
         )
-        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED  # in time: not late
-        await vcs.apply_to_read(p.a, by=VLO)
-        await vcs.record_read_decision(p.a, True, by=VLO)
+        await vcs.apply_to_read(p.a, actor=MANAGER_ACTOR)
+        await vcs.record_read_decision(p.a, True, actor=MANAGER_ACTOR)
         [b_task] = parole_tasks(engine, p.b)
 
         await run_until(env, start + timedelta(days=20), extra_days=0)
         new_due, new_hearing = start + timedelta(days=370), start + timedelta(days=400)
-        result = await vcs.adjourn_hearing(p.case_ref, new_hearing, new_due, by=VLO)
+        result = await vcs.adjourn_hearing(p.case_ref, new_hearing, new_due, actor=MANAGER_ACTOR)
         assert "1 VPS kept" in result.message
         # b, with no VPS yet, keeps the same task, re-dated, and is told the new deadline.
         [moved] = parole_tasks(engine, p.b)
@@ -363,7 +367,7 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         assert [t.id for t in parole_tasks(engine)] == [b_task.id]
         with pytest.raises(VcsError, match="cannot be recorded before"):
             await vcs.record_parole_decision(
-                p.case_ref, ParoleOutcome.RELEASE, hearing, None, by=VLO
+                p.case_ref, ParoleOutcome.RELEASE, hearing, None, actor=MANAGER_ACTOR
             )
 
         # The new deadline passes (the review has continued as new by then): b's task closes.
@@ -380,21 +384,21 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
             ParoleOutcome.OPEN_CONDITIONS,
             new_hearing + timedelta(days=5),
             None,
-            by=VLO,
+            actor=MANAGER_ACTOR,
         )
         for v in (p.a, p.b):
             assert letters(engine, v)[-1] is LetterKind.PAROLE_OPEN_CONDITIONS
         # The Board recommends open conditions; the move is a key stage of its own, later.
         assert LetterKind.KEY_STAGE not in letters(engine, p.a)
         await eventually(lambda: audit_actions(engine, "parole_outcome"))
-        view = await vcs.parole_view(p.case_ref)
+        view = await vcs.parole_view(p.case_ref, MANAGER_ACTOR)
         assert view.adjournments == 1 and [s.vps_id for s in view.statements] == [vps.id]
         assert view.told == [p.a, p.b]
         # The review continued as new (a year passed): nothing was lost. (Its case's runs
         # span four years: workflows/common.py.)
         runs = await every_run(env.client, p.review)
         assert len(runs) > 1
-        assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+        assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
         # Referred by an engine-2 case, the review runs engine 2 too (workflows/common.py):
         # every step a local activity in the workflow task that decided it, none an ordinary
         # activity (each of those is a Temporal action of its own).
@@ -432,11 +436,11 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
         before = {t.id: (t.kind, t.due_on, t.assigned_to) for t in parole_tasks(engine)}
         assert {who for _, _, who in before.values()} == {VLO}
         await vcs.request_handoff(
-            p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, VLO
+            p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, MANAGER_ACTOR
         )
         handoff_id = vcs.handoff_of(None, p.case_ref)
-        await vcs.handoff_supply(handoff_id, by=VLO)
-        await vcs.handoff_accept(handoff_id, by=new_vlo)
+        await vcs.handoff_supply(handoff_id, actor=MANAGER_ACTOR)
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
 
         def moved() -> dict[int | None, tuple[TaskKind, date, str]] | None:
             now = {t.id: (t.kind, t.due_on, t.assigned_to) for t in parole_tasks(engine)}
@@ -447,8 +451,10 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
         assert {i: (k, d) for i, (k, d, _) in after.items()} == {
             i: (k, d) for i, (k, d, _) in before.items()
         }
-        await vcs.submit_vps(p.a, VPS_TEXT, True, by=new_vlo)
-        await vcs.apply_to_read(p.a, by=new_vlo)
+        await vcs.submit_vps(
+            p.a, VPS_TEXT, True, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER)
+        )
+        await vcs.apply_to_read(p.a, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
         [application] = parole_tasks(engine, p.a)
         assert application.assigned_to == new_vlo
 
@@ -470,19 +476,19 @@ async def test_vps_is_encrypted_at_rest_and_sent_to_the_board(
             ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
         )
         # No hearing listed yet, before the deadline: in time.
-        result = await vcs.submit_vps(p.b, OTHER_VPS, True, by=VLO)
+        result = await vcs.submit_vps(p.b, OTHER_VPS, True, actor=MANAGER_ACTOR)
         assert "LATE" not in result.message
         assert letters(engine, p.b)[-1] is LetterKind.VPS_RECEIVED
         assert parole_tasks(engine, p.b) == []  # task closed: VPS received
 
         hearing = now + timedelta(days=40)
-        result = await vcs.set_hearing(p.case_ref, hearing, True, by=VLO)
+        result = await vcs.set_hearing(p.case_ref, hearing, True, actor=MANAGER_ACTOR)
         assert str(hearing - timedelta(days=28)) in result.message
         # By the deadline, 28 days or more before the hearing: in time.
-        result = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        result = await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         assert "LATE" not in result.message
         assert letters(engine, p.a)[-1] is LetterKind.VPS_RECEIVED
-        view = await vcs.parole_view(p.case_ref)
+        view = await vcs.parole_view(p.case_ref, MANAGER_ACTOR)
         assert [s.victim_id for s in view.statements] == [p.b, p.a]
 
     a_vps = next(r for r in vps_rows(engine) if r.victim_id == p.a)
@@ -522,34 +528,38 @@ async def test_oral_hearing_application_and_the_boards_decision_on_it(
                 referred_on=now, vps_due_on=now + timedelta(days=20), hearing_on=hearing
             ),
         )
-        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
-        await vcs.submit_vps(p.b, OTHER_VPS, True, by=VLO)
+        await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
+        await vcs.submit_vps(p.b, OTHER_VPS, True, actor=MANAGER_ACTOR)
 
-        result = await vcs.apply_to_read(p.a, by=VLO)
+        result = await vcs.apply_to_read(p.a, actor=MANAGER_ACTOR)
         assert "the Parole Board decides" in result.message
         [application] = parole_tasks(engine, p.a)
         assert application.kind is TaskKind.PAROLE_READ_APPLICATION
         assert now <= application.due_on < hearing
-        await vcs.record_read_decision(p.a, True, by=VLO)
+        await vcs.record_read_decision(p.a, True, actor=MANAGER_ACTOR)
         assert letters(engine, p.a)[-1] is LetterKind.READ_VPS_GRANTED
         assert parole_tasks(engine, p.a) == []
 
-        await vcs.apply_to_read(p.b, by=VLO)
-        await vcs.record_read_decision(p.b, False, by=VLO)
+        await vcs.apply_to_read(p.b, actor=MANAGER_ACTOR)
+        await vcs.record_read_decision(p.b, False, actor=MANAGER_ACTOR)
         [refusal] = letter_bodies(engine, p.b, LetterKind.READ_VPS_REFUSED)
         assert "Bwrdd Parôl" in refusal  # Welsh
 
-        view = await vcs.parole_view(p.case_ref)
+        view = await vcs.parole_view(p.case_ref, MANAGER_ACTOR)
         assert [(a.victim_id, a.granted) for a in view.read_applications] == [
             (p.a, True),
             (p.b, False),
         ]
         assert len(audit_actions(engine, "vps_read_decided")) == 2
         await refused_without_change(
-            vcs, engine, p.case_ref, "already applied", vcs.apply_to_read(p.a, by=VLO)
+            vcs, engine, p.case_ref, "already applied", vcs.apply_to_read(p.a, actor=MANAGER_ACTOR)
         )
         await refused_without_change(
-            vcs, engine, p.case_ref, "no application", vcs.record_read_decision(p.a, False, by=VLO)
+            vcs,
+            engine,
+            p.case_ref,
+            "no application",
+            vcs.record_read_decision(p.a, False, actor=MANAGER_ACTOR),
         )
 
 
@@ -577,11 +587,11 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
         ):
             before = snapshot(engine)
             with pytest.raises(VcsError, match=problem):
-                await vcs.refer_parole(ref, timetable, by=VLO)
+                await vcs.refer_parole(ref, timetable, actor=MANAGER_ACTOR)
             assert snapshot(engine) == before
-        assert (await vcs.case_view(ref)).latest_parole_review is None
+        assert (await vcs.case_view(ref, MANAGER_ACTOR)).latest_parole_review is None
         with pytest.raises(VcsError, match="has no parole review"):
-            await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+            await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         assert vps_rows(engine) == []
 
         due = now + timedelta(days=10)
@@ -591,7 +601,9 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
             engine,
             ref,
             "already has parole review",
-            vcs.refer_parole(ref, ParoleTimetable(referred_on=now, vps_due_on=due), by=VLO),
+            vcs.refer_parole(
+                ref, ParoleTimetable(referred_on=now, vps_due_on=due), actor=MANAGER_ACTOR
+            ),
         )
 
         # A VPS for a victim not in the scheme: opted out, or never offered.
@@ -601,14 +613,18 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
                 engine,
                 ref,
                 f"victim {outsider} is not in the Victim Contact Scheme",
-                vcs.submit_vps(outsider, VPS_TEXT, True, by=VLO),
+                vcs.submit_vps(outsider, VPS_TEXT, True, actor=MANAGER_ACTOR),
             )
         # The VLO has not confirmed the VPS says nothing on release.
         await refused_without_change(
-            vcs, engine, ref, "must not say whether", vcs.submit_vps(p.a, VPS_TEXT, False, by=VLO)
+            vcs,
+            engine,
+            ref,
+            "must not say whether",
+            vcs.submit_vps(p.a, VPS_TEXT, False, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
-            vcs, engine, ref, "is empty", vcs.submit_vps(p.a, "  \n", True, by=VLO)
+            vcs, engine, ref, "is empty", vcs.submit_vps(p.a, "  \n", True, actor=MANAGER_ACTOR)
         )
 
         # Hearing dates: in the past; before the deadline. A decision before any hearing.
@@ -617,34 +633,34 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
             engine,
             ref,
             "is in the past",
-            vcs.set_hearing(ref, now - timedelta(days=1), True, by=VLO),
+            vcs.set_hearing(ref, now - timedelta(days=1), True, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "less than 28 days before the hearing",
-            vcs.set_hearing(ref, due - timedelta(days=1), True, by=VLO),
+            vcs.set_hearing(ref, due - timedelta(days=1), True, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "no hearing date",
-            vcs.record_parole_decision(ref, ParoleOutcome.RELEASE, now, None, by=VLO),
+            vcs.record_parole_decision(ref, ParoleOutcome.RELEASE, now, None, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "no hearing listed: record it with set-hearing",
-            vcs.adjourn_hearing(ref, now + timedelta(days=90), None, by=VLO),
+            vcs.adjourn_hearing(ref, now + timedelta(days=90), None, actor=MANAGER_ACTOR),
         )
 
         # One VPS per victim: the same words again are the same VPS; other words are refused.
-        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         before = snapshot(engine)
-        again = await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        again = await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         assert "already received" in again.message
         assert snapshot(engine) == before
         await refused_without_change(
@@ -652,74 +668,88 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
             engine,
             ref,
             f"victim {p.a}'s VPS for this review was already received",
-            vcs.submit_vps(p.a, OTHER_VPS, True, by=VLO),
+            vcs.submit_vps(p.a, OTHER_VPS, True, actor=MANAGER_ACTOR),
         )
         assert [r.text for r in vps_rows(engine)] == [VPS_TEXT]
 
         # Reading a VPS: only one's own; the Board's decision only on an application.
         await refused_without_change(
-            vcs, engine, ref, "has no VPS on this review", vcs.apply_to_read(p.b, by=VLO)
+            vcs,
+            engine,
+            ref,
+            "has no VPS on this review",
+            vcs.apply_to_read(p.b, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "no application",
-            vcs.record_read_decision(p.a, True, by=VLO),
+            vcs.record_read_decision(p.a, True, actor=MANAGER_ACTOR),
         )
 
         hearing = now + timedelta(days=40)
-        await vcs.set_hearing(ref, hearing, True, by=VLO)
+        await vcs.set_hearing(ref, hearing, True, actor=MANAGER_ACTOR)
         await refused_without_change(
             vcs,
             engine,
             ref,
             "already has a hearing",
-            vcs.set_hearing(ref, hearing + timedelta(days=1), True, by=VLO),
+            vcs.set_hearing(ref, hearing + timedelta(days=1), True, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "a decision cannot be recorded before it",
-            vcs.record_parole_decision(ref, ParoleOutcome.NO_RELEASE, now, None, by=VLO),
+            vcs.record_parole_decision(
+                ref, ParoleOutcome.NO_RELEASE, now, None, actor=MANAGER_ACTOR
+            ),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "moves the hearing later",
-            vcs.adjourn_hearing(ref, hearing - timedelta(days=1), None, by=VLO),
+            vcs.adjourn_hearing(ref, hearing - timedelta(days=1), None, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             "new VPS deadline .* is in the past",
-            vcs.adjourn_hearing(ref, hearing + timedelta(days=30), now - timedelta(days=1), by=VLO),
+            vcs.adjourn_hearing(
+                ref, hearing + timedelta(days=30), now - timedelta(days=1), actor=MANAGER_ACTOR
+            ),
         )
         await refused_without_change(
-            vcs, engine, ref, "no decision yet", vcs.request_decision_summary(p.a, by=VLO)
+            vcs,
+            engine,
+            ref,
+            "no decision yet",
+            vcs.request_decision_summary(p.a, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             ref,
             f"victim {p.c} is not in the Victim Contact Scheme",
-            vcs.submit_parole_representations(p.c, "Keep him away from me.", by=VLO),
+            vcs.submit_parole_representations(p.c, "Keep him away from me.", actor=MANAGER_ACTOR),
         )
 
         # Representations on licence conditions in a parole case go to the Parole Board.
-        await vcs.submit_parole_representations(p.b, "Keep him out of Cardiff.", by=VLO)
+        await vcs.submit_parole_representations(
+            p.b, "Keep him out of Cardiff.", actor=MANAGER_ACTOR
+        )
         with session_scope(engine) as session:
             [rep] = session.exec(select(Representation)).all()
         assert rep.victim_id == p.b and rep.forwarded_to == "Parole Board"
 
         # A victim who joins the scheme after the referral may still make a VPS.
         await offered_and_opted_in(vcs, engine, p.d, ContactLevel.ANNUAL)
-        await vcs.submit_vps(p.d, OTHER_VPS, True, by=VLO)
+        await vcs.submit_vps(p.d, OTHER_VPS, True, actor=MANAGER_ACTOR)
         assert letters(engine, p.d)[-1] is LetterKind.VPS_RECEIVED
-        assert p.d in (await vcs.parole_view(ref)).invited
+        assert p.d in (await vcs.parole_view(ref, MANAGER_ACTOR)).invited
 
 
 @pytest.mark.usefixtures("local_reviews")
@@ -742,9 +772,9 @@ async def test_paper_review_has_no_hearing_to_read_a_vps_at(
                 oral_hearing=False,
             ),
         )
-        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         await refused_without_change(
-            vcs, engine, p.case_ref, "on the papers", vcs.apply_to_read(p.a, by=VLO)
+            vcs, engine, p.case_ref, "on the papers", vcs.apply_to_read(p.a, actor=MANAGER_ACTOR)
         )
 
 
@@ -834,10 +864,13 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
     await cli.ok(*case_args(case_ref, now - timedelta(days=30)))
     inside = await cli_add_victim(cli, case_ref)
     outside = await cli_add_victim(
-        cli, case_ref, "--name", "Olive Outside", "--address", "2 Road", "--postcode", "LS9 9OO"
+        cli,
+        case_ref,
+        "--details",
+        cli.details(full_name="Olive Outside", address="2 Road", postcode="LS9 9OO"),
     )
     [offer] = await eventually(lambda: tasks(cli.engine, inside))
-    await cli.ok("complete-task", "--task", str(offer.id), "--outcome", "phoned")
+    await cli.ok("complete-task", "--task", str(offer.id), "--text-file", cli.text("phoned"))
     await cli.ok("opt-in", "--case", case_ref, "--victim", str(inside), "--level", "all_key_stages")
     await eventually(lambda: tasks(cli.engine, outside))
 
@@ -924,27 +957,29 @@ async def test_parole_review_is_recorded_only_by_a_referral_never_for_a_hospital
         p = await parole_case(vcs, engine, now - timedelta(days=30))
         before = snapshot(engine)
         with pytest.raises(VcsError, match=r"recorded by referring the case .*refer-parole"):
-            await vcs.record_key_stage(p.case_ref, KeyStage.PAROLE_REVIEW, now, by=VLO)
+            await vcs.record_key_stage(p.case_ref, KeyStage.PAROLE_REVIEW, now, actor=MANAGER_ACTOR)
         assert snapshot(engine) == before
         assert KeyStage.PAROLE_REVIEW not in [
-            s for s, _ in (await vcs.case_view(p.case_ref)).key_stages
+            s for s, _ in (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).key_stages
         ]
 
         hospital, _ = add_hospital(
             engine, HospitalBase(name="Rampton", address="Woodbeck", postcode="DN22 0PD"), VLO
         )
         assert hospital.id is not None
-        await vcs.record_transfer_to_hospital(p.case_ref, hospital.id, now, True, None, by=VLO)
-        assert (await vcs.case_view(p.case_ref)).hospital is not None
+        await vcs.record_transfer_to_hospital(
+            p.case_ref, hospital.id, now, True, None, actor=MANAGER_ACTOR
+        )
+        assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).hospital is not None
         before = await settled(lambda: snapshot(engine))  # the transfer's letters sent
         with pytest.raises(VcsError, match=r"hospital path.*tribunal or the Secretary of State"):
             await vcs.refer_parole(
                 p.case_ref,
                 ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
-                by=VLO,
+                actor=MANAGER_ACTOR,
             )
         assert snapshot(engine) == before
-        assert (await vcs.case_view(p.case_ref)).latest_parole_review is None
+        assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).latest_parole_review is None
 
 
 @pytest.mark.usefixtures("local_reviews")
@@ -964,35 +999,35 @@ async def test_vps_deadline_28_days_before_the_hearing_and_deferral_before_one_i
             await vcs.refer_parole(
                 p.case_ref,
                 ParoleTimetable(referred_on=now, vps_due_on=due, hearing_on=due + timedelta(27)),
-                by=VLO,
+                actor=MANAGER_ACTOR,
             )
         assert snapshot(engine) == before
         await refer(vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=due))
-        await vcs.submit_vps(p.a, VPS_TEXT, True, by=VLO)
+        await vcs.submit_vps(p.a, VPS_TEXT, True, actor=MANAGER_ACTOR)
         [b_task] = parole_tasks(engine, p.b)
         await refused_without_change(
             vcs,
             engine,
             p.case_ref,
             "less than 28 days before the hearing",
-            vcs.set_hearing(p.case_ref, due + timedelta(days=27), True, by=VLO),
+            vcs.set_hearing(p.case_ref, due + timedelta(days=27), True, actor=MANAGER_ACTOR),
         )
         await refused_without_change(
             vcs,
             engine,
             p.case_ref,
             "needs a new VPS deadline",
-            vcs.adjourn_hearing(p.case_ref, None, None, by=VLO),
+            vcs.adjourn_hearing(p.case_ref, None, None, actor=MANAGER_ACTOR),
         )
 
         new_due = now + timedelta(days=45)
-        result = await vcs.adjourn_hearing(p.case_ref, None, new_due, by=VLO)
+        result = await vcs.adjourn_hearing(p.case_ref, None, new_due, actor=MANAGER_ACTOR)
         assert "deferred" in result.message and "1 VPS kept" in result.message
         [moved] = parole_tasks(engine, p.b)
         assert (moved.id, moved.due_on) == (b_task.id, new_due)
         assert letters(engine, p.b).count(LetterKind.PAROLE_INVITATION) == 2
         assert letters(engine, p.a).count(LetterKind.PAROLE_INVITATION) == 1
-        view = await vcs.parole_view(p.case_ref)
+        view = await vcs.parole_view(p.case_ref, MANAGER_ACTOR)
         assert view.timetable.vps_due_on == new_due and view.timetable.hearing_on is None
         assert (new_due, "VPS and representations deadline") in view.scheduled
         assert [s.victim_id for s in view.statements] == [p.a]
@@ -1002,9 +1037,9 @@ async def test_vps_deadline_28_days_before_the_hearing_and_deferral_before_one_i
             engine,
             p.case_ref,
             "less than 28 days",
-            vcs.set_hearing(p.case_ref, new_due + timedelta(days=27), True, by=VLO),
+            vcs.set_hearing(p.case_ref, new_due + timedelta(days=27), True, actor=MANAGER_ACTOR),
         )
-        await vcs.set_hearing(p.case_ref, new_due + timedelta(days=28), True, by=VLO)
+        await vcs.set_hearing(p.case_ref, new_due + timedelta(days=28), True, actor=MANAGER_ACTOR)
 
 
 @pytest.mark.usefixtures("local_reviews")
@@ -1026,10 +1061,10 @@ async def test_referral_never_reuses_a_review_id_and_counts_only_a_started_revie
             await vcs.refer_parole(
                 p.case_ref,
                 ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
-                by=VLO,
+                actor=MANAGER_ACTOR,
             )
         assert snapshot(engine) == before
-        view = await vcs.case_view(p.case_ref)
+        view = await vcs.case_view(p.case_ref, MANAGER_ACTOR)
         assert (view.latest_parole_review, view.open_parole_review) == (None, None)
         assert LetterKind.PAROLE_INVITATION not in letters(engine, p.a)
 
@@ -1049,7 +1084,7 @@ async def test_case_closing_ends_its_open_review_and_closes_the_review_tasks(
         )
         assert {t.victim_id for t in parole_tasks(engine)} == {p.a, p.b}
         parole_letters = {v: letters(engine, v) for v in (p.a, p.b)}
-        await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, by=VLO)
+        await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, actor=MANAGER_ACTOR)
 
         await eventually(lambda: not parole_tasks(engine))
         closed = parole_tasks(engine, open_only=False)
@@ -1066,7 +1101,7 @@ async def test_case_closing_ends_its_open_review_and_closes_the_review_tasks(
         for v in (p.a, p.b):
             new = letters(engine, v)[len(parole_letters[v]) :]
             assert not [k for k in new if k.value.startswith(("parole", "vps"))]
-        assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+        assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
 
 
 @pytest.fixture
@@ -1105,14 +1140,18 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
             await run_until(env, start + timedelta(days=day))
         await eventually(lambda: not parole_tasks(engine))
         await vcs.record_parole_decision(
-            p.case_ref, ParoleOutcome.NO_RELEASE, hearing, start + timedelta(days=400), by=VLO
+            p.case_ref,
+            ParoleOutcome.NO_RELEASE,
+            hearing,
+            start + timedelta(days=400),
+            actor=MANAGER_ACTOR,
         )
-        await vcs.request_decision_summary(p.a, by=VLO)
+        await vcs.request_decision_summary(p.a, actor=MANAGER_ACTOR)
         [summary] = parole_tasks(engine, p.a)
         assert summary.workflow_id == p.review
 
         async def case_told() -> bool:
-            return (await vcs.case_view(p.case_ref)).open_parole_review is None
+            return (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
 
         for _ in range(100):
             if await case_told():
@@ -1123,27 +1162,29 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
         await vcs.refer_parole(
             p.case_ref,
             ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
-            by=VLO,
+            actor=MANAGER_ACTOR,
         )
         await eventually(
             lambda: {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
         )
 
         await vcs.request_handoff(
-            p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, VLO
+            p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, MANAGER_ACTOR
         )
         handoff_id = vcs.handoff_of(None, p.case_ref)
-        await vcs.handoff_supply(handoff_id, by=VLO)
-        await vcs.handoff_accept(handoff_id, by=new_vlo)
+        await vcs.handoff_supply(handoff_id, actor=MANAGER_ACTOR)
+        await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
         await eventually(lambda: {t.assigned_to for t in parole_tasks(engine)} == {new_vlo})
         assert {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
         # Each review now opens its tasks for the new VLO (its signal handled).
         for review in (p.review, second):
-            view = await vcs.parole_view(p.case_ref, review)
+            view = await vcs.parole_view(p.case_ref, vlo_actor(new_vlo, "Wales"), review)
             assert view.open_tasks and view.review_id == review
 
         # The case closing ends both reviews, their tasks closed with it.
-        await vcs.record_key_stage(p.case_ref, KeyStage.DEATH, now, by=VLO)
+        await vcs.record_key_stage(
+            p.case_ref, KeyStage.DEATH, now, actor=vlo_actor(new_vlo, "Wales")
+        )
         await eventually(lambda: not parole_tasks(engine))
 
 
@@ -1161,7 +1202,7 @@ async def test_release_during_an_open_review_ends_it_and_no_decision_follows(
             vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10))
         )
         assert {t.victim_id for t in parole_tasks(engine)} == {p.a, p.b}
-        await vcs.record_release(p.case_ref, now, by=VLO)
+        await vcs.record_release(p.case_ref, now, actor=VLO_ACTOR)
 
         await eventually(lambda: not parole_tasks(engine))
         closed = parole_tasks(engine, open_only=False)
@@ -1171,11 +1212,11 @@ async def test_release_during_an_open_review_ends_it_and_no_decision_follows(
                 break
             await asyncio.sleep(0.1)
         assert await workflow_status(local_env, p.review) == "COMPLETED"
-        assert (await vcs.case_view(p.case_ref)).open_parole_review is None
+        assert (await vcs.case_view(p.case_ref, VLO_ACTOR)).open_parole_review is None
         before = {v: letters(engine, v) for v in (p.a, p.b)}
         with pytest.raises(VcsError):
             await vcs.record_parole_decision(
-                p.case_ref, ParoleOutcome.NO_RELEASE, now, None, by=VLO
+                p.case_ref, ParoleOutcome.NO_RELEASE, now, None, actor=VLO_ACTOR
             )
         assert {v: letters(engine, v) for v in (p.a, p.b)} == before
         for v in (p.a, p.b):
@@ -1196,13 +1237,13 @@ async def test_a_victim_who_opts_out_during_a_review_is_no_longer_invited(
             vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=30))
         )
         assert {t.victim_id for t in parole_tasks(engine)} == {p.a, p.b}
-        await vcs.opt_out(p.b, by=VLO)
+        await vcs.opt_out(p.b, actor=VLO_ACTOR)
 
         await eventually(lambda: {t.victim_id for t in parole_tasks(engine)} == {p.a})
         [closed] = [t for t in parole_tasks(engine, open_only=False) if t.victim_id == p.b]
         assert closed.outcome == "victim opted out of the scheme"
-        assert (await vcs.parole_view(p.case_ref)).invited == [p.a]
+        assert (await vcs.parole_view(p.case_ref, VLO_ACTOR)).invited == [p.a]
         before = letters(engine, p.b)
-        await vcs.adjourn_hearing(p.case_ref, None, now + timedelta(days=60), by=VLO)
+        await vcs.adjourn_hearing(p.case_ref, None, now + timedelta(days=60), actor=VLO_ACTOR)
         await eventually(lambda: letters(engine, p.a).count(LetterKind.PAROLE_INVITATION) == 2)
         assert letters(engine, p.b) == before  # no letter to the victim who left

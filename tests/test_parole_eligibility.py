@@ -26,9 +26,9 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import eventually, registration, run_until, tasks, until_quiet
+from tests.helpers import VLO_ACTOR, eventually, registration, run_until, tasks, until_quiet
 from worker import build_worker
 from workflows.case import case_workflow_id
 
@@ -61,7 +61,7 @@ def preparation(engine: Engine, case_ref: str, *, open_only: bool = True) -> lis
 
 async def scheduled_preparation(vcs: Vcs, case_ref: str) -> list[Scheduled]:
     """What the case's view (and so `timeline`) shows of the task to come."""
-    view = await vcs.case_view(case_ref)
+    view = await vcs.case_view(case_ref, VLO_ACTOR)
     return [s for s in view.scheduled if "Parole Board review" in s.what]
 
 
@@ -91,7 +91,7 @@ async def test_a_tariff_date_opens_one_task_ahead_of_the_review_that_follows_a_r
     tariff = today + timedelta(days=400)
     opens, due = parole_preparation(tariff, POLICY)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(life_sentence(case_ref, today, tariff), by=VLO)
+        await vcs.register_case(life_sentence(case_ref, today, tariff), actor=VLO_ACTOR)
         # Scheduled, and shown so (the case's view feeds `timeline`), but not yet open.
         [scheduled] = await scheduled_preparation(vcs, case_ref)
         assert scheduled.on == opens and str(due) in scheduled.what
@@ -105,13 +105,13 @@ async def test_a_tariff_date_opens_one_task_ahead_of_the_review_that_follows_a_r
 
         # The tariff is recalculated (time on remand, say): the open task is re-dated.
         later = tariff + timedelta(days=60)
-        await vcs.record_milestones(case_ref, {"parole_eligibility_date": later}, by=VLO)
+        await vcs.record_milestones(case_ref, {"parole_eligibility_date": later}, actor=VLO_ACTOR)
         _, new_due = parole_preparation(later, POLICY)
         await eventually(lambda: [t.due_on for t in preparation(engine, case_ref)] == [new_due])
         assert preparation(engine, case_ref)[0].id == task.id
 
         # Done once, it is never opened again, past the date itself.
-        await vcs.complete_task(task.id or 0, by=VLO, outcome="victims told of the review")
+        await vcs.complete_task(task.id or 0, actor=VLO_ACTOR, outcome="victims told of the review")
         await run_until(env, later)
         assert await until_quiet(env)
     [done] = preparation(engine, case_ref, open_only=False)
@@ -140,8 +140,8 @@ async def test_an_extended_sentences_parole_eligibility_date_moved_before_the_ta
     moved = ped + timedelta(days=90)  # added days
     opens, due = parole_preparation(moved, POLICY)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(reg, by=VLO)
-        await vcs.record_milestones(case_ref, {"parole_eligibility_date": moved}, by=VLO)
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        await vcs.record_milestones(case_ref, {"parole_eligibility_date": moved}, actor=VLO_ACTOR)
         assert [s.on for s in await scheduled_preparation(vcs, case_ref)] == [opens]
 
         await run_until(env, old_opens + timedelta(days=10), extra_days=0)
@@ -161,20 +161,22 @@ async def test_a_date_brought_so_close_that_the_task_is_due_opens_it_at_once_due
     vcs = Vcs(env.client, engine, task_queue)
     case_ref = unique_ref("LIFE")
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(life_sentence(case_ref, today, today + timedelta(days=700)), by=VLO)
+        await vcs.register_case(
+            life_sentence(case_ref, today, today + timedelta(days=700)), actor=VLO_ACTOR
+        )
         await run_until(env, today + timedelta(days=20), extra_days=0)
         assert await until_quiet(env)
         assert preparation(engine, case_ref) == []
         # A successful appeal against the minimum term: the tariff now expires in 30 days.
         day = await now(env)
         await vcs.record_milestones(
-            case_ref, {"parole_eligibility_date": day + timedelta(days=30)}, by=VLO
+            case_ref, {"parole_eligibility_date": day + timedelta(days=30)}, actor=VLO_ACTOR
         )
         [task] = await eventually(lambda: preparation(engine, case_ref))
         assert task.due_on == day
         assert await scheduled_preparation(vcs, case_ref) == []
         # The date taken away (recorded in error): the task closes, saying why.
-        await vcs.record_milestones(case_ref, {"parole_eligibility_date": None}, by=VLO)
+        await vcs.record_milestones(case_ref, {"parole_eligibility_date": None}, actor=VLO_ACTOR)
         assert preparation(engine, case_ref) == []  # closed by the update itself
         [closed] = preparation(engine, case_ref, open_only=False)
         assert closed.outcome == "parole eligibility date removed"
@@ -196,12 +198,12 @@ async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
     hearing = today + timedelta(days=60)
     async with build_worker(env.client, engine, task_queue):
         for case_ref in (opened, still_open, decided):
-            await vcs.register_case(life_sentence(case_ref, today, tariff), by=VLO)
+            await vcs.register_case(life_sentence(case_ref, today, tariff), actor=VLO_ACTOR)
         # Two cases are referred long before their task opens; one review is still open then.
         await vcs.refer_parole(
             still_open,
             ParoleTimetable(referred_on=today, vps_due_on=today + timedelta(days=300)),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
         assert await scheduled_preparation(vcs, still_open) == []
         await vcs.refer_parole(
@@ -209,11 +211,15 @@ async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
             ParoleTimetable(
                 referred_on=today, vps_due_on=today + timedelta(days=30), hearing_on=hearing
             ),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
         await run_until(env, hearing + timedelta(days=5), extra_days=0)
         await vcs.record_parole_decision(
-            decided, ParoleOutcome.OPEN_CONDITIONS, hearing + timedelta(days=5), None, by=VLO
+            decided,
+            ParoleOutcome.OPEN_CONDITIONS,
+            hearing + timedelta(days=5),
+            None,
+            actor=VLO_ACTOR,
         )
         await eventually(lambda: audit_count(engine, "parole_outcome") == 1)
 
@@ -225,7 +231,7 @@ async def test_a_referral_to_the_parole_board_closes_the_task_or_it_never_opens(
         await vcs.refer_parole(
             opened,
             ParoleTimetable(referred_on=day, vps_due_on=day + timedelta(days=60)),
-            by=VLO,
+            actor=VLO_ACTOR,
         )
         [closed] = await eventually(
             lambda: [
@@ -251,9 +257,9 @@ async def test_a_case_closed_before_the_task_opens_schedules_nothing(
     tariff = today + timedelta(days=400)
     opens, _ = parole_preparation(tariff, POLICY)
     async with build_worker(env.client, engine, task_queue):
-        await vcs.register_case(life_sentence(case_ref, today, tariff), by=VLO)
-        await vcs.record_key_stage(case_ref, KeyStage.DEATH, today, by=VLO)
-        assert (await vcs.case_view(case_ref)).closed
+        await vcs.register_case(life_sentence(case_ref, today, tariff), actor=VLO_ACTOR)
+        await vcs.record_key_stage(case_ref, KeyStage.DEATH, today, actor=VLO_ACTOR)
+        assert (await vcs.case_view(case_ref, VLO_ACTOR)).closed
         assert await scheduled_preparation(vcs, case_ref) == []
         await run_until(env, opens)
         assert await until_quiet(env)

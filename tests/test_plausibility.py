@@ -17,7 +17,7 @@ from models.policy import NEW_REFERRAL_MAX_YEARS
 from models.records import AuditEntry, Correspondence, LicenceCondition, VloTask
 from models.victim import Victim
 from models.vocabulary import ConditionKind
-from tests.cli_harness import VICTIM_ARGS, Cli, case_args, count, today, workflow_exists
+from tests.cli_harness import VICTIM, Cli, case_args, count, today, workflow_exists
 from tests.conftest import unique_ref
 from workflows.case import CaseWorkflow, case_workflow_id
 
@@ -117,11 +117,11 @@ async def test_no_victim_or_condition_is_written_for_a_closed_case(cli: Cli) -> 
     died = (today() - DAY).isoformat()
     await cli.ok("record-key-stage", "--case", case_ref, "--stage", "death", "--date", died)
     audit = count(cli.engine, AuditEntry)
-    error = await cli.refused("add-victim", "--case", case_ref, *VICTIM_ARGS)
+    error = await cli.refused("add-victim", "--case", case_ref, "--details", cli.details(**VICTIM))
     assert f"case {case_ref} is closed" in error
     error = await cli.refused(
         "record-conditions", "--case", case_ref, "--kind", "no_contact", "--victim-related",
-        "--description", "Not to contact the victim", "--starts", today().isoformat(),
+        "--text-file", cli.text("Not to contact the victim"), "--starts", today().isoformat(),
     )  # fmt: skip
     assert f"case {case_ref} is closed" in error
     assert count(cli.engine, Victim) == 0
@@ -149,7 +149,7 @@ async def test_conditions_outside_the_licence_are_refused_by_the_cli_and_the_upd
     led = sentenced + timedelta(days=730)
     await cli.ok(*case_args(case_ref, sentenced))
     flags = ["record-conditions", "--case", case_ref, "--kind", "no_contact", "--victim-related"]
-    flags += ["--description", "Not to contact the victim"]
+    flags += ["--text-file", cli.text("Not to contact the victim")]
     after = (led + DAY).isoformat()
     error = await cli.refused(*flags, "--starts", after)
     assert f"condition starts {after}, after the licence and supervision end {led}" in error

@@ -64,8 +64,10 @@ from models.vocabulary import (
     TaskStatus,
 )
 from models.working_days import london_date, london_today
-from starter import Vcs
+from service.actor import Role
+from service.vcs import Vcs
 from tests.conftest import unique_ref
+from tests.helpers import vlo_actor
 from worker import build_worker
 from workflows import schedules
 from workflows.reconciliation import DailyReconciliationWorkflow
@@ -689,6 +691,10 @@ async def test_ensure_schedules_is_idempotent_and_keeps_an_operators_pause(
     assert status.paused and status.last_workflow_id == workflow_id
 
 
+# The CLI's service identity for the scheduled jobs (a manager's role: service/access.py).
+OPS = vlo_actor("ops.smith", role=Role.VLO_MANAGER)
+
+
 class Cli:
     """`starter.py schedules ...` as an operator types it; stderr is one line on refusal."""
 
@@ -699,7 +705,7 @@ class Cli:
     async def __call__(self, *argv: str) -> tuple[int, list[str], str]:
         self.capsys.readouterr()
         lines: list[str] = []
-        code = await starter.run(["--by", "ops.smith", *argv], vcs=self.vcs, out=lines.append)
+        code = await starter.run(list(argv), vcs=self.vcs, out=lines.append, actor=OPS)
         err = self.capsys.readouterr().err
         if code == 0:
             assert err == ""

@@ -11,9 +11,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.vocabulary import ContactLevel
 from models.working_days import london_today
-from starter import Vcs
+from service.vcs import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import eventually, registration, stage, tasks, victim
+from tests.helpers import eventually, registration, stage, tasks, victim, vlo_actor
 from worker import build_worker
 from workflows.case import case_workflow_id
 from workflows.victim import victim_workflow_id
@@ -38,14 +38,15 @@ async def test_ops_find_cases_by_reference_stage_region_and_overdue_deadline(
     today = london_today()
     late_ref, fresh_ref = unique_ref("LATE"), unique_ref("NEW")
     region = f"Region {unique_ref()}"  # unique, so other tests' workflows never match
+    vlo = vlo_actor(region=region)
     async with build_worker(client, engine, task_queue):
         # Sentenced four months ago and nobody has offered the scheme: overdue.
         await vcs.register_case(
-            registration(late_ref, today - timedelta(days=120), region=region), by="vlo.jones"
+            registration(late_ref, today - timedelta(days=120), region=region), actor=vlo
         )
-        late_victim, _ = await vcs.add_victim(late_ref, victim(), by="vlo.jones")
-        await vcs.register_case(registration(fresh_ref, today, region=region), by="vlo.jones")
-        fresh_victim, _ = await vcs.add_victim(fresh_ref, victim(), by="vlo.jones")
+        late_victim, _ = await vcs.add_victim(late_ref, victim(), actor=vlo)
+        await vcs.register_case(registration(fresh_ref, today, region=region), actor=vlo)
+        fresh_victim, _ = await vcs.add_victim(fresh_ref, victim(), actor=vlo)
         await eventually(lambda: len(tasks(engine, late_victim)) == 2)  # offer + escalation
         await eventually(lambda: stage(engine, fresh_victim) is not None)
 
@@ -71,7 +72,7 @@ async def test_ops_find_cases_by_reference_stage_region_and_overdue_deadline(
         )
         assert identified == {late_wf, fresh_wf}
 
-        await vcs.opt_in(fresh_victim, ContactLevel.ANNUAL, by="vlo.jones")
+        await vcs.opt_in(fresh_victim, ContactLevel.ANNUAL, actor=vlo)
         opted_in = await ids_matching(
             client, f'VcsRegion = "{region}" AND VcsStage = "opted_in"', {fresh_wf}
         )

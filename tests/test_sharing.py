@@ -29,10 +29,20 @@ from models.sharing import (
 )
 from models.vocabulary import TaskKind
 from models.working_days import london_date, london_today
-from starter import Vcs
+from service.actor import Role
+from service.vcs import Vcs
 from tests.cli_harness import count
 from tests.conftest import unique_ref
-from tests.helpers import audit_facts, eventually, registration, run_until, tasks, victim
+from tests.helpers import (
+    VLO_ACTOR,
+    audit_facts,
+    eventually,
+    registration,
+    run_until,
+    tasks,
+    victim,
+    vlo_actor,
+)
 from worker import build_worker
 
 C = InformationCategory
@@ -298,7 +308,7 @@ async def test_cli_sharing_commands(engine: Engine, capsys: pytest.CaptureFixtur
     async def run(*argv: str) -> int:
         lines.clear()
         capsys.readouterr()
-        return await starter.run(["--by", "vlo.jones", *argv], vcs=vcs, out=lines.append)
+        return await starter.run(list(argv), vcs=vcs, out=lines.append)
 
     assert await run(
         "record-supplied", "--case", case_ref, "--agency", "NHS Leeds",
@@ -346,17 +356,27 @@ async def test_dhr_direction_opens_a_task_that_escalates_when_overdue(
     due = today + timedelta(days=20)
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(
-            registration(case_ref, today - timedelta(days=30), provider="CRC"), by="vlo.jones"
+            registration(case_ref, today - timedelta(days=30), provider="CRC"), actor=VLO_ACTOR
         )
         with pytest.raises(VcsError, match="before it was directed"):
             await vcs.record_dhr_direction(
-                case_ref, "Leeds CSP", today, today - timedelta(1), "v.x"
+                case_ref,
+                "Leeds CSP",
+                today,
+                today - timedelta(1),
+                vlo_actor("v.x", role=Role.VLO_MANAGER),
             )
         with pytest.raises(VcsError, match="in the future"):
-            await vcs.record_dhr_direction(case_ref, "Leeds CSP", today + timedelta(1), due, "v.x")
+            await vcs.record_dhr_direction(
+                case_ref,
+                "Leeds CSP",
+                today + timedelta(1),
+                due,
+                vlo_actor("v.x", role=Role.VLO_MANAGER),
+            )
         lines: list[str] = []
         code = await starter.run(
-            ["--by", "vlo.jones", "dhr", "--case", case_ref, "--directed-on", str(today),
+            ["dhr", "--case", case_ref, "--directed-on", str(today),
              "--due", str(due), "--reviewed-by", "Leeds Community Safety Partnership"],
             vcs=vcs, out=lines.append,
         )  # fmt: skip
@@ -364,7 +384,7 @@ async def test_dhr_direction_opens_a_task_that_escalates_when_overdue(
         [task] = [t for t in tasks(engine) if t.kind is TaskKind.DOMESTIC_HOMICIDE_REVIEW]
         assert task.due_on == due and task.assigned_to == "vlo.jones"
         with pytest.raises(VcsError, match="already open"):
-            await vcs.record_dhr_direction(case_ref, "Leeds CSP", today, due, "vlo.jones")
+            await vcs.record_dhr_direction(case_ref, "Leeds CSP", today, due, VLO_ACTOR)
         with session_scope(engine) as session:
             [detail] = session.exec(
                 select(AuditEntry.detail).where(AuditEntry.action == "dhr_directed")
@@ -386,5 +406,5 @@ async def test_dhr_direction_opens_a_task_that_escalates_when_overdue(
         )
         assert escalation[0].assigned_to == "role:senior-vlo"
         assert task.id is not None
-        await vcs.complete_task(task.id, by="vlo.jones", outcome="chronology submitted")
+        await vcs.complete_task(task.id, actor=VLO_ACTOR, outcome="chronology submitted")
         assert not [t for t in tasks(engine) if t.case_id == task.case_id]

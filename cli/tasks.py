@@ -1,0 +1,91 @@
+"""Commands about the work: open tasks, completing one, and a case's timeline (what happened
+and what is scheduled next)."""
+
+import argparse
+
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli.common import Command, Out, case_flag, positive_id, read_text, text_file_flag
+from models.audit import readable
+from models.delivery import delivery_words
+from service.actor import Actor
+from service.vcs import Vcs
+
+
+async def tasks(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:
+    rows = vcs.open_tasks(actor, case_ref=args.case_ref, vlo=args.vlo)
+    if not rows:
+        out("no open tasks")
+    for task, case_ref in rows:
+        whose = f"victim {task.victim_id}" if task.victim_id else "case"
+        where = f"{case_ref} {whose}  [{task.assigned_to}]"
+        out(f"task {task.id}: due {task.due_on}  {where}  {task.title}")
+
+
+async def complete_task(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:
+    if args.case_ref is not None:
+        vcs.task_on_case(args.task, args.case_ref)
+    outcome = read_text(args.text_file).strip() if args.text_file else "done"
+    out((await vcs.complete_task(args.task, actor, outcome)).message)
+
+
+async def timeline(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:
+    await print_timeline(vcs, actor, args.case_ref, out)
+
+
+async def print_timeline(vcs: Vcs, actor: Actor, case_ref: str, out: Out) -> None:
+    audit, letters = vcs.history(case_ref, actor)
+    events = [
+        (
+            e.at,
+            f"{e.action}: {readable(e.detail)}".rstrip(": ")
+            + (f" (victim {e.victim_id})" if e.victim_id else "")
+            + f" [{e.actor}]",
+        )
+        for e in audit
+    ]
+    events += [
+        (
+            c.created_at,
+            f"letter {c.kind.value} queued for victim {c.victim_id} by {c.channel.value}"
+            + delivery_words(c),
+        )
+        for c in letters
+    ]
+    out(f"case {case_ref}: what happened")
+    for at, text in sorted(events, key=lambda e: e[0]):
+        out(f"  {at:%Y-%m-%d %H:%M}  {text}")
+    out("scheduled next")
+    view = await vcs.case_view(case_ref, actor)
+    scheduled = [(s.on, f"case: {s.what}") for s in view.scheduled]
+    if view.open_parole_review is not None:
+        parole = await vcs.parole_view(case_ref, actor, view.open_parole_review)
+        scheduled += [(on, f"parole review: {what}") for on, what in parole.scheduled]
+    for victim, _ in vcs.victims(case_ref, actor):
+        if victim.id is None:
+            continue
+        try:
+            victim_view = await vcs.victim_view(victim.id, actor)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            out(f"  victim {victim.id}: workflow not running (closed or never started)")
+            continue
+        scheduled += [(s.on, f"victim {victim.id}: {s.what}") for s in victim_view.scheduled]
+    for on, text in sorted(scheduled):
+        out(f"  {on}  {text}")
+
+
+def add_commands(command: Command) -> None:
+    p = command("tasks", "list open VLO tasks of a case, or of a VLO", tasks)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--case", dest="case_ref")
+    who.add_argument("--vlo", help="a VLO of your region (yours: your CLI identity)")
+
+    p = command("complete-task", "complete a VLO task", complete_task)
+    p.add_argument("--task", required=True, type=positive_id)
+    p.add_argument("--case", dest="case_ref", help="the task's case: refused if it is another's")
+    text_file_flag(p, "the outcome (default: done)", required=False)
+
+    p = command("timeline", "what has happened on a case and what is scheduled next", timeline)
+    case_flag(p)

@@ -1,0 +1,195 @@
+"""Provider hand-offs and bulk transfers (workflows/handoff.py, workflows/bulk_transfer.py)."""
+
+from datetime import date
+
+from sqlmodel import col, select
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from models.bank_holidays import calendar_for_new_work
+from models.db import session_scope
+from models.errors import VcsError
+from models.handoff import (
+    BulkControl,
+    BulkProgress,
+    BulkTransferInput,
+    CaseHandoff,
+    HandoffAction,
+    HandoffView,
+    HandoffWithdrawal,
+    ReportCrcEvent,
+    RequestHandoff,
+    WithdrawalReason,
+    bulk_workflow_id,
+)
+from models.messages import (
+    ActionResult,
+)
+from models.repository import (
+    case_by_ref,
+)
+from models.vocabulary import (
+    CrcEventKind,
+    HandoffReason,
+    Provider,
+)
+from service.access import Action
+from service.actor import Actor
+from service.queries import checked
+from service.temporal import ServiceBase, unavailable
+from workflows.bulk_transfer import BulkTransferWorkflow
+from workflows.case import CaseWorkflow, case_workflow_id
+from workflows.handoff import HandoffWorkflow
+
+
+class HandoffActions(ServiceBase):
+    def handoff_of(self, handoff_id: str | None, case_ref: str | None) -> str:
+        """The hand-off named, or the latest of a case."""
+        if handoff_id:
+            return handoff_id
+        assert case_ref is not None
+        case = case_by_ref(self.engine, case_ref)
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff)
+                .where(CaseHandoff.case_id == case.id)
+                .order_by(col(CaseHandoff.number).desc())
+            ).first()
+        if row is None:
+            raise VcsError(f"case {case_ref} has no hand-off")
+        return row.handoff_id
+
+    def _handoff_case(
+        self, actor: Actor, action: Action, handoff_id: str, *, receiving: bool = False
+    ) -> None:
+        """Check the actor against the hand-off's case, or (`receiving`) against the region
+        it goes to: the receiving side accepts it (local policy). An unknown hand-off has no
+        case to reach: its workflow then answers that it is not running."""
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+            case_id, to_region = (row.case_id, row.to_region) if row is not None else (None, None)
+        if receiving and to_region is not None:
+            checked(self.engine, actor, action, region=to_region)
+        elif case_id is None:
+            checked(self.engine, actor, action)
+        else:
+            self._case_by_id(actor, action, case_id)
+
+    async def request_handoff(
+        self,
+        case_ref: str,
+        reason: HandoffReason,
+        to_provider: Provider,
+        to_region: str,
+        to_vlo: str,
+        actor: Actor,
+    ) -> ActionResult:
+        self._case(actor, Action.HAND_OFF, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.request_handoff,
+            RequestHandoff(
+                by=actor.id,
+                reason=reason,
+                to_provider=to_provider,
+                to_region=to_region,
+                to_vlo=to_vlo,
+            ),
+        )
+
+    async def handoff_supply(self, handoff_id: str, actor: Actor) -> ActionResult:
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+        self._refuse_if_ended(handoff_id, "supplied")
+        return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=actor.id))
+
+    async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id, receiving=True)
+        self._refuse_if_ended(handoff_id, "accepted")
+        return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=actor.id))
+
+    async def handoff_withdraw(
+        self, handoff_id: str, reason: WithdrawalReason, actor: Actor
+    ) -> ActionResult:
+        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+        self._refuse_if_ended(handoff_id, "withdrawn")
+        return await self._update(
+            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
+        )
+
+    async def handoff_view(self, handoff_id: str, actor: Actor) -> HandoffView:
+        self._handoff_case(actor, Action.VIEW_CASE, handoff_id)
+        try:
+            return await self.client.get_workflow_handle(handoff_id).query(HandoffWorkflow.view)
+        except RPCError as err:
+            raise unavailable(err, handoff_id) from None
+
+    async def report_crc_event(
+        self, case_ref: str, kind: CrcEventKind, occurred_on: date, actor: Actor
+    ) -> ActionResult:
+        self._case(actor, Action.RECORD_KEY_STAGE, case_ref)
+        return await self._update(
+            case_workflow_id(case_ref),
+            CaseWorkflow.report_crc_event,
+            ReportCrcEvent(by=actor.id, kind=kind, occurred_on=occurred_on),
+        )
+
+    async def bulk_start(
+        self,
+        bulk_id: str,
+        from_provider: Provider,
+        to_provider: Provider,
+        actor: Actor,
+        *,
+        to_vlo: str | None = None,
+        page_size: int = 50,
+        paused: bool = False,
+    ) -> str:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
+        if from_provider is to_provider:
+            raise VcsError("a bulk transfer moves cases between two different providers")
+        workflow_id = bulk_workflow_id(bulk_id)
+        try:
+            await self.client.start_workflow(
+                BulkTransferWorkflow.run,
+                BulkTransferInput(
+                    bulk_id=bulk_id,
+                    from_provider=from_provider,
+                    to_provider=to_provider,
+                    to_vlo=to_vlo,
+                    requested_by=actor.id,
+                    page_size=page_size,
+                    paused=paused,
+                    calendar=calendar_for_new_work(),
+                ),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"Bulk transfer {from_provider.value} -> {to_provider.value}",
+            )
+        except RPCError as err:
+            raise unavailable(err, workflow_id) from None
+        return workflow_id
+
+    async def bulk_pause(self, bulk_id: str, actor: Actor) -> ActionResult:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
+        return await self._update(
+            bulk_workflow_id(bulk_id), BulkTransferWorkflow.pause, BulkControl(by=actor.id)
+        )
+
+    async def bulk_resume(self, bulk_id: str, actor: Actor) -> ActionResult:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
+        return await self._update(
+            bulk_workflow_id(bulk_id), BulkTransferWorkflow.resume, BulkControl(by=actor.id)
+        )
+
+    async def bulk_progress(self, bulk_id: str, actor: Actor) -> BulkProgress:
+        checked(self.engine, actor, Action.BULK_TRANSFER)
+        workflow_id = bulk_workflow_id(bulk_id)
+        try:
+            return await self.client.get_workflow_handle(workflow_id).query(
+                BulkTransferWorkflow.progress
+            )
+        except RPCError as err:
+            raise unavailable(err, workflow_id) from None

@@ -1,0 +1,169 @@
+"""The service's footing: the Temporal calls every action makes, and how their failures read."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import select
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, TemporalError
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.case import OffenderCase
+from models.db import session_scope
+from models.errors import UnavailableError, VcsError
+from models.handoff import (
+    CaseHandoff,
+)
+from models.messages import (
+    CURRENT_ENGINE,
+    ActionResult,
+    AddVictims,
+    CaseInput,
+    CaseView,
+    VictimView,
+)
+from models.policy import current_policy
+from models.repository import (
+    case_by_ref,
+    victim_case_ref,
+)
+from models.working_days import london_today
+from service.access import Action
+from service.actor import Actor
+from service.queries import checked
+from worker import TASK_QUEUE
+from workflows.case import CaseWorkflow, case_workflow_id
+from workflows.victim import VictimWorkflow, victim_workflow_id
+
+# How long a VLO waits for the engine to take an action before being told to try again.
+UPDATE_TIMEOUT = timedelta(seconds=30)
+NO_WORKER = (
+    "no worker answered within 30 s: the action may still be carried out when the worker "
+    "runs; start it (bin/run-demo), then check or repeat the command (repeating is safe)"
+)
+
+
+def update_error(err: WorkflowUpdateFailedError) -> VcsError:
+    """The workflow's own reason for refusing, as one line."""
+    cause: BaseException | None = err.cause
+    while isinstance(cause, TemporalError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, ApplicationError):
+        return VcsError(cause.message)
+    return VcsError(str(cause or err))
+
+
+def unavailable(err: RPCError, workflow_id: str) -> VcsError:
+    if err.status is RPCStatusCode.NOT_FOUND:
+        return VcsError(f"workflow {workflow_id} is not running (closed, or never started)")
+    if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return UnavailableError(NO_WORKER)
+    return UnavailableError(f"cannot reach Temporal ({err.message}): nothing was changed")
+
+
+class ServiceBase:
+    """The Temporal client and the case database every action uses."""
+
+    def __init__(self, client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -> None:
+        self.client = client
+        self.engine = engine
+        self.task_queue = task_queue
+
+    async def today(self) -> date:
+        """The day as the workflows see it (Europe/London); a test on a time-skipping server
+        follows its clock instead (tests/conftest.py)."""
+        return london_today()
+
+    async def _update(self, workflow_id: str, update: Any, arg: Any) -> ActionResult:
+        try:
+            result = await self.client.get_workflow_handle(workflow_id).execute_update(
+                update, arg, rpc_timeout=UPDATE_TIMEOUT
+            )
+        except WorkflowUpdateFailedError as err:
+            raise update_error(err) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise UnavailableError(NO_WORKER) from None
+        except RPCError as err:
+            raise unavailable(err, workflow_id) from None
+        assert isinstance(result, ActionResult)
+        return result
+
+    async def _start_case(self, case_ref: str, victim_ids: list[int], actor: Actor) -> list[str]:
+        """Update-with-start: the case workflow is started if it is not already running."""
+        start = WithStartWorkflowOperation(
+            CaseWorkflow.run,
+            CaseInput(case_ref=case_ref, policy=current_policy(), engine=CURRENT_ENGINE),
+            id=case_workflow_id(case_ref),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Victim contact case {case_ref}",
+        )
+        try:
+            result: list[str] = await self.client.execute_update_with_start_workflow(
+                CaseWorkflow.add_victims,
+                AddVictims(victim_ids=victim_ids, by=actor.id),
+                start_workflow_operation=start,
+                rpc_timeout=UPDATE_TIMEOUT,
+            )
+        except WorkflowUpdateFailedError as err:
+            raise update_error(err) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise UnavailableError(NO_WORKER) from None
+        except RPCError as err:
+            raise unavailable(err, case_workflow_id(case_ref)) from None
+        return result
+
+    def _victim_workflow(self, victim_id: int) -> str:
+        return victim_workflow_id(victim_case_ref(self.engine, victim_id), victim_id)
+
+    def _case(self, actor: Actor, action: Action, case_ref: str) -> OffenderCase:
+        """The case, once the actor is allowed this action on it (service/access.py)."""
+        case = case_by_ref(self.engine, case_ref)
+        checked(self.engine, actor, action, case)
+        return case
+
+    def _case_by_id(self, actor: Actor, action: Action, case_id: int) -> OffenderCase:
+        with session_scope(self.engine) as session:
+            case = session.get(OffenderCase, case_id)
+            if case is None:
+                raise VcsError(f"no case {case_id}")
+            session.expunge(case)
+        checked(self.engine, actor, action, case)
+        return case
+
+    def _victim(self, actor: Actor, action: Action, victim_id: int) -> str:
+        """The victim's workflow, once the actor is allowed this action on their case."""
+        case_ref = victim_case_ref(self.engine, victim_id)
+        self._case(actor, action, case_ref)
+        return victim_workflow_id(case_ref, victim_id)
+
+    def _refuse_if_ended(self, handoff_id: str, doing: str) -> None:
+        """A hand-off that switched or was withdrawn has ended with its workflow: say so from
+        its row, rather than that the workflow is not running."""
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+        refusal = row.ended_refusal(doing) if row is not None else None
+        if refusal is not None:
+            raise VcsError(refusal)
+
+    async def victim_view(self, victim_id: int, actor: Actor) -> VictimView:
+        workflow_id = self._victim(actor, Action.VIEW_CASE, victim_id)
+        return await self.client.get_workflow_handle(workflow_id).query(VictimWorkflow.view)
+
+    async def case_view(self, case_ref: str, actor: Actor) -> CaseView:
+        self._case(actor, Action.VIEW_CASE, case_ref)
+        return await self._case_view(case_ref)
+
+    async def _case_view(self, case_ref: str) -> CaseView:
+        return await self.client.get_workflow_handle(case_workflow_id(case_ref)).query(
+            CaseWorkflow.view
+        )
