@@ -9,9 +9,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from activities.calendar import fresh_calendar, running_out
 from models.deadlines import offer_due
 from models.messages import VictimInput
+from models.search import initial_search_attributes
 from models.vocabulary import Stage
 from models.working_days import london_today
-from workflows.search import initial_search_attributes
 
 
 class VictimStarterActivities:

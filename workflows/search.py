@@ -4,35 +4,48 @@ IDs, stages and dates only: search attributes are stored unencrypted, so never p
 The five queries ops use most are in the README ("Finding cases in the Web UI").
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from temporalio import workflow
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     SearchAttributeUpdate,
-    TypedSearchAttributes,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-CASE_REF = SearchAttributeKey.for_keyword("VcsCaseRef")
-STAGE = SearchAttributeKey.for_keyword("VcsStage")
-PROVIDER = SearchAttributeKey.for_keyword("VcsProvider")
-REGION = SearchAttributeKey.for_keyword("VcsRegion")
-NEXT_DEADLINE = SearchAttributeKey.for_datetime("VcsNextDeadline")
+from models.search import (
+    ALL_KEYS,
+    CASE_REF,
+    INDEXED_TYPE,
+    NEXT_DEADLINE,
+    PROVIDER,
+    REGION,
+    STAGE,
+    attribute_values,
+    deadline_value,
+    initial_search_attributes,
+)
 
-ALL_KEYS = (CASE_REF, STAGE, PROVIDER, REGION, NEXT_DEADLINE)
-INDEXED_TYPE = {
-    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-}
+# Re-exported: workflows, activities and tests use them from here too.
+__all__ = [
+    "ALL_KEYS",
+    "CASE_REF",
+    "INDEXED_TYPE",
+    "NEXT_DEADLINE",
+    "PROVIDER",
+    "REGION",
+    "STAGE",
+    "Published",
+    "attribute_values",
+    "deadline_value",
+    "ensure_search_attributes",
+    "initial_search_attributes",
+]
 
 
 async def ensure_search_attributes(client: Client) -> list[str]:
@@ -58,42 +71,6 @@ async def ensure_search_attributes(client: Client) -> list[str]:
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
     return sorted(missing)
-
-
-def deadline_value(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
-
-
-def attribute_values(
-    case_ref: str | None,
-    stage: str | None,
-    provider: str | None,
-    region: str | None,
-    next_deadline: date | None,
-) -> dict[str, object]:
-    return {
-        CASE_REF.name: case_ref,
-        STAGE.name: stage,
-        PROVIDER.name: provider,
-        REGION.name: region,
-        NEXT_DEADLINE.name: next_deadline,
-    }
-
-
-def initial_search_attributes(
-    *, case_ref: str, stage: str, provider: str, region: str, next_deadline: date | None
-) -> TypedSearchAttributes:
-    """Search attributes a workflow starts with: set at the start they cost no action, and
-    the workflow's first publish finds nothing to change."""
-    pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(CASE_REF, case_ref),
-        SearchAttributePair(STAGE, stage),
-        SearchAttributePair(PROVIDER, provider),
-        SearchAttributePair(REGION, region),
-    ]
-    if next_deadline is not None:
-        pairs.append(SearchAttributePair(NEXT_DEADLINE, deadline_value(next_deadline)))
-    return TypedSearchAttributes(pairs)
 
 
 class Published:
