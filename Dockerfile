@@ -35,6 +35,7 @@ COPY workflows/ ./workflows/
 COPY service/ ./service/
 COPY cli/ ./cli/
 COPY web/ ./web/
+COPY ops/ ./ops/
 COPY worker.py starter.py codec_server.py console.py alembic.ini ./
 COPY migrations/ ./migrations/
 COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk ./node_modules/govuk-frontend/dist/govuk

@@ -179,14 +179,16 @@ class ActionResult(BaseModel):
 
 
 class HeldLetter(BaseModel):
-    """A letter telling a victim of a release (or discharge), to be sent on `send_on`."""
+    """A letter whose sending day could give away a release (or discharge) day, to be sent on
+    `send_on`, a day that depends on the month alone; the other fields go into the letter."""
 
     key: str
     kind: LetterKind
     send_on: date
-    release_on: date
+    release_on: date | None = None
     discharge: DischargeKind | None = None
     restriction_ends_on: date | None = None
+    condition_ids: list[int] = Field(default_factory=list)
 
 
 class VictimState(BaseModel):
@@ -204,6 +206,7 @@ class VictimState(BaseModel):
     representations_invited_on: date | None = None
     representations_due: date | None = None  # the VLO's deadline (never shown to the victim)
     representations_reply_by: date | None = None  # the date the victim was given
+    representations_reply_by_given_on: date | None = None  # the day they were given it
     representations_redated: int = 0  # letters giving a new reply-by date
     representation_ids: list[int] = Field(default_factory=list)
     conditions_told: list[int] = Field(default_factory=list)

@@ -69,6 +69,7 @@ from tests.helpers import (
     run_until,
     stage,
     tasks,
+    until_quiet,
     victim,
 )
 from tests.test_codec import payloads_in, stored_histories
@@ -591,7 +592,8 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     """ss 38A, 44A: a victim is told when conditions about contact with them end. They run from
-    the discharge (a patient has no release), and the end is told on a timer."""
+    the discharge (a patient has no release), and the end is told on a timer: the first working
+    day of the month after (models/release_month.py; the letter names the month only)."""
     env = time_skipping_env
     now = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
@@ -634,7 +636,11 @@ async def test_discharge_conditions_ending_are_told_when_they_end(
         [discharged] = letter_bodies(engine, victim_id, LetterKind.DISCHARGED)
         assert f"community treatment order in {now:%B %Y}" in discharged
         assert "ceases" not in discharged  # no restriction to end
-        await run_until(env, ends)
+        ended_told = release_told_on(ReleaseMonth.of(ends), ends, current_policy().bank_holidays)
+        await run_until(env, ended_told - timedelta(days=1), extra_days=0)
+        assert await until_quiet(env)
+        assert LetterKind.DISCHARGE_CONDITION_ENDED not in victim_letters(engine, victim_id)
+        await run_until(env, ended_told, extra_days=0)
         await eventually(
             lambda: LetterKind.DISCHARGE_CONDITION_ENDED in victim_letters(engine, victim_id)
         )
@@ -679,6 +685,38 @@ async def test_s39_hospital_direction_tells_conditions_and_when_the_limitation_e
     assert "Not to contact the victim" in told
     assert f"The limitation direction ceases in {RESTRICTION_ENDS:%B %Y}." in told
     assert RESTRICTION_ENDS.isoformat() not in told and f"{RESTRICTION_ENDS.day} " not in told
+
+
+async def test_when_the_limitation_ceases_is_told_by_its_month_not_its_day(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """s 41(3): the month the limitation direction ceases (the would-be release day) is in the
+    letters all through that month, not only until the day: whether the line is there must not
+    tell which side of the day a letter was written (domain.md 'Never disclosed to a victim')."""
+    env = time_skipping_env
+    now = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("HMON")
+    ends = (now + timedelta(days=100)).replace(day=15)
+    reg = hospital_case(
+        case_ref,
+        DisposalKind.HOSPITAL_DIRECTION,
+        restricted=True,
+        hospital_id=new_hospital(engine),
+        restriction_ends_on=ends,
+    )
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
+        await run_until(env, ends, extra_days=1)
+        await vcs.record_conditions(
+            case_ref, [victim_related("Not to contact the victim")], actor=VLO_ACTOR
+        )
+        await eventually(
+            lambda: LetterKind.DISCHARGE_CONDITIONS in victim_letters(engine, victim_id)
+        )
+    [told] = letter_bodies(engine, victim_id, LetterKind.DISCHARGE_CONDITIONS)
+    assert f"The limitation direction ceases in {ends:%B %Y}." in told
 
 
 # ---- s 42 transfer direction (ss 42, 42A, 43, 44; ss 43A, 44A) -----------------------------------

@@ -133,6 +133,12 @@ async def test_opted_in_victim_is_carried_from_offer_to_the_end_of_licence(
 
         await run_until(env, reg.licence_expiry_date)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
+        # The scheme-ended letter waits for the month after, and the run with it.
+        assert reg.licence_expiry_date is not None
+        ended_month = ReleaseMonth.of(reg.licence_expiry_date)
+        await run_until(env, release_told_on(ended_month, release, POLICY.bank_holidays))
+        await eventually(lambda: LetterKind.SCHEME_ENDED in letters(engine, victim_id))
+        assert await until_quiet(env)
         assert await workflow_status(env, workflow_id) == "COMPLETED"
     assert letters(engine, victim_id) == [
         LetterKind.OFFER,
@@ -170,6 +176,49 @@ async def test_victim_who_opts_out_hears_nothing_more(
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
     assert letters(engine, victim_id) == [LetterKind.OFFER]
     assert tasks(engine, victim_id) == []
+
+
+async def test_victim_who_opts_out_after_the_release_gets_no_held_letter_until_they_return(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Domain: a victim who says no is not contacted again unless they come back; the release
+    and conditions letters held for the month after (models/release_month.py) are dropped when
+    they opt out, and sent when they opt in again."""
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    reg = registration(case_ref, today, term_months=12)
+    release = reg.conditional_release_date
+    assert release is not None
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(reg, actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
+        await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ALL_KEY_STAGES)
+        await run_until(env, release, extra_days=0)
+        await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
+        condition = LicenceConditionBase(
+            kind=ConditionKind.NO_CONTACT,
+            description="Not to contact the victim directly or indirectly",
+            victim_related=True,
+            starts_on=release,
+        )
+        await vcs.record_conditions(case_ref, [condition], actor=VLO_ACTOR)
+        assert await until_quiet(env)
+        await vcs.opt_out(victim_id, actor=VLO_ACTOR)
+        sent = letters(engine, victim_id)
+        told_on = release_told_on(ReleaseMonth.of(release), release, POLICY.bank_holidays)
+        await run_until(env, told_on)
+        assert await until_quiet(env)
+        assert letters(engine, victim_id) == sent
+
+        await vcs.opt_in(victim_id, ContactLevel.ALL_KEY_STAGES, actor=VLO_ACTOR)
+        await eventually(
+            lambda: (
+                letters(engine, victim_id)[len(sent) :]
+                == [LetterKind.OPT_IN_CONFIRMED, LetterKind.CONDITIONS_IMPOSED, LetterKind.RELEASE]
+            )
+        )
 
 
 async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_later(
@@ -221,17 +270,18 @@ async def test_unanswered_offer_is_chased_then_closed_and_victim_may_opt_in_late
 
         await vcs.opt_in(victim_id, ContactLevel.RELEASE_ONLY, actor=VLO_ACTOR)
         assert stage(engine, victim_id) is Stage.OPTED_IN
-        # Caught up at once: the conditions about them; the release month on a day that
-        # depends on the month alone (it has happened by the day they opted in).
-        assert letters(engine, victim_id)[-2:] == [
-            LetterKind.OPT_IN_CONFIRMED,
-            LetterKind.CONDITIONS_IMPOSED,
-        ]
+        # Caught up: the conditions about them and the release month, on a day that depends
+        # on the month alone (conditions set in the release month are usually set on the day).
         now = london_date(await env.get_current_time())
         await run_until(
             env, release_told_on(ReleaseMonth.of(release), now, POLICY.bank_holidays), extra_days=0
         )
-        await eventually(lambda: letters(engine, victim_id)[-1] is LetterKind.RELEASE)
+        await eventually(
+            lambda: (
+                letters(engine, victim_id)[-3:]
+                == [LetterKind.OPT_IN_CONFIRMED, LetterKind.CONDITIONS_IMPOSED, LetterKind.RELEASE]
+            )
+        )
         # Representations are about conditions not yet set; after release they are closed.
         with pytest.raises(VcsError, match="released on licence"):
             await vcs.submit_representations(victim_id, "too late", actor=VLO_ACTOR)
@@ -308,6 +358,29 @@ async def test_release_brought_forward_tells_each_victim_still_to_reply_a_new_da
         [invited_late] = letter_bodies(engine, later, LetterKind.REPRESENTATIONS_INVITED)
         assert full_date(new_reply_by) in invited_late
 
+        # Moved again, so soon that the minimum notice sets the date: a third letter. After it,
+        # a change to another milestone or a move within the month sends nothing more.
+        await run_until(env, now + timedelta(days=3), extra_days=0)
+        now = london_date(await env.get_current_time())
+        third = next(
+            day
+            for day in (now + timedelta(days=15), now + timedelta(days=45))
+            if ReleaseMonth.of(day) != ReleaseMonth.of(new_release)
+        )
+        await vcs.record_milestones(case_ref, {"conditional_release_date": third}, actor=VLO_ACTOR)
+        await eventually(
+            lambda: len(letter_bodies(engine, waiting, LetterKind.REPRESENTATIONS_INVITED)) == 3
+        )
+        assert reg.licence_expiry_date is not None
+        earlier_expiry = reg.licence_expiry_date - timedelta(days=30)
+        await vcs.record_milestones(
+            case_ref, {"licence_expiry_date": earlier_expiry}, actor=VLO_ACTOR
+        )
+        within = third + timedelta(days=1 if (third + timedelta(days=1)).day > 1 else -1)
+        await vcs.record_milestones(case_ref, {"conditional_release_date": within}, actor=VLO_ACTOR)
+        assert await until_quiet(env)
+        assert letters(engine, waiting).count(LetterKind.REPRESENTATIONS_INVITED) == 3
+
         with pytest.raises(VcsError, match="sentence date cannot change"):
             await vcs.record_milestones(
                 case_ref, {"sentence_date": today - timedelta(days=1)}, actor=VLO_ACTOR
@@ -325,17 +398,42 @@ async def test_two_releases_in_one_month_look_the_same_to_their_victims(
 ) -> None:
     """Victims are told the release month only (domain.md 'Never disclosed to a victim'): two
     cases alike but for their release day (the 2nd and the 27th of one month), each recorded
-    on its day, send their victims the same letters, word for word, on the same days."""
+    on its day with its licence conditions (one running 3 months from release) and a licence
+    running 12 months, send their victims the same letters, word for word, on the same days:
+    release, conditions, the condition's end, and the end of the scheme."""
     env = time_skipping_env
     today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     first_of_month = (today + timedelta(days=400)).replace(day=1)
     early, late = first_of_month + timedelta(days=1), first_of_month + timedelta(days=26)
     cases = {early: unique_ref(), late: unique_ref()}
+
+    def months_after(day: date, months: int) -> date:
+        year, month = divmod(day.month - 1 + months, 12)
+        return day.replace(year=day.year + year, month=month + 1)
+
+    def conditions(release: date) -> list[LicenceConditionBase]:
+        return [
+            LicenceConditionBase(
+                kind=ConditionKind.NO_CONTACT,
+                description="Not to contact the victim directly or indirectly",
+                victim_related=True,
+                starts_on=release,
+                ends_on=months_after(release, 3),
+            )
+        ]
+
     async with build_worker(env.client, engine, task_queue):
         victims: dict[date, int] = {}
         for release, case_ref in cases.items():
-            reg = registration(case_ref, today, term_months=36, release_after=release - today)
+            licence = months_after(release, 12) - today
+            reg = registration(
+                case_ref,
+                today,
+                term_months=36,
+                release_after=release - today,
+                licence_after=licence,
+            )
             await vcs.register_case(reg, actor=VLO_ACTOR)
             victims[release], _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
             await offered_and_opted_in(vcs, engine, victims[release], ContactLevel.ALL_KEY_STAGES)
@@ -350,15 +448,30 @@ async def test_two_releases_in_one_month_look_the_same_to_their_victims(
         told_on = release_told_on(ReleaseMonth.of(early), early, POLICY.bank_holidays)
         days = [opens - timedelta(days=1), opens, opens + timedelta(days=1)]
         days += [early + timedelta(days=n) for n in range((told_on - early).days + 2)]
-        for day in days:
+        # Then around each day that differs between the cases (a condition's end, the end of
+        # the licence) and the day a letter about it is due, every day the letters could differ.
+        for months in (3, 12):
+            for release in cases:
+                end = months_after(release, months)
+                days += [end - timedelta(days=1), end, end + timedelta(days=1)]
+            month_told = release_told_on(ReleaseMonth.of(end), end, POLICY.bank_holidays)
+            days += [month_told - timedelta(days=1), month_told, month_told + timedelta(days=1)]
+        for day in sorted(set(days)):
             await run_until(env, day, extra_days=0)
             for release, case_ref in cases.items():
                 if release == day:
                     await vcs.record_release(case_ref, release, actor=VLO_ACTOR)
+                    await vcs.record_conditions(case_ref, conditions(release), actor=VLO_ACTOR)
             assert await until_quiet(env)
             assert seen(early) == seen(late), day
-        assert [kind for kind in letters(engine, victims[late])][-1] is LetterKind.RELEASE
-        assert f"{early:%B %Y}" in seen(late)[-1]
+        assert letters(engine, victims[late])[-4:] == [
+            LetterKind.RELEASE,
+            LetterKind.CONDITIONS_IMPOSED,
+            LetterKind.CONDITION_ENDED,
+            LetterKind.SCHEME_ENDED,
+        ]
+        [release_letter] = letter_bodies(engine, victims[late], LetterKind.RELEASE)
+        assert f"{early:%B %Y}" in release_letter
 
 
 async def test_two_victims_with_different_choices_are_told_different_things(
@@ -461,6 +574,10 @@ async def test_fifteen_year_sentence_runs_to_the_end_in_bounded_histories(
         await run_until(env, licence_end)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
         assert await workflow_status(env, case_workflow_id(case_ref)) == "COMPLETED"
+        assert licence_end is not None  # the scheme-ended letter goes the month after
+        ended = release_told_on(ReleaseMonth.of(licence_end), licence_end, POLICY.bank_holidays)
+        await run_until(env, ended)
+        await eventually(lambda: LetterKind.SCHEME_ENDED in letters(engine, victim_id))
 
     years = (licence_end - today).days // 365
     sent = letters(engine, victim_id)

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         VictimInput,
         VictimState,
     )
+    from models.release_month import ReleaseMonth
     from models.sharing import LawfulBasis
     from models.vocabulary import DischargeKind, DisposalKind, KeyStage, LetterKind, Stage, TaskKind
 
@@ -455,9 +456,11 @@ class HospitalVictim:
             self,
             kind: LetterKind,
             key: str,
-            release_on: date,
+            month_of: date,
+            release_on: date | None = None,
             discharge: DischargeKind | None = None,
             restriction_ends_on: date | None = None,
+            condition_ids: list[int] | None = None,
         ) -> None: ...
 
     def _hospital_notice(
@@ -544,18 +547,22 @@ class HospitalVictim:
                 LetterKind.DISCHARGED,
                 f"discharged-{on}",
                 on,
+                release_on=on,
                 discharge=status.discharge,
                 restriction_ends_on=self._restriction_end(),
             )
             s.discharges_told.append(on)
 
     def _restriction_end(self) -> date | None:
-        """DVCVA s 41(3), s 44(3): the date a limitation or restriction direction ceases, while
-        it is still to come (a restriction order without limit of time has none)."""
+        """DVCVA s 41(3), s 44(3): the date a limitation or restriction direction ceases (a
+        restriction order without limit of time has none), while its month is still to come or
+        current: decided by the day, its presence would tell which side of that day (often the
+        would-be release day) a letter was written (domain.md 'Never disclosed to a victim')."""
         status = self.state.hospital
-        if status is None or not status.restriction_in_force(today()):
+        ends = status.restriction_ends_on if status is not None and status.restricted else None
+        if ends is None or ReleaseMonth.of(ends) < ReleaseMonth.of(today()):
             return None
-        return status.restriction_ends_on
+        return ends
 
     async def _on_hospital_event(self, event: CaseEvent) -> None:
         """The case's hospital status changed. The victim's stage, choices and history stay;

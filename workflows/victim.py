@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ActionResult,
         CaseEvent,
         CompleteTask,
+        ConditionNotice,
         ForwardRepresentations,
         HeldLetter,
         LetterRequest,
@@ -179,7 +180,9 @@ class VictimWorkflow(HospitalVictim):
             candidates.append(self._representations_opens())
             if s.contact_level is ContactLevel.ANNUAL:
                 candidates.append(s.next_annual_letter)
-            candidates.extend(self._condition_ends_pending())
+            candidates.extend(
+                self._condition_end_told_on(c) for c in self._condition_ends_pending()
+            )
         return min((d for d in candidates if d is not None), default=None)
 
     async def _on_time_passing(self) -> None:
@@ -215,35 +218,22 @@ class VictimWorkflow(HospitalVictim):
             for c in s.conditions
             if c.victim_related and c.condition_id not in s.conditions_told
         ]
-        if untold and s.hospital is not None:
-            # DVCVA ss 38, 38A, 41(3), 44(3), 44A: conditions of discharge about contact with
-            # the victim or their family, and when a limitation/restriction direction ceases.
-            await self._letter(
-                LetterKind.DISCHARGE_CONDITIONS,
-                f"conditions-{untold}",
-                condition_ids=untold,
-                restriction_ends_on=self._restriction_end(),
-            )
-            s.conditions_told.extend(untold)
-        elif untold:
-            await self._letter(
-                LetterKind.CONDITIONS_IMPOSED, f"conditions-{untold}", condition_ids=untold
-            )
-            s.conditions_told.extend(untold)
+        if untold:
+            await self._tell_conditions(untold)
         if s.milestones.release_date and not s.release_told:
-            self._hold(LetterKind.RELEASE, "release", s.milestones.release_date)
+            # A victim who opted out before a re-release was told, and came back, is told it
+            # under a new key: the first release's letter went under "release".
+            key = "release" if s.opt_ins <= 1 else f"release-{s.opt_ins}"
+            release = s.milestones.release_date
+            self._hold(LetterKind.RELEASE, key, release, release_on=release)
             s.release_told = True
         await self._send_held_letters()
-        ended = [c for c in self._condition_ends_pending() if c <= now]
-        if ended:
-            ids = [
-                c.condition_id
-                for c in s.conditions
-                if c.condition_id in s.conditions_told
-                and c.condition_id not in s.condition_ends_told
-                and c.ends_on is not None
-                and c.ends_on <= now
-            ]
+        ids = [
+            c.condition_id
+            for c in self._condition_ends_pending()
+            if self._condition_end_told_on(c) <= now
+        ]
+        if ids:
             ended_kind = (
                 LetterKind.CONDITION_ENDED
                 if s.hospital is None
@@ -255,6 +245,32 @@ class VictimWorkflow(HospitalVictim):
             if s.contact_level is ContactLevel.ANNUAL:
                 await self._letter(LetterKind.ANNUAL_UPDATE, f"annual-{s.next_annual_letter}")
             s.next_annual_letter = s.next_annual_letter + timedelta(days=365)
+
+    async def _tell_conditions(self, untold: list[int]) -> None:
+        """DVCVA s 35(7) licence conditions about contact with the victim; on a hospital path
+        DVCVA ss 38, 38A, 41(3), 44(3), 44A: conditions of discharge, and when a limitation or
+        restriction direction ceases. Told at once when recorded before the month of release
+        (or discharge); from that month on they are usually recorded on the day itself, so the
+        letter waits, as the release letter does, for a day that depends on the month alone."""
+        s, now = self.state, today()
+        hospital = s.hospital is not None
+        kind = LetterKind.DISCHARGE_CONDITIONS if hospital else LetterKind.CONDITIONS_IMPOSED
+        restriction_ends_on = self._restriction_end() if hospital else None
+        released = s.hospital.discharged_on if s.hospital else s.milestones.release_milestone()
+        key = f"conditions-{untold}"
+        if released is not None and ReleaseMonth.of(released) <= ReleaseMonth.of(now):
+            self._hold(
+                kind,
+                key,
+                released,
+                restriction_ends_on=restriction_ends_on,
+                condition_ids=untold,
+            )
+        else:
+            await self._letter(
+                kind, key, condition_ids=untold, restriction_ends_on=restriction_ends_on
+            )
+        s.conditions_told.extend(untold)
 
     def _representations_opens(self) -> date | None:
         """Representations are invited before release; none once released (DVCVA s 35(3)).
@@ -273,24 +289,40 @@ class VictimWorkflow(HospitalVictim):
         self,
         kind: LetterKind,
         key: str,
-        release_on: date,
+        month_of: date,
+        release_on: date | None = None,
         discharge: DischargeKind | None = None,
         restriction_ends_on: date | None = None,
+        condition_ids: list[int] | None = None,
     ) -> None:
-        """A letter about a release or discharge waits for a day that depends on the month
-        alone: sent the day it happened, its sending time would give the day away."""
+        """A letter about something on the day of `month_of` (a release, a discharge, the end
+        of a licence) waits for a day that depends on its month alone: sent the day it
+        happened, its sending time would give the day away."""
         self.state.held_letters.append(
             HeldLetter(
                 key=key,
                 kind=kind,
                 send_on=release_told_on(
-                    ReleaseMonth.of(release_on), today(), self.params.policy.bank_holidays
+                    ReleaseMonth.of(month_of), today(), self.params.policy.bank_holidays
                 ),
                 release_on=release_on,
                 discharge=discharge,
                 restriction_ends_on=restriction_ends_on,
+                condition_ids=condition_ids or [],
             )
         )
+
+    def _drop_held_letters(self) -> None:
+        """A victim who opts out is not contacted again unless they come back: the letters held
+        for them are dropped, and marked untold so that coming back catches up as before."""
+        s = self.state
+        for held in s.held_letters:
+            s.conditions_told = [c for c in s.conditions_told if c not in held.condition_ids]
+            if held.kind is LetterKind.RELEASE:
+                s.release_told = False
+            if held.kind is LetterKind.DISCHARGED and held.release_on in s.discharges_told:
+                s.discharges_told.remove(held.release_on)
+        s.held_letters = []
 
     async def _send_held_letters(self) -> None:
         s = self.state
@@ -301,22 +333,31 @@ class VictimWorkflow(HospitalVictim):
                 release_on=held.release_on,
                 discharge=held.discharge,
                 restriction_ends_on=held.restriction_ends_on,
+                condition_ids=held.condition_ids,
             )
             s.held_letters.remove(held)
 
-    def _condition_ends_pending(self) -> list[date]:
+    def _condition_ends_pending(self) -> list[ConditionNotice]:
+        """Conditions the victim was told of whose end they are still to be told."""
         s = self.state
         # Conditions run from release on licence, or from discharge from hospital.
         started = s.milestones.release_date if s.hospital is None else s.hospital.discharged_on
         if started is None:
             return []
         return [
-            c.ends_on
+            c
             for c in s.conditions
             if c.ends_on is not None
             and c.condition_id in s.conditions_told
             and c.condition_id not in s.condition_ends_told
         ]
+
+    def _condition_end_told_on(self, condition: ConditionNotice) -> date:
+        """Conditions often run a fixed time from release: their end is told, as a release is,
+        on the first working day of the month after (the letter names the month only)."""
+        assert condition.ends_on is not None
+        month = ReleaseMonth.of(condition.ends_on)
+        return release_told_on(month, condition.ends_on, self.params.policy.bank_holidays)
 
     # ---- steps ---------------------------------------------------------------------------
 
@@ -345,7 +386,7 @@ class VictimWorkflow(HospitalVictim):
         assert release is not None
         reply_by = representations_reply_by(ReleaseMonth.of(release), today(), self.params.policy)
         s.representations_invited_on = today()
-        s.representations_reply_by = reply_by
+        s.representations_reply_by, s.representations_reply_by_given_on = reply_by, today()
         s.representations_due = representations_task_due(reply_by, release, today())
         await self._letter(
             LetterKind.REPRESENTATIONS_INVITED,
@@ -374,7 +415,8 @@ class VictimWorkflow(HospitalVictim):
             # Released again after a recall: told as a release is, to every opted-in victim,
             # the month only (domain.md 'On licence'; 'Never disclosed').
             if s.stage is Stage.OPTED_IN and event.on is not None:
-                self._hold(LetterKind.RELEASE, f"release-{event.sequence}", event.on)
+                key = f"release-{event.sequence}"
+                self._hold(LetterKind.RELEASE, key, event.on, release_on=event.on)
                 s.release_told = True
         elif event.kind == "key_stage" and event.key_stage is not None:
             # Who hears of which key stage: models/key_stages.py (escape and absconding reach
@@ -403,11 +445,12 @@ class VictimWorkflow(HospitalVictim):
         month, policy = ReleaseMonth.of(release), self.params.policy
         reply_by = s.representations_reply_by
         awaited = not s.representation_ids and s.stage is Stage.OPTED_IN
-        if awaited and representations_reply_by(month, s.representations_invited_on, policy) != (
-            reply_by
-        ):
+        # Compared with the date the victim would have been given for this month on the day
+        # they were given theirs: a move within the month, or another milestone, changes none.
+        given_on = s.representations_reply_by_given_on or s.representations_invited_on
+        if awaited and representations_reply_by(month, given_on, policy) != reply_by:
             reply_by = representations_reply_by(month, today(), policy)
-            s.representations_reply_by = reply_by
+            s.representations_reply_by, s.representations_reply_by_given_on = reply_by, today()
             s.representations_redated += 1
             await self._letter(
                 LetterKind.REPRESENTATIONS_INVITED,
@@ -433,7 +476,9 @@ class VictimWorkflow(HospitalVictim):
             why = "absolutely discharged from hospital: the order ended"
         if s.stage is Stage.OPTED_IN and not (discharged and ended_by is None):
             if ended_by is None:
-                await self._letter(LetterKind.SCHEME_ENDED, "scheme-ended")
+                # Licence and supervision end a fixed time after release: the letter waits for
+                # the month after, so its day does not give the release day away.
+                self._hold(LetterKind.SCHEME_ENDED, "scheme-ended", today())
             else:
                 await self._letter(LetterKind.KEY_STAGE, "scheme-ended", key_stage=ended_by)
         await self.tasks.close_all(ENGINE_ACTOR, f"case closed: {why}")
@@ -556,6 +601,7 @@ class VictimWorkflow(HospitalVictim):
             # A victim who says no is not contacted again unless they come back: no letter.
             closed = len(self.state.tasks)
             await self.tasks.close_all(action.by, "victim opted out")
+            self._drop_held_letters()
             await self._set_stage(Stage.OPTED_OUT, "opted out", by=action.by, opted_out_on=today())
             # An open Parole Board review closes this victim's tasks too (workflows/case.py).
             with contextlib.suppress(Exception):  # the case has ended: no review runs
@@ -678,8 +724,8 @@ class VictimWorkflow(HospitalVictim):
             if s.contact_level is ContactLevel.ANNUAL and s.next_annual_letter:
                 scheduled.append(Scheduled(on=s.next_annual_letter, what="annual update letter"))
             scheduled.extend(
-                Scheduled(on=d, what="tell victim a condition has ended")
-                for d in self._condition_ends_pending()
+                Scheduled(on=self._condition_end_told_on(c), what="tell victim a condition ended")
+                for c in self._condition_ends_pending()
             )
         scheduled.extend(
             Scheduled(on=h.send_on, what=f"{h.kind.value} letter (month only)")
