@@ -31,11 +31,20 @@ umask 0222
 new() { [ -e "$1" ] && return 1; return 0; }
 random() { openssl rand -hex 24; }
 
-for name in postgres_password temporal_db_password vcs_db_password; do
+for name in postgres_password temporal_db_password vcs_db_password vcs_worker_db_password \
+            vcs_app_db_password; do
   new "$name" && random > "$name"
 done
-new vcs_database_url && printf 'postgresql+psycopg://vcs:%s@postgresql:5432/vcs\n' \
-  "$(cat vcs_db_password)" > vcs_database_url
+# The case database's logins (README, "Database roles"): the owner `vcs` for migrations only,
+# `vcs_worker` for the worker, `vcs_app` (least privilege) for the console and the CLI.
+url() {  # file, role, password file
+  new "$1" && printf 'postgresql+psycopg://%s:%s@postgresql:5432/vcs\n' "$2" "$(cat "$3")" > "$1"
+}
+url vcs_database_url vcs vcs_db_password
+url vcs_worker_database_url vcs_worker vcs_worker_db_password
+url vcs_app_database_url vcs_app vcs_app_db_password
+# The audit seals' HMAC key: the worker's alone (models/audit_key.py).
+new audit_hmac_key && openssl rand -base64 32 > audit_hmac_key
 kid="k$(date -u +%Y%m%d)"
 new codec_keys && printf '%s:%s\n' "$kid" "$(openssl rand -base64 32)" > codec_keys \
   && echo "VCS_CODEC_ACTIVE_KEY=$kid"

@@ -256,14 +256,14 @@ def test_app_environment_points_at_the_stack(service: str) -> None:
         f"service {service!r}: TEMPORAL_ADDRESS={env.get('TEMPORAL_ADDRESS')!r} "
         f"is not a Temporal service ({temporal})"
     )
-    # The URL holds the password: a secret file, whose example make-secrets.sh writes.
-    assert env.get("VCS_DATABASE_URL_FILE") == f"{SECRETS_DIR}vcs_database_url", (
-        f"service {service!r}: the case database URL is not the secret vcs_database_url"
+    # The URL holds the password: a secret file, whose example make-secrets.sh writes, with
+    # the service's own login (issue 16: the worker's; the console's and CLI's least privilege).
+    wanted = DATABASE_LOGINS[service]
+    assert env.get("VCS_DATABASE_URL_FILE") == f"{SECRETS_DIR}{wanted}", (
+        f"service {service!r}: the case database URL is not the secret {wanted}"
     )
-    assert "vcs_database_url" in secrets_of(service)
-    example = re.search(
-        r"postgresql\+psycopg://vcs:%s@([^:/]+):\d+/(\w+)", MAKE_SECRETS.read_text()
-    )
+    assert wanted in secrets_of(service)
+    example = re.search(r"postgresql\+psycopg://%s:%s@([^:/]+):\d+/(\w+)", MAKE_SECRETS.read_text())
     assert example, "deploy/make-secrets.sh does not write the case database URL"
     db_host, db_name = example.group(1), example.group(2)
     assert (db_host, db_name) == ("postgresql", "vcs"), (
@@ -440,11 +440,15 @@ def test_migrate_is_a_one_shot_run_of_the_worker_image() -> None:
 
 
 def test_migrate_uses_the_workers_database() -> None:
+    """The owner's login migrates (and grants the roles their privileges); every URL
+    make-secrets.sh writes names the same database (`url` in deploy/make-secrets.sh)."""
     url = environment(MIGRATE_SERVICE).get("VCS_DATABASE_URL_FILE")
-    assert url, "service 'migrate' does not set VCS_DATABASE_URL_FILE"
-    assert url == environment("worker").get("VCS_DATABASE_URL_FILE"), (
-        "service 'migrate' migrates another database than the worker's VCS_DATABASE_URL_FILE"
+    assert url == f"{SECRETS_DIR}{DATABASE_LOGINS[MIGRATE_SERVICE]}", (
+        "service 'migrate' does not log in as the owner"
     )
+    made = MAKE_SECRETS.read_text()
+    for login in set(DATABASE_LOGINS.values()):
+        assert re.search(rf"^url {login} \w+ \w+$", made, re.M), f"make-secrets.sh: {login}"
     for path in MIGRATE_SOURCES:
         for name in ENV_READ.findall((ROOT / path).read_text()):
             assert sets(environment(MIGRATE_SERVICE), name), (
@@ -939,3 +943,26 @@ def test_dockerfile_puts_no_secret_in_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for path in ("secrets/", "data/", ".env"):
         assert path in ignored, f".dockerignore does not keep {path} out of the build context"
+
+
+# Which login each service has to the case database (issue 16 item 2; README "Database roles").
+DATABASE_LOGINS = {
+    "worker": "vcs_worker_database_url",
+    "console": "vcs_app_database_url",
+    "app": "vcs_app_database_url",
+    MIGRATE_SERVICE: "vcs_database_url",
+}
+
+
+def test_each_service_logs_in_to_the_case_database_with_its_own_role() -> None:
+    """Only the one-shot migrate job has the owner's login; the worker has its own (it may not
+    rewrite the audit trail), the console and the CLI the least privileged; only the worker
+    holds the key that seals the audit trail."""
+    for service, login in DATABASE_LOGINS.items():
+        assert environment(service).get("VCS_DATABASE_URL_FILE") == f"{SECRETS_DIR}{login}"
+        assert login in secrets_of(service), service
+    owners = [name for name in SERVICES if "vcs_database_url" in secrets_of(name)]
+    assert owners == [MIGRATE_SERVICE]
+    sealers = [name for name in SERVICES if "audit_hmac_key" in secrets_of(name)]
+    assert sealers == ["worker"]
+    assert environment("worker").get("VCS_AUDIT_HMAC_KEY_FILE") == f"{SECRETS_DIR}audit_hmac_key"
