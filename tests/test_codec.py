@@ -60,6 +60,7 @@ from tests.helpers import (
     registration,
     run_until,
     stage,
+    until_quiet,
     victim,
     workflow_status,
 )
@@ -939,6 +940,12 @@ async def test_stored_history_of_a_whole_lifecycle_holds_no_victim_data_in_the_c
         await eventually(lambda: LetterKind.RELEASE in letters(engine, victim_id))
         await run_until(env, reg.licence_expiry_date)
         await eventually(lambda: stage(engine, victim_id) is Stage.CLOSED)
+        # The scheme-ended letter waits for the month after the licence ends, and the run too.
+        assert reg.licence_expiry_date is not None
+        ended = ReleaseMonth.of(reg.licence_expiry_date)
+        await run_until(env, release_told_on(ended, release, current_policy().bank_holidays))
+        await eventually(lambda: LetterKind.SCHEME_ENDED in letters(engine, victim_id))
+        assert await until_quiet(env)
         assert await workflow_status(env, victim_wf) == "COMPLETED"
 
     converter = data_converter()
