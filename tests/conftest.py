@@ -41,6 +41,10 @@ os.environ["VCS_CODEC_KEYS"] = (
 os.environ["VCS_CODEC_ACTIVE_KEY"] = TEST_CODEC_KEY_ID
 # A developer's machine: development keys, and create_all, are allowed (models/codec.py).
 os.environ["VCS_DEVELOPMENT"] = "1"
+# The worker processes the tests start serve no metrics unless a test asks: the default ports
+# (ops/metrics.py) may be taken on the machine, by a demo or another run of the suite.
+os.environ["VCS_METRICS_ADDRESS"] = ""
+os.environ["VCS_TEMPORAL_METRICS_ADDRESS"] = ""
 # Exported audit heads (activities/audit_heads.py) go to a folder of the run's own, not data/.
 os.environ["VCS_AUDIT_HEADS_DIR"] = tempfile.mkdtemp(prefix="vcs-audit-heads-")
 
