@@ -4,6 +4,7 @@ Production needs VCS_OIDC_ISSUER, VCS_OIDC_CLIENT_ID/SECRET and VCS_CONSOLE_SESS
 refuses to start without them; VCS_CONSOLE_MODE=development (bin/run-demo) signs in through the
 local OpenID provider with the demo users."""
 
+import asyncio
 import os
 import sys
 
@@ -12,8 +13,10 @@ import uvicorn
 from models.db import make_engine
 from models.secret_files import SecretFileError
 from models.startup import ready_or_exit
+from service.vcs import Vcs
 from web.app import create_app
 from web.settings import ConfigurationError, ConsoleSettings
+from worker import connect
 
 
 def main() -> int:
@@ -24,7 +27,7 @@ def main() -> int:
         return 2
     engine = make_engine()
     ready_or_exit(engine)
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, vcs=Vcs(asyncio.run(connect()), engine))
     host = os.environ.get("VCS_CONSOLE_HOST", "127.0.0.1")
     uvicorn.run(app, host=host, port=int(os.environ.get("VCS_CONSOLE_PORT", "8000")))
     return 0

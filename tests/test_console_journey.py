@@ -1,0 +1,228 @@
+"""A VLO carries a victim through the scheme in the browser (tests/browser.py, the real
+Temporal dev server and worker): register a case, add a victim, record the offer's outcome,
+opt them in, paste their representations, record a victim-related licence condition and the
+release; the admin team sees the victim's letters. Bad input shows the GOV.UK error summary
+and changes nothing; axe-core finds no serious or critical violation on the forms."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page
+from sqlalchemy import Engine
+from sqlmodel import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from models.case import OffenderCase
+from models.db import session_scope
+from models.victim import Victim
+from models.vocabulary import LetterKind, Stage, TaskKind
+from service.vcs import Vcs
+from tests.browser import Console, chromium, console, identity_provider, sign_in
+from tests.cli_harness import today
+from tests.conftest import unique_ref
+from tests.helpers import eventually, letters, stage, tasks
+from tests.test_console import assert_accessible
+from worker import build_worker
+
+NAME, ADDRESS = "Dora Journey", "7 Form Lane\nLeeds"
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+async def site(
+    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> AsyncIterator[Console]:
+    """The console with the service (Temporal) behind it, and a worker."""
+    vcs = Vcs(local_env.client, engine, task_queue)
+    async with build_worker(local_env.client, engine, task_queue):
+        with identity_provider() as issuer:
+            async with console(engine, issuer, vcs=vcs) as c:
+                yield c
+
+
+async def vlo_page(browser: Browser, c: Console, **options: object) -> Page:
+    page = await (await browser.new_context(**options)).new_page()  # type: ignore[arg-type]
+    await sign_in(page, c, "vlo.demo")
+    return page
+
+
+async def register(page: Page, c: Console, case_ref: str, sentenced: str) -> None:
+    """Fill in the registration form: 24 months, release in 30 days, violent offence."""
+    day = today()
+    await page.goto(c.url + "/cases")
+    await page.get_by_role("link", name="Register a case").click()
+    await page.get_by_label("Case reference").fill(case_ref)
+    await page.get_by_label("Sentence type").select_option("imprisonment")
+    await page.get_by_label("Term in months").fill("24")
+    await page.get_by_label("Sentence date").fill(sentenced)
+    await page.get_by_label("Conditional release date (CRD)").fill(str(day + timedelta(30)))
+    await page.get_by_label("Licence expiry date (LED)").fill(str(day + timedelta(400)))
+    await page.get_by_label("Sentence expiry date (SED)").fill(str(day + timedelta(400)))
+    await page.get_by_label("Offence category").select_option("sch15_violent")
+    await page.get_by_label("Offence", exact=True).fill("Wounding with intent")
+    await page.get_by_role("button", name="Register case").click()
+
+
+async def banner(page: Page) -> str:
+    return await page.locator(".govuk-notification-banner").inner_text()
+
+
+def cases_named(engine: Engine, case_ref: str) -> int:
+    with session_scope(engine) as session:
+        query = select(func.count()).where(OffenderCase.case_ref == case_ref)
+        return int(session.exec(query).one())
+
+
+def victim_count(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Victim)).one())
+
+
+async def test_a_vlo_carries_a_victim_through_the_scheme(browser: Browser, site: Console) -> None:
+    c = site
+    page = await vlo_page(browser, c)
+    case_ref = unique_ref("JRN")
+    await register(page, c, case_ref, str(today() - timedelta(days=300)))
+    assert page.url == f"{c.url}/cases/{case_ref}"
+    assert "registered: eligible (statutory" in await banner(page)
+
+    await page.get_by_role("link", name="Add a victim").click()
+    await page.get_by_label("Full name").fill(NAME)
+    await page.get_by_label("Address", exact=True).fill(ADDRESS)
+    await page.get_by_label("Postcode").fill("LS1 1AA")
+    await page.get_by_role("button", name="Add victim").click()
+    assert "Victim" in await banner(page) and "added" in await banner(page)
+    with session_scope(c.engine) as session:
+        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
+    assert victim_id is not None
+    assert NAME not in await page.content()  # IDs only on the case page
+    offer = await eventually(
+        lambda: [t for t in tasks(c.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
+    )
+
+    # The offer task, from My tasks: its outcome, and what the engine did next.
+    await page.goto(c.url + "/tasks")
+    row = page.get_by_role("row").filter(has_text=case_ref)
+    await row.get_by_role("link", name="Record the outcome").click()
+    await page.get_by_label("What happened").fill("Wrote to the victim to offer the scheme")
+    await page.get_by_role("button", name="Complete task").click()
+    assert f"Task {offer[0].id} done: " in await banner(page)
+    await eventually(lambda: LetterKind.OFFER in letters(c.engine, victim_id))
+
+    await page.get_by_role("link", name=f"Opt in victim {victim_id}").click()
+    await page.get_by_label("At every key stage").check()
+    await page.get_by_role("button", name="Record opt-in").click()
+    assert f"Victim {victim_id} opted in: " in await banner(page)
+    await eventually(lambda: stage(c.engine, victim_id) is Stage.OPTED_IN)
+
+    await page.get_by_role("link", name=f"Representations of victim {victim_id}").click()
+    await page.get_by_label("What the victim wants said").fill("Please keep him away from Leeds.")
+    await page.get_by_role("button", name="Submit representations").click()
+    assert f"Victim {victim_id}'s representations: " in await banner(page)
+
+    await page.get_by_role("link", name="Record a licence condition").click()
+    await page.get_by_label("Exclusion zone").check()
+    await page.get_by_role("group", name="Does the condition relate").get_by_label("Yes").check()
+    await page.get_by_label("Wording of the condition").fill("Not to enter Leeds city centre")
+    await page.get_by_label("Starts").fill(str(today() + timedelta(30)))
+    await page.get_by_role("button", name="Record condition").click()
+    assert "Licence condition recorded: " in await banner(page)
+    await eventually(lambda: LetterKind.CONDITIONS_IMPOSED in letters(c.engine, victim_id))
+
+    await page.get_by_role("link", name="Record the release").click()
+    await page.get_by_label("Date of release").fill(str(today()))
+    await page.get_by_role("button", name="Record release").click()
+    assert "Release recorded: " in await banner(page)
+
+    admin = await (await browser.new_context()).new_page()
+    await sign_in(admin, c, "admin.clarke")
+    assert admin.url == c.url + "/outbox"
+    outbox = await admin.get_by_role("table").inner_text()
+    assert case_ref in outbox and "Offer" in outbox
+    assert NAME not in await admin.content()
+
+
+async def test_bad_input_shows_the_error_summary_and_changes_nothing(
+    browser: Browser, site: Console
+) -> None:
+    c = site
+    page = await vlo_page(browser, c)
+    case_ref = unique_ref("BAD")
+    await register(page, c, case_ref, str(today() + timedelta(days=3)))  # sentenced in future
+    summary = await page.locator(".govuk-error-summary").inner_text()
+    assert "is in the future: a case is referred after sentence" in summary
+    assert await page.title() == "Error: Register a case \N{EN DASH} Victim Contact Scheme"
+    assert await page.get_by_label("Case reference").input_value() == case_ref  # kept
+    assert cases_named(c.engine, case_ref) == 0
+
+    await page.get_by_label("Sentence date").fill(str(today() - timedelta(days=300)))
+    await page.get_by_role("button", name="Register case").click()
+    assert "registered" in await banner(page)
+
+    before = victim_count(c.engine)
+    await page.get_by_role("link", name="Add a victim").click()
+    await page.get_by_label("Full name").fill(NAME)
+    await page.get_by_role("radio", name="Email").check()  # a channel with no address to use
+    await page.get_by_role("button", name="Add victim").click()
+    summary = await page.locator(".govuk-error-summary").inner_text()
+    assert "Preferred channel email needs an email address" in summary
+    assert NAME not in summary
+    assert victim_count(c.engine) == before
+
+    await page.goto(f"{c.url}/cases/{case_ref}/release")
+    await page.get_by_label("Date of release").fill(str(today() + timedelta(days=5)))
+    await page.get_by_role("button", name="Record release").click()
+    summary = await page.locator(".govuk-error-summary").inner_text()
+    assert "is in the future" in summary
+    with session_scope(c.engine) as session:
+        case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).one()
+        assert case.release_date is None
+
+
+async def test_the_forms_have_no_serious_accessibility_violations(
+    browser: Browser, site: Console
+) -> None:
+    c = site
+    page = await vlo_page(browser, c, bypass_csp=True)  # axe-core injects its own script
+    axe = Axe()
+    case_ref = unique_ref("AXE")
+    await register(page, c, case_ref, str(today() + timedelta(days=3)))
+    await assert_accessible(axe, page, "register form with errors")
+    await page.goto(c.url + "/register-case")
+    await assert_accessible(axe, page, "register form")
+    await register(page, c, case_ref, str(today() - timedelta(days=300)))
+    await assert_accessible(axe, page, "case page with the action links")
+    await page.get_by_role("link", name="Add a victim").click()
+    await assert_accessible(axe, page, "add victim")
+    await page.get_by_role("button", name="Add victim").click()  # no name
+    assert await page.locator(".govuk-error-summary").count() == 1
+    await assert_accessible(axe, page, "add victim with errors")
+    await page.get_by_label("Full name").fill(NAME)
+    await page.get_by_label("Address", exact=True).fill(ADDRESS)
+    await page.get_by_role("button", name="Add victim").click()
+    with session_scope(c.engine) as session:
+        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
+    assert victim_id is not None
+    [offer] = await eventually(lambda: tasks(c.engine, victim_id))
+    base = f"{c.url}/cases/{case_ref}"
+    for path in (
+        f"/tasks/{offer.id}/outcome",
+        f"/victims/{victim_id}/opt-in",
+        f"/victims/{victim_id}/opt-out",
+        f"/victims/{victim_id}/representations",
+        "/conditions",
+        "/release",
+    ):
+        await page.goto(base + path)
+        await assert_accessible(axe, page, path)
+        await page.locator("form:has(input[name=csrf_token]) >> nth=1").evaluate(
+            "form => form.submit()"
+        )  # submitted blank: the error summary (or the engine's refusal)
+        await assert_accessible(axe, page, path + " submitted blank")
