@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData
 
 from models.errors import VcsError
 from models.repository import task_on_case, victim_on_case
@@ -78,11 +79,18 @@ def vcs_of(request: Request) -> Vcs:
     return vcs
 
 
+def field_text(data: FormData, name: str) -> str:
+    """A posted field, stripped; missing is blank. Browsers send a textarea's line breaks as
+    CRLF (HTML's form encoding), which the models' text checks refuse as a control character.
+    """
+    return str(data.get(name) or "").replace("\r\n", "\n").strip()
+
+
 async def posted(request: Request, form: Form) -> tuple[Actor, dict[str, str]]:
-    """The signed-in actor and the form's fields as posted (stripped; missing ones blank)."""
+    """The signed-in actor and the form's fields as posted."""
     actor = actor_of(request)
     data = await verified_form(request)
-    return actor, {f: str(data.get(f) or "").strip() for f in form.fields}
+    return actor, {f: field_text(data, f) for f in form.fields}
 
 
 def parsed(form: Form, values: dict[str, str], name: str, kind: type[T]) -> T:
