@@ -43,7 +43,7 @@ async def conditions(request: Request, case_ref: str) -> Response:
     async def action() -> tuple[str, str]:
         condition = LicenceConditionBase.model_validate(blank_to_none(values))
         result = await vcs_of(request).record_conditions(case_ref, [condition], actor)
-        return case_ref, f"Licence condition recorded: {result.message}"
+        return case_ref, result.message
 
     return await submit(request, CONDITIONS, values, action, case_ref=case_ref, **KINDS)
 
@@ -62,6 +62,6 @@ async def release(request: Request, case_ref: str) -> Response:
     async def action() -> tuple[str, str]:
         on = parsed(RELEASE, values, "on", date)
         result = await vcs_of(request).record_release(case_ref, on, actor)
-        return case_ref, f"Release recorded: {result.message}"
+        return case_ref, result.message
 
     return await submit(request, RELEASE, values, action, case_ref=case_ref)

@@ -68,7 +68,7 @@ async def complete(request: Request, case_ref: str, task_id: int) -> Response:
 
     async def action() -> tuple[str, str]:
         result = await vcs_of(request).complete_task(task_id, actor, values["outcome"])
-        return case_ref, f"Task {task_id} done: {result.message}"
+        return case_ref, result.message
 
     context: dict[str, Any] = {
         "case_ref": case_ref,

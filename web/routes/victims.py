@@ -64,7 +64,7 @@ async def opt_in(request: Request, case_ref: str, victim_id: int) -> Response:
     async def action() -> tuple[str, str]:
         level = parsed(OPT_IN, values, "contact_level", ContactLevel)
         result = await vcs_of(request).opt_in(victim_id, level, actor)
-        return case_ref, f"Victim {victim_id} opted in: {result.message}"
+        return case_ref, result.message
 
     context = {"case_ref": case_ref, "victim_id": victim_id, **LEVELS}
     return await submit(request, OPT_IN, values, action, **context)
@@ -83,7 +83,7 @@ async def opt_out(request: Request, case_ref: str, victim_id: int) -> Response:
 
     async def action() -> tuple[str, str]:
         result = await vcs_of(request).opt_out(victim_id, actor)
-        return case_ref, f"Victim {victim_id} opted out: {result.message}"
+        return case_ref, result.message
 
     return await submit(request, OPT_OUT, values, action, case_ref=case_ref, victim_id=victim_id)
 
@@ -103,7 +103,7 @@ async def representations(request: Request, case_ref: str, victim_id: int) -> Re
     async def action() -> tuple[str, str]:
         text = values["text"]
         result = await vcs_of(request).submit_representations(victim_id, text, actor)
-        return case_ref, f"Victim {victim_id}'s representations: {result.message}"
+        return case_ref, f"Victim {victim_id}: {result.message}"
 
     context = {"case_ref": case_ref, "victim_id": victim_id}
     return await submit(request, REPRESENTATIONS, values, action, **context)
