@@ -189,6 +189,32 @@ async def test_bad_input_shows_the_error_summary_and_changes_nothing(
         assert case.release_date is None
 
 
+async def test_eligibility_is_explained_before_registering(browser: Browser, site: Console) -> None:
+    """DVCVA 2004 s 45(3): a sentence of under 12 months is outside the statutory scheme;
+    checking says so, and why, and registers nothing."""
+    c = site
+    page = await vlo_page(browser, c)
+    case_ref = unique_ref("ELG")
+    await page.goto(c.url + "/register-case")
+    await page.get_by_label("Case reference").fill(case_ref)
+    await page.get_by_label("Sentence type").select_option("imprisonment")
+    await page.get_by_label("Term in months").fill("6")
+    await page.get_by_label("Sentence date").fill(str(today() - timedelta(days=30)))
+    await page.get_by_label("Offence category").select_option("sch15_violent")
+    await page.get_by_role("button", name="Check eligibility").click()
+    explained = await page.locator("#eligibility").inner_text()
+    assert explained.startswith("Not eligible (refused)")
+    assert "under the 12 months DVCVA s 45(3) requires" in explained
+    assert cases_named(c.engine, case_ref) == 0
+    await page.get_by_label("Term in months").fill("24")
+    await page.get_by_role("button", name="Check eligibility").click()
+    assert (await page.locator("#eligibility").inner_text()).startswith("Eligible (statutory)")
+    assert cases_named(c.engine, case_ref) == 0
+    await page.get_by_role("button", name="Register case").click()
+    assert "registered: eligible (statutory" in await banner(page)
+    assert cases_named(c.engine, case_ref) == 1
+
+
 async def test_the_forms_have_no_serious_accessibility_violations(
     browser: Browser, site: Console
 ) -> None:
@@ -198,6 +224,9 @@ async def test_the_forms_have_no_serious_accessibility_violations(
     case_ref = unique_ref("AXE")
     await register(page, c, case_ref, str(today() + timedelta(days=3)))
     await assert_accessible(axe, page, "register form with errors")
+    await page.get_by_label("Sentence date").fill(str(today() - timedelta(days=300)))
+    await page.get_by_role("button", name="Check eligibility").click()
+    await assert_accessible(axe, page, "register form with the eligibility explained")
     await page.goto(c.url + "/register-case")
     await assert_accessible(axe, page, "register form")
     await register(page, c, case_ref, str(today() - timedelta(days=300)))

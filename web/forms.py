@@ -21,6 +21,8 @@ from service.vcs import Vcs
 from web.pages import actor_of, page, verified_form
 
 T = TypeVar("T")
+# What a form shows as its error summary: bad fields, or the service refusing the action.
+FORM_ERRORS = (Invalid, ValidationError, VcsError)
 ENGINE_MISSING = "The console is not connected to the engine: nothing was changed"
 
 
@@ -133,7 +135,7 @@ async def submit(
     with the error summary. Refusals (Refused, NotFound) go to their own pages."""
     try:
         case_ref, message = await action()
-    except (Invalid, ValidationError, VcsError) as error:
+    except FORM_ERRORS as error:
         return form.show(request, values, problems=form.problems(error), **context)
     request.session["flash"] = _sentence(message)
     return RedirectResponse(f"/cases/{case_ref}", status_code=303)

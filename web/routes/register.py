@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from models.case import CaseRegistration
 from models.vocabulary import OffenceCategory, SentenceType
+from service.actor import Actor
 from service.queries import case_summary
-from web.forms import Form, blank_to_none, posted, submit, vcs_of
+from web.forms import FORM_ERRORS, Form, blank_to_none, posted, submit, vcs_of
 from web.pages import actor_of
 
 router = APIRouter()
@@ -52,22 +53,39 @@ async def form(request: Request) -> Response:
     return FORM.show(request, dict.fromkeys(FORM.fields, ""), **CHOICES)
 
 
+def registration_of(values: dict[str, str], actor: Actor) -> CaseRegistration:
+    """The form's fields as the service's registration: the VLO's own region, and them as its
+    VLO."""
+    given = blank_to_none(values)
+    category = given.pop("offence_category")
+    description = given.pop("offence_description") or category
+    return CaseRegistration.model_validate(
+        {
+            **given,
+            "region": actor.region,
+            "responsible_vlo": actor.id,
+            "offences": [{"category": category, "description": description}],
+        }
+    )
+
+
+@router.post(PATH + "/check", response_class=HTMLResponse)
+async def check(request: Request) -> Response:
+    """Before registering: whether the case is eligible and why, the form kept as typed."""
+    actor, values = await posted(request, FORM)
+    try:
+        decision = await vcs_of(request).check_eligibility(registration_of(values, actor), actor)
+    except FORM_ERRORS as error:
+        return FORM.show(request, values, problems=FORM.problems(error), **CHOICES)
+    return FORM.show(request, values, decision=decision, **CHOICES)
+
+
 @router.post(PATH, response_class=HTMLResponse)
 async def register(request: Request) -> Response:
     actor, values = await posted(request, FORM)
-    given = blank_to_none(values)
 
     async def action() -> tuple[str, str]:
-        category = given.pop("offence_category")
-        description = given.pop("offence_description") or category
-        registration = CaseRegistration.model_validate(
-            {
-                **given,
-                "region": actor.region,
-                "responsible_vlo": actor.id,
-                "offences": [{"category": category, "description": description}],
-            }
-        )
+        registration = registration_of(values, actor)
         _, _, created = await vcs_of(request).register_case(registration, actor)
         state = request.app.state
         case = case_summary(state.engine, actor, registration.case_ref, state.today()).case
