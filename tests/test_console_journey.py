@@ -258,3 +258,41 @@ async def test_the_forms_have_no_serious_accessibility_violations(
         await page.locator("main button.govuk-button").first.click()
         await page.wait_for_load_state()
         await assert_accessible(axe, page, path + " submitted blank")
+
+
+async def test_another_region_and_a_tampered_id_are_refused_and_change_nothing(
+    browser: Browser, site: Console
+) -> None:
+    c = site
+    page = await vlo_page(browser, c)
+    case_a, case_b = unique_ref("TMA"), unique_ref("TMB")
+    for ref in (case_a, case_b):
+        await register(page, c, ref, str(today() - timedelta(days=300)))
+    await page.goto(f"{c.url}/cases/{case_a}/victims/new")
+    await page.get_by_label("Full name").fill(NAME)
+    await page.get_by_label("Address", exact=True).fill(ADDRESS)
+    await page.get_by_role("button", name="Add victim").click()
+    with session_scope(c.engine) as session:
+        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
+    assert victim_id is not None
+    token = await page.locator("input[name=csrf_token]").first.input_value()
+    # Victim IDs are numbered across cases: one of case A's named under case B is not found.
+    response = await page.request.post(
+        f"{c.url}/cases/{case_b}/victims/{victim_id}/opt-out",
+        form={"csrf_token": token, "confirm": "yes"},
+    )
+    assert response.status == 404
+    assert stage(c.engine, victim_id) is not Stage.OPTED_OUT
+
+    wales = await (await browser.new_context()).new_page()
+    await sign_in(wales, c, "vlo.wales")
+    shown = await wales.goto(f"{c.url}/cases/{case_a}/release")
+    assert shown is not None and shown.status == 403
+    token = await wales.locator("input[name=csrf_token]").first.input_value()
+    posted = await wales.request.post(
+        f"{c.url}/cases/{case_a}/release", form={"csrf_token": token, "on": str(today())}
+    )
+    assert posted.status == 403
+    with session_scope(c.engine) as session:
+        case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_a)).one()
+        assert case.release_date is None
