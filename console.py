@@ -9,6 +9,7 @@ import os
 import sys
 
 import uvicorn
+from sqlalchemy import Engine
 
 from models.db import make_engine
 from models.secret_files import SecretFileError
@@ -27,10 +28,16 @@ def main() -> int:
         return 2
     engine = make_engine()
     ready_or_exit(engine)
-    app = create_app(settings, engine, vcs=Vcs(asyncio.run(connect()), engine))
-    host = os.environ.get("VCS_CONSOLE_HOST", "127.0.0.1")
-    uvicorn.run(app, host=host, port=int(os.environ.get("VCS_CONSOLE_PORT", "8000")))
+    asyncio.run(serve(settings, engine))
     return 0
+
+
+async def serve(settings: ConsoleSettings, engine: Engine) -> None:
+    """Connect to Temporal (the forms act through it) and serve, on the one event loop."""
+    app = create_app(settings, engine, vcs=Vcs(await connect(service="vcs-console"), engine))
+    host = os.environ.get("VCS_CONSOLE_HOST", "127.0.0.1")
+    port = int(os.environ.get("VCS_CONSOLE_PORT", "8000"))
+    await uvicorn.Server(uvicorn.Config(app, host=host, port=port)).serve()
 
 
 if __name__ == "__main__":
