@@ -11,6 +11,7 @@ import sys
 import uvicorn
 from sqlalchemy import Engine
 
+from models.codec import CodecError
 from models.db import make_engine
 from models.secret_files import SecretFileError
 from models.startup import ready_or_exit
@@ -28,7 +29,14 @@ def main() -> int:
         return 2
     engine = make_engine()
     ready_or_exit(engine)
-    asyncio.run(serve(settings, engine))
+    try:
+        asyncio.run(serve(settings, engine))
+    except CodecError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # the Temporal client could not connect
+        print(f"error: cannot reach Temporal: {err}", file=sys.stderr)
+        return 3
     return 0
 
 
