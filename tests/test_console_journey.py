@@ -70,6 +70,17 @@ async def register(page: Page, c: Console, case_ref: str, sentenced: str) -> Non
     await page.get_by_role("button", name="Register case").click()
 
 
+async def add_victim(page: Page, c: Console) -> int:
+    """On the add-victim form: fill in the victim's name and address, add them; their ID."""
+    await page.get_by_label("Full name").fill(NAME)
+    await page.get_by_label("Address", exact=True).fill(ADDRESS)
+    await page.get_by_role("button", name="Add victim").click()
+    with session_scope(c.engine) as session:
+        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
+    assert victim_id is not None
+    return victim_id
+
+
 async def banner(page: Page) -> str:
     """The confirmation on the case page (or, failing, the page's error summary)."""
     found = page.locator(".govuk-notification-banner, .govuk-error-summary, h1")
@@ -96,14 +107,9 @@ async def test_a_vlo_carries_a_victim_through_the_scheme(browser: Browser, site:
     assert "registered: eligible (statutory" in await banner(page)
 
     await page.get_by_role("link", name="Add a victim").click()
-    await page.get_by_label("Full name").fill(NAME)
-    await page.get_by_label("Address", exact=True).fill(ADDRESS)
     await page.get_by_label("Postcode").fill("LS1 1AA")
-    await page.get_by_role("button", name="Add victim").click()
-    assert "Victim" in await banner(page) and "added" in await banner(page)
-    with session_scope(c.engine) as session:
-        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
-    assert victim_id is not None
+    victim_id = await add_victim(page, c)
+    assert f"Victim {victim_id} added" in await banner(page)
     assert NAME not in await page.content()  # IDs only on the case page
     offer = await eventually(
         lambda: [t for t in tasks(c.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
@@ -236,12 +242,7 @@ async def test_the_forms_have_no_serious_accessibility_violations(
     await page.get_by_role("button", name="Add victim").click()  # no name
     assert await page.locator(".govuk-error-summary").count() == 1
     await assert_accessible(axe, page, "add victim with errors")
-    await page.get_by_label("Full name").fill(NAME)
-    await page.get_by_label("Address", exact=True).fill(ADDRESS)
-    await page.get_by_role("button", name="Add victim").click()
-    with session_scope(c.engine) as session:
-        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
-    assert victim_id is not None
+    victim_id = await add_victim(page, c)
     offer, *_ = await eventually(lambda: tasks(c.engine, victim_id))
     base = f"{c.url}/cases/{case_ref}"
     for path in (
@@ -269,12 +270,7 @@ async def test_another_region_and_a_tampered_id_are_refused_and_change_nothing(
     for ref in (case_a, case_b):
         await register(page, c, ref, str(today() - timedelta(days=300)))
     await page.goto(f"{c.url}/cases/{case_a}/victims/new")
-    await page.get_by_label("Full name").fill(NAME)
-    await page.get_by_label("Address", exact=True).fill(ADDRESS)
-    await page.get_by_role("button", name="Add victim").click()
-    with session_scope(c.engine) as session:
-        victim_id = session.exec(select(Victim.id).where(Victim.full_name == NAME)).one()
-    assert victim_id is not None
+    victim_id = await add_victim(page, c)
     token = await page.locator("input[name=csrf_token]").first.input_value()
     # Victim IDs are numbered across cases: one of case A's named under case B is not found.
     response = await page.request.post(
