@@ -81,12 +81,9 @@ class Registered:
     decision: EligibilityDecision
 
 
-def register_case(
-    engine: Engine, registration: CaseRegistration, by: str, today: date | None = None
-) -> Registered:
-    """Register an eligible case once. The same registration again returns the case already
-    there; a different one under the same reference is refused. Every check comes before the
-    first write: a refusal leaves nothing behind."""
+def eligibility_of(registration: CaseRegistration, today: date) -> EligibilityDecision:
+    """Whether the case may be registered, and why (models/eligibility.py): refused outright
+    when its dates or disposal do not make sense (models/plausibility.py)."""
     problems = registration.problems() + registration_problems(
         registration.disposal,
         registration.restricted,
@@ -95,11 +92,10 @@ def register_case(
         registration.sentence_date,
     )
     custodial = registration.disposal is DisposalKind.CUSTODIAL
-    today = today or london_today()  # the day the workflows see (Europe/London)
     problems += referral_problems(registration, today, custodial)
     if problems:
         raise VcsError("; ".join(problems))
-    decision = decide_eligibility(
+    return decide_eligibility(
         disposal=registration.disposal,
         sentence_type=registration.sentence_type,
         term_months=registration.term_months,
@@ -108,6 +104,16 @@ def register_case(
         finding=registration.finding,
         restricted=registration.restricted,
     )
+
+
+def register_case(
+    engine: Engine, registration: CaseRegistration, by: str, today: date | None = None
+) -> Registered:
+    """Register an eligible case once. The same registration again returns the case already
+    there; a different one under the same reference is refused. Every check comes before the
+    first write: a refusal leaves nothing behind."""
+    # today: the day the workflows see (Europe/London)
+    decision = eligibility_of(registration, today or london_today())
     if not decision.eligible:
         raise VcsError(f"case {registration.case_ref} is not eligible: {decision.explain()}")
     case_fields = registration.model_dump(include=set(OffenderCaseBase.model_fields))

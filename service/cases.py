@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 from models.case import CaseRegistration, MilestoneDates
+from models.eligibility import EligibilityDecision
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
     bulk_workflow_id,
@@ -25,6 +26,7 @@ from models.repository import (
     add_conditions,
     add_representation,
     add_victim,
+    eligibility_of,
     find_representation,
     find_victim,
     is_enrolled,
@@ -63,6 +65,13 @@ class CaseActions(ServiceBase):
         registered = register_case(self.engine, registration, actor.id, await self.today())
         victim_wf_ids = await self._start_case(registration.case_ref, [], actor)
         return case_workflow_id(registration.case_ref), victim_wf_ids, registered.created
+
+    async def check_eligibility(
+        self, registration: CaseRegistration, actor: Actor
+    ) -> EligibilityDecision:
+        """What registering would decide, and why, without registering (nothing is written)."""
+        checked(self.engine, actor, Action.REGISTER_CASE, region=registration.region)
+        return eligibility_of(registration, await self.today())
 
     async def add_victim(self, case_ref: str, victim: VictimBase, actor: Actor) -> tuple[int, str]:
         """Add a victim and start their workflow. A victim recorded by an earlier attempt whose

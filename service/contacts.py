@@ -80,6 +80,20 @@ def _problems(error: ValidationError) -> list[Problem]:
     return [Problem(f, FIX.get(f, f"Check the {f.replace('_', ' ')}")) for f in fields]
 
 
+def parse(fields: dict[str, str]) -> VictimBase:
+    """A victim's contact details from a form's fields (blank means none), checked as
+    registration checks them: each problem names its field and never quotes what was typed."""
+    given = {k: (v.strip() or None) for k, v in fields.items() if k in FIELDS}
+    try:
+        details = VictimBase.model_validate(given)
+    except ValidationError as error:
+        raise Invalid(_problems(error)) from None
+    channel_problems = details.contact_problems()
+    if channel_problems:
+        raise Invalid([Problem("preferred_channel", p.capitalize()) for p in channel_problems])
+    return details
+
+
 def change(
     engine: Engine, actor: Actor, case_ref: str, victim_id: int, fields: dict[str, str]
 ) -> list[str]:
@@ -87,14 +101,7 @@ def change(
     fields that changed. Letters from now on use the new details (they are read when each
     letter is written)."""
     _victim_of(engine, actor, Action.CHANGE_CONTACT_DETAILS, case_ref, victim_id)
-    given = {k: (v.strip() or None) for k, v in fields.items() if k in FIELDS}
-    try:
-        new = VictimBase.model_validate(given)
-    except ValidationError as error:
-        raise Invalid(_problems(error)) from None
-    channel_problems = new.contact_problems()
-    if channel_problems:
-        raise Invalid([Problem("preferred_channel", p.capitalize()) for p in channel_problems])
+    new = parse(fields)
     with session_scope(engine) as session:
         victim = session.get(Victim, victim_id)
         assert victim is not None

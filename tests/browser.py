@@ -16,6 +16,7 @@ from oidc_provider_mock import User, run_server_in_thread
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine
 
+from service.vcs import Vcs
 from web.app import create_app
 from web.demo import demo_claims
 from web.settings import ConsoleSettings
@@ -53,13 +54,15 @@ class Console:
 
 
 @contextlib.asynccontextmanager
-async def console(engine: Engine, issuer: str, **env: str) -> AsyncIterator[Console]:
+async def console(
+    engine: Engine, issuer: str, vcs: Vcs | None = None, **env: str
+) -> AsyncIterator[Console]:
     settings = ConsoleSettings.from_env(
         {"VCS_CONSOLE_MODE": "development", "VCS_OIDC_ISSUER": issuer, **env}
     )
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, engine, vcs=vcs), host="127.0.0.1", port=port, log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -691,6 +691,7 @@ UI_WRITE_ACTIONS_OFF = (
 TEMPORAL_CLIENTS = {
     "worker": "temporal_worker",
     "app": "temporal_app",
+    "console": "temporal_app",  # its forms act through the service layer, as the CLI does
     "search-attributes": "temporal_ops",
 }
 

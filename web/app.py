@@ -17,9 +17,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from service.access import Refused
 from service.actor import Role
 from service.queries import NotFound
+from service.vcs import Vcs
 from web import auth, pages
 from web.pages import page
-from web.routes import cases, contacts, outbox, tasks
+from web.routes import cases, contacts, outbox, register, sentence, tasks, victims
 from web.settings import ASSETS, ConsoleSettings
 
 LONDON = ZoneInfo("Europe/London")
@@ -39,10 +40,15 @@ def database_reachable(engine: Engine) -> bool:
 
 
 def create_app(
-    settings: ConsoleSettings, engine: Engine, today: Callable[[], date] = london_today
+    settings: ConsoleSettings,
+    engine: Engine,
+    today: Callable[[], date] = london_today,
+    vcs: Vcs | None = None,
 ) -> FastAPI:
+    """The console; without `vcs` (Temporal) it shows the case database but takes no action."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings, app.state.engine, app.state.today = settings, engine, today
+    app.state.vcs = vcs
 
     @app.middleware("http")
     async def security_headers(
@@ -132,6 +138,9 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(outbox.router)
     app.include_router(contacts.router)
+    app.include_router(register.router)
+    app.include_router(victims.router)
+    app.include_router(sentence.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app

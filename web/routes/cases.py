@@ -35,5 +35,8 @@ async def case(request: Request, case_ref: str) -> Response:
         "can_see_contacts": allowed(
             actor, Action.VIEW_CONTACT_DETAILS, scope_of(actor, summary.case.region)
         ),
+        # Offered the action forms only if the actor may change the case (the service checks
+        # each action again).
+        "can_act": allowed(actor, Action.ADD_VICTIM, scope_of(actor, summary.case.region)),
     }
     return page(request, "case.html", context)

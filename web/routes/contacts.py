@@ -6,6 +6,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.vocabulary import Channel, Language
 from service import contacts
+from web.forms import field_text
 from web.pages import actor_of, page, verified_form
 
 router = APIRouter()
@@ -53,7 +54,7 @@ async def change_form(request: Request, case_ref: str, victim_id: int) -> Respon
 async def change(request: Request, case_ref: str, victim_id: int) -> Response:
     actor = actor_of(request)
     form = await verified_form(request)
-    values = {f: str(form.get(f) or "") for f in contacts.FIELDS}
+    values = {f: field_text(form, f) for f in contacts.FIELDS}
     try:
         changed = contacts.change(request.app.state.engine, actor, case_ref, victim_id, values)
     except contacts.Invalid as invalid:

@@ -1,11 +1,15 @@
 """My tasks (the signed-in VLO's open tasks, overdue first, and those escalated to their role)
 and a manager's view of the region's work."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from models.repository import task_by_id
 from service.access import Action, Scope, allowed
 from service.queries import escalated_tasks, my_tasks, region_view
+from web.forms import Form, posted, submit, vcs_of, viewable
 from web.pages import actor_of, page
 
 router = APIRouter()
@@ -36,3 +40,43 @@ async def region(request: Request) -> Response:
     state = request.app.state
     view = region_view(state.engine, actor, state.today())
     return page(request, "region.html", {"view": view, "nav": "region"})
+
+
+OUTCOME = Form(
+    "task_outcome.html",
+    ("outcome",),
+    {"outcome": "Say what happened, in up to 500 characters"},
+)
+TASK = "/cases/{case_ref}/tasks/{task_id}/outcome"
+
+
+@router.get(TASK, response_class=HTMLResponse)
+async def outcome_form(request: Request, case_ref: str, task_id: int) -> Response:
+    viewable(request, case_ref, task_id=task_id)
+    context: dict[str, Any] = {
+        "case_ref": case_ref,
+        "task_id": task_id,
+        "task_title": _title(request, task_id),
+    }
+    return OUTCOME.show(request, {"outcome": ""}, **context)
+
+
+@router.post(TASK, response_class=HTMLResponse)
+async def complete(request: Request, case_ref: str, task_id: int) -> Response:
+    viewable(request, case_ref, task_id=task_id)
+    actor, values = await posted(request, OUTCOME)
+
+    async def action() -> tuple[str, str]:
+        result = await vcs_of(request).complete_task(task_id, actor, values["outcome"])
+        return case_ref, result.message
+
+    context: dict[str, Any] = {
+        "case_ref": case_ref,
+        "task_id": task_id,
+        "task_title": _title(request, task_id),
+    }
+    return await submit(request, OUTCOME, values, action, **context)
+
+
+def _title(request: Request, task_id: int) -> str:
+    return task_by_id(request.app.state.engine, task_id).title

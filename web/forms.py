@@ -1,0 +1,141 @@
+"""The one pattern every action form follows: read the posted fields (CSRF checked), hand them
+to the service, and either go back to the case page with what the engine did, or show the form
+again with the GOV.UK error summary. The service's own errors are the messages: nothing here
+decides a rule, and nothing typed is logged or quoted back in a message."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData
+
+from models.errors import VcsError
+from models.repository import task_on_case, victim_on_case
+from service.actor import Actor
+from service.contacts import Invalid, Problem
+from service.queries import NotFound, case_summary
+from service.vcs import Vcs
+from web.pages import actor_of, page, verified_form
+
+T = TypeVar("T")
+# What a form shows as its error summary: bad fields, or the service refusing the action.
+FORM_ERRORS = (Invalid, ValidationError, VcsError)
+ENGINE_MISSING = "The console is not connected to the engine: nothing was changed"
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form page: its template, its fields (the first takes a problem no field owns), and
+    what to do about each field when it is not valid (GOV.UK style: what to enter)."""
+
+    template: str
+    fields: tuple[str, ...]
+    fixes: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # the model's field: the form's
+
+    def show(
+        self,
+        request: Request,
+        values: dict[str, str],
+        *,
+        problems: list[Problem] | None = None,
+        **context: Any,
+    ) -> Response:
+        return page(
+            request,
+            self.template,
+            {"values": values, "problems": problems, "nav": "cases", **context},
+            status_code=400 if problems else 200,
+        )
+
+    def problems(self, error: Exception) -> list[Problem]:
+        """The service's refusal as problems on this form's fields, in the form's order."""
+        if isinstance(error, Invalid):
+            return error.problems
+        if isinstance(error, ValidationError):
+            named = dict.fromkeys(
+                self.aliases.get(str(e["loc"][0]), str(e["loc"][0]))
+                for e in error.errors(include_input=False)
+                if e["loc"]
+            )
+            fields = [f for f in self.fields if f in named] or [self.fields[0]]
+            return [Problem(f, self.fixes.get(f, f"Check the {_words(f)}")) for f in fields]
+        return [Problem(self.fields[0], _sentence(str(error)))]
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def vcs_of(request: Request) -> Vcs:
+    vcs: Vcs | None = request.app.state.vcs
+    if vcs is None:
+        raise VcsError(ENGINE_MISSING)
+    return vcs
+
+
+def field_text(data: FormData, name: str) -> str:
+    """A posted field, stripped; missing is blank. Browsers send a textarea's line breaks as
+    CRLF (HTML's form encoding), which the models' text checks refuse as a control character.
+    """
+    return str(data.get(name) or "").replace("\r\n", "\n").strip()
+
+
+async def posted(request: Request, form: Form) -> tuple[Actor, dict[str, str]]:
+    """The signed-in actor and the form's fields as posted."""
+    actor = actor_of(request)
+    data = await verified_form(request)
+    return actor, {f: field_text(data, f) for f in form.fields}
+
+
+def parsed(form: Form, values: dict[str, str], name: str, kind: type[T]) -> T:
+    """One field as the type the service takes (a date, a choice), or the field's problem."""
+    try:
+        return TypeAdapter(kind).validate_python(values[name] or None)
+    except ValidationError:
+        raise Invalid([Problem(name, form.fixes.get(name, f"Check the {_words(name)}"))]) from None
+
+
+def viewable(request: Request, case_ref: str, victim_id: int = 0, task_id: int = 0) -> Actor:
+    """Before showing a form: the actor may see the case, and the victim or task named in the
+    URL is the case's (IDs are numbered across cases)."""
+    actor = actor_of(request)
+    state = request.app.state
+    case_summary(state.engine, actor, case_ref, state.today())
+    try:
+        if victim_id:
+            victim_on_case(state.engine, victim_id, case_ref)
+        if task_id:
+            task_on_case(state.engine, task_id, case_ref)
+    except VcsError as error:
+        raise NotFound(str(error)) from None
+    return actor
+
+
+def blank_to_none(values: dict[str, str]) -> dict[str, str | None]:
+    return {k: (v or None) for k, v in values.items()}
+
+
+async def submit(
+    request: Request,
+    form: Form,
+    values: dict[str, str],
+    action: Callable[[], Awaitable[tuple[str, str]]],
+    **context: Any,
+) -> Response:
+    """Run the action (which returns the case it changed and what to tell the VLO): on success
+    to the case page with that message; on bad input or an out-of-order action, the form again
+    with the error summary. Refusals (Refused, NotFound) go to their own pages."""
+    try:
+        case_ref, message = await action()
+    except FORM_ERRORS as error:
+        return form.show(request, values, problems=form.problems(error), **context)
+    request.session["flash"] = _sentence(message)
+    return RedirectResponse(f"/cases/{case_ref}", status_code=303)
