@@ -663,6 +663,11 @@ async def test_ensure_schedules_is_idempotent_and_keeps_an_operators_pause(
     await schedules.ensure_schedules(client, task_queue)
     await schedules.unpause(client, "reconciliation", "ops.smith")
     status = await schedules.describe(client, "reconciliation")
+    for _ in range(50):  # the server applies a schedule patch a moment after accepting it
+        if not status.paused:
+            break
+        await asyncio.sleep(0.1)
+        status = await schedules.describe(client, "reconciliation")
     assert not status.paused and status.next_run is not None
 
     # Trigger runs the job now, on the worker, even with its schedule paused.
