@@ -111,17 +111,10 @@ def _retention(task_queue: str) -> Schedule:
     )
 
 
-def _delivery_status(task_queue: str) -> Schedule:
+def _hourly(action: ScheduleActionStartWorkflow) -> Schedule:
+    """A job run every hour; a missed run is not caught up beyond the hour, nor overlapped."""
     return Schedule(
-        action=ScheduleActionStartWorkflow(
-            DeliveryStatusWorkflow.run,
-            DeliveryPollInput(),
-            id="vcs-delivery-status",
-            task_queue=task_queue,
-            static_summary="Delivery status of emails and texts sent through Notify",
-        ),
-        # Hourly (local policy): a failure reaches a VLO the same working day, well inside
-        # Notify's 7-day retention, at one look-up per message not yet final.
+        action=action,
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
         policy=SchedulePolicy(
             overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=1)
@@ -130,21 +123,30 @@ def _delivery_status(task_queue: str) -> Schedule:
     )
 
 
+def _delivery_status(task_queue: str) -> Schedule:
+    # Hourly (local policy): a failure reaches a VLO the same working day, well inside
+    # Notify's 7-day retention, at one look-up per message not yet final.
+    return _hourly(
+        ScheduleActionStartWorkflow(
+            DeliveryStatusWorkflow.run,
+            DeliveryPollInput(),
+            id="vcs-delivery-status",
+            task_queue=task_queue,
+            static_summary="Delivery status of emails and texts sent through Notify",
+        )
+    )
+
+
 def _audit_heads(task_queue: str) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    # Hourly (local policy): an entry of the console or the CLI waits at most an hour for
+    # its seal, and a chain changed since the last export is anchored within the hour.
+    return _hourly(
+        ScheduleActionStartWorkflow(
             AuditHeadsWorkflow.run,
             id="vcs-audit-heads",
             task_queue=task_queue,
             static_summary="Seal the audit trail and export each chain's head (write-once)",
-        ),
-        # Hourly (local policy): an entry of the console or the CLI waits at most an hour for
-        # its seal, and a chain changed since the last export is anchored within the hour.
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=1)
-        ),
-        state=ScheduleState(note="created by the worker"),
+        )
     )
 
 
