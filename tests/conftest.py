@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import SQLModel, select
 from temporalio.client import Client
@@ -26,6 +27,7 @@ from models.parole import parole_review_id
 from models.victim import Victim
 from models.working_days import london_date
 from service.vcs import Vcs
+from tests.browser import chromium
 from tests.clock import ClockWorkflow
 from tests.helpers import CLI_IDENTITY, every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
@@ -213,6 +215,13 @@ async def cleanup_workflows(
             f"workflow task not completed: {stuck or 'none (an activity, then)'}. A query sent "
             "while a workflow continued as new leaves such a run (tests.helpers.until_quiet)"
         )
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's chromium, one per test module of the console (tests/browser.py)."""
+    async with chromium() as b:
+        yield b
 
 
 from tests.cli_harness import cli  # noqa: E402, F401  (the `cli` fixture, for CLI tests)

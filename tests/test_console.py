@@ -19,18 +19,12 @@ from models.records import AuditEntry
 from models.victim import Victim
 from models.vocabulary import Channel, Language
 from service.vcs import Vcs
-from tests.browser import Console, chromium, console, identity_provider, sign_in
+from tests.browser import Console, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, tasks, victim, vlo_actor
 from web.settings import ConfigurationError, ConsoleSettings
 from worker import build_worker
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture

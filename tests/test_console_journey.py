@@ -19,7 +19,7 @@ from models.db import session_scope
 from models.victim import Victim
 from models.vocabulary import LetterKind, Stage, TaskKind
 from service.vcs import Vcs
-from tests.browser import Console, chromium, console, identity_provider, sign_in
+from tests.browser import Console, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import eventually, letters, stage, tasks
@@ -27,12 +27,6 @@ from tests.test_console import assert_accessible
 from worker import build_worker
 
 NAME, ADDRESS = "Dora Journey", "7 Form Lane\nLeeds"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -16,17 +16,11 @@ from models.db import session_scope
 from models.records import AuditEntry, Correspondence
 from models.vocabulary import Language, LetterKind
 from service.vcs import Vcs
-from tests.browser import Console, chromium, console, identity_provider, sign_in
+from tests.browser import Console, console, identity_provider, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import eventually, letters, offered_and_opted_in, registration, victim, vlo_actor
 from worker import build_worker
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture
