@@ -13,9 +13,8 @@ RENEW_WITHIN_YEARS = 5
 
 
 def running_out(calendar: BankHolidays | None, today: date) -> bool:
-    """Whether a carried calendar ends too soon to start a run with (one from before calendars
-    travelled keeps its frozen list)."""
-    return calendar is not None and calendar.last_year < today.year + RENEW_WITHIN_YEARS
+    """Whether a carried calendar (None: none yet) ends too soon to start a run with."""
+    return calendar is None or calendar.last_year < today.year + RENEW_WITHIN_YEARS
 
 
 def fresh_calendar(today: date | None = None) -> BankHolidays:

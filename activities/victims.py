@@ -26,8 +26,8 @@ class VictimStarterActivities:
         if running_out(params.policy.calendar, london_today()):
             renewed = params.policy.model_copy(update={"calendar": fresh_calendar()})
             params = params.model_copy(update={"policy": renewed})
-        # Engine 2 starts with the search attributes the victim's first step would publish
-        # (identified, the offer task due: Victims' Code Right 11), saving that upsert.
+        # A new victim workflow starts with the search attributes its first step would
+        # publish (identified, the offer task due: Victims' Code Right 11), saving that upsert.
         search = (
             initial_search_attributes(
                 case_ref=params.case_ref,
@@ -36,7 +36,7 @@ class VictimStarterActivities:
                 region=params.region,
                 next_deadline=offer_due(params.milestones.sentence_date, params.policy),
             )
-            if params.engine >= 2 and params.state is None
+            if params.state is None
             else None
         )
         await self.client.start_workflow(

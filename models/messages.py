@@ -226,11 +226,6 @@ class VictimState(BaseModel):
     discharges_told: list[date] = Field(default_factory=list)
 
 
-# The engine new case and victim runs take (workflows/common.py says what each changes). Inputs
-# recorded before engines existed carry none and replay as engine 1.
-CURRENT_ENGINE = 2
-
-
 class VictimInput(BaseModel):
     case_ref: str
     case_id: int
@@ -243,7 +238,6 @@ class VictimInput(BaseModel):
     conditions: list[ConditionNotice] = Field(default_factory=list)
     state: VictimState | None = None  # set when the workflow continues as new
     hospital: HospitalStatus | None = None  # a hospital-path case (DVCVA ss 36-44A)
-    engine: int = 1  # new runs: CURRENT_ENGINE
 
 
 class CaseState(BaseModel):
@@ -287,7 +281,6 @@ class CaseInput(BaseModel):
     responsible_vlo: str | None = None
     provider: str = "NPS"
     region: str = ""
-    engine: int = 1  # new runs: CURRENT_ENGINE
 
 
 class CaseSnapshot(BaseModel):

@@ -249,9 +249,6 @@ class ParoleInput(BaseModel):
     parole: ParolePolicy = Field(default_factory=ParolePolicy)
     timetable: ParoleTimetable
     state: ParoleState | None = None  # set when the workflow continues as new
-    # The engine the review runs (workflows/common.py): its case's. Reviews started before
-    # engines reached them carry none and replay as engine 1.
-    engine: int = 1
 
 
 class ParoleView(BaseModel):

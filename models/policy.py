@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from models.working_days import BankHolidays, carried
+from models.working_days import BankHolidays, required
 
 
 class Policy(BaseModel):
@@ -41,13 +41,13 @@ class Policy(BaseModel):
     escalation_due_working_days: int = 5
     escalation_max_level: int = 3
     # The bank holidays working days are counted over (models/bank_holidays.py): set when a
-    # case is registered (current_policy), never by workflow code. None: a policy recorded
-    # before calendars travelled, counted over the frozen list it had (models/working_days.py).
+    # case is registered (current_policy, policy_for), never by workflow code. None only in
+    # the edition templates below, which count no days.
     calendar: BankHolidays | None = None
 
     @property
     def bank_holidays(self) -> BankHolidays:
-        return carried(self.calendar)
+        return required(self.calendar)
 
     # ---- a tariff / parole eligibility date (workflows/case.py) ----
     # Local policy *(confirm)*: the Parole Board review of a life or other indeterminate

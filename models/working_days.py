@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, field_serializer, field_validator
 
-from models.legacy_bank_holidays import BY_YEAR
-
 # Loaded here, outside Temporal's sandbox (workflows import this module passed through).
 LONDON = ZoneInfo("Europe/London")
 
@@ -62,25 +60,12 @@ class BankHolidays(BaseModel, frozen=True):
         return frozenset(self.dates)
 
 
-def legacy_calendar() -> BankHolidays:
-    """The bank holidays inputs made before calendars travelled were counted over, frozen."""
-    dates = dates_of(BY_YEAR)
-    return BankHolidays(
-        first_year=dates[0].year,
-        last_year=dates[-1].year,
-        dates=dates,
-        source="holidays 0.109, frozen (inputs without a calendar)",
-    )
-
-
-# A workflow input recorded without a calendar (a running case, a saved history) replays with the
-# list it was counted over then, never with whatever the installed packages say today.
-LEGACY = legacy_calendar()
-
-
-def carried(calendar: BankHolidays | None) -> BankHolidays:
-    """The calendar a workflow input carries, or the frozen one inputs made before had."""
-    return LEGACY if calendar is None else calendar
+def required(calendar: BankHolidays | None) -> BankHolidays:
+    """The calendar a workflow input carries. Whoever starts the work sets it
+    (models/bank_holidays.py); an input without one is a programming error, never a guess."""
+    if calendar is None:
+        raise ValueError("no bank-holiday calendar: set one where the work starts")
+    return calendar
 
 
 def is_working_day(day: date, calendar: BankHolidays) -> bool:

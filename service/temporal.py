@@ -22,7 +22,6 @@ from models.handoff import (
     CaseHandoff,
 )
 from models.messages import (
-    CURRENT_ENGINE,
     ActionResult,
     AddVictims,
     CaseInput,
@@ -99,7 +98,7 @@ class ServiceBase:
         """Update-with-start: the case workflow is started if it is not already running."""
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
-            CaseInput(case_ref=case_ref, policy=current_policy(), engine=CURRENT_ENGINE),
+            CaseInput(case_ref=case_ref, policy=current_policy()),
             id=case_workflow_id(case_ref),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

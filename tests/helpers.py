@@ -251,7 +251,7 @@ def local_activity_type(marker: MarkerRecordedEventAttributes) -> str:
 
 def activity_calls(history: WorkflowHistory) -> list[str]:
     """The activity types a run called, in order: activities and local activities alike
-    (engine 2 runs its steps as local activities: workflows/common.py)."""
+    (steps run as local activities: workflows/common.py)."""
     called: list[str] = []
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:

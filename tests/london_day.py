@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows.common import sleep_until, today
+from workflows.common import WakeTimer, sleep_until, today
 
 
 @workflow.defn(name="TestLondonDay")
@@ -17,5 +17,5 @@ class LondonDayWorkflow:
     async def run(self, at: str) -> list[str]:
         await workflow.sleep(datetime.fromisoformat(at) - workflow.now())
         day = today()
-        await sleep_until(day + timedelta(days=1), workflow.now(), lambda: False)
+        await sleep_until(day + timedelta(days=1), workflow.now(), lambda: False, WakeTimer())
         return [day.isoformat(), workflow.now().isoformat()]

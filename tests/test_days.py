@@ -7,7 +7,6 @@ later never changes what a recorded history computed.
 """
 
 import asyncio
-import hashlib
 import socket
 import subprocess
 import sys
@@ -27,7 +26,6 @@ import models.working_days
 from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
 from models.deadlines import offer_due
-from models.legacy_bank_holidays import BY_YEAR
 from models.messages import CaseInput, VictimInput
 from models.policy import Policy, policy_for
 from models.working_days import add_working_days, london_date, london_midnight, london_today
@@ -46,7 +44,7 @@ from tests.helpers import (
 from tests.london_day import LondonDayWorkflow
 from worker import SANDBOX, build_worker
 from workflows.case import case_workflow_id
-from workflows.common import MAX_RUN_SPAN_ENGINE_2
+from workflows.common import MAX_RUN_SPAN
 from workflows.victim import VictimWorkflow, victim_workflow_id
 
 # --- London days ----------------------------------------------------------------------------
@@ -168,13 +166,6 @@ def test_a_calendar_travels_in_a_workflow_input_a_year_at_a_time() -> None:
     assert Policy.model_validate_json(written) == policy
 
 
-def test_the_frozen_list_of_inputs_made_before_calendars_never_changes() -> None:
-    """Inputs recorded without a calendar replay over models/legacy_bank_holidays.py: editing it
-    would change deadlines their histories already computed."""
-    digest = hashlib.sha256(BY_YEAR.encode()).hexdigest()
-    assert digest == "05c6a898c6eac2a910ac3aaab8eb08f9241ff82f5b3a991c131ab57c9a92935e"
-
-
 # --- replay ---------------------------------------------------------------------------------
 
 
@@ -256,7 +247,7 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
         victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await eventually(lambda: tasks(engine, victim_id))
         monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
-        await env.sleep(MAX_RUN_SPAN_ENGINE_2 + timedelta(days=2))
+        await env.sleep(MAX_RUN_SPAN + timedelta(days=2))
         victim_runs = await runs_after_the_first(env, workflow_id)
         case_runs = await runs_after_the_first(env, case_workflow_id(case_ref))
     victim_policies = [(await started_input(run, VictimInput)).policy for run in victim_runs]

@@ -1,4 +1,4 @@
-"""Engine 2 (workflows/common.py), as ops and the bill see it: a VLO's action is answered in
+"""The engine (workflows/common.py), as ops and the bill see it: a VLO's action is answered in
 the workflow task that took it in, with its steps run as local activities; the case's wake-up
 timer is kept while its date stands; a victim's workflow starts with its search attributes."""
 

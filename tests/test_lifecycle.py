@@ -49,7 +49,7 @@ from tests.helpers import (
 )
 from worker import build_worker
 from workflows.case import case_workflow_id
-from workflows.common import MAX_RUN_SPAN_ENGINE_2
+from workflows.common import MAX_RUN_SPAN
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
 POLICY = current_policy()
@@ -583,7 +583,7 @@ async def test_fifteen_year_sentence_runs_to_the_end_in_bounded_histories(
     sent = letters(engine, victim_id)
     assert sent.count(LetterKind.ANNUAL_UPDATE) in (years - 1, years)
     assert sent[-1] is LetterKind.SCHEME_ENDED
-    span_years = MAX_RUN_SPAN_ENGINE_2.days // 365
+    span_years = MAX_RUN_SPAN.days // 365
     for workflow in (workflow_id, case_workflow_id(case_ref)):
         runs = await run_lengths(env, workflow)
         assert len(runs) >= years // span_years  # a new run at least every four years

@@ -408,7 +408,7 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         runs = await every_run(env.client, p.review)
         assert len(runs) > 1
         assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
-        # Referred by an engine-2 case, the review runs engine 2 too (workflows/common.py):
+        # The review runs its steps as its case does (workflows/common.py):
         # every step a local activity in the workflow task that decided it, none an ordinary
         # activity (each of those is a Temporal action of its own).
         scheduled = [

@@ -15,7 +15,7 @@ from models.db import session_scope
 from models.deadlines import parole_preparation
 from models.messages import Scheduled
 from models.parole import ParoleTimetable
-from models.policy import CODE_EDITIONS
+from models.policy import policy_for
 from models.records import AuditEntry, VloTask
 from models.vocabulary import (
     KeyStage,
@@ -32,7 +32,7 @@ from tests.helpers import VLO_ACTOR, eventually, registration, run_until, tasks,
 from worker import build_worker
 from workflows.case import case_workflow_id
 
-POLICY = CODE_EDITIONS["2020"]
+POLICY = policy_for("2020", date(2026, 12, 6))
 VLO = "vlo.jones"
 
 

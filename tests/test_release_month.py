@@ -21,13 +21,13 @@ from models.deadlines import (
     representations_task_due,
 )
 from models.messages import LetterRequest
-from models.policy import CODE_EDITIONS
+from models.policy import policy_for
 from models.release_month import ReleaseMonth, release_told_on
 from models.victim import Victim
 from models.vocabulary import Channel, DischargeKind, Language, LetterKind
 from models.working_days import add_working_days, is_working_day
 
-POLICY = CODE_EDITIONS["2020"]
+POLICY = policy_for("2020", date(2026, 12, 6))
 CALENDAR = POLICY.bank_holidays
 ENGINE: Engine = make_engine("sqlite://")
 create_tables(ENGINE)

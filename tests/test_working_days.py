@@ -142,14 +142,12 @@ def test_outside_the_carried_years_only_weekends_are_known() -> None:
     assert not is_working_day(date(2028, 12, 23), CALENDAR)  # a Saturday
 
 
-def test_a_policy_without_bank_holidays_counts_over_the_frozen_list() -> None:
-    """A policy recorded before calendars travelled in inputs (a running case) counts over the
-    frozen list it was counted over then (models/legacy_bank_holidays.py), 2000-2100."""
+def test_a_policy_without_bank_holidays_counts_no_days() -> None:
+    """Working days are counted only over a calendar set where the work starts
+    (models/bank_holidays.py): an edition template without one refuses, never guesses."""
     assert CODE_EDITIONS["2020"].calendar is None
-    assert offer_due(date(2026, 12, 14), CODE_EDITIONS["2020"]) == date(2027, 1, 28)
-    legacy = CODE_EDITIONS["2020"].bank_holidays
-    assert (legacy.first_year, legacy.last_year) == (2000, 2100)
-    assert date(2023, 5, 8) in legacy.dates  # the coronation
+    with pytest.raises(ValueError, match="no bank-holiday calendar"):
+        offer_due(date(2026, 12, 14), CODE_EDITIONS["2020"])
 
 
 @pytest.mark.parametrize("count", [1, 2, 5, 10, 20, 40])

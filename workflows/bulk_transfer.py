@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.messages import ActionResult, CompleteTask, NewTask, TaskClosure, TaskOwner
     from models.vocabulary import HandoffStep, TaskKind
-    from models.working_days import add_working_days, carried
+    from models.working_days import add_working_days, required
 
 from workflows.case import case_workflow_id
 from workflows.common import call, should_continue_as_new, today
@@ -103,10 +103,6 @@ class BulkTransferWorkflow:
     async def _wait_for_in_flight(self) -> None:
         """Wait for this page's hand-offs, but no longer than the bound: then look at each one
         still going (it is waiting, or it ended without reporting back)."""
-        if not workflow.patched("bulk-handoff-wait-bound"):
-            # A bulk started before the bound existed replays as it ran: waiting for them all.
-            await workflow.wait_condition(lambda: not self.in_flight)
-            return
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: not self.in_flight, timeout=self._bound())
         for entry in list(self.in_flight.values()):
@@ -189,7 +185,7 @@ class BulkTransferWorkflow:
                 "minutes: look at it (handoff show)",
                 assigned_to=role,
                 due_on=add_working_days(
-                    today(), p.policy.escalation_due_working_days, carried(p.calendar)
+                    today(), p.policy.escalation_due_working_days, required(p.calendar)
                 ),
                 escalation_level=1,
             ),

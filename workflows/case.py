@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         URGENT,
         case_stage,
         custody_of,
-        date_problem,
         key_stage_problem,
         release_problem,
     )
@@ -70,7 +69,6 @@ with workflow.unsafe.imports_passed_through():
     from models.working_days import add_working_days
 
 from workflows.common import (
-    CURRENT_ENGINE,
     ENGINE_ACTOR,
     WakeTimer,
     call,
@@ -89,9 +87,6 @@ from workflows.victim import VictimWorkflow, rejected, victim_workflow_id
 CONFIRM_RELEASE_TASK = "confirm-release"
 # A tariff / parole eligibility date nears: prepare the victims for the Parole Board review.
 PAROLE_PREPARATION_TASK = "parole-preparation"
-# Key stages recorded under models/key_stages.py's rules (who may be told, urgent tasks, death
-# closing the case); runs that recorded a key stage before them replay as they were.
-KEY_STAGE_RULES = "key-stage-rules"
 
 
 @workflow.defn(name="VictimContactCase")
@@ -106,14 +101,7 @@ class CaseWorkflow(HospitalCase):
         self.changed = False
         self._tasks: TaskBook | None = None
         self.search = Published()
-        if self.engine >= 2:
-            self.search.carry_over()
         self.wake_timer = WakeTimer()
-
-    @property
-    def engine(self) -> int:
-        """workflows/common.py: how this run calls activities and keeps its timer."""
-        return self.params.engine
 
     @property
     def tasks(self) -> TaskBook:
@@ -156,7 +144,6 @@ class CaseWorkflow(HospitalCase):
                             "state": state,
                             "case_id": self.case_id,
                             "responsible_vlo": self.responsible_vlo,
-                            "engine": CURRENT_ENGINE,
                         }
                     )
                 )
@@ -322,7 +309,6 @@ class CaseWorkflow(HospitalCase):
                     milestones=self.state.milestones,
                     conditions=self.state.conditions,
                     hospital=self.state.hospital,
-                    engine=CURRENT_ENGINE,
                 ),
                 workflow_id,
                 summary=f"start victim {victim_id}",
@@ -540,8 +526,6 @@ class CaseWorkflow(HospitalCase):
         or absconding also opens an urgent VLO task, before this answers; a death tells every
         victim and closes the case."""
         async with self._vlo_action():
-            if not workflow.patched(KEY_STAGE_RULES):
-                return await self._record_key_stage_as_before(action)
             self._check_key_stage(action)
             state = self._open_state()
             stage, on = action.key_stage, action.on
@@ -570,26 +554,11 @@ class CaseWorkflow(HospitalCase):
             await self._audit("key_stage", action.by, AuditDetail.of(key_stage=stage, on=on))
             return ActionResult(message=answer)
 
-    async def _record_key_stage_as_before(self, action: RecordKeyStage) -> ActionResult:
-        """A run that recorded a key stage before the rules (tests/histories/20261127) goes on
-        as it did: the date checks only, and every victim's workflow decides who is told."""
-        state = self._open_state()
-        problem = date_problem(state, action.key_stage, action.on, today())
-        if problem is not None:
-            raise rejected(problem)
-        state.key_stages.append((action.key_stage, action.on))
-        await self._broadcast("key_stage", key_stage=action.key_stage, on=action.on)
-        await self._audit(
-            "key_stage", action.by, AuditDetail.of(key_stage=action.key_stage, on=action.on)
-        )
-        return ActionResult(message=f"{action.key_stage.value} recorded and victims told")
-
     @record_key_stage.validator
     def _check_new_key_stage(self, action: RecordKeyStage) -> None:
         if action.key_stage is KeyStage.PAROLE_REVIEW:
             # One way to record a parole review: the referral (refer_parole) starts the review
-            # and records the key stage (domain.md 'Parole'). Refused here in the validator
-            # only, which replay does not run: histories that recorded it still replay.
+            # and records the key stage (domain.md 'Parole').
             raise rejected(
                 "a Parole Board review is recorded by referring the case (refer-parole --case "
                 "REF --vps-due DATE [--hearing DATE]): it records the key stage and invites "
@@ -914,7 +883,6 @@ class CaseWorkflow(HospitalCase):
                 referred_by=action.by,
                 policy=self.params.policy,
                 timetable=action.timetable,
-                engine=self.engine,
             ),
             id=review_id,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -1,16 +1,13 @@
 """What every workflow here shares: activity calls, clocks, continue-as-new limits.
 
-Engines: a case or victim workflow carries the engine it runs in its input (`engine`), so a
-history replays with the behaviour it was recorded with (README "Changing a workflow
-safely"). Engine 1 (runs started before 2026-11-27's second session): every database step is
-its own activity, one wake-up timer per loop turn, a new run every year. Engine 2: steps run as
-local activities inside the workflow task that decided them (a VLO's update is answered
-without a round trip through the server, and all of a task's steps are one Temporal action),
-the wake-up timer is kept while its date stands, and a run spans up to four years.
+One engine: database steps run as local activities inside the workflow task that decided them
+(a VLO's update is answered without a round trip through the server, and all of a task's steps
+are one Temporal action), the wake-up timer is kept while its date stands, and a run spans up to
+four years before it continues as new. A change to this code, or to any workflow's, follows
+README "Changing a workflow safely" (and its patch ledger).
 """
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,17 +24,14 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, running_out
-    from models.messages import CURRENT_ENGINE as CURRENT_ENGINE
     from models.messages import Scheduled
     from models.policy import Policy
     from models.working_days import london_date, london_midnight
 
-# Engine 1: a run spans at most a year of simulated time before it continues as new.
-MAX_RUN_SPAN = timedelta(days=365)
-# Engine 2: four years. Histories stay small (quiet years add a fired timer each), a sentence
-# of up to four years needs no continue-as-new, and no run nears the time-skipping test
-# server's ten-year cap.
-MAX_RUN_SPAN_ENGINE_2 = timedelta(days=4 * 365)
+# A run spans at most four years of time before it continues as new. Histories stay small
+# (quiet years add a fired timer each), a sentence of up to four years needs no continue-as-new,
+# and no run nears the time-skipping test server's ten-year cap.
+MAX_RUN_SPAN = timedelta(days=4 * 365)
 MAX_HISTORY_EVENTS = 2_000
 
 DB_RETRY = RetryPolicy(
@@ -60,12 +54,6 @@ LOCAL_TIMEOUT = timedelta(seconds=10)
 ENGINE_ACTOR = "engine"
 
 
-def engine() -> int:
-    """The engine the running workflow was started (or continued as new) with; workflows that
-    carry none run engine 1."""
-    return int(getattr(workflow.instance(), "engine", 1))
-
-
 def rejected(message: str) -> ApplicationError:
     """An update refused by its validator: one clear line, nothing changed."""
     return ApplicationError(message, type="InvalidAction", non_retryable=True)
@@ -73,38 +61,37 @@ def rejected(message: str) -> ApplicationError:
 
 async def call(activity_method: Callable[..., Any], *args: Any, summary: str | None = None) -> Any:
     """Run a database activity: short timeout, retried until the database answers, but a
-    data error (non-retryable) fails at once with its message. Engine 2 tries it as a local
+    data error (non-retryable) fails at once with its message. It is tried as a local
     activity first (every step is idempotent by its key, so running it again is harmless)."""
-    if engine() >= 2:
-        try:
-            return await workflow.execute_local_activity_method(
-                activity_method,
-                args=list(args),
-                start_to_close_timeout=LOCAL_TIMEOUT,
-                retry_policy=LOCAL_RETRY,
-                summary=summary,
-            )
-        except FailureError as err:
-            # A local activity's failure arrives as its cause (no ActivityError around it).
-            if isinstance(err, CancelledError):
+    try:
+        return await workflow.execute_local_activity_method(
+            activity_method,
+            args=list(args),
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=LOCAL_RETRY,
+            summary=summary,
+        )
+    except FailureError as err:
+        # A local activity's failure arrives as its cause (no ActivityError around it).
+        if isinstance(err, CancelledError):
+            raise
+        cause = err.cause if isinstance(err, ActivityError) else err
+        if isinstance(cause, ApplicationError) and (
+            cause.non_retryable or cause.type in (LOCAL_RETRY.non_retryable_error_types or [])
+        ):
+            if isinstance(err, ActivityError):
                 raise
-            cause = err.cause if isinstance(err, ActivityError) else err
-            if isinstance(cause, ApplicationError) and (
-                cause.non_retryable or cause.type in (LOCAL_RETRY.non_retryable_error_types or [])
-            ):
-                if isinstance(err, ActivityError):
-                    raise
-                # Callers see what an ordinary activity's failure looks like.
-                raise ActivityError(
-                    "local activity failed",
-                    scheduled_event_id=0,
-                    started_event_id=0,
-                    identity="",
-                    activity_type=getattr(activity_method, "__name__", "activity"),
-                    activity_id="",
-                    retry_state=RetryState.NON_RETRYABLE_FAILURE,
-                ) from cause
-            workflow.logger.warning("local step %s still failing: retrying as an activity", summary)
+            # Callers see what an ordinary activity's failure looks like.
+            raise ActivityError(
+                "local activity failed",
+                scheduled_event_id=0,
+                started_event_id=0,
+                identity="",
+                activity_type=getattr(activity_method, "__name__", "activity"),
+                activity_id="",
+                retry_state=RetryState.NON_RETRYABLE_FAILURE,
+            ) from cause
+        workflow.logger.warning("local step %s still failing: retrying as an activity", summary)
     return await workflow.execute_activity_method(
         activity_method,
         args=list(args),
@@ -124,12 +111,8 @@ def start_of(day: date) -> datetime:
     return london_midnight(day)
 
 
-def run_span() -> timedelta:
-    return MAX_RUN_SPAN_ENGINE_2 if engine() >= 2 else MAX_RUN_SPAN
-
-
 class WakeTimer:
-    """Engine 2's wake-up timer: kept while the date it waits for stands, so a VLO action or a
+    """The wake-up timer: kept while the date it waits for stands, so a VLO action or a
     case event that wakes the loop without changing what falls due next does not cancel it
     and start another (every timer started is a Temporal action)."""
 
@@ -157,26 +140,19 @@ async def sleep_until(
     wake: date | None,
     run_started: datetime,
     woken: Callable[[], bool],
-    timer: WakeTimer | None = None,
+    timer: WakeTimer,
 ) -> None:
     """Wait until the start of `wake`, the end of this run's span, or until `woken()`."""
-    deadline = run_started + run_span()
+    deadline = run_started + MAX_RUN_SPAN
     if wake is not None:
         deadline = min(deadline, start_of(wake))
-    if timer is not None and engine() >= 2:
-        if not woken():
-            await timer.wait(deadline, woken)
-        return
-    remaining = deadline - workflow.now()
-    if remaining <= timedelta(0):
-        return
-    with contextlib.suppress(TimeoutError):
-        await workflow.wait_condition(woken, timeout=remaining)
+    if not woken():
+        await timer.wait(deadline, woken)
 
 
 async def renewed(policy: Policy) -> Policy:
     """The policy for the next run: its calendar renewed (recorded as an activity's result) if
-    it is running out; a policy from before calendars travelled keeps its frozen list."""
+    it is running out."""
     if not running_out(policy.calendar, today()):
         return policy
     fresh = await call(CalendarActivities.bank_holidays, today(), summary="renew bank holidays")
@@ -185,12 +161,12 @@ async def renewed(policy: Policy) -> Policy:
 
 def should_continue_as_new(run_started: datetime, span: timedelta | None = None) -> bool:
     """Time for a new run: the server suggests it, the history is long, or the run has spanned
-    its engine's span (or `span`, for a workflow that keeps its own)."""
+    its span (MAX_RUN_SPAN, or `span` for a workflow that keeps its own)."""
     info = workflow.info()
     return (
         info.is_continue_as_new_suggested()
         or info.get_current_history_length() > MAX_HISTORY_EVENTS
-        or workflow.now() - run_started >= (span or run_span())
+        or workflow.now() - run_started >= (span or MAX_RUN_SPAN)
     )
 
 

@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
         TaskOwner,
     )
     from models.vocabulary import HandoffStep, TaskKind
-    from models.working_days import add_working_days, carried
+    from models.working_days import add_working_days, required
 
 from workflows.case import case_workflow_id
 from workflows.common import call, start_of, today
@@ -139,7 +139,7 @@ class HandoffWorkflow:
         else:
             who, days = self.params.receiver.vlo, policy.accept_working_days
         kind, title = STEP_TASK[self.step]
-        self.step_due = add_working_days(today(), days, carried(self.params.calendar))
+        self.step_due = add_working_days(today(), days, required(self.params.calendar))
         key = f"{self.step.value}"
         task_id = await call(
             TaskActivities.open_task,
@@ -270,7 +270,7 @@ class HandoffWorkflow:
         level = len(self._step_escalations()) + 1
         role = handoff_manager(self.params.receiver.provider.value)
         due = add_working_days(
-            today(), self.params.policy.escalation_due_working_days, carried(self.params.calendar)
+            today(), self.params.policy.escalation_due_working_days, required(self.params.calendar)
         )
         key = f"{self.step.value}:escalation-{level}"
         original = self.tasks[0] if self.tasks else None

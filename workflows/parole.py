@@ -67,7 +67,6 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.common import (
     ENGINE_ACTOR,
-    MAX_RUN_SPAN,
     WakeTimer,
     call,
     renewed,
@@ -85,6 +84,7 @@ OUTCOME_LETTER = {
     ParoleOutcome.OPEN_CONDITIONS: LetterKind.PAROLE_OPEN_CONDITIONS,
 }
 SOURCE_VPS = "000_5a1d5e000983110f.txt"
+REVIEW_RUN_SPAN = timedelta(days=365)
 
 
 @workflow.defn(name="ParoleReview")
@@ -103,7 +103,7 @@ class ParoleReviewWorkflow:
             responsible_vlo=params.responsible_vlo,
         )
         self.tasks = TaskBook(self.state.tasks, self.owner, params.policy)
-        self.wake_timer = WakeTimer()  # engine 2: kept while the next date stands
+        self.wake_timer = WakeTimer()  # kept while the next date stands
 
     # ---- main loop -----------------------------------------------------------------------
 
@@ -121,9 +121,9 @@ class ParoleReviewWorkflow:
                 self.changed = False
                 await self._on_time_passing()
                 self._publish()
-            # A review keeps a yearly run on every engine: it lasts months, and a year bounds
-            # the history of one adjourned again and again.
-            if not self.state.finished and should_continue_as_new(run_started, MAX_RUN_SPAN):
+            # A review keeps a yearly run: it lasts months, and a year bounds the history of
+            # one adjourned again and again.
+            if not self.state.finished and should_continue_as_new(run_started, REVIEW_RUN_SPAN):
                 policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -132,11 +132,6 @@ class ParoleReviewWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         decision = self.state.decision
         return decision.outcome.value if decision else "ended"
-
-    @property
-    def engine(self) -> int:
-        """Engine 2 runs the review's steps as local activities (workflows/common.py)."""
-        return self.params.engine
 
     def _id(self) -> str:
         return workflow.info().workflow_id

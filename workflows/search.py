@@ -77,11 +77,8 @@ class Published:
     """Upserts search attributes only when they change, so history stays small."""
 
     def __init__(self) -> None:
-        self.last: dict[str, object] = {}
-
-    def carry_over(self) -> None:
         """Start from the attributes this run already has (set at start, or carried over by
-        continue-as-new), so a new run re-publishes only what changed (engine 2)."""
+        continue-as-new), so a new run re-publishes only what changed."""
         held = workflow.info().typed_search_attributes
         deadline = held.get(NEXT_DEADLINE)
         self.last = attribute_values(

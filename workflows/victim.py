@@ -59,7 +59,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.common import (
-    CURRENT_ENGINE,
     ENGINE_ACTOR,
     WakeTimer,
     call,
@@ -97,8 +96,6 @@ class VictimWorkflow(HospitalVictim):
         self.inbox: list[CaseEvent] = []
         self.replan = False  # a VLO action changed what is due next: recompute the wake-up
         self.search = Published()
-        if self.engine >= 2:
-            self.search.carry_over()
         self.wake_timer = WakeTimer()
         self.lock = asyncio.Lock()  # one change at a time: updates and the main loop
         self.tasks = TaskBook(
@@ -111,11 +108,6 @@ class VictimWorkflow(HospitalVictim):
             ),
             params.policy,
         )
-
-    @property
-    def engine(self) -> int:
-        """workflows/common.py: how this run calls activities and keeps its timer."""
-        return self.params.engine
 
     # ---- main loop -----------------------------------------------------------------------
 
@@ -143,9 +135,7 @@ class VictimWorkflow(HospitalVictim):
                 policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    params.model_copy(
-                        update={"state": self.state, "engine": CURRENT_ENGINE, "policy": policy}
-                    )
+                    params.model_copy(update={"state": self.state, "policy": policy})
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state.stage
