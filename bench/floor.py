@@ -51,6 +51,7 @@ class FloorRowsWorkflow:
     """
 
     def __init__(self) -> None:
+        self.taken = 0  # actions taken in (numbered on arrival, should two overlap)
         self.written = 0
 
     @workflow.run
@@ -68,14 +69,15 @@ class FloorRowsWorkflow:
     @workflow.update
     async def act(self) -> int:
         """One action: one row written (a local activity in this workflow task)."""
-        action = self.written + 1
+        self.taken += 1
+        action = self.taken
         await workflow.execute_local_activity(
             WRITE_ROW,
             FloorRow(workflow.info().workflow_id, action),
             start_to_close_timeout=WRITE_TIMEOUT,
             result_type=int,
         )
-        self.written = action
+        self.written += 1
         return action
 
 
