@@ -1,9 +1,16 @@
 """Benchmarks of the Victim Contact Scheme engine, each against a floor on the same server.
 
-    .venv/bin/python bench/run.py                       # all four, full size
+    .venv/bin/python bench/run.py                       # all five, full size
     .venv/bin/python bench/run.py --cases 100 --scale-cases 1000 --sentences 50   # quick
     .venv/bin/python bench/run.py --only cost           # one of: responsiveness, cost,
-                                                        #         scale, sentences
+                                                        #         scale, sentences, floors
+    .venv/bin/python bench/run.py --only floors --floor-cases 30   # a small fair-floors run
+
+`floors` (issue 15 §4) runs ours and the same-shape floor (bench/floor.py FloorRowsWorkflow:
+update-with-start, then three updates each writing one row through a local activity)
+interleaved on one dev server, with the case database on SQLite and on PostgreSQL
+(127.0.0.1:5432, database `test`, a schema of the run's own, dropped after): one at a time,
+an open loop below saturation and a closed loop at 20 in flight, with the issue's targets.
 
 Prints a table per benchmark with ratios (ours / floor) and appends a dated section to
 bench/RESULTS.md. Timing on a shared machine is noisy: ratios are measured in one run, and
@@ -20,7 +27,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS = ("responsiveness", "cost", "scale", "sentences")
+BENCHMARKS = ("responsiveness", "cost", "scale", "sentences", "floors")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -44,6 +51,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="sentences: whole sentences run under time skipping (default 200)",
     )
     parser.add_argument(
+        "--floor-cases",
+        type=int,
+        default=200,
+        help="floors: cases a side one at a time, and in each of the load blocks (default 200)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=BENCHMARKS,
@@ -64,7 +77,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
     """Run the chosen benchmarks; one that fails is reported and the others still run (and
     are written to bench/RESULTS.md). Returns how many failed."""
-    from bench import cost, responsiveness, scale, sentences
+    from bench import cost, floors, responsiveness, scale, sentences
     from bench.common import Section, say
     from bench.results import append_results
 
@@ -82,6 +95,8 @@ async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
                 section = await responsiveness.run(args.cases, workdir / name)
             elif name == "cost":
                 section = await cost.run(workdir / name)
+            elif name == "floors":
+                section = await floors.run(args.floor_cases, workdir / name)
             elif name == "scale":
                 section = await scale.run(args.scale_cases, workdir / name)
             else:

@@ -1,7 +1,7 @@
 """A worker in a process of its own, so the scale benchmark can read its memory and restart it.
 
-    python -m bench.worker_proc --address HOST:PORT --queue Q --kind vcs|floor|floor-case \
-        [--database URL]
+    python -m bench.worker_proc --temporal-address HOST:PORT --queue Q \
+        --kind vcs|floor|floor-case|floor-rows [--database URL]
 
 Prints `ready` once the worker polls, and shuts down gracefully on SIGTERM.
 """
@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 import bench.common  # noqa: F401  (sets the bench codec key before any converter is made)
 from bench.common import converter
 from bench.floor import FloorCaseWorkflow, FloorSleepWorkflow
+from bench.floor_activities import build_floor_worker
 from models.db import make_engine
 from worker import MAX_CACHED_WORKFLOWS, build_worker
 
@@ -26,6 +27,8 @@ async def serve(address: str, queue: str, kind: str, database: str | None) -> No
     client = await Client.connect(address, data_converter=converter())
     if kind == "vcs":
         worker = build_worker(client, make_engine(database), queue)
+    elif kind == "floor-rows":
+        worker = build_floor_worker(client, make_engine(database), queue)
     else:
         worker = Worker(
             client,
@@ -45,7 +48,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker_proc")
     parser.add_argument("--temporal-address", required=True)
     parser.add_argument("--queue", required=True)
-    parser.add_argument("--kind", choices=["vcs", "floor", "floor-case"], required=True)
+    parser.add_argument(
+        "--kind", choices=["vcs", "floor", "floor-case", "floor-rows"], required=True
+    )
     parser.add_argument("--database")
     args = parser.parse_args()
     asyncio.run(serve(args.temporal_address, args.queue, args.kind, args.database))
