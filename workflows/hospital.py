@@ -7,7 +7,8 @@ from prison (KeyStage TRANSFER_TO_HOSPITAL), remitted to prison, discharged. The
 workflows carry on as they are, keeping their stage, contact level and history; only what they
 are owed changes with the path.
 
-Mixed into CaseWorkflow and VictimWorkflow; the custodial path issues no command from here.
+Mixed into CaseWorkflow (a victim's side: workflows/victim_hospital.py); the custodial path
+issues no command from here.
 """
 
 from contextlib import AbstractAsyncContextManager
@@ -23,9 +24,6 @@ with workflow.unsafe.imports_passed_through():
         REMITTABLE,
         RESTRICTION_NAMES,
         DisposalChange,
-        HospitalNoticeOutcome,
-        HospitalNoticeRequest,
-        NotifyHospital,
         RecordDischarge,
         RecordHospital,
         RecordRemission,
@@ -43,26 +41,16 @@ with workflow.unsafe.imports_passed_through():
     from models.key_stages import record as note_key_stage
     from models.messages import (
         ActionResult,
-        CaseEvent,
         CaseInput,
         CaseState,
         HospitalStatus,
-        VictimInput,
-        VictimState,
     )
-    from models.release_month import ReleaseMonth
-    from models.sharing import LawfulBasis
-    from models.vocabulary import DischargeKind, DisposalKind, KeyStage, LetterKind, Stage, TaskKind
+    from models.vocabulary import DischargeKind, DisposalKind, KeyStage, TaskKind
 
 from workflows.common import ENGINE_ACTOR, call, rejected, today
 from workflows.tasks import TaskBook
 
 RECORD_HOSPITAL_TASK = "record-hospital"
-HOSPITAL_NEWS_LETTERS = {
-    "restriction_lifted": LetterKind.RESTRICTION_LIFTED,
-    "restriction_varied": LetterKind.RESTRICTION_VARIED,
-    "tribunal_application": LetterKind.TRIBUNAL_APPLICATION,
-}
 
 
 def _refuse_any(problems: list[str], what: str, on: date, sentence_date: date) -> None:
@@ -437,224 +425,3 @@ class HospitalCase:
             action.on,
             state.milestones.sentence_date,
         )
-
-
-class HospitalVictim:
-    """VictimWorkflow's hospital-path duties."""
-
-    if TYPE_CHECKING:
-        state: VictimState
-        params: VictimInput
-        tasks: TaskBook
-        inbox: list[CaseEvent]
-
-        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
-
-        async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None: ...
-
-        def _hold(
-            self,
-            kind: LetterKind,
-            key: str,
-            month_of: date,
-            release_on: date | None = None,
-            discharge: DischargeKind | None = None,
-            restriction_ends_on: date | None = None,
-            condition_ids: list[int] | None = None,
-        ) -> None: ...
-
-    def _hospital_notice(
-        self,
-        key: str,
-        basis: LawfulBasis,
-        reason: str,
-        by: str,
-        representation_ids: list[int],
-        with_address: bool,
-    ) -> HospitalNoticeRequest:
-        status = self.state.hospital
-        assert status is not None and status.hospital_id is not None
-        return HospitalNoticeRequest(
-            idempotency_key=f"{workflow.info().workflow_id}:hospital-notice:{key}",
-            case_id=self.params.case_id,
-            victim_id=self.params.victim_id,
-            hospital_id=status.hospital_id,
-            basis=basis,
-            representation_ids=representation_ids,
-            with_address=with_address,
-            by=by,
-            reason=reason,
-        )
-
-    async def _notify_hospital(
-        self,
-        key: str,
-        basis: LawfulBasis,
-        reason: str,
-        by: str,
-        representation_ids: list[int],
-        with_address: bool = True,
-    ) -> HospitalNoticeOutcome:
-        """DVCVA s 36A / s 42A: the hospital managers get the victim's name, address and
-        representations; recorded as a Disclosure, exactly once per key. A stale notice (the
-        case has moved on: a newer hospital event is on its way here) is not made nor noted."""
-        outcome: HospitalNoticeOutcome = await call(
-            HospitalActivities.notify_hospital_managers,
-            self._hospital_notice(key, basis, reason, by, representation_ids, with_address),
-            summary="notify hospital managers",
-        )
-        if outcome.sent:
-            self.state.hospital_notices.append(key)
-        return outcome
-
-    async def _hospital_duties(self) -> None:
-        """What an opted-in victim on a hospital path is owed by now (called from _catch_up):
-        the s 36A / s 42A notices for the current hospital, and news of a discharge. Only for
-        the latest hospital state: while a newer hospital event waits in the inbox (e.g. moved
-        to another hospital, or remitted), the duties wait for it, so a hospital the patient has
-        left never gets the victim's name and address."""
-        s, status = self.state, self.state.hospital
-        if status is None or s.stage is not Stage.OPTED_IN:
-            return
-        if any(event.kind == "hospital" for event in self.inbox):
-            return
-        basis = notice_basis(status)
-        live = status.discharge is not DischargeKind.ABSOLUTE
-        if live and basis is not None and status.hospital_id is not None:
-            key = f"placement-{status.placement}"
-            if key not in s.hospital_notices:
-                outcome = await self._notify_hospital(
-                    key,
-                    basis,
-                    f"the victim wishes to make representations or receive information "
-                    f"(placement {status.placement} of the patient)",
-                    ENGINE_ACTOR,
-                    list(s.representation_ids),
-                )
-                if not outcome.sent:
-                    return  # stale: the newer hospital event brings the duties with it
-            if status.placement not in s.hospital_details_told:
-                await self._letter(
-                    LetterKind.HOSPITAL_DETAILS,
-                    f"hospital-details-{status.placement}",
-                    hospital_id=status.hospital_id,
-                )
-                s.hospital_details_told.append(status.placement)
-        on = status.discharged_on
-        if on is not None and on not in s.discharges_told:
-            # Told as a release is: the month only, on a day that depends on the month alone.
-            self._hold(
-                LetterKind.DISCHARGED,
-                f"discharged-{on}",
-                on,
-                release_on=on,
-                discharge=status.discharge,
-                restriction_ends_on=self._restriction_end(),
-            )
-            s.discharges_told.append(on)
-
-    def _restriction_end(self) -> date | None:
-        """DVCVA s 41(3), s 44(3): the date a limitation or restriction direction ceases (a
-        restriction order without limit of time has none), while its month is still to come or
-        current: decided by the day, its presence would tell which side of that day (often the
-        would-be release day) a letter was written (domain.md 'Never disclosed to a victim')."""
-        status = self.state.hospital
-        ends = status.restriction_ends_on if status is not None and status.restricted else None
-        if ends is None or ReleaseMonth.of(ends) < ReleaseMonth.of(today()):
-            return None
-        return ends
-
-    async def _on_hospital_event(self, event: CaseEvent) -> None:
-        """The case's hospital status changed. The victim's stage, choices and history stay;
-        what they are owed follows the new path (_catch_up runs next for an opted-in victim)."""
-        s = self.state
-        was_in_hospital, s.hospital = s.hospital is not None, event.hospital
-        if event.hospital is None and was_in_hospital and s.stage is Stage.OPTED_IN:
-            await self._letter(LetterKind.REMITTED, f"remitted-{event.sequence}")
-        if event.hospital_news is not None and s.stage is Stage.OPTED_IN:
-            # DVCVA s 37(6)-(7): what the Secretary of State or the tribunal told the probation
-            # body is passed on to a victim who wished to make representations or be informed.
-            varied = event.hospital_news == "restriction_varied"
-            await self._letter(
-                HOSPITAL_NEWS_LETTERS[event.hospital_news],
-                f"{event.hospital_news}-{event.sequence}",
-                restriction_ends_on=self._restriction_end() if varied else None,
-            )
-
-    async def _hospital_representations(self, representation_id: int, by: str) -> None:
-        """s 36A / s 42A: the hospital managers are told the victim's representations too. If
-        the current hospital has not been notified yet, its notice will carry them."""
-        status = self.state.hospital
-        if status is None or status.hospital_id is None:
-            return
-        basis = notice_basis(status)
-        if basis is None or f"placement-{status.placement}" not in self.state.hospital_notices:
-            return
-        await self._notify_hospital(
-            f"representation-{representation_id}@{status.placement}",
-            basis,
-            "the victim's representations about discharge",
-            by,
-            [representation_id],
-            with_address=False,
-        )
-
-    # ---- VLO action: notify the hospital managers again --------------------------------------
-
-    @workflow.update
-    async def notify_hospital(self, action: NotifyHospital) -> ActionResult:
-        """Notify the hospital managers again of this victim's name, address and representations
-        (s 36A / s 42A), e.g. after the victim's address changed."""
-        async with self._vlo_action():
-            self._check_notify_hospital(action)
-            s = self.state
-            status = s.hospital
-            assert status is not None
-            basis = notice_basis(status)
-            assert basis is not None
-            number = s.hospital_notice_requests + 1
-            outcome = await self._notify_hospital(
-                f"request-{number}",
-                basis,
-                "asked by the VLO (the victim's details changed)",
-                action.by,
-                list(s.representation_ids),
-            )
-            s.hospital_notice_requests = number
-            if not outcome.sent:
-                return ActionResult(
-                    message=f"managers of hospital {status.hospital_id} not notified: "
-                    f"{outcome.reason}"
-                )
-            return ActionResult(
-                message=f"managers of hospital {status.hospital_id} notified of victim "
-                f"{self.params.victim_id} ({basis.value}); the disclosure is recorded"
-            )
-
-    @notify_hospital.validator
-    def _check_notify_hospital(self, action: NotifyHospital) -> None:
-        s, status = self.state, self.state.hospital
-        ref, victim = self.params.case_ref, self.params.victim_id
-        if status is None:
-            raise rejected(
-                f"case {ref} is on the custodial path: hospital managers are notified only for a "
-                "hospital order or a transfer direction (DVCVA s 36A / s 42A)"
-            )
-        if notice_basis(status) is None:
-            raise rejected(
-                f"case {ref} has a hospital direction (DVCVA s 39): the Act gives no duty or "
-                "authority to give the victim's details to the hospital managers"
-            )
-        if status.hospital_id is None:
-            raise rejected(
-                f"no hospital is recorded for case {ref}: record it first with record-hospital "
-                f"--case {ref} --hospital ID (DVCVA s 36A / s 42A)"
-            )
-        if status.discharge is DischargeKind.ABSOLUTE:
-            raise rejected(f"the patient was absolutely discharged on {status.discharged_on}")
-        if s.stage is not Stage.OPTED_IN:
-            raise rejected(
-                f"victim {victim} is not opted in (stage {s.stage.value}): the hospital managers "
-                "are told only of a victim who wishes to make representations or receive "
-                "information (DVCVA s 36A / s 42A)"
-            )

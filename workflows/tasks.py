@@ -31,10 +31,19 @@ ESCALATION_ROLES = {1: "role:senior-vlo", 2: "role:vlo-manager", 3: "role:head-o
 
 
 class TaskBook:
-    def __init__(self, tasks: list[OpenTask], owner: TaskOwner, policy: Policy) -> None:
+    def __init__(
+        self,
+        tasks: list[OpenTask],
+        owner: TaskOwner,
+        policy: Policy,
+        key_prefix: str | None = None,
+    ) -> None:
         self.tasks = tasks  # shared with the workflow state: one list, no copies
         self.owner = owner
         self.policy = policy
+        # Every step's key starts with this: the owning workflow's ID, or, for a book of its
+        # own inside it (a victim's), one of its own.
+        self.prefix = key_prefix or owner.workflow_id
 
     def find(self, task_id: int) -> OpenTask | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -73,7 +82,7 @@ class TaskBook:
         await call(
             HandoffStoreActivities.reassign_tasks,
             TaskReassignment(
-                idempotency_key=f"{self.owner.workflow_id}:reassign:{change.handoff_id}",
+                idempotency_key=f"{self.prefix}:reassign:{change.handoff_id}",
                 case_id=self.owner.case_id,
                 task_ids=[t.task_id for t in self.tasks],
                 to_vlo=change.receiver.vlo,
@@ -90,7 +99,7 @@ class TaskBook:
             TaskActivities.open_task,
             NewTask(
                 owner=self.owner,
-                task_key=f"{self.owner.workflow_id}:{key}",
+                task_key=f"{self.prefix}:{key}",
                 kind=kind,
                 title=title,
                 assigned_to=self.owner.responsible_vlo,
@@ -126,7 +135,7 @@ class TaskBook:
                 TaskActivities.open_task,
                 NewTask(
                     owner=self.owner,
-                    task_key=f"{self.owner.workflow_id}:{key}",
+                    task_key=f"{self.prefix}:{key}",
                     kind=TaskKind.ESCALATION,
                     title=f"Overdue since {task.due_on}: task {task.task_id} ({task.kind.value})",
                     assigned_to=ESCALATION_ROLES[level],
@@ -156,7 +165,7 @@ class TaskBook:
         await call(
             TaskActivities.close_tasks,
             TaskClosure(
-                idempotency_key=f"{self.owner.workflow_id}:{key}:closed",
+                idempotency_key=f"{self.prefix}:{key}:closed",
                 case_id=self.owner.case_id,
                 task_ids=[t.task_id for t in chain],
                 by=by,
@@ -180,7 +189,7 @@ class TaskBook:
         await call(
             TaskActivities.reschedule_task,
             TaskReschedule(
-                idempotency_key=f"{self.owner.workflow_id}:{key}:due:{due_on}",
+                idempotency_key=f"{self.prefix}:{key}:due:{due_on}",
                 case_id=self.owner.case_id,
                 task_id=task.task_id,
                 due_on=due_on,
