@@ -274,3 +274,32 @@ async def test_the_new_pages_have_no_serious_accessibility_violations(
         await assert_accessible(axe, page, path + " submitted blank")
     await page.goto(base + "/disclosures")
     await assert_accessible(axe, page, "disclosures, none yet")
+
+
+async def test_another_region_is_refused_and_an_auditor_only_reads(
+    browser: Browser, site: tuple[Console, str, int]
+) -> None:
+    """The service checks each action (service/access.py): a VLO of another region is refused
+    every form, shown or posted, and nothing changes; an auditor sees the disclosures only."""
+    c, case_ref, _ = site
+    wales = await (await browser.new_context()).new_page()
+    await sign_in(wales, c, "vlo.wales")
+    base = f"{c.url}/cases/{case_ref}"
+    for path in ("/key-stage", "/milestones", "/dhr", "/supplied", "/disclose", "/disclosures"):
+        shown = await wales.goto(base + path)
+        assert shown is not None and shown.status == 403, path
+    await wales.goto(c.url + "/tasks")
+    token = await wales.locator("input[name=csrf_token]").first.input_value()
+    posted = await wales.request.post(
+        base + "/key-stage",
+        form={"csrf_token": token, "key_stage": "temporary_release", "on": str(today())},
+    )
+    assert posted.status == 403
+    assert audited(c.engine, case_ref, "key_stage") == 0
+
+    auditor = await (await browser.new_context()).new_page()
+    await sign_in(auditor, c, "auditor.khan")
+    await auditor.goto(base)
+    assert await auditor.get_by_role("link", name="Make a disclosure").count() == 0
+    await auditor.get_by_role("link", name="Disclosures").click()
+    assert "No disclosures have been recorded" in await auditor.locator("main").inner_text()
