@@ -12,8 +12,10 @@ from starlette.formparsers import MultiPartParser
 
 from service.contacts import Invalid, Problem
 
-# A file of the longest text the service takes is at most 4 bytes a character (UTF-8); the
-# limit leaves room for the form's other fields, and stays under Starlette's spool size.
+# A file of the longest text the service takes is at most 4 bytes a character (UTF-8): the
+# limit holds a file of 20,000 characters (representations, a VPS) with the form's other
+# fields, and stays under Starlette's spool size. A text over about 50,000 characters would
+# need a higher limit.
 BODY_LIMIT = 256 * 1024
 DRAIN_LIMIT = 16 * 1024 * 1024  # an oversized body is read and dropped up to this, then cut off
 assert MultiPartParser.spool_max_size > BODY_LIMIT
