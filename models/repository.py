@@ -24,7 +24,7 @@ from models.audit_key import require_audit_key
 from models.case import CaseRegistration, Offence, OffenderCase, OffenderCaseBase
 from models.db import session_scope
 from models.eligibility import EligibilityDecision, decide_eligibility
-from models.errors import VcsError
+from models.errors import BrokenRules, VcsError
 from models.hospital import Hospital, HospitalBase, registration_problems
 from models.plausibility import condition_problems, referral_problems
 from models.records import (
@@ -424,7 +424,7 @@ def disclose(engine: Engine, case_ref: str, request: DisclosureRequest, by: str)
         victim = session.get(Victim, request.victim_id) if request.victim_id else None
         refusals = disclosure_refusals(request, case, supplied, victim)
         if refusals:
-            raise VcsError("disclosure refused: " + "; ".join(refusals))
+            raise BrokenRules("disclosure refused", refusals)
         record = write_disclosure(session, case, request, supplied, by)
         assert record.disclosure.id is not None
         return record.disclosure.id

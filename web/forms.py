@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
-from models.errors import VcsError
+from models.errors import BrokenRules, VcsError
 from models.repository import task_on_case, victim_on_case
 from service.actor import Actor
 from service.contacts import Invalid, Problem
@@ -35,6 +35,7 @@ class Form:
     fields: tuple[str, ...]
     fixes: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # the model's field: the form's
+    rules_anchor: str = ""  # where rules refusing the whole action point (default: 1st field)
 
     def show(
         self,
@@ -63,6 +64,9 @@ class Form:
             )
             fields = [f for f in self.fields if f in named] or [self.fields[0]]
             return [Problem(f, self.fixes.get(f, f"Check the {_words(f)}")) for f in fields]
+        if isinstance(error, BrokenRules):  # each rule broken, on its own line
+            anchor = self.rules_anchor or self.fields[0]
+            return [Problem(anchor, _sentence(reason)) for reason in error.reasons]
         return [Problem(self.fields[0], _sentence(str(error)))]
 
 

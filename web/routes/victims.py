@@ -7,9 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from models.repository import MAX_REPRESENTATION_CHARS
 from models.vocabulary import Channel, ContactLevel, Language
 from service import contacts
+from service.contacts import Invalid, Problem
 from web.forms import Form, parsed, posted, submit, vcs_of, viewable
+from web.uploads import oversized, uploaded_text
 
 router = APIRouter()
 VICTIM = "/cases/{case_ref}/victims/{victim_id}"
@@ -25,7 +28,7 @@ OPT_OUT = Form("opt_out.html", ("confirm",))
 REPRESENTATIONS = Form(
     "representations.html",
     ("text",),
-    {"text": "Paste the victim's representations (up to 20,000 characters)"},
+    {"text": "Paste the victim's representations (up to 20,000 characters), or choose a file"},
 )
 LEVELS: dict[str, Any] = {"levels": list(ContactLevel)}
 
@@ -97,13 +100,20 @@ async def representations_form(request: Request, case_ref: str, victim_id: int) 
 
 @router.post(VICTIM + "/representations", response_class=HTMLResponse)
 async def representations(request: Request, case_ref: str, victim_id: int) -> Response:
+    """Pasted, or uploaded as a plain-text file (web/uploads.py): the same words either way."""
     viewable(request, case_ref, victim_id=victim_id)
+    context = {"case_ref": case_ref, "victim_id": victim_id}
+    too_big = await oversized(request, "file", MAX_REPRESENTATION_CHARS)
+    if too_big:
+        return REPRESENTATIONS.show(request, {"text": ""}, problems=too_big, **context)
     actor, values = await posted(request, REPRESENTATIONS)
 
     async def action() -> tuple[str, str]:
-        text = values["text"]
+        uploaded = await uploaded_text(await request.form(), "file", MAX_REPRESENTATION_CHARS)
+        if uploaded is not None and values["text"]:
+            raise Invalid([Problem("file", "Paste the representations or choose a file, not both")])
+        text = values["text"] if uploaded is None else uploaded
         result = await vcs_of(request).submit_representations(victim_id, text, actor)
         return case_ref, f"Victim {victim_id}: {result.message}"
 
-    context = {"case_ref": case_ref, "victim_id": victim_id}
     return await submit(request, REPRESENTATIONS, values, action, **context)

@@ -1,0 +1,153 @@
+"""What happens in custody, from the case page: a key stage (models/key_stages.py says when
+each may be recorded and who is told), the prison's recalculated sentence dates, and a
+direction to take part in a domestic homicide review (DVCVA 2004 s 9). Each is checked as the
+CLI's record-key-stage, record-milestones and dhr are; the confirmation is the engine's."""
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from models.case import MilestoneDates
+from models.key_stages import ENDS_THE_CASE, URGENT
+from models.vocabulary import KeyStage
+from service.actor import Actor
+from service.contacts import Invalid, Problem
+from service.queries import case_summary
+from web.forms import Form, parsed, posted, submit, vcs_of, viewable
+
+router = APIRouter()
+CASE = "/cases/{case_ref}"
+
+# A transfer to hospital is recorded with its transfer direction (MHA 1983 s 47), as the CLI's
+# --hospital flag requires: not a bare key stage.
+STAGES = [s for s in KeyStage if s is not KeyStage.TRANSFER_TO_HOSPITAL]
+KEY_STAGE = Form(
+    "key_stage.html",
+    ("key_stage", "on"),
+    {
+        "key_stage": "Choose the key stage",
+        "on": "Enter the date it happened as a real date",
+    },
+)
+STAGE_CHOICES: dict[str, Any] = {
+    "stages": STAGES,
+    "urgent": URGENT,
+    "ends_the_case": ENDS_THE_CASE,
+}
+
+# The prison's dates a VLO may change (workflows/case.py: the sentence date is a new case, the
+# release is recorded as a release).
+FIXED = ("sentence_date", "release_date")
+DATES = tuple(name for name in MilestoneDates.model_fields if name not in FIXED)
+MILESTONES = Form(
+    "milestones.html",
+    DATES,
+    {name: f"Enter the {name.replace('_', ' ')} as a real date" for name in DATES},
+)
+NO_DATE = "Enter at least one new date"
+
+DHR = Form(
+    "dhr.html",
+    ("reviewed_by", "directed_on", "due_on"),
+    {
+        "reviewed_by": "Enter who directed the review, in 2 to 120 characters on one line",
+        "directed_on": "Enter the date of the direction as a real date",
+        "due_on": "Enter the date our part is due as a real date",
+    },
+)
+
+
+@router.get(CASE + "/key-stage", response_class=HTMLResponse)
+async def key_stage_form(request: Request, case_ref: str) -> Response:
+    viewable(request, case_ref)
+    values = dict.fromkeys(KEY_STAGE.fields, "")
+    return KEY_STAGE.show(request, values, case_ref=case_ref, **STAGE_CHOICES)
+
+
+@router.post(CASE + "/key-stage", response_class=HTMLResponse)
+async def key_stage(request: Request, case_ref: str) -> Response:
+    viewable(request, case_ref)
+    actor, values = await posted(request, KEY_STAGE)
+
+    async def action() -> tuple[str, str]:
+        stage = parsed(KEY_STAGE, values, "key_stage", KeyStage)
+        if stage not in STAGES:
+            fix = "Record a transfer to hospital with its transfer direction (MHA 1983 s 47)"
+            raise Invalid([Problem("key_stage", fix)])
+        on = parsed(KEY_STAGE, values, "on", date)
+        result = await vcs_of(request).record_key_stage(case_ref, stage, on, actor)
+        return case_ref, result.message.replace(stage.value, stage.value.replace("_", " "))
+
+    return await submit(request, KEY_STAGE, values, action, case_ref=case_ref, **STAGE_CHOICES)
+
+
+def current_dates(request: Request, actor: Actor, case_ref: str) -> dict[str, date | None]:
+    """The case's dates now, shown beside each field (a blank field keeps its date)."""
+    state = request.app.state
+    case = case_summary(state.engine, actor, case_ref, state.today()).case
+    return {name: getattr(case, name) for name in DATES}
+
+
+def changed_dates(values: dict[str, str]) -> dict[str, date | None]:
+    """The dates given (blank: unchanged), or every field's problem at once."""
+    changes: dict[str, date | None] = {}
+    problems: list[Problem] = []
+    for name in DATES:
+        if values[name]:
+            try:
+                changes[name] = parsed(MILESTONES, values, name, date)
+            except Invalid as error:
+                problems += error.problems
+    if problems:
+        raise Invalid(problems)
+    if not changes:
+        raise Invalid([Problem(DATES[0], NO_DATE)])
+    return changes
+
+
+@router.get(CASE + "/milestones", response_class=HTMLResponse)
+async def milestones_form(request: Request, case_ref: str) -> Response:
+    actor = viewable(request, case_ref)
+    now = current_dates(request, actor, case_ref)
+    values = dict.fromkeys(MILESTONES.fields, "")
+    return MILESTONES.show(request, values, case_ref=case_ref, dates=DATES, now=now)
+
+
+@router.post(CASE + "/milestones", response_class=HTMLResponse)
+async def milestones(request: Request, case_ref: str) -> Response:
+    viewable(request, case_ref)
+    actor, values = await posted(request, MILESTONES)
+    now = current_dates(request, actor, case_ref)
+
+    async def action() -> tuple[str, str]:
+        changes = changed_dates(values)
+        result = await vcs_of(request).record_milestones(case_ref, changes, actor)
+        return case_ref, result.message
+
+    context = {"case_ref": case_ref, "dates": DATES, "now": now}
+    return await submit(request, MILESTONES, values, action, **context)
+
+
+@router.get(CASE + "/dhr", response_class=HTMLResponse)
+async def dhr_form(request: Request, case_ref: str) -> Response:
+    viewable(request, case_ref)
+    values = dict.fromkeys(DHR.fields, "") | {"reviewed_by": "community safety partnership"}
+    return DHR.show(request, values, case_ref=case_ref)
+
+
+@router.post(CASE + "/dhr", response_class=HTMLResponse)
+async def dhr(request: Request, case_ref: str) -> Response:
+    viewable(request, case_ref)
+    actor, values = await posted(request, DHR)
+
+    async def action() -> tuple[str, str]:
+        directed_on = parsed(DHR, values, "directed_on", date)
+        due_on = parsed(DHR, values, "due_on", date)
+        result = await vcs_of(request).record_dhr_direction(
+            case_ref, values["reviewed_by"], directed_on, due_on, actor
+        )
+        return case_ref, result.message
+
+    return await submit(request, DHR, values, action, case_ref=case_ref)
