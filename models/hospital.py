@@ -196,8 +196,8 @@ def registration_problems(
         )
     if disposal is DisposalKind.CUSTODIAL and hospital_id is not None:
         problems.append(
-            "a custodial case has no hospital: record a transfer to hospital with "
-            "record-key-stage --stage transfer_to_hospital --hospital ID"
+            "a custodial case has no hospital: record a transfer to hospital as a key stage "
+            "(with the hospital) after registering"
         )
     if restriction_ends_on is not None and not restricted:
         problems.append("a restriction end date is given but the case is not restricted")

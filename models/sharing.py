@@ -238,7 +238,7 @@ def disclosure_refusals(
         refusals.append("the lawful basis is the victim's consent, but no consent is recorded")
     if categories & VICTIM_CATEGORIES:
         if request.victim_id is None:
-            refusals.append("victim information is shared: name the victim (--victim)")
+            refusals.append("victim information is shared: name the victim it is about")
         elif victim is None or victim.case_id != case.id:
             refusals.append(f"victim {request.victim_id} is not a victim of case {case.case_ref}")
     if InformationCategory.VICTIM_ADDRESS in categories:
