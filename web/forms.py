@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from models.errors import VcsError
 from models.repository import task_on_case, victim_on_case
@@ -84,8 +84,28 @@ def vcs_of(request: Request) -> Vcs:
 def field_text(data: FormData, name: str) -> str:
     """A posted field, stripped; missing is blank. Browsers send a textarea's line breaks as
     CRLF (HTML's form encoding), which the models' text checks refuse as a control character.
-    """
-    return str(data.get(name) or "").replace("\r\n", "\n").strip()
+    A file field is not text: blank here (read it with `uploaded_text`)."""
+    value = data.get(name)
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
+
+
+UPLOAD_LIMIT = 100_000  # bytes: five times the longest statement (20,000 characters), local policy
+UPLOAD_FIX = "Choose a plain text file (UTF-8) of up to 100 KB, or paste the words instead"
+
+
+async def uploaded_text(request: Request, form: Form, name: str) -> str | None:
+    """The words of a file the person chose for this field (plain UTF-8 text, size-limited),
+    or None if they chose none. Its contents are never quoted back or logged."""
+    upload = (await request.form()).get(name)  # the parsed form is kept on the request
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    raw = await upload.read(UPLOAD_LIMIT + 1)
+    try:
+        if len(raw) > UPLOAD_LIMIT:
+            raise ValueError(name)
+        return raw.decode("utf-8").replace("\r\n", "\n").strip()
+    except ValueError:  # too big, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        raise Invalid([Problem(name, form.fixes.get(name, UPLOAD_FIX))]) from None
 
 
 async def posted(request: Request, form: Form) -> tuple[Actor, dict[str, str]]:
@@ -139,3 +159,67 @@ async def submit(
         return form.show(request, values, problems=form.problems(error), **context)
     request.session["flash"] = _sentence(message)
     return RedirectResponse(f"/cases/{case_ref}", status_code=303)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a form's address names: the case, and the victim for a step about one victim."""
+
+    case_ref: str
+    victim_id: int = 0
+
+    @property
+    def about(self) -> str:
+        """How a confirmation starts: the victim it was about, if any (an ID only)."""
+        return f"Victim {self.victim_id}: " if self.victim_id else ""
+
+
+# A step: given the request, the signed-in actor, the form's fields and its target, ask the
+# service and return what the engine said it did.
+Step = Callable[[Request, Actor, dict[str, str], Target], Awaitable[str]]
+Choices = Callable[[Request, Actor], dict[str, Any]]
+
+
+def wording(**context: str) -> Choices:
+    """What a shared form's page says (its title, text, label, button), for `action_form`."""
+    return lambda _, __: context
+
+
+def action_form(
+    router: APIRouter,
+    path: str,
+    form: Form,
+    step: Step,
+    choices: Choices | None = None,
+    **initial: str,
+) -> None:
+    """The GET (the form) and POST (the step) of one action form at `path` (under
+    /cases/{case_ref}, with {victim_id:int} for a victim's step), as the hand-written ones
+    above do: the target checked viewable first, the confirmation the engine's message."""
+
+    def target_of(request: Request) -> tuple[Actor, Target]:
+        params = request.path_params
+        target = Target(str(params["case_ref"]), int(params.get("victim_id", 0)))
+        return viewable(request, target.case_ref, victim_id=target.victim_id), target
+
+    def context(request: Request, actor: Actor, target: Target) -> dict[str, Any]:
+        extra = choices(request, actor) if choices else {}
+        return {"case_ref": target.case_ref, "victim_id": target.victim_id, **extra}
+
+    async def show(request: Request) -> Response:
+        actor, target = target_of(request)
+        values = dict.fromkeys(form.fields, "") | initial
+        return form.show(request, values, **context(request, actor, target))
+
+    async def act(request: Request) -> Response:
+        _, target = target_of(request)
+        actor, values = await posted(request, form)
+
+        async def action() -> tuple[str, str]:
+            return target.case_ref, target.about + await step(request, actor, values, target)
+
+        return await submit(request, form, values, action, **context(request, actor, target))
+
+    full = "/cases/{case_ref}" + path
+    router.add_api_route(full, show, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(full, act, methods=["POST"], response_class=HTMLResponse)
