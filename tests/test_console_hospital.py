@@ -160,7 +160,12 @@ async def test_bad_input_on_each_hospital_form_shows_the_errors_and_changes_noth
     case = f"{c.url}/cases/{case_ref}"
 
     await page.goto(case + "/hospital/transfer")
-    await refused(page, c.engine, "Record the transfer", "Choose the hospital")
+    await refused(
+        page,
+        c.engine,
+        "Record the transfer",
+        *("Choose the hospital", "Enter the date of the transfer", "Choose whether a restr"),
+    )
     await page.goto(case + "/hospital/move")
     await refused(page, c.engine, "Record the hospital", "Choose the hospital")
     await page.get_by_label("Hospital", exact=True).select_option(str(hospital_id))
@@ -170,7 +175,8 @@ async def test_bad_input_on_each_hospital_form_shows_the_errors_and_changes_noth
     await page.goto(case + "/hospital/tribunal")
     await refused(page, c.engine, "Record the application", "Enter the date as a real date")
     await page.goto(case + "/hospital/restriction")
-    await refused(page, c.engine, "Record the change", "Choose whether the restriction")
+    every = ("Choose whether the restriction", "Enter the date of the change")
+    await refused(page, c.engine, "Record the change", *every)
     await page.get_by_label("The restriction was lifted").check()
     await on(page, "Date of the change")
     await on(page, "New date the restriction ends", days=30)

@@ -62,8 +62,12 @@ async def site(
 
 
 async def step(page: Page, link: str) -> None:
-    """From the case page, follow one of its step links."""
-    await page.get_by_role("link", name=link, exact=True).click()
+    """From the case page, follow one of its step links (a victim's are folded away under
+    their row's "Parole and hospital steps": opened first)."""
+    found = page.get_by_role("link", name=link, exact=True, include_hidden=True)
+    if not await found.is_visible():
+        await page.locator("details").filter(has=found).locator("summary").click()
+    await found.click()
 
 
 async def fill(page: Page, **dates: date | None) -> None:
@@ -191,7 +195,8 @@ async def test_bad_input_on_each_parole_form_shows_the_errors_and_changes_nothin
     case = f"{c.url}/cases/{p.case_ref}"
 
     await page.goto(case + "/parole/refer")
-    await refused(page, c.engine, "Record the referral", "Enter the date of the referral")
+    every = ("Enter the date of the referral", "Enter the Board's deadline for statements")
+    await refused(page, c.engine, "Record the referral", *every)
     await fill(page, Date_of_the_referral=now, Deadline_for_statements=now - timedelta(days=1))
     await refused(page, c.engine, "Record the referral", f"already has parole review {p.review}")
 
@@ -234,7 +239,8 @@ async def test_bad_input_on_each_parole_form_shows_the_errors_and_changes_nothin
     await fill(page, New_hearing_date=now + timedelta(days=90))
     await refused(page, c.engine, "Record the adjournment", "no hearing listed")
     await page.goto(case + "/parole/decision")
-    await refused(page, c.engine, "Record the decision", "Choose what the Board decided")
+    every = ("Choose what the Board decided", "Enter the date the Board decided")
+    await refused(page, c.engine, "Record the decision", *every)
     await page.get_by_label("Release", exact=True).check()
     await fill(page, Date_of_the_decision=now)
     await refused(page, c.engine, "Record the decision", "has no hearing date")

@@ -123,6 +123,21 @@ def parsed(form: Form, values: dict[str, str], name: str, kind: type[T]) -> T:
         raise Invalid([Problem(name, form.fixes.get(name, f"Check the {_words(name)}"))]) from None
 
 
+def parsed_all(form: Form, values: dict[str, str], **kinds: Any) -> dict[str, Any]:
+    """Each named field as its type (`parsed`; a blank optional one is None), or every field's
+    problem at once, in the form's order (GOV.UK: show all the errors, not the first)."""
+    found: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name in sorted(kinds, key=form.fields.index):
+        try:
+            found[name] = parsed(form, values, name, kinds[name])
+        except Invalid as error:
+            problems += error.problems
+    if problems:
+        raise Invalid(problems)
+    return found
+
+
 def viewable(request: Request, case_ref: str, victim_id: int = 0, task_id: int = 0) -> Actor:
     """Before showing a form: the actor may see the case, and the victim or task named in the
     URL is the case's (IDs are numbered across cases)."""

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from models.vocabulary import DischargeKind
 from service.actor import Actor
 from service.contacts import Invalid, Problem
-from web.forms import Form, Target, action_form, parsed, vcs_of, wording
+from web.forms import Form, Target, action_form, parsed, parsed_all, vcs_of, wording
 
 router = APIRouter()
 ON_FIX = "Enter the date as a real date"
@@ -49,6 +49,8 @@ RESTRICTION = Form(
         "ends_on": "Enter the new date the restriction ends as a real date",
     },
 )
+CHANGE_PROBLEM = Problem("change", RESTRICTION.fixes["change"])
+OPTIONAL = date | None  # a date field that may be left blank
 NOTIFY = Form("confirm_step.html", ("confirm",))
 
 
@@ -59,21 +61,19 @@ def hospitals(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 async def transfer(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    hospital_id = parsed(TRANSFER, values, "hospital_id", int)
-    on = parsed(TRANSFER, values, "on", date)
-    restricted = parsed(TRANSFER, values, "restricted", bool)
-    ends = values["restriction_ends_on"]
-    ends_on = parsed(TRANSFER, values, "restriction_ends_on", date) if ends else None
+    f = parsed_all(
+        TRANSFER, values, hospital_id=int, on=date, restricted=bool, restriction_ends_on=OPTIONAL
+    )
     result = await vcs_of(request).record_transfer_to_hospital(
-        target.case_ref, hospital_id, on, restricted, ends_on, actor
+        target.case_ref, f["hospital_id"], f["on"], f["restricted"], f["restriction_ends_on"], actor
     )
     return result.message
 
 
 async def move(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    hospital_id = parsed(MOVE, values, "hospital_id", int)
-    on = parsed(MOVE, values, "on", date)
-    return (await vcs_of(request).record_hospital(target.case_ref, hospital_id, on, actor)).message
+    f = parsed_all(MOVE, values, hospital_id=int, on=date)
+    vcs = vcs_of(request)
+    return (await vcs.record_hospital(target.case_ref, f["hospital_id"], f["on"], actor)).message
 
 
 async def tribunal(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
@@ -87,26 +87,30 @@ async def remission(request: Request, actor: Actor, values: dict[str, str], targ
 
 
 async def discharge(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    kind = parsed(DISCHARGE, values, "kind", DischargeKind)
-    on = parsed(DISCHARGE, values, "on", date)
-    return (await vcs_of(request).record_discharge(target.case_ref, kind, on, actor)).message
+    f = parsed_all(DISCHARGE, values, kind=DischargeKind, on=date)
+    return (
+        await vcs_of(request).record_discharge(target.case_ref, f["kind"], f["on"], actor)
+    ).message
 
 
 async def restriction(
     request: Request, actor: Actor, values: dict[str, str], target: Target
 ) -> str:
-    """Lifted, or its end date varied (the CLI's --lifted or --ends-on: one of the two)."""
+    """Lifted, or its end date varied (the CLI's --lifted or --ends-on: one of the two; the new
+    end date is asked for only when it was varied)."""
     change = values["change"]
-    if change not in ("lifted", "varied"):
-        raise Invalid([Problem("change", RESTRICTION.fixes["change"])])
-    on = parsed(RESTRICTION, values, "on", date)
-    ends_on = None
-    if change == "varied":
-        ends_on = parsed(RESTRICTION, values, "ends_on", date)
-    elif values["ends_on"]:
-        raise Invalid([Problem("ends_on", "Leave the new end date blank if it was lifted")])
+    problems = [] if change in ("lifted", "varied") else [CHANGE_PROBLEM]
+    wanted = {"on": date} | ({"ends_on": date} if change == "varied" else {})
+    try:
+        f = parsed_all(RESTRICTION, values, **wanted)
+    except Invalid as error:
+        problems += error.problems
+    if change == "lifted" and values["ends_on"]:
+        problems.append(Problem("ends_on", "Leave the new end date blank if it was lifted"))
+    if problems:
+        raise Invalid(problems)
     result = await vcs_of(request).record_restriction_change(
-        target.case_ref, on, actor, lifted=change == "lifted", ends_on=ends_on
+        target.case_ref, f["on"], actor, lifted=change == "lifted", ends_on=f.get("ends_on")
     )
     return result.message
 

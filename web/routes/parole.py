@@ -21,6 +21,7 @@ from web.forms import (
     Target,
     action_form,
     parsed,
+    parsed_all,
     uploaded_text,
     vcs_of,
     viewable,
@@ -31,6 +32,7 @@ from web.pages import page
 router = APIRouter()
 VICTIM = "/victims/{victim_id:int}"
 DATE_FIX = "as a real date"
+OPTIONAL = date | None  # a date field that may be left blank
 ORAL_FIX = "Choose whether the Board holds an oral hearing or decides on the papers"
 
 REFER = Form(
@@ -85,11 +87,6 @@ READ_DECISION = Form(
 SUMMARY = Form("confirm_step.html", ("confirm",))
 
 
-def when(form: Form, values: dict[str, str], name: str) -> date | None:
-    """An optional date field: blank is none."""
-    return parsed(form, values, name, date) if values[name] else None
-
-
 async def written(request: Request, form: Form, values: dict[str, str]) -> str:
     """A statement is always in writing: pasted, or a file chosen (not both)."""
     uploaded = await uploaded_text(request, form, "file")
@@ -105,32 +102,36 @@ async def written(request: Request, form: Form, values: dict[str, str]) -> str:
 
 
 async def refer(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    f = parsed_all(REFER, values, referred_on=date, vps_due_on=date, hearing_on=OPTIONAL, oral=bool)
     timetable = ParoleTimetable(
-        referred_on=parsed(REFER, values, "referred_on", date),
-        vps_due_on=parsed(REFER, values, "vps_due_on", date),
-        hearing_on=when(REFER, values, "hearing_on"),
-        oral_hearing=parsed(REFER, values, "oral", bool),
+        referred_on=f["referred_on"],
+        vps_due_on=f["vps_due_on"],
+        hearing_on=f["hearing_on"],
+        oral_hearing=f["oral"],
     )
     return (await vcs_of(request).refer_parole(target.case_ref, timetable, actor)).message
 
 
 async def hearing(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    on = parsed(HEARING, values, "hearing_on", date)
-    oral = parsed(HEARING, values, "oral", bool)
-    return (await vcs_of(request).set_hearing(target.case_ref, on, oral, actor)).message
+    f = parsed_all(HEARING, values, hearing_on=date, oral=bool)
+    vcs = vcs_of(request)
+    return (await vcs.set_hearing(target.case_ref, f["hearing_on"], f["oral"], actor)).message
 
 
 async def adjourn(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    on, due = when(ADJOURN, values, "hearing_on"), when(ADJOURN, values, "vps_due_on")
-    return (await vcs_of(request).adjourn_hearing(target.case_ref, on, due, actor)).message
+    f = parsed_all(ADJOURN, values, hearing_on=OPTIONAL, vps_due_on=OPTIONAL)
+    vcs = vcs_of(request)
+    return (
+        await vcs.adjourn_hearing(target.case_ref, f["hearing_on"], f["vps_due_on"], actor)
+    ).message
 
 
 async def decision(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    outcome = parsed(DECISION, values, "outcome", ParoleOutcome)
-    decided_on = parsed(DECISION, values, "decided_on", date)
-    next_review = when(DECISION, values, "next_review_on")
+    f = parsed_all(
+        DECISION, values, outcome=ParoleOutcome, decided_on=date, next_review_on=OPTIONAL
+    )
     result = await vcs_of(request).record_parole_decision(
-        target.case_ref, outcome, decided_on, next_review, actor
+        target.case_ref, f["outcome"], f["decided_on"], f["next_review_on"], actor
     )
     return result.message
 
