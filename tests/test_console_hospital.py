@@ -18,10 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 from models.hospital import HospitalBase
 from models.vocabulary import ContactLevel, DisposalKind, LetterKind
 from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider
+from tests.browser import Console, console, identity_provider, sign_in
 from tests.conftest import unique_ref
 from tests.helpers import VLO_ACTOR, eventually, registration
-from tests.test_console import assert_accessible
+from tests.test_console import assert_accessible, refusals
 from tests.test_console_journey import banner, vlo_page
 from tests.test_console_parole import refused, step
 from tests.test_hospital import (
@@ -219,3 +219,39 @@ async def test_the_hospital_pages_have_no_serious_accessibility_violations(
         await page.locator("main button.govuk-button").first.click()
         await page.wait_for_load_state()
         await assert_accessible(axe, page, path + " submitted blank")
+
+
+async def test_who_may_not_act_is_refused_and_nothing_changes(
+    browser: Browser, site: tuple[Console, Vcs]
+) -> None:
+    """The service checks each step (service/access.py): an auditor may see the case but not
+    record a step; a VLO of another region may not see it; a victim of another case named in
+    the address is not found. Each refusal changes nothing."""
+    c, vcs = site
+    hospital_id = new_hospital(c.engine)
+    case_ref, victim_id = await custodial_case(vcs)
+    other_case, _ = await custodial_case(vcs)
+    before = path_of(c.engine, case_ref)
+    transfer = f"{c.url}/cases/{case_ref}/hospital/transfer"
+    form = {"hospital_id": str(hospital_id), "on": str(today()), "restricted": "no"}
+    for subject, shown, action in (
+        ("auditor.khan", 200, "record_hospital_step"),
+        ("vlo.wales", 403, "view_case"),
+    ):
+        page = await (await browser.new_context()).new_page()
+        await sign_in(page, c, subject)
+        response = await page.goto(transfer)
+        assert response is not None and response.status == shown, subject
+        token = await page.locator("input[name=csrf_token]").first.input_value()
+        answer = await page.request.post(transfer, form={"csrf_token": token, **form})
+        assert answer.status == 403, subject
+        assert (subject, action) in [(a, b) for a, b, _ in refusals(c.engine)]
+    assert path_of(c.engine, case_ref) == before
+
+    page = await vlo_page(browser, c)
+    await page.goto(f"{c.url}/cases/{case_ref}")
+    token = await page.locator("input[name=csrf_token]").first.input_value()
+    elsewhere = f"{c.url}/cases/{other_case}/victims/{victim_id}/vps"
+    answer = await page.request.post(elsewhere, multipart={"csrf_token": token, "text": "x"})
+    assert answer.status == 404
+    assert (await page.request.get(elsewhere)).status == 404
