@@ -5,6 +5,7 @@ decides a rule, and nothing typed is logged or quoted back in a message."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -121,6 +122,9 @@ def parsed(form: Form, values: dict[str, str], name: str, kind: type[T]) -> T:
         return TypeAdapter(kind).validate_python(values[name] or None)
     except ValidationError:
         raise Invalid([Problem(name, form.fixes.get(name, f"Check the {_words(name)}"))]) from None
+
+
+OPTIONAL_DATE = date | None  # a date field that may be left blank (`parsed_all`)
 
 
 def parsed_all(form: Form, values: dict[str, str], **kinds: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from models.vocabulary import DischargeKind
 from service.actor import Actor
 from service.contacts import Invalid, Problem
-from web.forms import Form, Target, action_form, parsed, parsed_all, vcs_of, wording
+from web.forms import OPTIONAL_DATE, Form, Target, action_form, parsed, parsed_all, vcs_of, wording
 
 router = APIRouter()
 ON_FIX = "Enter the date as a real date"
@@ -50,7 +50,6 @@ RESTRICTION = Form(
     },
 )
 CHANGE_PROBLEM = Problem("change", RESTRICTION.fixes["change"])
-OPTIONAL = date | None  # a date field that may be left blank
 NOTIFY = Form("confirm_step.html", ("confirm",))
 
 
@@ -62,7 +61,12 @@ def hospitals(request: Request, actor: Actor) -> dict[str, Any]:
 
 async def transfer(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
     f = parsed_all(
-        TRANSFER, values, hospital_id=int, on=date, restricted=bool, restriction_ends_on=OPTIONAL
+        TRANSFER,
+        values,
+        hospital_id=int,
+        on=date,
+        restricted=bool,
+        restriction_ends_on=OPTIONAL_DATE,
     )
     result = await vcs_of(request).record_transfer_to_hospital(
         target.case_ref, f["hospital_id"], f["on"], f["restricted"], f["restriction_ends_on"], actor

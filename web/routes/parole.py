@@ -17,6 +17,7 @@ from models.vocabulary import ParoleOutcome
 from service.actor import Actor
 from service.contacts import Invalid, Problem
 from web.forms import (
+    OPTIONAL_DATE,
     Form,
     Target,
     action_form,
@@ -32,7 +33,6 @@ from web.pages import page
 router = APIRouter()
 VICTIM = "/victims/{victim_id:int}"
 DATE_FIX = "as a real date"
-OPTIONAL = date | None  # a date field that may be left blank
 ORAL_FIX = "Choose whether the Board holds an oral hearing or decides on the papers"
 
 REFER = Form(
@@ -102,7 +102,9 @@ async def written(request: Request, form: Form, values: dict[str, str]) -> str:
 
 
 async def refer(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    f = parsed_all(REFER, values, referred_on=date, vps_due_on=date, hearing_on=OPTIONAL, oral=bool)
+    f = parsed_all(
+        REFER, values, referred_on=date, vps_due_on=date, hearing_on=OPTIONAL_DATE, oral=bool
+    )
     timetable = ParoleTimetable(
         referred_on=f["referred_on"],
         vps_due_on=f["vps_due_on"],
@@ -119,7 +121,7 @@ async def hearing(request: Request, actor: Actor, values: dict[str, str], target
 
 
 async def adjourn(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
-    f = parsed_all(ADJOURN, values, hearing_on=OPTIONAL, vps_due_on=OPTIONAL)
+    f = parsed_all(ADJOURN, values, hearing_on=OPTIONAL_DATE, vps_due_on=OPTIONAL_DATE)
     vcs = vcs_of(request)
     return (
         await vcs.adjourn_hearing(target.case_ref, f["hearing_on"], f["vps_due_on"], actor)
@@ -128,7 +130,7 @@ async def adjourn(request: Request, actor: Actor, values: dict[str, str], target
 
 async def decision(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
     f = parsed_all(
-        DECISION, values, outcome=ParoleOutcome, decided_on=date, next_review_on=OPTIONAL
+        DECISION, values, outcome=ParoleOutcome, decided_on=date, next_review_on=OPTIONAL_DATE
     )
     result = await vcs_of(request).record_parole_decision(
         target.case_ref, f["outcome"], f["decided_on"], f["next_review_on"], actor
