@@ -71,7 +71,7 @@ async def test_a_vlo_records_a_transfer_to_hospital_and_back_to_prison(
     browser: Browser, site: tuple[Console, Vcs]
 ) -> None:
     c, vcs = site
-    first, other = new_hospital(c.engine), new_hospital(c.engine, OTHER_HOSPITAL)
+    first = new_hospital(c.engine)
     case_ref, victim_id = await custodial_case(vcs)
     page = await vlo_page(browser, c)
     await page.goto(f"{c.url}/cases/{case_ref}")
@@ -102,6 +102,15 @@ async def test_a_vlo_records_a_transfer_to_hospital_and_back_to_prison(
     assert "victims in the scheme told; representations about discharge" in await banner(page)
     assert case_row(c.engine, case_ref).restriction_ends_on == varied
 
+    # The patient moves to a hospital not yet recorded: added from the form, then chosen.
+    await step(page, "Record the hospital the patient is in")
+    await page.get_by_role("link", name="Add a hospital that is not listed").click()
+    await page.get_by_label("Name of the hospital").fill(OTHER_HOSPITAL.name)
+    await page.get_by_label("Address").fill(OTHER_HOSPITAL.address)
+    await page.get_by_label("Postcode").fill(str(OTHER_HOSPITAL.postcode))
+    await page.get_by_role("button", name="Add hospital").click()
+    other = new_hospital(c.engine, OTHER_HOSPITAL)  # the same hospital: its ID
+    assert f"Hospital {other} recorded: choose it on the transfer" in await banner(page)
     await step(page, "Record the hospital the patient is in")
     await page.get_by_label("Hospital", exact=True).select_option(label=choice(OTHER_HOSPITAL))
     await on(page)
@@ -172,6 +181,9 @@ async def test_bad_input_on_each_hospital_form_shows_the_errors_and_changes_noth
     await on(page)
     await refused(page, c.engine, "Record the hospital", "already in hospital")
 
+    await page.goto(case + "/hospital/new")
+    every = ("Enter the hospital's name", "Enter the hospital's address")
+    await refused(page, c.engine, "Add hospital", *every)
     await page.goto(case + "/hospital/tribunal")
     await refused(page, c.engine, "Record the application", "Enter the date as a real date")
     await page.goto(case + "/hospital/restriction")
@@ -206,6 +218,7 @@ async def test_the_hospital_pages_have_no_serious_accessibility_violations(
     page = await vlo_page(browser, c, bypass_csp=True)  # axe-core injects its own script
     axe = Axe()
     for path in (
+        "/hospital/new",
         "/hospital/transfer",
         "/hospital/move",
         "/hospital/tribunal",

@@ -9,10 +9,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from models.hospital import HospitalBase
 from models.vocabulary import DischargeKind
 from service.actor import Actor
 from service.contacts import Invalid, Problem
-from web.forms import OPTIONAL_DATE, Form, Target, action_form, parsed, parsed_all, vcs_of, wording
+from web.forms import (
+    OPTIONAL_DATE,
+    Form,
+    Target,
+    action_form,
+    blank_to_none,
+    parsed,
+    parsed_all,
+    vcs_of,
+    wording,
+)
 
 router = APIRouter()
 ON_FIX = "Enter the date as a real date"
@@ -50,6 +61,15 @@ RESTRICTION = Form(
     },
 )
 CHANGE_PROBLEM = Problem("change", RESTRICTION.fixes["change"])
+ADD = Form(
+    "hospital_add.html",
+    ("name", "address", "postcode"),
+    {
+        "name": "Enter the hospital's name (2 to 120 characters)",
+        "address": "Enter the hospital's address (2 to 400 characters)",
+        "postcode": "Enter the postcode (up to 10 characters), or leave it blank",
+    },
+)
 NOTIFY = Form("confirm_step.html", ("confirm",))
 
 
@@ -119,6 +139,14 @@ async def restriction(
     return result.message
 
 
+async def add(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    """A hospital patients may be detained in (as the CLI's add-hospital: safe to repeat)."""
+    hospital = HospitalBase.model_validate(blank_to_none(values))
+    hospital_id, created = vcs_of(request).add_hospital(hospital, actor)
+    done = "recorded" if created else "was already recorded"
+    return f"hospital {hospital_id} {done}: choose it on the transfer or hospital form"
+
+
 async def notify(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
     return (await vcs_of(request).notify_hospital(target.victim_id, actor)).message
 
@@ -127,6 +155,7 @@ def kinds(_: Request, __: Actor) -> dict[str, Any]:
     return {"kinds": list(DischargeKind)}
 
 
+action_form(router, "/hospital/new", ADD, add)
 action_form(router, "/hospital/transfer", TRANSFER, transfer, hospitals)
 action_form(router, "/hospital/move", MOVE, move, hospitals)
 action_form(
