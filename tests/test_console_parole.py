@@ -205,11 +205,16 @@ async def test_bad_input_on_each_parole_form_shows_the_errors_and_changes_nothin
     await page.get_by_label("The victim's statement").fill(VPS_TEXT)
     await refused(page, c.engine, "Send the statement", "Confirm you have read the statement")
     assert await page.get_by_label("The victim's statement").input_value() == VPS_TEXT  # kept
-    await page.get_by_label("The victim's statement").fill("")
-    bad = text_file(b"\xff\xfe not UTF-8")
-    await page.get_by_label("Or choose the file it is in").set_input_files(bad)
+    upload = page.get_by_label("Or choose the file it is in")
+    await upload.set_input_files(text_file(OTHER_VPS.encode()))
     await page.get_by_label("I have read it").check()
-    await refused(page, c.engine, "Send the statement", "Choose a plain text file (UTF-8)")
+    await refused(page, c.engine, "Send the statement", "Paste the words or choose a file, not")
+    # A file must be plain UTF-8 text of up to 100 KB (a Word document is neither).
+    for content in (b"\xff\xfe not UTF-8", b"x" * 100_001):
+        await page.get_by_label("The victim's statement").fill("")
+        await upload.set_input_files(text_file(content))
+        await page.get_by_label("I have read it").check()
+        await refused(page, c.engine, "Send the statement", "Choose a plain text file (UTF-8)")
     await page.goto(f"{case}/victims/{p.c}/vps")  # opted out
     await page.get_by_label("The victim's statement").fill(VPS_TEXT)
     await page.get_by_label("I have read it").check()
