@@ -23,7 +23,9 @@ from web.pages import page
 from web.routes import (
     cases,
     contacts,
+    hospital,
     outbox,
+    parole,
     register,
     sentence,
     sharing,
@@ -153,6 +155,8 @@ def create_app(
     app.include_router(sentence.router)
     app.include_router(stages.router)
     app.include_router(sharing.router)
+    app.include_router(parole.router)
+    app.include_router(hospital.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app

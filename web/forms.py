@@ -5,10 +5,11 @@ decides a rule, and nothing typed is logged or quoted back in a message."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
@@ -19,6 +20,7 @@ from service.contacts import Invalid, Problem
 from service.queries import NotFound, case_summary
 from service.vcs import Vcs
 from web.pages import actor_of, page, verified_form
+from web.uploads import MAX_WRITTEN_CHARS, oversized
 
 T = TypeVar("T")
 # What a form shows as its error summary: bad fields, or the service refusing the action.
@@ -88,8 +90,9 @@ def vcs_of(request: Request) -> Vcs:
 def field_text(data: FormData, name: str) -> str:
     """A posted field, stripped; missing is blank. Browsers send a textarea's line breaks as
     CRLF (HTML's form encoding), which the models' text checks refuse as a control character.
-    """
-    return str(data.get(name) or "").replace("\r\n", "\n").strip()
+    A file field is not text: blank here (read it with web/uploads.py)."""
+    value = data.get(name)
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
 async def posted(request: Request, form: Form) -> tuple[Actor, dict[str, str]]:
@@ -105,6 +108,24 @@ def parsed(form: Form, values: dict[str, str], name: str, kind: type[T]) -> T:
         return TypeAdapter(kind).validate_python(values[name] or None)
     except ValidationError:
         raise Invalid([Problem(name, form.fixes.get(name, f"Check the {_words(name)}"))]) from None
+
+
+OPTIONAL_DATE = date | None  # a date field that may be left blank (`parsed_all`)
+
+
+def parsed_all(form: Form, values: dict[str, str], **kinds: Any) -> dict[str, Any]:
+    """Each named field as its type (`parsed`; a blank optional one is None), or every field's
+    problem at once, in the form's order (GOV.UK: show all the errors, not the first)."""
+    found: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name in sorted(kinds, key=form.fields.index):
+        try:
+            found[name] = parsed(form, values, name, kinds[name])
+        except Invalid as error:
+            problems += error.problems
+    if problems:
+        raise Invalid(problems)
+    return found
 
 
 def viewable(request: Request, case_ref: str, victim_id: int = 0, task_id: int = 0) -> Actor:
@@ -143,3 +164,74 @@ async def submit(
         return form.show(request, values, problems=form.problems(error), **context)
     request.session["flash"] = _sentence(message)
     return RedirectResponse(f"/cases/{case_ref}", status_code=303)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a form's address names: the case, and the victim for a step about one victim."""
+
+    case_ref: str
+    victim_id: int = 0
+
+    @property
+    def about(self) -> str:
+        """How a confirmation starts: the victim it was about, if any (an ID only)."""
+        return f"Victim {self.victim_id}: " if self.victim_id else ""
+
+
+# A step: given the request, the signed-in actor, the form's fields and its target, ask the
+# service and return what the engine said it did.
+Step = Callable[[Request, Actor, dict[str, str], Target], Awaitable[str]]
+Choices = Callable[[Request, Actor], dict[str, Any]]
+
+
+def wording(**context: str) -> Choices:
+    """What a shared form's page says (its title, text, label, button), for `action_form`."""
+    return lambda _, __: context
+
+
+def action_form(
+    router: APIRouter,
+    path: str,
+    form: Form,
+    step: Step,
+    choices: Choices | None = None,
+    **initial: str,
+) -> None:
+    """The GET (the form) and POST (the step) of one action form at `path` (under
+    /cases/{case_ref}, with {victim_id:int} for a victim's step), as the hand-written ones
+    above do: the target checked viewable first, the confirmation the engine's message."""
+
+    def target_of(request: Request) -> tuple[Actor, Target]:
+        params = request.path_params
+        target = Target(str(params["case_ref"]), int(params.get("victim_id", 0)))
+        return viewable(request, target.case_ref, victim_id=target.victim_id), target
+
+    def context(request: Request, actor: Actor, target: Target) -> dict[str, Any]:
+        extra = choices(request, actor) if choices else {}
+        return {"case_ref": target.case_ref, "victim_id": target.victim_id, **extra}
+
+    async def show(request: Request) -> Response:
+        actor, target = target_of(request)
+        values = dict.fromkeys(form.fields, "") | initial
+        return form.show(request, values, **context(request, actor, target))
+
+    async def act(request: Request) -> Response:
+        actor, target = target_of(request)
+        if "file" in form.fields:  # a body too big is refused before it is read (uploads.py)
+            too_big = await oversized(request, "file", MAX_WRITTEN_CHARS)
+            if too_big:
+                values = dict.fromkeys(form.fields, "")
+                return form.show(
+                    request, values, problems=too_big, **context(request, actor, target)
+                )
+        actor, values = await posted(request, form)
+
+        async def action() -> tuple[str, str]:
+            return target.case_ref, target.about + await step(request, actor, values, target)
+
+        return await submit(request, form, values, action, **context(request, actor, target))
+
+    full = "/cases/{case_ref}" + path
+    router.add_api_route(full, show, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(full, act, methods=["POST"], response_class=HTMLResponse)

@@ -63,3 +63,25 @@ async def uploaded_text(data: FormData, name: str, max_chars: int) -> str | None
     if len(text) > max_chars:
         raise Invalid([Problem(name, _too_long(max_chars))])
     return text
+
+
+# The longest text a victim may send in writing: representations and a VPS alike
+# (models/repository.py MAX_REPRESENTATION_CHARS, models/parole.py MAX_VPS_CHARS).
+MAX_WRITTEN_CHARS = 20_000
+
+
+async def written(
+    request: Request, missing: str, max_chars: int = MAX_WRITTEN_CHARS, not_both: str = ""
+) -> str:
+    """Words a victim gave in writing, from the posted form: pasted into `text`, or a file
+    chosen as `file` (not both). `missing` is the problem when there is neither."""
+    data = await request.form()  # parsed once per request and kept on it
+    uploaded = await uploaded_text(data, "file", max_chars)
+    pasted = data.get("text")
+    pasted = pasted.replace("\r\n", "\n").strip() if isinstance(pasted, str) else ""
+    if uploaded is not None and pasted:
+        raise Invalid([Problem("file", not_both or "Paste the words or choose a file, not both")])
+    text = pasted if uploaded is None else uploaded
+    if not text:
+        raise Invalid([Problem("text", missing)])
+    return text

@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from models.repository import MAX_REPRESENTATION_CHARS
 from models.vocabulary import Channel, ContactLevel, Language
 from service import contacts
-from service.contacts import Invalid, Problem
 from web.forms import Form, parsed, posted, submit, vcs_of, viewable
-from web.uploads import oversized, uploaded_text
+from web.uploads import oversized, written
 
 router = APIRouter()
 VICTIM = "/cases/{case_ref}/victims/{victim_id}"
@@ -109,10 +108,12 @@ async def representations(request: Request, case_ref: str, victim_id: int) -> Re
     actor, values = await posted(request, REPRESENTATIONS)
 
     async def action() -> tuple[str, str]:
-        uploaded = await uploaded_text(await request.form(), "file", MAX_REPRESENTATION_CHARS)
-        if uploaded is not None and values["text"]:
-            raise Invalid([Problem("file", "Paste the representations or choose a file, not both")])
-        text = values["text"] if uploaded is None else uploaded
+        text = await written(
+            request,
+            REPRESENTATIONS.fixes["text"],
+            MAX_REPRESENTATION_CHARS,
+            "Paste the representations or choose a file, not both",
+        )
         result = await vcs_of(request).submit_representations(victim_id, text, actor)
         return case_ref, f"Victim {victim_id}: {result.message}"
 
