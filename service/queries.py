@@ -6,14 +6,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, func, select
 
 from models.access_log import AccessRefusal
+from models.audit import readable
 from models.case import OffenderCase
 from models.db import session_scope
-from models.records import VloTask
+from models.delivery import delivery_words
+from models.eligibility import hospital_path
+from models.handoff import ENDED_STEPS, CaseHandoff
+from models.records import AuditEntry, Correspondence, VloTask
 from models.victim import Enrolment
-from models.vocabulary import ContactLevel, Stage, TaskKind, TaskStatus
+from models.vocabulary import ContactLevel, HospitalPath, Stage, TaskKind, TaskStatus
 from service.access import Action, Refused, check
 from service.actor import Actor, Role
 
@@ -153,10 +158,74 @@ class VictimLine:
 
 
 @dataclass(frozen=True)
+class Happened:
+    """One line of a case's timeline: an audit entry or a letter, as IDs, kinds and dates."""
+
+    at: datetime
+    what: str
+    victim_id: int | None
+    by: str  # who acted (a subject, or the engine); a letter's channel
+
+
+# The case page shows the latest of the trail (the CLI's `timeline` and the audit export have
+# it all): a long-running case's page stays as quick as a new one's.
+HISTORY_SHOWN = 40
+
+
+@dataclass(frozen=True)
 class CaseSummary:
     case: OffenderCase
     victims: list[VictimLine]
     tasks: list[TaskLine]
+    history: list[Happened]  # newest first, at most HISTORY_SHOWN
+    history_total: int  # entries and letters in all
+    handoff: CaseHandoff | None  # the hand-off in progress (not switched, not withdrawn)
+
+    @property
+    def hospital_path(self) -> HospitalPath | None:
+        return hospital_path(self.case.disposal, self.case.restricted)
+
+
+def _history(session: Session, case_id: int) -> tuple[list[Happened], int]:
+    """The latest audit entries and letters of a case (a letter's kind and channel: never its
+    body), newest first, and how many there are in all."""
+    entries = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.case_id == case_id)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(HISTORY_SHOWN)
+    ).all()
+    letters = session.exec(
+        select(Correspondence)
+        .options(defer(Correspondence.body))  # type: ignore[arg-type]
+        .where(Correspondence.case_id == case_id)
+        .order_by(col(Correspondence.id).desc())
+        .limit(HISTORY_SHOWN)
+    ).all()
+    total = (
+        session.exec(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.case_id == case_id)
+        ).one()
+        + session.exec(
+            select(func.count())
+            .select_from(Correspondence)
+            .where(Correspondence.case_id == case_id)
+        ).one()
+    )
+    lines = [
+        Happened(e.at, f"{e.action}: {readable(e.detail)}".rstrip(": "), e.victim_id, e.actor)
+        for e in entries
+    ] + [
+        Happened(
+            c.created_at,
+            f"letter {c.kind.value} queued{delivery_words(c)}",
+            c.victim_id,
+            c.channel.value,
+        )
+        for c in letters
+    ]
+    lines.sort(key=lambda h: h.at, reverse=True)
+    return lines[:HISTORY_SHOWN], int(total)
 
 
 def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> CaseSummary:
@@ -170,8 +239,17 @@ def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> Ca
         enrolments = session.exec(
             select(Enrolment).where(Enrolment.case_id == case.id).order_by(col(Enrolment.victim_id))
         ).all()
+        history, total = _history(session, case.id or 0)
+        handoff = session.exec(
+            select(CaseHandoff).where(
+                CaseHandoff.case_id == case.id, col(CaseHandoff.step).not_in(ENDED_STEPS)
+            )
+        ).first()
         return CaseSummary(
             case=case,
             victims=[VictimLine(e.victim_id, e.stage, e.contact_level) for e in enrolments],
             tasks=_open_tasks(session, today, VloTask.case_id == case.id),
+            history=history,
+            history_total=total,
+            handoff=handoff,
         )
