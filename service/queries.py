@@ -228,13 +228,19 @@ def _history(session: Session, case_id: int) -> tuple[list[Happened], int]:
     return lines[:HISTORY_SHOWN], int(total)
 
 
-def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> CaseSummary:
+def viewable_case(engine: Engine, actor: Actor, case_ref: str) -> OffenderCase:
+    """The case, once the actor may see it (a form checks this before showing itself)."""
     with session_scope(engine) as session:
         case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()
         if case is None:
             raise NotFound(f"no case {case_ref}")
         session.expunge(case)
     checked(engine, actor, Action.VIEW_CASE, case)
+    return case
+
+
+def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> CaseSummary:
+    case = viewable_case(engine, actor, case_ref)
     with session_scope(engine) as session:
         enrolments = session.exec(
             select(Enrolment).where(Enrolment.case_id == case.id).order_by(col(Enrolment.victim_id))

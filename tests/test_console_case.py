@@ -5,6 +5,7 @@ accept, withdraw) and a CRC's event report. Bad input shows the GOV.UK error sum
 changes nothing; a VLO of another region is refused; axe-core finds no serious violation."""
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.case import OffenderCase
 from models.db import session_scope
-from models.handoff import CaseHandoff, WithdrawalReason
+from models.handoff import CaseHandoff, WithdrawalReason, bulk_workflow_id
 from models.parole import ParoleTimetable, parole_review_id
 from models.records import AuditEntry
 from models.vocabulary import (
@@ -49,6 +50,8 @@ from worker import build_worker
 
 REGION = "Yorkshire and the Humber"
 NAME = "Tess Timeline"
+BULK_ID = f"console-{uuid.uuid4().hex[:8]}"
+BULK_WORKFLOW = bulk_workflow_id(BULK_ID)
 
 
 @pytest.fixture
@@ -65,7 +68,8 @@ async def site(
     with session_scope(engine) as session:
         refs = session.exec(select(OffenderCase.case_ref)).all()
         handoffs = session.exec(select(CaseHandoff.handoff_id)).all()
-    for workflow_id in [parole_review_id(ref, 1) for ref in refs] + list(handoffs):
+    ended = [parole_review_id(ref, 1) for ref in refs] + list(handoffs) + [BULK_WORKFLOW]
+    for workflow_id in ended:
         with contextlib.suppress(RPCError):
             await local_env.client.get_workflow_handle(workflow_id).terminate(reason="test done")
 
@@ -287,3 +291,44 @@ async def test_others_are_refused_the_case_and_its_handoff(
     assert (await answer.value).status == 403
     assert "may not hand off" in await page.content()
     assert handoff_rows(c.engine, case_ref) == []
+
+
+async def test_a_manager_starts_pauses_and_resumes_a_bulk_transfer(
+    browser: Browser, site: tuple[Console, Vcs]
+) -> None:
+    c, _ = site
+    vlo = await signed_in(browser, c, "vlo.demo")
+    response = await vlo.goto(f"{c.url}/bulk-transfers")
+    assert response is not None and response.status == 403
+
+    page = await signed_in(browser, c, "manager.evans")
+    await page.goto(f"{c.url}/bulk-transfers")
+    await page.get_by_label("Cases at a time").fill("0")
+    await page.get_by_role("button", name="Start bulk transfer").click()
+    summary = await page.locator(".govuk-error-summary").inner_text()
+    for fix in ("Name the transfer", "Choose the provider the cases leave", "from 1 to 500"):
+        assert fix in summary
+    await assert_accessible(Axe(), page, "bulk transfer start with errors")
+
+    await page.get_by_label("Name of the transfer").fill(BULK_ID)
+    await page.get_by_role("group", name="Cases leave").get_by_label("CRC").check()
+    await page.get_by_role("group", name="Cases go to").get_by_label("CRC").check()
+    await page.get_by_label("Cases at a time").fill("20")
+    await page.get_by_role("button", name="Start bulk transfer").click()
+    summary = await page.locator(".govuk-error-summary").inner_text()
+    assert "moves cases between two different providers" in summary
+    missing = await page.goto(f"{c.url}/bulk-transfers/{BULK_ID}")
+    assert missing is not None and missing.status == 404  # nothing was started
+
+    await page.goto(f"{c.url}/bulk-transfers")
+    await page.get_by_label("Name of the transfer").fill(BULK_ID)
+    await page.get_by_role("group", name="Cases leave").get_by_label("CRC").check()
+    await page.get_by_role("group", name="Cases go to").get_by_label("NPS").check()
+    await page.get_by_role("button", name="Start bulk transfer").click()
+    assert page.url == f"{c.url}/bulk-transfers/{BULK_ID}"
+    assert "started paused" in await banner(page)
+    assert "Paused" in await page.locator(".govuk-summary-list").inner_text()
+    await assert_accessible(Axe(), page, "bulk transfer progress")
+    await page.get_by_role("button", name="Resume transfer").click()
+    assert page.url == f"{c.url}/bulk-transfers/{BULK_ID}"
+    assert "Paused" not in await page.locator(".govuk-summary-list").inner_text()

@@ -20,7 +20,17 @@ from service.queries import NotFound
 from service.vcs import Vcs
 from web import auth, pages
 from web.pages import page
-from web.routes import cases, contacts, handoffs, outbox, register, sentence, tasks, victims
+from web.routes import (
+    bulk,
+    cases,
+    contacts,
+    handoffs,
+    outbox,
+    register,
+    sentence,
+    tasks,
+    victims,
+)
 from web.settings import ASSETS, ConsoleSettings
 
 LONDON = ZoneInfo("Europe/London")
@@ -142,6 +152,7 @@ def create_app(
     app.include_router(victims.router)
     app.include_router(sentence.router)
     app.include_router(handoffs.router)
+    app.include_router(bulk.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app
