@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import defer
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from models.access_log import AccessRefusal
 from models.audit import readable
@@ -178,7 +178,7 @@ class CaseSummary:
     victims: list[VictimLine]
     tasks: list[TaskLine]
     history: list[Happened]  # newest first, at most HISTORY_SHOWN
-    history_total: int  # entries and letters in all
+    history_more: bool  # there is more (the audit export has the whole trail)
     handoff: CaseHandoff | None  # the hand-off in progress (not switched, not withdrawn)
 
     @property
@@ -186,32 +186,22 @@ class CaseSummary:
         return hospital_path(self.case.disposal, self.case.restricted)
 
 
-def _history(session: Session, case_id: int) -> tuple[list[Happened], int]:
+def _history(session: Session, case_id: int) -> tuple[list[Happened], bool]:
     """The latest audit entries and letters of a case (a letter's kind and channel: never its
-    body), newest first, and how many there are in all."""
+    body), newest first; and whether there are more."""
     entries = session.exec(
         select(AuditEntry)
         .where(AuditEntry.case_id == case_id)
         .order_by(col(AuditEntry.id).desc())
-        .limit(HISTORY_SHOWN)
+        .limit(HISTORY_SHOWN + 1)
     ).all()
     letters = session.exec(
         select(Correspondence)
         .options(defer(Correspondence.body))  # type: ignore[arg-type]
         .where(Correspondence.case_id == case_id)
         .order_by(col(Correspondence.id).desc())
-        .limit(HISTORY_SHOWN)
+        .limit(HISTORY_SHOWN + 1)
     ).all()
-    total = (
-        session.exec(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.case_id == case_id)
-        ).one()
-        + session.exec(
-            select(func.count())
-            .select_from(Correspondence)
-            .where(Correspondence.case_id == case_id)
-        ).one()
-    )
     lines = [
         Happened(e.at, f"{e.action}: {readable(e.detail)}".rstrip(": "), e.victim_id, e.actor)
         for e in entries
@@ -225,27 +215,31 @@ def _history(session: Session, case_id: int) -> tuple[list[Happened], int]:
         for c in letters
     ]
     lines.sort(key=lambda h: h.at, reverse=True)
-    return lines[:HISTORY_SHOWN], int(total)
+    return lines[:HISTORY_SHOWN], len(lines) > HISTORY_SHOWN
+
+
+def _viewable(session: Session, engine: Engine, actor: Actor, case_ref: str) -> OffenderCase:
+    case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()
+    if case is None:
+        raise NotFound(f"no case {case_ref}")
+    checked(engine, actor, Action.VIEW_CASE, case)
+    return case
 
 
 def viewable_case(engine: Engine, actor: Actor, case_ref: str) -> OffenderCase:
     """The case, once the actor may see it (a form checks this before showing itself)."""
     with session_scope(engine) as session:
-        case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()
-        if case is None:
-            raise NotFound(f"no case {case_ref}")
-        session.expunge(case)
-    checked(engine, actor, Action.VIEW_CASE, case)
-    return case
+        return _viewable(session, engine, actor, case_ref)
 
 
 def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> CaseSummary:
-    case = viewable_case(engine, actor, case_ref)
+    """The case page's rows, read in one transaction once the actor may see the case."""
     with session_scope(engine) as session:
+        case = _viewable(session, engine, actor, case_ref)
         enrolments = session.exec(
             select(Enrolment).where(Enrolment.case_id == case.id).order_by(col(Enrolment.victim_id))
         ).all()
-        history, total = _history(session, case.id or 0)
+        history, more = _history(session, case.id or 0)
         handoff = session.exec(
             select(CaseHandoff).where(
                 CaseHandoff.case_id == case.id, col(CaseHandoff.step).not_in(ENDED_STEPS)
@@ -256,6 +250,6 @@ def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> Ca
             victims=[VictimLine(e.victim_id, e.stage, e.contact_level) for e in enrolments],
             tasks=_open_tasks(session, today, VloTask.case_id == case.id),
             history=history,
-            history_total=total,
+            history_more=more,
             handoff=handoff,
         )

@@ -302,7 +302,8 @@ async def test_a_manager_starts_pauses_and_resumes_a_bulk_transfer(
     assert response is not None and response.status == 403
 
     page = await signed_in(browser, c, "manager.evans")
-    await page.goto(f"{c.url}/bulk-transfers")
+    await page.goto(f"{c.url}/region")
+    await page.get_by_role("link", name="Start a bulk transfer").click()
     await page.get_by_label("Cases at a time").fill("0")
     await page.get_by_role("button", name="Start bulk transfer").click()
     summary = await page.locator(".govuk-error-summary").inner_text()
