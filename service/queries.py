@@ -6,17 +6,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from models.access_log import AccessRefusal
 from models.audit import readable
 from models.case import OffenderCase
 from models.db import session_scope
-from models.delivery import delivery_words
 from models.eligibility import hospital_path
 from models.handoff import ENDED_STEPS, CaseHandoff
-from models.records import AuditEntry, Correspondence, VloTask
+from models.records import AuditEntry, VloTask
 from models.victim import Enrolment
 from models.vocabulary import ContactLevel, HospitalPath, Stage, TaskKind, TaskStatus
 from service.access import Action, Refused, check
@@ -159,12 +157,12 @@ class VictimLine:
 
 @dataclass(frozen=True)
 class Happened:
-    """One line of a case's timeline: an audit entry or a letter, as IDs, kinds and dates."""
+    """One line of a case's timeline: an audit entry, as IDs, kinds and dates."""
 
     at: datetime
     what: str
     victim_id: int | None
-    by: str  # who acted (a subject, or the engine); a letter's channel
+    by: str  # who acted: a subject, or the engine
 
 
 # The case page shows the latest of the trail (the CLI's `timeline` and the audit export have
@@ -187,34 +185,18 @@ class CaseSummary:
 
 
 def _history(session: Session, case_id: int) -> tuple[list[Happened], bool]:
-    """The latest audit entries and letters of a case (a letter's kind and channel: never its
-    body), newest first; and whether there are more."""
+    """The latest entries of the case's audit trail, newest first (letters among them: each
+    is audited as queued, sent and delivered), and whether there are more."""
     entries = session.exec(
         select(AuditEntry)
         .where(AuditEntry.case_id == case_id)
         .order_by(col(AuditEntry.id).desc())
         .limit(HISTORY_SHOWN + 1)
     ).all()
-    letters = session.exec(
-        select(Correspondence)
-        .options(defer(Correspondence.body))  # type: ignore[arg-type]
-        .where(Correspondence.case_id == case_id)
-        .order_by(col(Correspondence.id).desc())
-        .limit(HISTORY_SHOWN + 1)
-    ).all()
     lines = [
         Happened(e.at, f"{e.action}: {readable(e.detail)}".rstrip(": "), e.victim_id, e.actor)
         for e in entries
-    ] + [
-        Happened(
-            c.created_at,
-            f"letter {c.kind.value} queued{delivery_words(c)}",
-            c.victim_id,
-            c.channel.value,
-        )
-        for c in letters
     ]
-    lines.sort(key=lambda h: h.at, reverse=True)
     return lines[:HISTORY_SHOWN], len(lines) > HISTORY_SHOWN
 
 
