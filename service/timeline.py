@@ -4,17 +4,22 @@ stands, the hospital path, and the hand-off in progress. IDs, kinds and dates on
 is read with the actor's VIEW_CASE permission checked first (by the case's own view)."""
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
+from models.errors import UnavailableError, VcsError
 from models.handoff import HandoffView
 from models.messages import HospitalStatus, VictimView
 from models.parole import ParoleView
 from service.actor import Actor
 from service.vcs import Vcs
 from workflows.victim import VictimWorkflow
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,10 @@ async def _victim(vcs: Vcs, workflow_id: str) -> VictimView | None:
         view: VictimView = await vcs.client.get_workflow_handle(workflow_id).query(
             VictimWorkflow.view
         )
-    except RPCError:
-        return None  # closed (opted out, scheme ended) or not yet started: nothing scheduled
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return None  # closed (opted out, scheme ended) or never started: nothing scheduled
     return view
 
 
@@ -66,14 +73,11 @@ async def engine_view(vcs: Vcs, actor: Actor, case_ref: str) -> EngineView:
     """The engine's view of the case; its parts are asked for at once."""
     case = await vcs.case_view(case_ref, actor)  # checks VIEW_CASE
     victims = [_victim(vcs, w) for w in case.victim_workflow_ids]
-    parole_view = (
-        vcs.parole_view(case_ref, actor, case.open_parole_review)
-        if case.open_parole_review
-        else None
-    )
-    handoff_view = vcs.handoff_view(case.open_handoff, actor) if case.open_handoff else None
+    review, handoff_id = case.open_parole_review, case.open_handoff
     parole, handoff, *victim_views = await asyncio.gather(
-        parole_view or _none(), handoff_view or _none(), *victims
+        _unless_ended(vcs.parole_view(case_ref, actor, review)) if review else _none(),
+        _unless_ended(vcs.handoff_view(handoff_id, actor)) if handoff_id else _none(),
+        *victims,
     )
     scheduled = [(s.on, f"case: {s.what}") for s in case.scheduled]
     if isinstance(parole, ParoleView):
@@ -95,3 +99,14 @@ async def engine_view(vcs: Vcs, actor: Actor, case_ref: str) -> EngineView:
 
 async def _none() -> None:
     return None
+
+
+async def _unless_ended(view: Awaitable[T]) -> T | None:
+    """A review's or hand-off's view; None if its workflow has just ended (the service says
+    it is not running), as the case's view may name it a moment longer."""
+    try:
+        return await view
+    except UnavailableError:
+        raise
+    except VcsError:
+        return None
