@@ -12,9 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 from models.errors import VcsError
 from models.handoff import RequestHandoff, WithdrawalReason
 from models.vocabulary import CrcEventKind, HandoffReason, Provider
+from service.access import Action
 from service.contacts import Invalid, Problem
-from service.queries import NotFound
+from service.queries import NotFound, checked, viewable_case
 from web.forms import Form, blank_to_none, parsed, posted, submit, vcs_of, viewable
+from web.pages import actor_of
 
 router = APIRouter()
 CASE = "/cases/{case_ref}"
@@ -28,8 +30,7 @@ REQUEST = Form(
         "to_vlo": "Enter the receiving VLO's user name (2 to 60 characters)",
     },
 )
-SUPPLY = Form("handoff_step.html", ("confirm",))
-ACCEPT = Form("handoff_step.html", ("confirm",))
+STEP = Form("handoff_step.html", ("confirm",))  # supply or accept: a confirmation
 # The engine alone withdraws a hand-off as failed (its workflow ended without switching).
 WITHDRAWABLE = [r for r in WithdrawalReason if r is not WithdrawalReason.HANDOFF_FAILED]
 WITHDRAW = Form("handoff_withdraw.html", ("reason",), {"reason": "Choose why it is withdrawn"})
@@ -58,9 +59,16 @@ STEPS: dict[str, dict[str, str]] = {
 }
 
 
+def _may_hand_off(request: Request, case_ref: str) -> None:
+    """Before showing a hand-off form: the actor may hand this case off (managers: the access
+    table); the service checks each action again."""
+    actor, engine = actor_of(request), request.app.state.engine
+    checked(engine, actor, Action.HAND_OFF, viewable_case(engine, actor, case_ref))
+
+
 @router.get(CASE + "/handoff", response_class=HTMLResponse)
 async def request_form(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
+    _may_hand_off(request, case_ref)
     return REQUEST.show(request, dict.fromkeys(REQUEST.fields, ""), case_ref=case_ref, **CHOICES)
 
 
@@ -90,7 +98,7 @@ def _handoff_id(request: Request, case_ref: str) -> str:
 
 @router.get(CASE + "/handoff/{step}", response_class=HTMLResponse)
 async def step_form(request: Request, case_ref: str, step: str) -> Response:
-    viewable(request, case_ref)
+    _may_hand_off(request, case_ref)
     context: dict[str, Any] = {"case_ref": case_ref, "handoff_id": _handoff_id(request, case_ref)}
     if step == "withdraw":
         return WITHDRAW.show(request, {"reason": ""}, reasons=WITHDRAWABLE, **context)
@@ -126,11 +134,9 @@ async def step(request: Request, case_ref: str, step: str) -> Response:
 
 
 def _step(step: str) -> Form:
-    if step == "supply":
-        return SUPPLY
-    if step == "accept":
-        return ACCEPT
-    raise NotFound(f"no hand-off step {step}")
+    if step not in STEPS:
+        raise NotFound(f"no hand-off step {step}")
+    return STEP
 
 
 @router.get(CASE + "/crc-event", response_class=HTMLResponse)
