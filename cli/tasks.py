@@ -3,12 +3,11 @@ and what is scheduled next)."""
 
 import argparse
 
-from temporalio.service import RPCError, RPCStatusCode
-
 from cli.common import Command, Out, case_flag, positive_id, read_text, text_file_flag
 from models.audit import readable
 from models.delivery import delivery_words
 from service.actor import Actor
+from service.timeline import engine_view
 from service.vcs import Vcs
 
 
@@ -56,23 +55,10 @@ async def print_timeline(vcs: Vcs, actor: Actor, case_ref: str, out: Out) -> Non
     for at, text in sorted(events, key=lambda e: e[0]):
         out(f"  {at:%Y-%m-%d %H:%M}  {text}")
     out("scheduled next")
-    view = await vcs.case_view(case_ref, actor)
-    scheduled = [(s.on, f"case: {s.what}") for s in view.scheduled]
-    if view.open_parole_review is not None:
-        parole = await vcs.parole_view(case_ref, actor, view.open_parole_review)
-        scheduled += [(on, f"parole review: {what}") for on, what in parole.scheduled]
-    for victim, _ in vcs.victims(case_ref, actor):
-        if victim.id is None:
-            continue
-        try:
-            victim_view = await vcs.victim_view(victim.id, actor)
-        except RPCError as err:
-            if err.status is not RPCStatusCode.NOT_FOUND:
-                raise
-            out(f"  victim {victim.id}: workflow not running (closed or never started)")
-            continue
-        scheduled += [(s.on, f"victim {victim.id}: {s.what}") for s in victim_view.scheduled]
-    for on, text in sorted(scheduled):
+    view = await engine_view(vcs, actor, case_ref)
+    for victim_id in view.victims_not_running:
+        out(f"  victim {victim_id}: workflow not running (closed or never started)")
+    for on, text in view.scheduled:
         out(f"  {on}  {text}")
 
 

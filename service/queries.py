@@ -9,11 +9,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from models.access_log import AccessRefusal
+from models.audit import readable
 from models.case import OffenderCase
 from models.db import session_scope
-from models.records import VloTask
+from models.eligibility import hospital_path
+from models.handoff import ENDED_STEPS, CaseHandoff
+from models.records import AuditEntry, VloTask
 from models.victim import Enrolment
-from models.vocabulary import ContactLevel, Stage, TaskKind, TaskStatus
+from models.vocabulary import ContactLevel, HospitalPath, Stage, TaskKind, TaskStatus
 from service.access import Action, Refused, check
 from service.actor import Actor, Role
 
@@ -153,25 +156,82 @@ class VictimLine:
 
 
 @dataclass(frozen=True)
+class Happened:
+    """One line of a case's timeline: an audit entry, as IDs, kinds and dates."""
+
+    at: datetime
+    what: str
+    victim_id: int | None
+    by: str  # who acted: a subject, or the engine
+
+
+# The case page shows the latest of the trail (the CLI's `timeline` and the audit export have
+# it all): a long-running case's page stays as quick as a new one's.
+HISTORY_SHOWN = 40
+
+
+@dataclass(frozen=True)
 class CaseSummary:
     case: OffenderCase
     victims: list[VictimLine]
     tasks: list[TaskLine]
+    history: list[Happened]  # newest first, at most HISTORY_SHOWN
+    history_more: bool  # there is more (the audit export has the whole trail)
+    handoff: CaseHandoff | None  # the hand-off in progress (not switched, not withdrawn)
+
+    @property
+    def hospital_path(self) -> HospitalPath | None:
+        return hospital_path(self.case.disposal, self.case.restricted)
+
+
+def _history(session: Session, case_id: int) -> tuple[list[Happened], bool]:
+    """The latest entries of the case's audit trail, newest first (letters among them: each
+    is audited as queued, sent and delivered), and whether there are more."""
+    entries = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.case_id == case_id)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(HISTORY_SHOWN + 1)
+    ).all()
+    lines = [
+        Happened(e.at, f"{e.action}: {readable(e.detail)}".rstrip(": "), e.victim_id, e.actor)
+        for e in entries
+    ]
+    return lines[:HISTORY_SHOWN], len(lines) > HISTORY_SHOWN
+
+
+def _viewable(session: Session, engine: Engine, actor: Actor, case_ref: str) -> OffenderCase:
+    case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()
+    if case is None:
+        raise NotFound(f"no case {case_ref}")
+    checked(engine, actor, Action.VIEW_CASE, case)
+    return case
+
+
+def viewable_case(engine: Engine, actor: Actor, case_ref: str) -> OffenderCase:
+    """The case, once the actor may see it (a form checks this before showing itself)."""
+    with session_scope(engine) as session:
+        return _viewable(session, engine, actor, case_ref)
 
 
 def case_summary(engine: Engine, actor: Actor, case_ref: str, today: date) -> CaseSummary:
+    """The case page's rows, read in one transaction once the actor may see the case."""
     with session_scope(engine) as session:
-        case = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).first()
-        if case is None:
-            raise NotFound(f"no case {case_ref}")
-        session.expunge(case)
-    checked(engine, actor, Action.VIEW_CASE, case)
-    with session_scope(engine) as session:
+        case = _viewable(session, engine, actor, case_ref)
         enrolments = session.exec(
             select(Enrolment).where(Enrolment.case_id == case.id).order_by(col(Enrolment.victim_id))
         ).all()
+        history, more = _history(session, case.id or 0)
+        handoff = session.exec(
+            select(CaseHandoff).where(
+                CaseHandoff.case_id == case.id, col(CaseHandoff.step).not_in(ENDED_STEPS)
+            )
+        ).first()
         return CaseSummary(
             case=case,
             victims=[VictimLine(e.victim_id, e.stage, e.contact_level) for e in enrolments],
             tasks=_open_tasks(session, today, VloTask.case_id == case.id),
+            history=history,
+            history_more=more,
+            handoff=handoff,
         )

@@ -75,7 +75,8 @@ async def test_a_vlo_signs_in_and_sees_their_tasks_and_the_case(
     assert "Contact victim to offer the Victim Contact Scheme" in await row.inner_text()
     await row.get_by_role("link", name=case_ref).click()
     assert await page.get_by_role("heading", level=1).inner_text() == f"Case {case_ref}"
-    assert "Identified" in await page.get_by_role("table").inner_text()
+    victims = page.get_by_role("table", name="Victims and where each stands")
+    assert "Identified" in await victims.inner_text()
     # No name or address on any page: victims are shown by number.
     assert "Alice Example" not in await page.content()
     assert "1 Test Street" not in await page.content()

@@ -21,8 +21,10 @@ from service.vcs import Vcs
 from web import auth, pages
 from web.pages import page
 from web.routes import (
+    bulk,
     cases,
     contacts,
+    handoffs,
     hospital,
     outbox,
     parole,
@@ -157,6 +159,8 @@ def create_app(
     app.include_router(sharing.router)
     app.include_router(parole.router)
     app.include_router(hospital.router)
+    app.include_router(handoffs.router)
+    app.include_router(bulk.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app

@@ -17,7 +17,7 @@ from models.errors import BrokenRules, VcsError
 from models.repository import task_on_case, victim_on_case
 from service.actor import Actor
 from service.contacts import Invalid, Problem
-from service.queries import NotFound, case_summary
+from service.queries import NotFound, viewable_case
 from service.vcs import Vcs
 from web.pages import actor_of, page, verified_form
 from web.uploads import MAX_WRITTEN_CHARS, oversized
@@ -133,7 +133,7 @@ def viewable(request: Request, case_ref: str, victim_id: int = 0, task_id: int =
     URL is the case's (IDs are numbered across cases)."""
     actor = actor_of(request)
     state = request.app.state
-    case_summary(state.engine, actor, case_ref, state.today())
+    viewable_case(state.engine, actor, case_ref)
     try:
         if victim_id:
             victim_on_case(state.engine, victim_id, case_ref)
@@ -158,12 +158,25 @@ async def submit(
     """Run the action (which returns the case it changed and what to tell the VLO): on success
     to the case page with that message; on bad input or an out-of-order action, the form again
     with the error summary. Refusals (Refused, NotFound) go to their own pages."""
+    return await submit_to(request, form, values, action, "/cases/{}", context)
+
+
+async def submit_to(
+    request: Request,
+    form: Form,
+    values: dict[str, str],
+    action: Callable[[], Awaitable[tuple[str, str]]],
+    to: str,
+    context: dict[str, Any],
+) -> Response:
+    """submit(), going on success to the page `to` names (formatted with the first thing the
+    action returned) rather than the case page."""
     try:
-        case_ref, message = await action()
+        name, message = await action()
     except FORM_ERRORS as error:
         return form.show(request, values, problems=form.problems(error), **context)
     request.session["flash"] = _sentence(message)
-    return RedirectResponse(f"/cases/{case_ref}", status_code=303)
+    return RedirectResponse(to.format(name), status_code=303)
 
 
 @dataclass(frozen=True)
