@@ -8,6 +8,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.common import Command, Out, case_flag, positive_id, read_text, text_file_flag
 from models.audit import readable
 from models.delivery import delivery_words
+from models.errors import VcsError
 from service.actor import Actor
 from service.vcs import Vcs
 
@@ -69,7 +70,10 @@ async def print_timeline(vcs: Vcs, actor: Actor, case_ref: str, out: Out) -> Non
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            out(f"  victim {victim.id}: workflow not running (closed or never started)")
+            out(f"  victim {victim.id}: the case's workflow is not running (closed)")
+            continue
+        except VcsError as err:
+            out(f"  victim {victim.id}: {err}")
             continue
         scheduled += [(s.on, f"victim {victim.id}: {s.what}") for s in victim_view.scheduled]
     for on, text in sorted(scheduled):

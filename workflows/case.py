@@ -1,5 +1,7 @@
-"""One offender case: owns the sentence milestones and tells every victim's workflow what
-happens (milestones recalculated, conditions imposed, release, key stages, the end)."""
+"""One offender case: owns the sentence milestones and holds its victims (workflows/
+case_victims.py), telling each what happens (milestones recalculated, conditions imposed,
+release, key stages, the end). One wake-up timer: the earliest date anything on the case, or on
+any victim's path, falls due."""
 
 import asyncio
 import contextlib
@@ -14,7 +16,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
-    from activities.victims import VictimStarterActivities
     from models.audit import AuditDetail, Ref
     from models.deadlines import parole_preparation
     from models.handoff import (
@@ -39,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
     from models.key_stages import record as note_key_stage
     from models.messages import (
         ActionResult,
-        AddVictims,
         AuditRecord,
         CaseClosure,
         CaseEvent,
@@ -54,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
         SaveMilestones,
         Scheduled,
         TaskOwner,
-        VictimInput,
     )
     from models.parole import (
         ParoleDecided,
@@ -68,11 +67,13 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
     from models.working_days import add_working_days
 
+from workflows.case_victims import CaseVictims
 from workflows.common import (
     ENGINE_ACTOR,
     WakeTimer,
     call,
     next_note,
+    rejected,
     renewed,
     should_continue_as_new,
     sleep_until,
@@ -82,7 +83,6 @@ from workflows.hospital import HospitalCase
 from workflows.parole import ParoleReviewWorkflow
 from workflows.search import Published
 from workflows.tasks import TaskBook
-from workflows.victim import VictimWorkflow, rejected, victim_workflow_id
 
 CONFIRM_RELEASE_TASK = "confirm-release"
 # A tariff / parole eligibility date nears: prepare the victims for the Parole Board review.
@@ -90,7 +90,7 @@ PAROLE_PREPARATION_TASK = "parole-preparation"
 
 
 @workflow.defn(name="VictimContactCase")
-class CaseWorkflow(HospitalCase):
+class CaseWorkflow(CaseVictims, HospitalCase):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
         self.params = params
@@ -102,6 +102,7 @@ class CaseWorkflow(HospitalCase):
         self._tasks: TaskBook | None = None
         self.search = Published()
         self.wake_timer = WakeTimer()
+        self.victims = {}
 
     @property
     def tasks(self) -> TaskBook:
@@ -121,20 +122,23 @@ class CaseWorkflow(HospitalCase):
                 self.state = CaseState(milestones=snapshot.milestones)
                 self._take_hospital_status(snapshot.hospital)  # DVCVA ss 36-44A, if any
                 self._make_task_book()
-                await self._start_victims(snapshot.victim_ids)
+                if snapshot.victim_ids:
+                    await self._add_victims(snapshot.victim_ids)
                 await self._ask_for_hospital()
             else:
                 self._make_task_book()
+                self._take_victims()
         state = self.state
         self._publish()
-        while not state.closed:
+        while not self._finished():
             await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
             async with self.lock:
                 self.changed = False
                 if not state.closed:  # a VLO action may have closed it (a death)
                     await self._on_time_passing()
+                await self._victims_time_passing()
                 self._publish()
-            if not state.closed and should_continue_as_new(run_started):
+            if not self._finished() and should_continue_as_new(run_started):
                 policy = await renewed(params.policy)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -159,9 +163,9 @@ class CaseWorkflow(HospitalCase):
             stage=case_stage(self.state),
             provider=self.params.provider,
             region=self.params.region,
-            due_dates=[t.due_on for t in self.state.tasks],
+            due_dates=[t.due_on for t in self.state.tasks] + self._victim_due_dates(),
             upcoming=[(item.on, item.what) for item in self.view().scheduled],
-            extra=f"{len(self.state.victim_ids)} victim(s)",
+            extra=f"{len(self.state.victim_ids)} victim(s): {self._victim_stages()}",
         )
 
     def _make_task_book(self) -> None:
@@ -176,8 +180,21 @@ class CaseWorkflow(HospitalCase):
             self.params.policy,
         )
 
-    def _next_wake(self) -> date | None:
+    def _finished(self) -> bool:
+        """The case closed and every victim's part ended (letters held for a victim until a
+        month's day, e.g. that the scheme has ended, keep the workflow until they go)."""
         assert self.state is not None
+        return self.state.closed and self._victims_closed()
+
+    def _next_wake(self) -> date | None:
+        """The one wake-up date: the earliest thing due on the case or any victim's path."""
+        candidates = [self._case_next_wake(), *self._victims_next_wake()]
+        return min((d for d in candidates if d is not None), default=None)
+
+    def _case_next_wake(self) -> date | None:
+        assert self.state is not None
+        if self.state.closed:
+            return None
         if self.state.hospital is not None:
             # A patient is neither released nor at the end of licence by the prison's dates:
             # discharge, remission and the end of the order are recorded by the VLO.
@@ -289,32 +306,6 @@ class CaseWorkflow(HospitalCase):
         )
         self.state.closed = True
 
-    async def _start_victims(self, victim_ids: list[int]) -> None:
-        assert self.state is not None
-        for victim_id in victim_ids:
-            workflow_id = victim_workflow_id(self.params.case_ref, victim_id)
-            if victim_id in self.state.victim_ids:
-                continue
-            # Victims' workflows stand alone: they outlive any one run of the case.
-            await call(
-                VictimStarterActivities.start_victim_workflow,
-                VictimInput(
-                    case_ref=self.params.case_ref,
-                    case_id=self.case_id,
-                    victim_id=victim_id,
-                    responsible_vlo=self.responsible_vlo,
-                    provider=self.params.provider,
-                    region=self.params.region,
-                    policy=self.params.policy,
-                    milestones=self.state.milestones,
-                    conditions=self.state.conditions,
-                    hospital=self.state.hospital,
-                ),
-                workflow_id,
-                summary=f"start victim {victim_id}",
-            )
-            self.state.victim_ids.append(victim_id)
-
     async def _broadcast(self, kind: str, **fields: object) -> None:
         assert self.state is not None
         self.state.event_sequence += 1
@@ -324,14 +315,7 @@ class CaseWorkflow(HospitalCase):
             milestones=self.state.milestones,
             **fields,
         )
-        for victim_id in self.state.victim_ids:
-            handle = workflow.get_external_workflow_handle(
-                victim_workflow_id(self.params.case_ref, victim_id)
-            )
-            try:
-                await handle.signal(VictimWorkflow.case_event, event)
-            except Exception:  # the victim's workflow has ended; nothing more to tell
-                workflow.logger.info("victim %s workflow has ended; event not sent", victim_id)
+        await self._tell_victims(event)
 
     def _open_state(self) -> CaseState:
         if self.state is None:
@@ -376,24 +360,6 @@ class CaseWorkflow(HospitalCase):
             self.changed = True
 
     # ---- VLO actions ---------------------------------------------------------------------
-
-    @workflow.update
-    async def add_victims(self, action: AddVictims) -> list[str]:
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            self._open_state()
-            if action.victim_ids:
-                await call(CaseStoreActivities.victims_of_case, self.case_id, action.victim_ids)
-                await self._start_victims(action.victim_ids)
-            assert self.state is not None
-            return [victim_workflow_id(self.params.case_ref, v) for v in self.state.victim_ids]
-
-    @add_victims.validator
-    def _check_add_victims(self, action: AddVictims) -> None:
-        if self.state is not None and self.state.closed:
-            raise rejected(f"case {self.params.case_ref} is closed")
-        if len(set(action.victim_ids)) != len(action.victim_ids):
-            raise rejected("the same victim is listed twice")
 
     @workflow.update
     async def record_milestones(self, action: RecordMilestones) -> ActionResult:
@@ -522,7 +488,7 @@ class CaseWorkflow(HospitalCase):
     @workflow.update
     async def record_key_stage(self, action: RecordKeyStage) -> ActionResult:
         """A key stage (domain.md 'In custody'), recorded once as models/key_stages.py defines
-        it and told to every opted-in victim who asked for it (workflows/victim.py). An escape
+        it and told to every opted-in victim who asked for it (workflows/victim_path.py). An escape
         or absconding also opens an urgent VLO task, before this answers; a death tells every
         victim and closes the case."""
         async with self._vlo_action():
@@ -581,7 +547,11 @@ class CaseWorkflow(HospitalCase):
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
+        """A task of the case, or of one of its victims (workflows/victim_path.py)."""
         async with self._vlo_action():
+            victim = self._task_victim(action)
+            if victim is not None:
+                return await victim.complete_task(action)
             self._check_complete_task(action)
             task = await self.tasks.complete(action, f"case {self.params.case_ref}")
             follows = (
@@ -596,7 +566,11 @@ class CaseWorkflow(HospitalCase):
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
         self._open_state()
-        self.tasks.open_task_of(action.task_id, f"case {self.params.case_ref}")
+        victim = self._task_victim(action)
+        if victim is not None:
+            victim.check_complete_task(action)
+        else:
+            self.tasks.open_task_of(action.task_id, f"case {self.params.case_ref}")
 
     # ---- domestic homicide reviews (DVCVA 2004 s 9) ------------------------------------------
 
@@ -742,7 +716,7 @@ class CaseWorkflow(HospitalCase):
 
     @workflow.signal
     async def handoff_switched(self, change: ResponsibilityChange) -> None:
-        """The receiving provider accepted: this case and every victim's workflow switch, and
+        """The receiving provider accepted: this case and every victim switch, and
         every open task moves to the new VLO with its due date (domain.md: nothing dropped)."""
         await workflow.wait_condition(lambda: self.state is not None)
         async with self._vlo_action():
@@ -754,14 +728,8 @@ class CaseWorkflow(HospitalCase):
             if state.open_handoff == change.handoff_id:
                 state.open_handoff = None
             await self.tasks.hand_over(change)
-            for victim_id in state.victim_ids:
-                handle = workflow.get_external_workflow_handle(
-                    victim_workflow_id(self.params.case_ref, victim_id)
-                )
-                try:
-                    await handle.signal(VictimWorkflow.responsibility_changed, change)
-                except Exception:  # the victim's workflow has ended; nothing to switch
-                    workflow.logger.info("victim %s workflow has ended; not switched", victim_id)
+            for path in self.victims.values():
+                await path.hand_over(change)
             # Every parole review still running (open, or decided and taking summary
             # requests) moves its tasks too; an ended one has none.
             for review in self._parole_review_ids():
@@ -932,12 +900,10 @@ class CaseWorkflow(HospitalCase):
         assert self.state is not None
         self.state.open_parole_review = None
 
-    @workflow.signal
-    async def victim_opted_out(self, victim_id: int) -> None:
-        """A victim left the scheme (workflows/victim.py): an open Parole Board review no longer
-        counts them as invited and closes their review tasks (domain.md 'Opt in or out': a
-        victim who says no is not contacted again unless they come back)."""
-        await workflow.wait_condition(lambda: self.state is not None)
+    async def _victim_left(self, victim_id: int) -> None:
+        """A victim left the scheme (opted out): an open Parole Board review no longer counts
+        them as invited and closes their review tasks (domain.md 'Opt in or out': a victim who
+        says no is not contacted again unless they come back)."""
         assert self.state is not None
         review = self.state.open_parole_review
         if review is not None:
@@ -1013,9 +979,7 @@ class CaseWorkflow(HospitalCase):
         return CaseView(
             case_ref=self.params.case_ref,
             milestones=m,
-            victim_workflow_ids=[
-                victim_workflow_id(self.params.case_ref, v) for v in state.victim_ids
-            ],
+            victim_ids=list(state.victim_ids),
             open_tasks=list(state.tasks),
             scheduled=sorted(scheduled, key=lambda s: s.on),
             closed=state.closed,

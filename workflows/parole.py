@@ -69,6 +69,7 @@ from workflows.common import (
     ENGINE_ACTOR,
     WakeTimer,
     call,
+    rejected,
     renewed,
     should_continue_as_new,
     sleep_until,
@@ -76,7 +77,6 @@ from workflows.common import (
 )
 from workflows.search import Published
 from workflows.tasks import TaskBook
-from workflows.victim import rejected
 
 OUTCOME_LETTER = {
     ParoleOutcome.RELEASE: LetterKind.PAROLE_RELEASE,
@@ -349,7 +349,7 @@ class ParoleReviewWorkflow:
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            # As for every letter (workflows/victim.py): the review goes on.
+            # As for every letter (workflows/victim_timeline.py): the review goes on.
             await self._book(victim_id).undelivered(kind, key)
 
     @workflow.signal
