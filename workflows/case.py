@@ -3,10 +3,7 @@ case_victims.py), telling each what happens (milestones recalculated, conditions
 release, key stages, the end). One wake-up timer: the earliest date anything on the case, or on
 any victim's path, falls due."""
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 
 from temporalio import workflow
@@ -63,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         timetable_problems,
     )
     from models.plausibility import condition_problems, release_date_problems
+    from models.policy import Policy
     from models.sharing import RecordDhrDirection
     from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
     from models.working_days import add_working_days
@@ -70,18 +68,14 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_victims import CaseVictims
 from workflows.common import (
     ENGINE_ACTOR,
-    WakeTimer,
     call,
     next_note,
     rejected,
-    renewed,
-    should_continue_as_new,
-    sleep_until,
     today,
 )
 from workflows.hospital import HospitalCase
 from workflows.parole import ParoleReviewWorkflow
-from workflows.search import Published
+from workflows.skeleton import Skeleton
 from workflows.tasks import TaskBook
 
 CONFIRM_RELEASE_TASK = "confirm-release"
@@ -90,18 +84,15 @@ PAROLE_PREPARATION_TASK = "parole-preparation"
 
 
 @workflow.defn(name="VictimContactCase")
-class CaseWorkflow(CaseVictims, HospitalCase):
+class CaseWorkflow(Skeleton, CaseVictims, HospitalCase):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
         self.params = params
         self.state: CaseState | None = params.state
         self.case_id = params.case_id or 0
         self.responsible_vlo = params.responsible_vlo or ""
-        self.lock = asyncio.Lock()
-        self.changed = False
+        self._start_skeleton()
         self._tasks: TaskBook | None = None
-        self.search = Published()
-        self.wake_timer = WakeTimer()
         self.victims = {}
 
     @property
@@ -128,31 +119,29 @@ class CaseWorkflow(CaseVictims, HospitalCase):
             else:
                 self._make_task_book()
                 self._take_victims()
-        state = self.state
-        self._publish()
-        while not self._finished():
-            await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
-            async with self.lock:
-                self.changed = False
-                if not state.closed:  # a VLO action may have closed it (a death)
-                    await self._on_time_passing()
-                await self._victims_time_passing()
-                self._publish()
-            if not self._finished() and should_continue_as_new(run_started):
-                policy = await renewed(params.policy)
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    params.model_copy(
-                        update={
-                            "policy": policy,
-                            "state": state,
-                            "case_id": self.case_id,
-                            "responsible_vlo": self.responsible_vlo,
-                        }
-                    )
-                )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._run_loop(run_started)  # workflows/skeleton.py
         return f"case {params.case_ref} closed"
+
+    def _policy(self) -> Policy:
+        return self.params.policy
+
+    def _next_run(self, policy: Policy) -> CaseInput:
+        return self.params.model_copy(
+            update={
+                "policy": policy,
+                "state": self.state,
+                "case_id": self.case_id,
+                "responsible_vlo": self.responsible_vlo,
+            }
+        )
+
+    async def _on_time_passing(self) -> None:
+        """What falls due on the case (unless a VLO action closed it: a death), then on each
+        victim's path (a letter held for a victim goes even once the case has closed)."""
+        assert self.state is not None
+        if not self.state.closed:
+            await self._on_case_time_passing()
+        await self._victims_time_passing()
 
     def _publish(self) -> None:
         """Search attributes and 'current details' for ops in the Web UI (no personal data)."""
@@ -224,7 +213,7 @@ class CaseWorkflow(CaseVictims, HospitalCase):
             return None
         return parole_preparation(m.parole_eligibility_date, self.params.policy)
 
-    async def _on_time_passing(self) -> None:
+    async def _on_case_time_passing(self) -> None:
         assert self.state is not None
         m, now = self.state.milestones, today()
         await self.tasks.escalate_overdue()
@@ -351,13 +340,6 @@ class CaseWorkflow(CaseVictims, HospitalCase):
             ),
             summary=action,
         )
-
-    @asynccontextmanager
-    async def _vlo_action(self) -> AsyncIterator[None]:
-        """One VLO action at a time; afterwards the main loop re-plans and republishes."""
-        async with self.lock:
-            yield
-            self.changed = True
 
     # ---- VLO actions ---------------------------------------------------------------------
 
