@@ -3,28 +3,13 @@ case_victims.py), telling each what happens (milestones recalculated, conditions
 release, key stages, the end). One wake-up timer: the earliest date anything on the case, or on
 any victim's path, falls due."""
 
-import contextlib
 from datetime import date
 
 from temporalio import workflow
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
-    from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
-    from models.audit import AuditDetail, Ref
-    from models.deadlines import parole_preparation
-    from models.handoff import (
-        HandoffOpened,
-        HandoffPolicy,
-        HandoffStart,
-        HandoffWithdrawn,
-        ReportCrcEvent,
-        RequestHandoff,
-        Responsibility,
-        ResponsibilityChange,
-    )
+    from models.audit import AuditDetail
     from models.ids import case_workflow_id as case_workflow_id  # re-exported
     from models.key_stages import (
         ENDS_THE_CASE,
@@ -53,18 +38,15 @@ with workflow.unsafe.imports_passed_through():
         TaskOwner,
     )
     from models.parole import (
-        ParoleDecided,
-        ParoleInput,
-        ReferParole,
         parole_review_id,
-        timetable_problems,
     )
     from models.plausibility import condition_problems, release_date_problems
     from models.policy import Policy
     from models.sharing import RecordDhrDirection
-    from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
-    from models.working_days import add_working_days
+    from models.vocabulary import KeyStage, TaskKind
 
+from workflows.case_handoffs import CaseHandoffs
+from workflows.case_parole import CaseParole
 from workflows.case_victims import CaseVictims
 from workflows.common import (
     ENGINE_ACTOR,
@@ -74,17 +56,14 @@ from workflows.common import (
     today,
 )
 from workflows.hospital import HospitalCase
-from workflows.parole import ParoleReviewWorkflow
 from workflows.skeleton import Skeleton
 from workflows.tasks import TaskBook
 
 CONFIRM_RELEASE_TASK = "confirm-release"
-# A tariff / parole eligibility date nears: prepare the victims for the Parole Board review.
-PAROLE_PREPARATION_TASK = "parole-preparation"
 
 
 @workflow.defn(name="VictimContactCase")
-class CaseWorkflow(Skeleton, CaseVictims, HospitalCase):
+class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
         self.params = params
@@ -197,22 +176,6 @@ class CaseWorkflow(Skeleton, CaseVictims, HospitalCase):
             candidates.append(preparation[0])
         return min((d for d in candidates if d is not None), default=None)
 
-    def _parole_preparation_ahead(self) -> tuple[date, date] | None:
-        """When the task preparing victims for the Parole Board review opens and is due, while
-        it is still to open: once in a case with a parole eligibility date (for a life or
-        other indeterminate sentence, the tariff expiry) and not yet released."""
-        assert self.state is not None
-        state, m = self.state, self.state.milestones
-        if (
-            state.parole_preparation_done
-            or state.closed
-            or state.hospital is not None
-            or m.release_date is not None
-            or m.parole_eligibility_date is None
-        ):
-            return None
-        return parole_preparation(m.parole_eligibility_date, self.params.policy)
-
     async def _on_case_time_passing(self) -> None:
         assert self.state is not None
         m, now = self.state.milestones, today()
@@ -235,39 +198,6 @@ class CaseWorkflow(Skeleton, CaseVictims, HospitalCase):
         end = m.scheme_end()
         if end is not None and now >= end:
             await self._close()
-
-    async def _open_parole_preparation(self, due: date) -> None:
-        """A date brought so close that the task is already due opens it due today. A review
-        referred by hand and open by then invites the victims itself: no task."""
-        assert self.state is not None
-        self.state.parole_preparation_done = True
-        if self.state.open_parole_review is not None:
-            return
-        await self.tasks.open(
-            PAROLE_PREPARATION_TASK,
-            TaskKind.PAROLE_PREPARATION,
-            # No date in the title: a recalculation re-dates the task, never its title.
-            "Prepare victims in the scheme for the Parole Board review at the parole "
-            "eligibility date: the review, the VPS, what happens next",
-            max(due, today()),
-        )
-
-    async def _follow_parole_eligibility(self, by: str) -> None:
-        """A recalculated parole eligibility date re-dates the open preparation task (one not
-        yet opened follows by itself: _next_wake); a date taken away closes it."""
-        assert self.state is not None
-        if self.tasks.by_key(PAROLE_PREPARATION_TASK) is None:
-            return
-        eligible_on = self.state.milestones.parole_eligibility_date
-        if eligible_on is None:
-            await self.tasks.close(PAROLE_PREPARATION_TASK, by, "parole eligibility date removed")
-            return
-        _, due = parole_preparation(eligible_on, self.params.policy)
-        await self.tasks.reschedule(
-            PAROLE_PREPARATION_TASK,
-            max(due, today()),
-            f"parole eligibility date recalculated: {eligible_on}",
-        )
 
     async def _close(
         self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
@@ -600,335 +530,6 @@ class CaseWorkflow(Skeleton, CaseVictims, HospitalCase):
         ):
             raise rejected(
                 f"a domestic homicide review directed on {action.directed_on} is already open"
-            )
-
-    # ---- provider hand-offs (workflows/handoff.py) -------------------------------------------
-
-    def _responsibility(self) -> Responsibility:
-        return Responsibility(
-            provider=Provider(self.params.provider),
-            region=self.params.region,
-            vlo=self.responsible_vlo,
-        )
-
-    @workflow.update
-    async def request_handoff(self, action: RequestHandoff) -> ActionResult:
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            self._check_handoff(action)
-            state = self._open_state()
-            state.handoff_requests += 1
-            sender = self._responsibility()
-            receiver = Responsibility(
-                provider=action.to_provider, region=action.to_region, vlo=action.to_vlo
-            )
-            start = HandoffStart(
-                request_key=f"{workflow.info().workflow_id}:handoff:{state.handoff_requests}",
-                case_ref=self.params.case_ref,
-                case_id=self.case_id,
-                reason=action.reason,
-                sender=sender,
-                receiver=receiver,
-                requested_by=action.by,
-            )
-            handoff_id = await call(
-                HandoffStoreActivities.register_handoff, start, summary="register hand-off"
-            )
-            await call(
-                HandoffStarterActivities.start_handoff_workflow,
-                start.registered(handoff_id),
-                summary="start hand-off",
-            )
-            state.open_handoff = handoff_id
-            return ActionResult(
-                message=f"hand-off {handoff_id} requested: {sender.vlo} ({sender.provider.value}) "
-                f"to supply the case information, then {receiver.vlo} "
-                f"({receiver.provider.value}) to accept"
-            )
-
-    @request_handoff.validator
-    def _check_handoff(self, action: RequestHandoff) -> None:
-        state = self._open_state()
-        ref = self.params.case_ref
-        if state.open_handoff is not None:
-            raise rejected(
-                f"case {ref} already has hand-off {state.open_handoff} open: "
-                "finish or withdraw it (handoff withdraw) before asking for another"
-            )
-        here = self._responsibility()
-        there = (action.to_provider, action.to_region, action.to_vlo)
-        if (here.provider, here.region, here.vlo) == there:
-            raise rejected(f"case {ref} is already with {here.describe()}: nothing to hand off")
-        crc_to_nps = (HandoffReason.RISK_ESCALATION, HandoffReason.UNIFICATION_2021)
-        if action.reason in crc_to_nps and (
-            here.provider is not Provider.CRC or action.to_provider is not Provider.NPS
-        ):
-            # 004_1f588538fba2148d.txt (risk rises: CRC -> NPS); 003_532a... (CRC cases to NPS).
-            raise rejected(
-                f"a {action.reason.value} hand-off moves a case from a CRC to the NPS; case "
-                f"{ref} is with {here.provider.value} and would go to {action.to_provider.value}"
-            )
-        if action.reason is HandoffReason.YOUTH_TO_ADULT:
-            # 000_5a1d5e000983110f.txt: the NPS decides whether a youth who turns 18 moves from
-            # the YOT to adult probation (the NPS or a CRC) and arranges the transfer.
-            if here.provider is not Provider.YOT:
-                raise rejected(
-                    f"a youth_to_adult hand-off is only from a Youth Offending Team; case {ref} "
-                    f"is with {here.provider.value}"
-                )
-            if action.to_provider is Provider.YOT:
-                raise rejected("a youth_to_adult hand-off goes to adult probation, not a YOT")
-        if action.reason is HandoffReason.REGION_MOVE and action.to_region == here.region:
-            raise rejected(
-                f"a region_move hand-off needs a new region; case {ref} is already in it"
-            )
-
-    @workflow.signal
-    def handoff_opened(self, opened: HandoffOpened) -> None:
-        """A hand-off started (by a VLO here, or by a bulk transfer): no second one meanwhile."""
-        if self.state is not None and self.state.open_handoff is None:
-            self.state.open_handoff = opened.handoff_id
-
-    @workflow.signal
-    def handoff_withdrawn(self, withdrawn: HandoffWithdrawn) -> None:
-        """The open hand-off was withdrawn (by a VLO, refused by the receiver, or failed):
-        nothing switched, and the case may have another hand-off."""
-        if self.state is not None and self.state.open_handoff == withdrawn.handoff_id:
-            self.state.open_handoff = None
-
-    @workflow.signal
-    async def handoff_switched(self, change: ResponsibilityChange) -> None:
-        """The receiving provider accepted: this case and every victim switch, and
-        every open task moves to the new VLO with its due date (domain.md: nothing dropped)."""
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            state = self.state
-            assert state is not None
-            receiver = change.receiver
-            self.responsible_vlo = receiver.vlo
-            self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            if state.open_handoff == change.handoff_id:
-                state.open_handoff = None
-            await self.tasks.hand_over(change)
-            for path in self.victims.values():
-                await path.hand_over(change)
-            # Every parole review still running (open, or decided and taking summary
-            # requests) moves its tasks too; an ended one has none.
-            for review in self._parole_review_ids():
-                with contextlib.suppress(Exception):
-                    await workflow.get_external_workflow_handle(review).signal(
-                        ParoleReviewWorkflow.responsibility_changed, change
-                    )
-
-    @workflow.update
-    async def report_crc_event(self, action: ReportCrcEvent) -> ActionResult:
-        """000_5a1d5e000983110f.txt ('Victims'): CRCs are contractually required to support the
-        NPS by giving its staff key information about offenders, so the VLO can tell victims.
-        Each report is a task for the VLO; a report after the agreed time is recorded as late."""
-        async with self._vlo_action():
-            self._check_crc_event(action)
-            state = self._open_state()
-            policy = HandoffPolicy()
-            reported_on = today()
-            calendar = self.params.policy.bank_holidays
-            report_due = add_working_days(
-                action.occurred_on, policy.crc_report_working_days, calendar
-            )
-            late = reported_on > report_due
-            due = add_working_days(reported_on, policy.crc_action_working_days, calendar)
-            state.crc_events.append((action.kind.value, action.occurred_on))
-            key = f"crc-{action.kind.value}-{action.occurred_on}"
-            lateness = f"LATE (due by {report_due})" if late else "on time"
-            await call(
-                CaseStoreActivities.record_audit,
-                AuditRecord(
-                    idempotency_key=f"{workflow.info().workflow_id}:{key}",
-                    case_id=self.case_id,
-                    actor=action.by,
-                    action="crc_event_reported_late" if late else "crc_event_reported",
-                    detail=AuditDetail.of(
-                        event=action.kind,
-                        occurred_on=action.occurred_on,
-                        reported_on=reported_on,
-                        report_due=report_due,
-                    ),
-                ),
-                summary="crc event reported",
-            )
-            task = await self.tasks.open(
-                key,
-                TaskKind.CRC_EVENT,
-                f"CRC reported {action.kind.value} of {action.occurred_on} ({lateness}): "
-                "tell victims as needed",
-                due,
-            )
-            return ActionResult(
-                message=f"{action.kind.value} of {action.occurred_on} reported {lateness}; "
-                f"task {task.task_id} for {self.responsible_vlo} due {due}"
-            )
-
-    @report_crc_event.validator
-    def _check_crc_event(self, action: ReportCrcEvent) -> None:
-        state = self._open_state()
-        ref = self.params.case_ref
-        if self.params.provider != Provider.CRC.value:
-            raise rejected(
-                f"case {ref} is supervised by {self.params.provider}: only a CRC-supervised "
-                "case reports events to the NPS VLO"
-            )
-        if action.occurred_on > today():
-            raise rejected(f"{action.kind.value} date {action.occurred_on} is in the future")
-        if action.occurred_on < state.milestones.sentence_date:
-            raise rejected(f"{action.kind.value} date {action.occurred_on} is before the sentence")
-        if (action.kind.value, action.occurred_on) in state.crc_events:
-            raise rejected(f"{action.kind.value} of {action.occurred_on} is already reported")
-
-    # ---- Parole Board reviews (workflows/parole.py) ------------------------------------------
-
-    @workflow.update
-    async def refer_parole(self, action: ReferParole) -> ActionResult:
-        """The case is referred to the Parole Board (domain.md 'Parole'): a review starts as a
-        child workflow that invites every victim in the scheme (their letter tells them of the
-        review, so no key-stage letter besides). It outlives this run of the case, which
-        continues as new yearly (ParentClosePolicy.ABANDON), and signals back its outcome."""
-        async with self._vlo_action():
-            self._check_refer_parole(action)
-            state = self._open_state()
-            number = state.parole_reviews + 1
-            review_id = parole_review_id(self.params.case_ref, number)
-            t = action.timetable
-            try:
-                await self._start_review(review_id, action)
-            except WorkflowAlreadyStartedError:
-                # A review of this ID ran before (its letters' keys carry the ID): never reuse it.
-                raise rejected(
-                    f"parole review {review_id} already exists: case {self.params.case_ref}'s "
-                    "review count does not match the reviews started; ask support to check it"
-                ) from None
-            # Counted only once started: a failed start leaves nothing pointing at no review.
-            state.parole_reviews = number
-            state.open_parole_review = review_id
-            note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
-            # The review invites the victims itself: the preparation for it is over (one not
-            # yet opened is not opened while the review is open: _open_parole_preparation).
-            await self.tasks.close(
-                PAROLE_PREPARATION_TASK, action.by, f"referred to the Parole Board: {review_id}"
-            )
-            hearing = f"hearing {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
-            return ActionResult(
-                message=f"parole review {review_id} started: VPS and representations due "
-                f"{t.vps_due_on}, {hearing}"
-            )
-
-    async def _start_review(self, review_id: str, action: ReferParole) -> None:
-        await workflow.start_child_workflow(
-            ParoleReviewWorkflow.run,
-            ParoleInput(
-                case_ref=self.params.case_ref,
-                case_id=self.case_id,
-                case_workflow_id=workflow.info().workflow_id,
-                responsible_vlo=self.responsible_vlo,
-                provider=self.params.provider,
-                region=self.params.region,
-                referred_by=action.by,
-                policy=self.params.policy,
-                timetable=action.timetable,
-            ),
-            id=review_id,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"Parole review {review_id}",
-        )
-
-    @refer_parole.validator
-    def _check_refer_parole(self, action: ReferParole) -> None:
-        state = self._open_state()
-        if state.hospital is not None:
-            # A hospital patient is discharged by the tribunal or the Secretary of State, not
-            # released by the Parole Board (DVCVA ss 36-44A; workflows/hospital.py).
-            raise rejected(
-                f"case {self.params.case_ref} is on a hospital path: the Parole Board does not "
-                "review a hospital patient; discharge is for the tribunal or the Secretary of "
-                "State (record-discharge)"
-            )
-        if state.open_parole_review is not None:
-            raise rejected(
-                f"case {self.params.case_ref} already has parole review "
-                f"{state.open_parole_review} open: record its decision first"
-            )
-        t = action.timetable
-        problems = timetable_problems(t, today(), state.milestones.sentence_date)
-        stage = key_stage_problem(state, KeyStage.PAROLE_REVIEW, t.referred_on, today())
-        problems += [stage] if stage else []
-        if problems:
-            raise rejected("; ".join(problems))
-
-    def _parole_review_ids(self) -> list[str]:
-        """Every review the case started; those that ended ignore (fail) a signal."""
-        assert self.state is not None
-        return [
-            parole_review_id(self.params.case_ref, n)
-            for n in range(1, self.state.parole_reviews + 1)
-        ]
-
-    async def _end_parole_reviews(self, reason: str) -> None:
-        """The case closing ends every review still running, open tasks closed with the
-        reason; the victims hear of the end once, from the case (domain.md 'Parole')."""
-        for review in self._parole_review_ids():
-            with contextlib.suppress(Exception):  # that review has ended already
-                await workflow.get_external_workflow_handle(review).signal(
-                    ParoleReviewWorkflow.case_closed, reason
-                )
-        assert self.state is not None
-        self.state.open_parole_review = None
-
-    async def _victim_left(self, victim_id: int) -> None:
-        """A victim left the scheme (opted out): an open Parole Board review no longer counts
-        them as invited and closes their review tasks (domain.md 'Opt in or out': a victim who
-        says no is not contacted again unless they come back)."""
-        assert self.state is not None
-        review = self.state.open_parole_review
-        if review is not None:
-            with contextlib.suppress(Exception):  # that review has ended already
-                await workflow.get_external_workflow_handle(review).signal(
-                    ParoleReviewWorkflow.victim_left, victim_id
-                )
-
-    async def _end_open_review_on_release(self) -> None:
-        """A release (at the release date, say) while a Parole Board review is still open ends
-        the review: no later decision can be recorded and told to victims who have had the
-        release letter. Its tasks close; victims hear of the release only."""
-        assert self.state is not None
-        if self.state.open_parole_review is not None:
-            await self._end_parole_reviews("released on licence: the review has ended")
-
-    @workflow.signal
-    async def parole_outcome(self, decided: ParoleDecided) -> None:
-        """A review's decision (workflows/parole.py told the victims): recorded on the case. No
-        release: the next review's date is kept and shown. Open conditions: the Board's
-        recommendation only; the move itself is a key stage the VLO records when it happens."""
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            state = self.state
-            assert state is not None
-            if any(review == decided.review_id for review, _, _ in state.parole_decisions):
-                return
-            state.parole_decisions.append(
-                (decided.review_id, decided.outcome.value, decided.decided_on)
-            )
-            if state.open_parole_review == decided.review_id:
-                state.open_parole_review = None
-            state.next_parole_review_on = decided.next_review_on
-            state.event_sequence += 1
-            await self._audit(
-                "parole_outcome",
-                ENGINE_ACTOR,
-                AuditDetail.of(
-                    review=Ref(decided.review_id),
-                    outcome=decided.outcome,
-                    decided_on=decided.decided_on,
-                    next_review_on=decided.next_review_on,
-                ),
             )
 
     # ---- queries ---------------------------------------------------------------------------
