@@ -37,7 +37,6 @@ from activities.parole import ParoleActivities
 from activities.reports import ReportActivities
 from activities.retention import RetentionActivities
 from activities.tasks import TaskActivities
-from activities.victims import VictimStarterActivities
 from models.codec import data_converter
 from models.db import make_engine
 from models.health import serve_health
@@ -56,7 +55,6 @@ from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.schedules import ensure_schedules
 from workflows.search import ensure_search_attributes
-from workflows.victim import VictimWorkflow
 
 TASK_QUEUE = os.environ.get("VCS_TASK_QUEUE", "victim-contact")
 # Idle cases replay when their timer fires: a bounded cache keeps memory flat at 100,000 cases.
@@ -145,7 +143,6 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         TaskActivities(engine),
         LetterActivities(engine),
         DeliveryActivities(engine),
-        VictimStarterActivities(client, task_queue),
         ReportActivities(engine),
         RetentionActivities(engine),
         HandoffStoreActivities(engine),
@@ -166,7 +163,6 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         task_queue=task_queue,
         workflows=[
             CaseWorkflow,
-            VictimWorkflow,
             DailyReconciliationWorkflow,
             RetentionWorkflow,
             DeliveryStatusWorkflow,

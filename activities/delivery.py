@@ -187,10 +187,11 @@ def _record_refusal(engine: Engine, letter_id: int, err: ApplicationError) -> No
 
 
 def _owner(letter: Correspondence) -> tuple[str, str]:
-    """The workflow that sent the letter and the letter's key in it (`{workflow}:letter:{key}`,
-    as every workflow here builds its letters' idempotency keys)."""
-    workflow_id, _, key = letter.idempotency_key.partition(":letter:")
-    return workflow_id, key
+    """The workflow that sent the letter and the letter's key in it: every workflow here keys
+    its letters `{workflow}:letter:{key}`, a victim's path inside its case's workflow
+    `{case workflow}:victim-{id}:letter:{key}` (models/ids.py victim_key)."""
+    owner, _, key = letter.idempotency_key.partition(":letter:")
+    return owner.partition(":")[0], key
 
 
 class DeliveryActivities:

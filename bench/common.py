@@ -44,6 +44,7 @@ from models.records import VloTask  # noqa: E402
 from models.vocabulary import ContactLevel, TaskKind, TaskStatus  # noqa: E402
 from service.vcs import Vcs  # noqa: E402
 from tests.helpers import registration, victim, vlo_actor  # noqa: E402
+from workflows.case import case_workflow_id  # noqa: E402
 from workflows.search import ensure_search_attributes  # noqa: E402
 
 R = TypeVar("R")
@@ -460,9 +461,7 @@ async def drive_case(
         registration(case_ref, sentence_date, term_months=term_months), VLO_ACTOR
     )
     t1 = time.perf_counter()
-    victim_id, workflow_id = await vcs.add_victim(
-        case_ref, victim(f"Victim of {case_ref}"), VLO_ACTOR
-    )
+    victim_id, _ = await vcs.add_victim(case_ref, victim(f"Victim of {case_ref}"), VLO_ACTOR)
     t2 = time.perf_counter()
     task_id = await watcher.offer_task(victim_id)
     t3 = time.perf_counter()
@@ -486,7 +485,7 @@ async def drive_case(
         offer_task_appears=t3 - t2,
         complete_offer=t4 - t3,
         opt_in=t5 - t4,
-        refused=vcs.refused.pop(workflow_id, 0),
+        refused=vcs.refused.pop(case_workflow_id(case_ref), 0),
     )
 
 

@@ -37,7 +37,6 @@ from models.vocabulary import TaskKind
 from tests.helpers import registration, victim
 from worker import MAX_CACHED_WORKFLOWS
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.victim import VictimWorkflow, victim_workflow_id
 
 SLEEP_DAYS = 365.0  # the floor's one timer: far beyond the benchmark
 
@@ -199,9 +198,9 @@ async def run(count: int, workdir: Path) -> Section:
             )
             if i in victims:
                 await query_retrying(
-                    lambda: client.get_workflow_handle(
-                        victim_workflow_id(case_ref, victims[i])
-                    ).query(VictimWorkflow.view)
+                    lambda: client.get_workflow_handle(case_workflow_id(case_ref)).query(
+                        CaseWorkflow.victim_view, victims[i]
+                    )
                 )
 
         ours = await measure(

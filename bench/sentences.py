@@ -55,7 +55,6 @@ from models.vocabulary import CaseStatus, ContactLevel, LetterKind, Stage
 from tests.helpers import registration, runs_in_flight, until_quiet
 from worker import build_worker
 from workflows.case import case_workflow_id
-from workflows.victim import victim_workflow_id
 
 SKIP_STEP = timedelta(days=90)
 STEP_TIMEOUT = 180.0  # one skip taking longer than this: a workflow is wedged
@@ -243,10 +242,7 @@ async def run(count: int, workdir: Path) -> Section:
             prepared.check("case setups")
             t1 = time.perf_counter()
             say("  ours: skipping time from sentence to the end of every licence")
-            wedged = Wedged(
-                [case_workflow_id(p.case_ref) for p in plans]
-                + [victim_workflow_id(p.case_ref, p.victim_id) for p in plans]
-            )
+            wedged = Wedged([case_workflow_id(p.case_ref) for p in plans])
             await live_through(env, vcs, plans, wedged)
             await sleep_until(env, max(p.licence_end for p in plans) + timedelta(days=2), wedged)
             while True:
@@ -268,8 +264,7 @@ async def run(count: int, workdir: Path) -> Section:
         kept = len(plans)
 
         say("  ours: reading every run's history")
-        ids = [case_workflow_id(p.case_ref) for p in plans]
-        ids += [victim_workflow_id(p.case_ref, p.victim_id) for p in plans]
+        ids = [case_workflow_id(p.case_ref) for p in plans]  # victims are in their case's
         tallies = (
             await run_concurrently(
                 len(ids),

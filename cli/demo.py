@@ -70,8 +70,9 @@ async def demo(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> No
         status = "registered" if created else "already registered"
         out(f"case {registration.case_ref} {status}: workflow {case_wf}")
         for victim in victims:
-            victim_id, workflow_id = await vcs.ensure_victim(registration.case_ref, victim, actor)
-            out(f"  victim {victim_id}: workflow {workflow_id}")
+            victim_id, added = await vcs.ensure_victim(registration.case_ref, victim, actor)
+            offer = f"offer task {added.offer_task_id}" if added.offer_task_id else "offered"
+            out(f"  victim {victim_id}: {offer}")
 
 
 def add_commands(command: Command) -> None:

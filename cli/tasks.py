@@ -57,7 +57,7 @@ async def print_timeline(vcs: Vcs, actor: Actor, case_ref: str, out: Out) -> Non
     out("scheduled next")
     view = await engine_view(vcs, actor, case_ref)
     for victim_id in view.victims_not_running:
-        out(f"  victim {victim_id}: workflow not running (closed or never started)")
+        out(f"  victim {victim_id}: recorded, not yet taken in by the case (add-victim again)")
     for on, text in view.scheduled:
         out(f"  {on}  {text}")
 

@@ -58,11 +58,14 @@ def victim_from(args: argparse.Namespace) -> VictimBase:
 
 async def add_victim(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:
     victim = victim_from(args)
-    victim_id, workflow_id = await vcs.add_victim(args.case_ref, victim, actor)
-    # The victim's workflow opens the offer task, due as the Victims' Code requires.
-    due = vcs.offer_due(args.case_ref, actor)
+    victim_id, added = await vcs.add_victim(args.case_ref, victim, actor)
+    # The victim's path opens the offer task, due as the Victims' Code requires.
+    if added.offer_task_id is None or added.offer_due is None:
+        out(f"victim {victim_id} added: the scheme was offered already")
+        return
+    due = added.offer_due
     late = " (already overdue: contact the victim now)" if due < await vcs.today() else ""
-    out(f"victim {victim_id} added: workflow {workflow_id}; offer task due {due}{late}")
+    out(f"victim {victim_id} added: offer task {added.offer_task_id} due {due}{late}")
 
 
 async def opt_in(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:

@@ -262,6 +262,8 @@ class NotifyHospital(VloAction):
     """Notify the hospital managers of this victim's details again (s 36A / s 42A), e.g. after
     the victim's address changed."""
 
+    victim_id: int
+
 
 # ---- activity requests -------------------------------------------------------------------------
 

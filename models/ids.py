@@ -6,5 +6,8 @@ def case_workflow_id(case_ref: str) -> str:
     return f"vcs-case-{case_ref}"
 
 
-def victim_workflow_id(case_ref: str, victim_id: int) -> str:
-    return f"vcs-victim-{case_ref}-{victim_id}"
+def victim_key(case_ref: str, victim_id: int) -> str:
+    """What a victim's steps' idempotency keys start with: the victim's path runs inside the
+    case's workflow (workflows/victim_path.py), so its letters, tasks and stages are keyed
+    under the case's workflow ID, then the victim."""
+    return f"{case_workflow_id(case_ref)}:victim-{victim_id}"

@@ -132,9 +132,19 @@ class VloAction(BaseModel):
 
 
 class AddVictims(VloAction):
-    """Start a workflow for each new victim; an empty list just returns the case's victims."""
+    """Add each new victim to the case (their path opens the offer task); an empty list
+    changes nothing."""
 
     victim_ids: list[int] = Field(default_factory=list)
+
+
+class VictimAdded(BaseModel):
+    """A victim on the case, as adding them answered: the offer task their path opened (None
+    once it is done) and when it is due (Victims' Code Right 11)."""
+
+    victim_id: int
+    offer_task_id: int | None = None
+    offer_due: date | None = None
 
 
 class RecordMilestones(VloAction):
@@ -154,21 +164,29 @@ class RecordKeyStage(VloAction):
     on: date
 
 
-class OptIn(VloAction):
+class VictimAction(VloAction):
+    """A VLO's action for one victim of the case (workflows/victim_path.py)."""
+
+    victim_id: int
+
+
+class OptIn(VictimAction):
     contact_level: ContactLevel
 
 
-class OptOut(VloAction):
+class OptOut(VictimAction):
     pass
 
 
-class SubmitRepresentations(VloAction):
+class SubmitRepresentations(VictimAction):
     representation_id: int
 
 
 class CompleteTask(VloAction):
     task_id: int
     outcome: str = Field(default="done", max_length=500)
+    # A victim's task (the case's workflow holds the victim: workflows/case_victims.py).
+    victim_id: int | None = None
 
 
 class ActionResult(BaseModel):
@@ -243,6 +261,8 @@ class VictimInput(BaseModel):
 class CaseState(BaseModel):
     milestones: MilestoneDates
     victim_ids: list[int] = Field(default_factory=list)
+    # Each victim's path (workflows/victim_path.py): IDs, stages and dates only.
+    victims: dict[int, VictimState] = Field(default_factory=dict)
     conditions: list[ConditionNotice] = Field(default_factory=list)
     key_stages: list[tuple[KeyStage, date]] = Field(default_factory=list)
     event_sequence: int = 0
@@ -391,7 +411,7 @@ class VictimView(BaseModel):
 class CaseView(BaseModel):
     case_ref: str
     milestones: MilestoneDates
-    victim_workflow_ids: list[str]
+    victim_ids: list[int]
     open_tasks: list[OpenTask]
     scheduled: list[Scheduled]
     closed: bool

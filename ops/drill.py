@@ -42,7 +42,7 @@ from models.case import OffenderCase
 from models.records import Correspondence, VloTask
 from models.vocabulary import LetterKind, TaskKind, TaskStatus
 from models.working_days import london_today
-from workflows.victim import victim_workflow_id
+from workflows.case import case_workflow_id
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -249,11 +249,11 @@ class Drill:
         }
         self.cli("add-victim", "--case", self.case_ref, "--details", "-", stdin=json.dumps(victim))
         task_id, victim_id = self.offer_task()
-        victim_workflow = victim_workflow_id(self.case_ref, victim_id)
-        events = self.settled_history(victim_workflow)
+        case_workflow = case_workflow_id(self.case_ref)  # the victim's path is in it
+        events = self.settled_history(case_workflow)
         self.step(
-            f"case {self.case_ref} registered; victim added; offer task {task_id} open "
-            f"({victim_workflow}: {events} events)"
+            f"case {self.case_ref} registered; victim {victim_id} added; offer task {task_id} "
+            f"open ({case_workflow}: {events} events)"
         )
 
         backup = self.folder / "backup"
@@ -275,7 +275,7 @@ class Drill:
         self.start_worker()
         self.step(f"restored into {self.name}_after and a new file; a new server and worker up")
 
-        restored_events = self.settled_history(victim_workflow)
+        restored_events = self.settled_history(case_workflow)
         if restored_events != events or self.offer_letters() != 0 or self.task_done(task_id):
             raise DrillFailed(
                 f"the restored case is not where it was: {restored_events} events (was "

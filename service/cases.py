@@ -20,6 +20,7 @@ from models.messages import (
     RecordMilestones,
     RecordRelease,
     SubmitRepresentations,
+    VictimAdded,
 )
 from models.records import LicenceConditionBase
 from models.repository import (
@@ -51,7 +52,6 @@ from service.temporal import ServiceBase
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.handoff import HandoffWorkflow
-from workflows.victim import VictimWorkflow, victim_workflow_id
 
 TASK_SETTLE_ATTEMPTS = 8  # about 3.6 s in all
 
@@ -59,12 +59,13 @@ TASK_SETTLE_ATTEMPTS = 8  # about 3.6 s in all
 class CaseActions(ServiceBase):
     async def register_case(
         self, registration: CaseRegistration, actor: Actor
-    ) -> tuple[str, list[str], bool]:
-        """Register the case and start its workflow (or find both already there)."""
+    ) -> tuple[str, list[VictimAdded], bool]:
+        """Register the case and start its workflow (or find both already there): the
+        workflow's ID, the victims added (none yet), and whether the case is new."""
         checked(self.engine, actor, Action.REGISTER_CASE, region=registration.region)
         registered = register_case(self.engine, registration, actor.id, await self.today())
-        victim_wf_ids = await self._start_case(registration.case_ref, [], actor)
-        return case_workflow_id(registration.case_ref), victim_wf_ids, registered.created
+        added = await self._start_case(registration.case_ref, [], actor)
+        return case_workflow_id(registration.case_ref), added, registered.created
 
     async def check_eligibility(
         self, registration: CaseRegistration, actor: Actor
@@ -73,10 +74,12 @@ class CaseActions(ServiceBase):
         checked(self.engine, actor, Action.REGISTER_CASE, region=registration.region)
         return eligibility_of(registration, await self.today())
 
-    async def add_victim(self, case_ref: str, victim: VictimBase, actor: Actor) -> tuple[int, str]:
-        """Add a victim and start their workflow. A victim recorded by an earlier attempt whose
-        workflow never started (the worker was down) is picked up; other duplicates are refused.
-        """
+    async def add_victim(
+        self, case_ref: str, victim: VictimBase, actor: Actor
+    ) -> tuple[int, VictimAdded]:
+        """Add a victim to the case and its workflow: the victim's ID, and the offer task their
+        path opened with its due date. A victim recorded by an earlier attempt the workflow
+        never took in (the worker was down) is picked up; other duplicates are refused."""
         self._case(actor, Action.ADD_VICTIM, case_ref)
         existing = find_victim(self.engine, case_ref, victim.full_name, victim.postcode)
         if (
@@ -84,37 +87,37 @@ class CaseActions(ServiceBase):
             and existing.id is not None
             and not is_enrolled(self.engine, existing.id)
         ):
-            await self._start_case(case_ref, [existing.id], actor)
-            return existing.id, victim_workflow_id(case_ref, existing.id)
+            [added] = await self._start_case(case_ref, [existing.id], actor)
+            return existing.id, added
         row = add_victim(self.engine, case_ref, victim, actor.id)
         assert row.id is not None
-        await self._start_case(case_ref, [row.id], actor)
-        return row.id, victim_workflow_id(case_ref, row.id)
+        [added] = await self._start_case(case_ref, [row.id], actor)
+        return row.id, added
 
     async def ensure_victim(
         self, case_ref: str, victim: VictimBase, actor: Actor
-    ) -> tuple[int, str]:
+    ) -> tuple[int, VictimAdded]:
         """Add a victim unless already recorded (used by the demonstration, which re-runs)."""
         self._case(actor, Action.ADD_VICTIM, case_ref)
         existing = find_victim(self.engine, case_ref, victim.full_name, victim.postcode)
         if existing is None:
             return await self.add_victim(case_ref, victim, actor)
         assert existing.id is not None
-        await self._start_case(case_ref, [existing.id], actor)
-        return existing.id, victim_workflow_id(case_ref, existing.id)
+        [added] = await self._start_case(case_ref, [existing.id], actor)
+        return existing.id, added
 
     async def opt_in(self, victim_id: int, level: ContactLevel, actor: Actor) -> ActionResult:
         return await self._update(
             self._victim(actor, Action.OPT_IN, victim_id),
-            VictimWorkflow.opt_in,
-            OptIn(contact_level=level, by=actor.id),
+            CaseWorkflow.opt_in,
+            OptIn(victim_id=victim_id, contact_level=level, by=actor.id),
         )
 
     async def opt_out(self, victim_id: int, actor: Actor) -> ActionResult:
         return await self._update(
             self._victim(actor, Action.OPT_OUT, victim_id),
-            VictimWorkflow.opt_out,
-            OptOut(by=actor.id),
+            CaseWorkflow.opt_out,
+            OptOut(victim_id=victim_id, by=actor.id),
         )
 
     async def submit_representations(self, victim_id: int, text: str, actor: Actor) -> ActionResult:
@@ -127,8 +130,8 @@ class CaseActions(ServiceBase):
         try:
             return await self._update(
                 workflow_id,
-                VictimWorkflow.submit_representations,
-                SubmitRepresentations(representation_id=rep_id, by=actor.id),
+                CaseWorkflow.submit_representations,
+                SubmitRepresentations(victim_id=victim_id, representation_id=rep_id, by=actor.id),
             )
         except UnavailableError:
             raise  # the update may still land: keep the row it refers to
@@ -189,11 +192,9 @@ class CaseActions(ServiceBase):
     async def complete_task(self, task_id: int, actor: Actor, outcome: str) -> ActionResult:
         task = task_by_id(self.engine, task_id)
         self._case_by_id(actor, Action.COMPLETE_TASK, task.case_id)
-        update: Any = (
-            VictimWorkflow.complete_task
-            if task.victim_id is not None
-            else CaseWorkflow.complete_task
-        )
+        # A victim's task is answered by their case's workflow, a parole review's by its own
+        # (the same update name).
+        update: Any = CaseWorkflow.complete_task
         # A hand-off's task (completing its supply or accept task does that step) and a bulk
         # transfer's escalation (which says what closes it) are answered by their own workflow.
         if task.workflow_id.startswith("vcs-handoff-"):
@@ -201,7 +202,9 @@ class CaseActions(ServiceBase):
             update = HandoffWorkflow.complete_task
         elif task.workflow_id.startswith(bulk_workflow_id("")):
             update = BulkTransferWorkflow.complete_task
-        action = CompleteTask(task_id=task_id, by=actor.id, outcome=outcome)
+        action = CompleteTask(
+            task_id=task_id, by=actor.id, outcome=outcome, victim_id=task.victim_id
+        )
         # A task is listed as soon as its row is committed, a moment before its workflow has
         # taken in the activity's result: a VLO acting at once is not refused for that.
         for attempt in range(TASK_SETTLE_ATTEMPTS):

@@ -30,7 +30,6 @@ from service.actor import Actor
 from service.queries import checked
 from service.temporal import ServiceBase
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.victim import VictimWorkflow
 
 
 class HospitalActions(ServiceBase):
@@ -133,6 +132,6 @@ class HospitalActions(ServiceBase):
     async def notify_hospital(self, victim_id: int, actor: Actor) -> ActionResult:
         return await self._update(
             self._victim(actor, Action.RECORD_HOSPITAL_STEP, victim_id),
-            VictimWorkflow.notify_hospital,
-            NotifyHospital(by=actor.id),
+            CaseWorkflow.notify_hospital,
+            NotifyHospital(victim_id=victim_id, by=actor.id),
         )

@@ -8,6 +8,7 @@ from sqlmodel import select
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -26,6 +27,7 @@ from models.messages import (
     AddVictims,
     CaseInput,
     CaseView,
+    VictimAdded,
     VictimView,
 )
 from models.policy import current_policy
@@ -39,7 +41,6 @@ from service.actor import Actor
 from service.queries import checked
 from worker import TASK_QUEUE
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.victim import VictimWorkflow, victim_workflow_id
 
 # How long a VLO waits for the engine to take an action before being told to try again.
 UPDATE_TIMEOUT = timedelta(seconds=30)
@@ -94,8 +95,11 @@ class ServiceBase:
         assert isinstance(result, ActionResult)
         return result
 
-    async def _start_case(self, case_ref: str, victim_ids: list[int], actor: Actor) -> list[str]:
-        """Update-with-start: the case workflow is started if it is not already running."""
+    async def _start_case(
+        self, case_ref: str, victim_ids: list[int], actor: Actor
+    ) -> list[VictimAdded]:
+        """Update-with-start: the case workflow is started if it is not already running; each
+        victim named is added to it (the answer: their offer task and its due date)."""
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
             CaseInput(case_ref=case_ref, policy=current_policy()),
@@ -105,7 +109,7 @@ class ServiceBase:
             static_summary=f"Victim contact case {case_ref}",
         )
         try:
-            result: list[str] = await self.client.execute_update_with_start_workflow(
+            result: list[VictimAdded] = await self.client.execute_update_with_start_workflow(
                 CaseWorkflow.add_victims,
                 AddVictims(victim_ids=victim_ids, by=actor.id),
                 start_workflow_operation=start,
@@ -118,9 +122,6 @@ class ServiceBase:
         except RPCError as err:
             raise unavailable(err, case_workflow_id(case_ref)) from None
         return result
-
-    def _victim_workflow(self, victim_id: int) -> str:
-        return victim_workflow_id(victim_case_ref(self.engine, victim_id), victim_id)
 
     def _case(self, actor: Actor, action: Action, case_ref: str) -> OffenderCase:
         """The case, once the actor is allowed this action on it (service/access.py)."""
@@ -138,10 +139,11 @@ class ServiceBase:
         return case
 
     def _victim(self, actor: Actor, action: Action, victim_id: int) -> str:
-        """The victim's workflow, once the actor is allowed this action on their case."""
+        """The workflow holding the victim (their case's), once the actor is allowed this
+        action on their case."""
         case_ref = victim_case_ref(self.engine, victim_id)
         self._case(actor, action, case_ref)
-        return victim_workflow_id(case_ref, victim_id)
+        return case_workflow_id(case_ref)
 
     def _refuse_if_ended(self, handoff_id: str, doing: str) -> None:
         """A hand-off that switched or was withdrawn has ended with its workflow: say so from
@@ -156,7 +158,14 @@ class ServiceBase:
 
     async def victim_view(self, victim_id: int, actor: Actor) -> VictimView:
         workflow_id = self._victim(actor, Action.VIEW_CASE, victim_id)
-        return await self.client.get_workflow_handle(workflow_id).query(VictimWorkflow.view)
+        try:
+            view: VictimView = await self.client.get_workflow_handle(workflow_id).query(
+                CaseWorkflow.victim_view, victim_id
+            )
+        except WorkflowQueryFailedError as err:
+            # Recorded, but not yet taken in by the case (the worker was down): add-victim again.
+            raise VcsError(str(err)) from None
+        return view
 
     async def case_view(self, case_ref: str, actor: Actor) -> CaseView:
         self._case(actor, Action.VIEW_CASE, case_ref)

@@ -9,15 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from temporalio.service import RPCError, RPCStatusCode
-
 from models.errors import UnavailableError, VcsError
 from models.handoff import HandoffView
-from models.messages import HospitalStatus, VictimView
+from models.ids import case_workflow_id
+from models.messages import HospitalStatus
 from models.parole import ParoleView
 from service.actor import Actor
 from service.vcs import Vcs
-from workflows.victim import VictimWorkflow
+from workflows.case import CaseWorkflow
 
 T = TypeVar("T")
 
@@ -37,7 +36,7 @@ class EngineView:
     parole: ParoleStanding | None
     hospital: HospitalStatus | None
     handoff: HandoffView | None
-    victims_not_running: list[int]  # victims whose workflow has closed (nothing scheduled)
+    victims_not_running: list[int]  # victims recorded but not (yet) held by the case
 
 
 def parole_standing(view: ParoleView) -> ParoleStanding:
@@ -57,37 +56,22 @@ def parole_standing(view: ParoleView) -> ParoleStanding:
     return ParoleStanding(view.review_id, step, waiting, due, tasks)
 
 
-async def _victim(vcs: Vcs, workflow_id: str) -> VictimView | None:
-    try:
-        view: VictimView = await vcs.client.get_workflow_handle(workflow_id).query(
-            VictimWorkflow.view
-        )
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return None  # closed (opted out, scheme ended) or never started: nothing scheduled
-    return view
-
-
 async def engine_view(vcs: Vcs, actor: Actor, case_ref: str) -> EngineView:
     """The engine's view of the case; its parts are asked for at once."""
     case = await vcs.case_view(case_ref, actor)  # checks VIEW_CASE
-    victims = [_victim(vcs, w) for w in case.victim_workflow_ids]
     review, handoff_id = case.open_parole_review, case.open_handoff
-    parole, handoff, *victim_views = await asyncio.gather(
+    parole, handoff, victims = await asyncio.gather(
         _unless_ended(vcs.parole_view(case_ref, actor, review)) if review else _none(),
         _unless_ended(vcs.handoff_view(handoff_id, actor)) if handoff_id else _none(),
-        *victims,
+        vcs.client.get_workflow_handle(case_workflow_id(case_ref)).query(CaseWorkflow.victim_views),
     )
     scheduled = [(s.on, f"case: {s.what}") for s in case.scheduled]
     if isinstance(parole, ParoleView):
         scheduled += [(on, f"parole review: {what}") for on, what in parole.scheduled]
-    gone = []
-    for workflow_id, view in zip(case.victim_workflow_ids, victim_views, strict=True):
-        if isinstance(view, VictimView):
-            scheduled += [(s.on, f"victim {view.victim_id}: {s.what}") for s in view.scheduled]
-        else:
-            gone.append(int(workflow_id.rpartition("-")[2]))
+    for view in victims:
+        scheduled += [(s.on, f"victim {view.victim_id}: {s.what}") for s in view.scheduled]
+    # A victim the case has not yet taken in (the worker was down when they were added).
+    gone = sorted(set(case.victim_ids) - {view.victim_id for view in victims})
     return EngineView(
         scheduled=sorted(scheduled),
         parole=parole_standing(parole) if isinstance(parole, ParoleView) else None,

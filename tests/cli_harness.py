@@ -26,7 +26,6 @@ from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import eventually, stage, tasks
 from worker import build_worker
-from workflows.victim import victim_workflow_id
 
 VLO = "vlo.jones"
 
@@ -149,7 +148,7 @@ def case_args(
 
 
 VICTIM = {"full_name": NAME, "address": ADDRESS, "postcode": POSTCODE}
-VICTIM_ADDED = re.compile(r"^victim (\d+) added: workflow (\S+); offer task due (\S+)")
+VICTIM_ADDED = re.compile(r"^victim (\d+) added: offer task (\d+) due (\S+)")
 
 
 async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
@@ -158,13 +157,13 @@ async def add_victim(cli: Cli, case_ref: str, *extra: str) -> int:
     match = VICTIM_ADDED.match(line)
     assert match, line
     victim_id = int(match.group(1))
-    assert match.group(2) == victim_workflow_id(case_ref, victim_id)
 
-    # The due date printed is that of the offer task the victim's workflow opens.
+    # The task and due date printed are those of the offer task the victim's path opened.
     def offer_tasks() -> list[VloTask]:
         return [t for t in tasks(cli.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
 
     [offer] = await eventually(offer_tasks)
+    assert int(match.group(2)) == offer.id
     assert match.group(3) == offer.due_on.isoformat()
     return victim_id
 

@@ -24,7 +24,6 @@ from models.case import OffenderCase
 from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.parole import parole_review_id
-from models.victim import Victim
 from models.working_days import london_date
 from service.vcs import Vcs
 from tests.browser import chromium
@@ -32,7 +31,6 @@ from tests.clock import ClockWorkflow
 from tests.helpers import CLI_IDENTITY, every_run, runs_in_flight, until_quiet
 from workflows.case import case_workflow_id
 from workflows.search import ensure_search_attributes
-from workflows.victim import victim_workflow_id
 
 # A fixed test key, set before any data converter is made: the suite never reads a developer's
 # keys nor writes data/codec-keys. (32 bytes; not a secret, never used outside the tests.)
@@ -165,7 +163,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 # Saved histories are named by workflow kind (tests/test_replay.py replays each kind).
-HISTORY_KINDS = [("vcs-case-", "case"), ("vcs-parole-", "parole"), ("vcs-victim-", "victim")]
+HISTORY_KINDS = [("vcs-case-", "case"), ("vcs-parole-", "parole")]
 
 
 async def record_histories(
@@ -189,7 +187,7 @@ async def record_histories(
 async def cleanup_workflows(
     request: pytest.FixtureRequest, time_skipping_env: WorkflowEnvironment, engine: Engine
 ) -> AsyncIterator[None]:
-    """Terminate every case and victim workflow a test left running. The time-skipping server
+    """Terminate every case and parole workflow a test left running. The time-skipping server
     will not skip time while a workflow task waits for a worker that has gone away.
 
     With VCS_RECORD_HISTORIES=1 (bin/record-histories), first save every run's history under
@@ -197,9 +195,7 @@ async def cleanup_workflows(
     yield
     with session_scope(engine) as session:
         refs = session.exec(select(OffenderCase.case_ref)).all()
-        victims = session.exec(select(Victim.id, OffenderCase.case_ref).join(OffenderCase)).all()
     workflow_ids = [case_workflow_id(ref) for ref in refs]
-    workflow_ids += [victim_workflow_id(ref, vid) for vid, ref in victims if vid is not None]
     workflow_ids += [parole_review_id(ref, number) for ref in refs for number in (1, 2)]
     if os.environ.get("VCS_RECORD_HISTORIES") == "1" and "[sqlite]" in request.node.name:
         await record_histories(time_skipping_env, request.node.name, workflow_ids)

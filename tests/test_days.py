@@ -26,13 +26,14 @@ import models.working_days
 from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
 from models.deadlines import offer_due
-from models.messages import CaseInput, VictimInput
+from models.messages import CaseInput
 from models.policy import Policy, policy_for
 from models.working_days import add_working_days, london_date, london_midnight, london_today
 from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
     VLO_ACTOR,
+    activity_calls,
     eventually,
     every_run,
     registration,
@@ -43,9 +44,8 @@ from tests.helpers import (
 )
 from tests.london_day import LondonDayWorkflow
 from worker import SANDBOX, build_worker
-from workflows.case import case_workflow_id
+from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.common import MAX_RUN_SPAN
-from workflows.victim import VictimWorkflow, victim_workflow_id
 
 # --- London days ----------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ def test_workflow_code_never_imports_a_bank_holiday_source() -> None:
     probe = (
         "import sys\n"
         "import workflows.bulk_transfer, workflows.case, workflows.handoff, workflows.hospital\n"
-        "import workflows.parole, workflows.tasks, workflows.victim\n"
+        "import workflows.parole, workflows.tasks, workflows.victim_path\n"
         "print(sorted({'holidays', 'govuk_bank_holidays', 'models.bank_holidays'}"
         " & set(sys.modules)))\n"
     )
@@ -190,10 +190,10 @@ async def test_a_new_bank_holiday_does_not_change_a_recorded_history(
         [offer] = await eventually(lambda: tasks(engine, victim_id))
         await run_until(env, offer.due_on, extra_days=1)
         await eventually(lambda: len(tasks(engine, victim_id)) == 2)
-    handle = env.client.get_workflow_handle(victim_workflow_id(case_ref, victim_id))
+    handle = env.client.get_workflow_handle(case_workflow_id(case_ref))
     history: WorkflowHistory = await handle.fetch_history()
     replayer = Replayer(
-        workflows=[VictimWorkflow], data_converter=data_converter(), workflow_runner=SANDBOX
+        workflows=[CaseWorkflow], data_converter=data_converter(), workflow_runner=SANDBOX
     )
 
     # GOV.UK publishes a new bank holiday on the day the offer was due.
@@ -244,18 +244,13 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
     monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 1)
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(registration(case_ref, sentenced, term_months=120), actor=VLO_ACTOR)
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await eventually(lambda: tasks(engine, victim_id))
         monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
         await env.sleep(MAX_RUN_SPAN + timedelta(days=2))
-        victim_runs = await runs_after_the_first(env, workflow_id)
         case_runs = await runs_after_the_first(env, case_workflow_id(case_ref))
-    victim_policies = [(await started_input(run, VictimInput)).policy for run in victim_runs]
     case_policies = [(await started_input(run, CaseInput)).policy for run in case_runs]
-    for (first, second), runs in (
-        (victim_policies[:2], victim_runs),
-        (case_policies[:2], case_runs),
-    ):
+    for (first, second), runs in ((case_policies[:2], case_runs),):
         assert first.bank_holidays.last_year == london_today().year + 1  # the CLI's clock
         renewed_in = runs[1].events[0].event_time.ToDatetime(tzinfo=UTC).year
         assert renewed_in > sentenced.year + 2  # the first run spanned four years
@@ -263,15 +258,15 @@ async def test_a_long_case_renews_its_calendar_as_it_continues_as_new(
 
 
 @pytest.mark.usefixtures("cleanup_workflows")
-async def test_a_victim_added_late_in_a_long_case_gets_a_calendar_for_its_own_years(
+async def test_a_victim_added_late_in_a_long_case_renews_the_case_calendar_first(
     time_skipping_env: WorkflowEnvironment,
     engine: Engine,
     task_queue: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A victim's run spans up to four years from the day they are added: one added when the
-    case's calendar is running out starts with a fresh one (its input, so its history replays
-    over it). Here the case's calendar ends last year."""
+    """A victim's path counts over its case's calendar: a victim added when that calendar is
+    running out renews it first (an activity's result, so the history replays over it). Here
+    the case's calendar ends last year."""
     env = time_skipping_env
     now = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
@@ -280,12 +275,10 @@ async def test_a_victim_added_late_in_a_long_case_gets_a_calendar_for_its_own_ye
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(registration(case_ref, now, term_months=120), actor=VLO_ACTOR)
         monkeypatch.setattr(models.bank_holidays, "YEARS_AFTER", 15)
-        victim_id, workflow_id = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         await eventually(lambda: tasks(engine, victim_id))
         [case_run] = await every_run(env.client, case_workflow_id(case_ref))
-        [victim_run] = await every_run(env.client, workflow_id)
     case_calendar = (await started_input(case_run, CaseInput)).policy.bank_holidays
-    victim_calendar = (await started_input(victim_run, VictimInput)).policy.bank_holidays
     # (Made on the worker's clock, like registration: the test server's has moved on.)
     assert case_calendar.last_year == london_today().year - 1
-    assert victim_calendar.last_year == london_today().year + 15
+    assert "bank_holidays" in activity_calls(case_run)

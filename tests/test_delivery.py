@@ -38,6 +38,7 @@ from tests.helpers import VLO_ACTOR, eventually, registration, tasks, victim
 from tests.test_notify import EMAIL, NAME, PHONE, fake_notify, personal_words, scenario
 from tests.test_parole import parole_case, parole_tasks, refer, skipping_reviews
 from worker import build_worker
+from workflows.case import case_workflow_id
 from workflows.delivery import UNDELIVERED_SIGNAL, DeliveryStatusWorkflow
 
 __all__ = ["fake_notify", "skipping_reviews"]  # fixtures, shared with their own modules
@@ -148,16 +149,16 @@ def test_configuration_fault_backs_off_and_counts_a_metric(engine: Engine) -> No
 
 async def email_victim_to_offer(env: WorkflowEnvironment, vcs: Vcs) -> tuple[str, int, str, int]:
     """A new case with one victim who chose email, up to the VLO's offer task: (case ref,
-    victim id, the victim's workflow id, the offer task's id)."""
+    victim id, the workflow holding the victim (the case's), the offer task's id)."""
     case_ref = unique_ref()
     today = (await env.get_current_time()).date()
     await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
-    victim_id, workflow_id = await vcs.add_victim(
+    victim_id, _ = await vcs.add_victim(
         case_ref, victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL), actor=VLO_ACTOR
     )
     [offer_task] = await eventually(lambda: tasks(vcs.engine, victim_id))
     assert offer_task.id is not None
-    return case_ref, victim_id, workflow_id, offer_task.id
+    return case_ref, victim_id, case_workflow_id(case_ref), offer_task.id
 
 
 @pytest.mark.usefixtures("cleanup_workflows")

@@ -1,6 +1,6 @@
 """The engine (workflows/common.py), as ops and the bill see it: a VLO's action is answered in
 the workflow task that took it in, with its steps run as local activities; the case's wake-up
-timer is kept while its date stands; a victim's workflow starts with its search attributes."""
+timer is kept while its date stands; adding a victim answers with the offer task it opened."""
 
 from datetime import timedelta
 
@@ -27,7 +27,7 @@ from tests.helpers import (
 )
 from worker import build_worker
 from workflows.case import case_workflow_id
-from workflows.search import NEXT_DEADLINE, STAGE
+from workflows.search import NEXT_DEADLINE
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
 
@@ -67,24 +67,22 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, actor=VLO_ACTOR)
-        victim_id, victim_wf = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
+        victim_id, added = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.kind is TaskKind.OFFER_SCHEME
+        # Adding the victim answers with the offer task their path opened.
+        assert (added.offer_task_id, added.offer_due) == (offer_task.id, offer_task.due_on)
 
-        # Started with its search attributes: identifying the victim upserts nothing.
-        victim_handle = env.client.get_workflow_handle(victim_wf)
-        described = await victim_handle.describe()
-        assert described.typed_search_attributes.get(STAGE) == Stage.IDENTIFIED.value
+        # The case carries its victims' deadlines: the offer task's is the case's next.
+        case_handle = env.client.get_workflow_handle(case_workflow_id(case_ref))
+        described = await case_handle.describe()
         deadline = described.typed_search_attributes.get(NEXT_DEADLINE)
         assert deadline is not None and deadline.date() == offer_task.due_on
-        started = await victim_handle.fetch_history()
-        assert E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in kinds(started)
 
         await vcs.complete_task(offer_task.id or 0, actor=VLO_ACTOR, outcome="phoned victim")
         assert stage(engine, victim_id) is Stage.OFFERED
         assert LetterKind.OFFER in letters(engine, victim_id)  # done before the answer
 
-        case_handle = env.client.get_workflow_handle(case_workflow_id(case_ref))
         before = kinds(await case_handle.fetch_history())
         # Conditions recorded before release leave the case's next date (release) as it is.
         await vcs.record_conditions(
@@ -101,13 +99,14 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
         )
         await env.sleep(timedelta(days=1))
         case_history = await case_handle.fetch_history()
-        victim_history = await victim_handle.fetch_history()
 
     after = kinds(case_history)[len(before) :]
     assert E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in after
     assert E.EVENT_TYPE_TIMER_STARTED not in after and E.EVENT_TYPE_TIMER_CANCELED not in after
-    for history in (case_history, victim_history):
-        assert E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds(history)
-        assert activity_calls(history)  # all of them local activities
-    assert "send_letter" in activity_calls(victim_history)
-    assert updates_answered_in_their_own_task(victim_history) == [True]
+    assert E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds(case_history)
+    assert activity_calls(case_history)  # all of them local activities
+    assert "send_letter" in activity_calls(case_history)
+    # Every update after the registration (add the victim, complete the offer task, record
+    # conditions) was answered in the workflow task that took it in.
+    answered = updates_answered_in_their_own_task(case_history)
+    assert len(answered) == 4 and all(answered[1:])

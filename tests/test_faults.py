@@ -56,6 +56,7 @@ from models.case import OffenderCase
 from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
 from models.errors import UnavailableError, VcsError
+from models.ids import victim_key
 from models.messages import AddVictims, OptIn
 from models.records import AuditEntry, Correspondence, Representation
 from models.repository import find_victim
@@ -76,7 +77,6 @@ from tests.helpers import (
 from worker import build_worker
 from workflows import search
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.victim import VictimWorkflow, victim_workflow_id
 
 T = TypeVar("T")
 
@@ -355,12 +355,12 @@ def representations(engine: Engine, victim_id: int) -> list[Representation]:
         )
 
 
-def expected_keys(workflow_id: str, engine: Engine, victim_id: int) -> set[str]:
+def expected_keys(prefix: str, engine: Engine, victim_id: int) -> set[str]:
     """The idempotency key of every letter an opted-in victim who made representations is owed:
     the offer, the opt-in confirmation, and one receipt per representation forwarded."""
-    keys = {f"{workflow_id}:letter:offer", f"{workflow_id}:letter:opt-in-1"}
+    keys = {f"{prefix}:letter:offer", f"{prefix}:letter:opt-in-1"}
     keys |= {
-        f"{workflow_id}:letter:representations-{r.id}"
+        f"{prefix}:letter:representations-{r.id}"
         for r in representations(engine, victim_id)
         if r.forwarded_at is not None
     }
@@ -387,13 +387,14 @@ def settled(engine: Engine, victim_ids: list[int]) -> bool:
 def assert_each_letter_sent_once(
     fake: FakeNotify, engine: Engine, victims: dict[int, tuple[str, str]]
 ) -> None:
-    """`victims`: victim id -> (workflow id, email). Counted at Notify: one notification per
-    letter owed, to that victim, and nothing else; the outbox row records that notification."""
+    """`victims`: victim id -> (their steps' key prefix, email). Counted at Notify: one
+    notification per letter owed, to that victim, and nothing else; the outbox row records
+    that notification."""
     sent = list(fake.notifications)
     by_reference = Counter(n["reference"] for n in sent)
     owed: set[str] = set()
-    for victim_id, (workflow_id, email) in victims.items():
-        keys = expected_keys(workflow_id, engine, victim_id)
+    for victim_id, (prefix, email) in victims.items():
+        keys = expected_keys(prefix, engine, victim_id)
         rows = letter_rows(engine, victim_id)
         assert {r.idempotency_key for r in rows} == keys, f"victim {victim_id}: outbox"
         assert len(rows) == len(keys), f"victim {victim_id}: an outbox row twice"
@@ -454,7 +455,13 @@ class Enrolled:
 
     @property
     def workflow_id(self) -> str:
-        return victim_workflow_id(self.case_ref, self.victim_id)
+        """The workflow holding the victim: their case's."""
+        return case_workflow_id(self.case_ref)
+
+    @property
+    def keys(self) -> str:
+        """What the victim's steps' idempotency keys start with (models/ids.py)."""
+        return victim_key(self.case_ref, self.victim_id)
 
 
 async def enrol(vlo: PatientVlo, engine: Engine, label: str) -> Enrolled:
@@ -645,7 +652,7 @@ async def test_worker_killed_at_random_moments_loses_and_repeats_nothing(
                 assert stage(engine, who.victim_id) is Stage.OPTED_IN, context
                 assert tasks(engine, who.victim_id) == [], context  # the offer task closed
             assert_each_letter_sent_once(
-                fake, engine, {e.victim_id: (e.workflow_id, e.email) for e in enrolled}
+                fake, engine, {e.victim_id: (e.keys, e.email) for e in enrolled}
             )
             # A representation repeated after a time-out is found as the same one (the same
             # words from the same victim: starter.submit_representations), so each victim has
@@ -654,7 +661,6 @@ async def test_worker_killed_at_random_moments_loses_and_repeats_nothing(
                 assert len(representations(engine, who.victim_id)) == 1, context
 
             workflow_ids = [case_workflow_id(e.case_ref) for e in enrolled]
-            workflow_ids += [e.workflow_id for e in enrolled]
             assert await workflow_statuses(client, workflow_ids) == {"RUNNING"}, context
         finally:
             if worker is not None:
@@ -670,17 +676,18 @@ async def snapshot(client: Client, engine: Engine, people: list[Enrolled]) -> di
     stage and open tasks as the workflow holds them, and the task list in the database."""
     seen: dict[str, Any] = {}
     for who in people:
-        for workflow_id in (case_workflow_id(who.case_ref), who.workflow_id):
-            description = await client.get_workflow_handle(workflow_id).describe()
-            stage_attribute = description.typed_search_attributes.get(search.STAGE)
-            assert description.status is not None
-            seen[workflow_id] = (description.status.name, stage_attribute)
-        view = await client.get_workflow_handle(who.workflow_id).query(VictimWorkflow.view)
-        seen[f"{who.workflow_id} view"] = (
+        description = await client.get_workflow_handle(who.workflow_id).describe()
+        stage_attribute = description.typed_search_attributes.get(search.STAGE)
+        assert description.status is not None
+        seen[who.workflow_id] = (description.status.name, stage_attribute)
+        view = await client.get_workflow_handle(who.workflow_id).query(
+            CaseWorkflow.victim_view, who.victim_id
+        )
+        seen[f"victim {who.victim_id} view"] = (
             view.stage,
             [(t.task_id, t.kind, t.due_on) for t in view.open_tasks],
         )
-        seen[f"{who.workflow_id} tasks"] = [
+        seen[f"victim {who.victim_id} tasks"] = [
             (t.id, t.kind, t.due_on) for t in tasks(engine, who.victim_id)
         ]
     return seen
@@ -714,10 +721,11 @@ async def test_temporal_server_restart_loses_nothing(
             people = [opted_in, offered, identified]
             await eventually(lambda: len(fake.notifications) == 3)
             before = await snapshot(client, engine, people)
-            assert before[f"{identified.workflow_id} view"][1] == [
+            assert before[f"victim {identified.victim_id} view"][1] == [
                 (offer_task.id, TaskKind.OFFER_SCHEME, offer_task.due_on)
             ]
-            assert before[offered.workflow_id] == ("RUNNING", "offered")
+            assert before[f"victim {offered.victim_id} view"][0] is Stage.OFFERED
+            assert before[offered.workflow_id] == ("RUNNING", "in_custody")
 
             assert await server.stop() is not None
             assert not server.running()
@@ -750,10 +758,9 @@ async def test_temporal_server_restart_loses_nothing(
             for who in people:
                 assert len(representations(engine, who.victim_id)) == 1
             assert_each_letter_sent_once(
-                fake, engine, {p.victim_id: (p.workflow_id, p.email) for p in people}
+                fake, engine, {p.victim_id: (p.keys, p.email) for p in people}
             )
             workflow_ids = [case_workflow_id(p.case_ref) for p in people]
-            workflow_ids += [p.workflow_id for p in people]
             assert await workflow_statuses(client, workflow_ids) == {"RUNNING"}
         finally:
             if worker is not None:
@@ -835,7 +842,7 @@ async def test_case_database_unavailable_action_waits_then_completes_once(
             async with build_worker(client, engine, task_queue):
                 vlo = PatientVlo(Vcs(client, engine, task_queue))
                 who = await enrol(vlo, engine, "pg")
-                workflow_ids += [case_workflow_id(who.case_ref), who.workflow_id]
+                workflow_ids += [case_workflow_id(who.case_ref)]
                 await make_offer(vlo, engine, who)
                 await eventually(lambda: len(fake.notifications) == 1)
 
@@ -847,8 +854,12 @@ async def test_case_database_unavailable_action_waits_then_completes_once(
                     probe.dispose()
                     # The VLO's tool needs the database too; the update itself does not.
                     handle = await client.get_workflow_handle(who.workflow_id).start_update(
-                        VictimWorkflow.opt_in,
-                        OptIn(contact_level=ContactLevel.ALL_KEY_STAGES, by=VLO),
+                        CaseWorkflow.opt_in,
+                        OptIn(
+                            victim_id=who.victim_id,
+                            contact_level=ContactLevel.ALL_KEY_STAGES,
+                            by=VLO,
+                        ),
                         wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                         id=f"opt-in-{uuid.uuid4()}",
                         rpc_timeout=timedelta(seconds=30),
@@ -942,7 +953,6 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
             x = await enrol_by_letter(vlo, engine, "X")
             y = await enrol_by_letter(vlo, engine, "Y")
             workflow_ids += [case_workflow_id(x.case_ref), case_workflow_id(y.case_ref)]
-            workflow_ids += [x.workflow_id, y.workflow_id]
             with session_scope(engine) as session:
                 x_case = session.exec(
                     select(OffenderCase.id).where(OffenderCase.case_ref == x.case_ref)
@@ -991,14 +1001,13 @@ async def test_permanent_data_error_fails_fast_naming_ids_only(
 
             # Nothing changed, and the case goes on.
             view = await case_x.query(CaseWorkflow.view)
-            assert view.victim_workflow_ids == [x.workflow_id]
+            assert view.victim_ids == [x.victim_id]
             assert (await client.get_workflow_handle(y.workflow_id).describe()).run_id == y_run
             assert await workflow_statuses(client, workflow_ids) == {"RUNNING"}
             another = victim("Victim Z", postcode="LS2 2BB")
-            z_id, z_workflow = await vcs.add_victim(x.case_ref, another, actor=VLO_ACTOR)
-            workflow_ids.append(z_workflow)
+            z_id, _ = await vcs.add_victim(x.case_ref, another, actor=VLO_ACTOR)
             view = await case_x.query(CaseWorkflow.view)
-            assert view.victim_workflow_ids == [x.workflow_id, z_workflow]
+            assert view.victim_ids == [x.victim_id, z_id]
             await eventually(lambda: stage(engine, z_id) is Stage.IDENTIFIED)
     finally:
         await terminate_all(client, workflow_ids)
@@ -1074,7 +1083,7 @@ async def test_repeated_representations_after_a_timeout_are_forwarded_once(
             async with build_worker(client, engine, task_queue):
                 vlo = PatientVlo(Vcs(client, engine, task_queue))
                 who = await enrol(vlo, engine, "reps")
-                workflow_ids += [case_workflow_id(who.case_ref), who.workflow_id]
+                workflow_ids += [case_workflow_id(who.case_ref)]
                 await make_offer(vlo, engine, who)
                 await opt_in(vlo, who)
                 await eventually(lambda: len(fake.notifications) == 2)

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.hospital import HospitalActivities
-from models.case import CaseRegistration, MilestoneDates, OffenceBase, OffenderCase
+from models.case import CaseRegistration, OffenceBase, OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
 from models.hospital import (
@@ -31,7 +31,7 @@ from models.hospital import (
     discharge_decider,
     discharge_problems,
 )
-from models.messages import CaseEvent, HospitalStatus
+from models.messages import HospitalStatus
 from models.policy import current_policy
 from models.records import AuditEntry, Correspondence, LicenceConditionBase, Representation
 from models.release_month import ReleaseMonth, release_told_on
@@ -59,7 +59,6 @@ from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_arg
 from tests.conftest import unique_ref
 from tests.helpers import (
     VLO_ACTOR,
-    activity_calls,
     audit_facts,
     eventually,
     letter_bodies,
@@ -75,7 +74,6 @@ from tests.helpers import (
 from tests.test_codec import payloads_in, stored_histories
 from worker import build_worker
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.victim import victim_workflow_id
 
 VLO = "vlo.jones"
 REPRESENTATION = "Please make sure he never comes near Ash Grove."
@@ -317,7 +315,7 @@ async def test_s36_restricted_order_notifies_the_managers_and_forwards_to_the_se
     assert view.hospital is not None and view.hospital.path is HospitalPath.S36_RESTRICTED
 
     # Workflows carry IDs only: no name, address, words, nor the hospital's name, even decoded.
-    for workflow_id in (case_workflow_id(case_ref), victim_workflow_id(case_ref, victim_id)):
+    for workflow_id in (case_workflow_id(case_ref),):
         history = await decoded_history(vcs, workflow_id)
         assert f'"hospital_id":{hospital_id}' in history  # decoded: the ID is there
         for secret in ("Alice Example", "1 Test Street", REPRESENTATION, "Rampton", "Ash Grove"):
@@ -382,60 +380,6 @@ async def test_stale_hospital_notice_is_skipped_and_records_nothing(
         assert not outcome.sent and outcome.reason.startswith("stale")
     assert notices(engine, victim_id) == [] and shared(engine, case_ref) == []
     assert count(engine, AuditEntry, col(AuditEntry.action) == "information_disclosed") == 0
-
-
-async def test_hospital_events_arriving_together_notify_only_the_latest_hospital(
-    local_env: WorkflowEnvironment, engine: Engine, task_queue: str
-) -> None:
-    """Queued case events are handled one at a time: "detained in A" and "moved to B" arriving
-    together must not give hospital A the victim's name and address (s 36A: the managers of the
-    hospital the patient is in). The victim's workflow is stopped while both events queue up."""
-    first, second = new_hospital(engine), new_hospital(engine, OTHER_HOSPITAL)
-    case_ref = unique_ref("HTOGETHER")
-    vcs = Vcs(local_env.client, engine, task_queue)
-    async with build_worker(local_env.client, engine, task_queue):
-        await vcs.register_case(
-            hospital_case(case_ref, DisposalKind.HOSPITAL_ORDER, restricted=True, hospital_id=None),
-            actor=VLO_ACTOR,
-        )
-        victim_id = await opted_in_victim(vcs, case_ref, ContactLevel.ALL_KEY_STAGES)
-    # No worker: the case moved on to hospital B (as change_disposal writes it) and both
-    # events wait in the victim's history, to be handled in one activation.
-    with session_scope(engine) as session:
-        row = session.exec(select(OffenderCase).where(OffenderCase.case_ref == case_ref)).one()
-        row.hospital_id = second
-        session.add(row)
-    handle = local_env.client.get_workflow_handle(victim_workflow_id(case_ref, victim_id))
-    for sequence, hospital_id in [(900, first), (901, second)]:
-        status = HospitalStatus(
-            disposal=DisposalKind.HOSPITAL_ORDER,
-            restricted=True,
-            hospital_id=hospital_id,
-            placement=sequence - 899,
-        )
-        await handle.signal(
-            "case_event",
-            CaseEvent(
-                kind="hospital",
-                sequence=sequence,
-                milestones=MilestoneDates(sentence_date=SENTENCED),
-                hospital=status,
-            ),
-        )
-    async with build_worker(local_env.client, engine, task_queue):
-        await eventually(lambda: LetterKind.HOSPITAL_DETAILS in victim_letters(engine, victim_id))
-        view = await vcs.victim_view(victim_id, VLO_ACTOR)
-    [notice] = notices(engine, victim_id)
-    assert "Ashworth Hospital" in notice and "Rampton" not in notice
-    assert [agency for agency, _, _ in shared(engine, case_ref)] == [
-        "managers of Ashworth Hospital"
-    ]
-    [details] = letter_bodies(engine, victim_id, LetterKind.HOSPITAL_DETAILS)
-    assert "Ashworth Hospital" in details
-    assert view.hospital_notices == ["placement-2"]
-    # Hospital A's notice was never even asked for (not merely skipped as stale).
-    called = activity_calls(await handle.fetch_history())
-    assert called.count("notify_hospital_managers") == 1
 
 
 async def test_hospital_details_letter_says_only_what_the_managers_were_given(

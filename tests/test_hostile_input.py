@@ -11,7 +11,7 @@ from models.records import LicenceCondition, Representation
 from models.victim import Victim
 from models.vocabulary import Stage
 from tests.cli_harness import Cli, case_args, case_with_victim, count, today
-from workflows.victim import VictimWorkflow, victim_workflow_id
+from tests.helpers import VLO_ACTOR
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
@@ -107,8 +107,7 @@ async def test_oversized_representations_and_unknown_ids_change_nothing(cli: Cli
     case_ref, victim_id, offer = await case_with_victim(cli)
     await cli.ok("complete-task", "--task", str(offer.id))
     await cli.ok("opt-in", "--case", case_ref, "--victim", str(victim_id), "--level", "annual")
-    handle = cli.vcs.client.get_workflow_handle(victim_workflow_id(case_ref, victim_id))
-    state_before = await handle.query(VictimWorkflow.view)
+    state_before = await cli.vcs.victim_view(victim_id, VLO_ACTOR)
     before = table_counts(cli.engine)
 
     represent = ["submit-representations", "--case", case_ref, "--victim", str(victim_id)]
@@ -141,6 +140,6 @@ async def test_oversized_representations_and_unknown_ids_change_nothing(cli: Cli
     assert "in the future" in error
 
     assert table_counts(cli.engine) == before
-    state_after = await handle.query(VictimWorkflow.view)
+    state_after = await cli.vcs.victim_view(victim_id, VLO_ACTOR)
     assert state_after.stage is Stage.OPTED_OUT
     assert state_after.open_tasks == state_before.open_tasks

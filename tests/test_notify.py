@@ -31,6 +31,7 @@ from activities.letters import (
     LetterActivities,
 )
 from models.db import session_scope
+from models.ids import victim_key
 from models.messages import LetterRequest
 from models.records import AuditEntry, Correspondence
 from models.repository import add_victim, register_case
@@ -49,7 +50,6 @@ from tests.conftest import unique_ref
 from tests.fake_notify import API_KEY, EMAIL_TEMPLATE, SECRET, SERVICE_ID, FakeNotify, serving
 from tests.helpers import VLO_ACTOR, audit_facts, eventually, registration, stage, tasks, victim
 from worker import build_worker
-from workflows.victim import victim_workflow_id
 
 NAME = "Alice Example"
 EMAIL = "alice.example@example.org"
@@ -141,18 +141,18 @@ async def test_email_victims_offer_letter_is_sent_once_however_often_the_activit
     case_ref = unique_ref()
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(registration(case_ref, today), actor=VLO_ACTOR)
-        victim_id, workflow_id = await vcs.add_victim(
+        victim_id, added = await vcs.add_victim(
             case_ref,
             victim(NAME, preferred_channel=Channel.EMAIL, email=EMAIL),
             actor=VLO_ACTOR,
         )
-        assert workflow_id == victim_workflow_id(case_ref, victim_id)
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
+        assert added.offer_task_id == offer_task.id  # the answer names the task it opened
         assert offer_task.kind is TaskKind.OFFER_SCHEME and offer_task.id is not None
         await vcs.complete_task(offer_task.id, actor=VLO_ACTOR, outcome="emailed the offer")
         await eventually(lambda: fake_notify.notifications)
 
-    key = f"{workflow_id}:letter:offer"
+    key = f"{victim_key(case_ref, victim_id)}:letter:offer"
     reference = notify.reference_for(key)
     [sent] = fake_notify.notifications
     assert sent["type"] == "email" and sent["recipient"] == EMAIL
@@ -367,7 +367,7 @@ async def test_logs_and_errors_hold_no_personal_data(
 
 
 def test_reference_is_opaque_and_stable() -> None:
-    key = "vcs-victim-LDS-2026-0042-17:letter:offer"
+    key = "vcs-case-LDS-2026-0042:victim-17:letter:offer"
     reference = notify.reference_for(key)
     assert reference == notify.reference_for(key)
     assert re.fullmatch(r"vcs-[0-9a-f]{32}", reference)

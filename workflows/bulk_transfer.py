@@ -46,8 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from models.working_days import add_working_days, required
 
 from workflows.case import case_workflow_id
-from workflows.common import call, should_continue_as_new, today
-from workflows.victim import rejected
+from workflows.common import call, rejected, should_continue_as_new, today
 
 
 @workflow.defn(name="BulkTransfer")

@@ -1,32 +1,15 @@
-"""One offender case: owns the sentence milestones and tells every victim's workflow what
-happens (milestones recalculated, conditions imposed, release, key stages, the end)."""
+"""One offender case: owns the sentence milestones and holds its victims (workflows/
+case_victims.py), telling each what happens (milestones recalculated, conditions imposed,
+release, key stages, the end). One wake-up timer: the earliest date anything on the case, or on
+any victim's path, falls due."""
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 
 from temporalio import workflow
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
-    from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
-    from activities.victims import VictimStarterActivities
-    from models.audit import AuditDetail, Ref
-    from models.deadlines import parole_preparation
-    from models.handoff import (
-        HandoffOpened,
-        HandoffPolicy,
-        HandoffStart,
-        HandoffWithdrawn,
-        ReportCrcEvent,
-        RequestHandoff,
-        Responsibility,
-        ResponsibilityChange,
-    )
+    from models.audit import AuditDetail
     from models.ids import case_workflow_id as case_workflow_id  # re-exported
     from models.key_stages import (
         ENDS_THE_CASE,
@@ -39,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     from models.key_stages import record as note_key_stage
     from models.messages import (
         ActionResult,
-        AddVictims,
         AuditRecord,
         CaseClosure,
         CaseEvent,
@@ -54,54 +36,43 @@ with workflow.unsafe.imports_passed_through():
         SaveMilestones,
         Scheduled,
         TaskOwner,
-        VictimInput,
     )
     from models.parole import (
-        ParoleDecided,
-        ParoleInput,
-        ReferParole,
         parole_review_id,
-        timetable_problems,
     )
     from models.plausibility import condition_problems, release_date_problems
+    from models.policy import Policy
     from models.sharing import RecordDhrDirection
-    from models.vocabulary import HandoffReason, KeyStage, Provider, TaskKind
-    from models.working_days import add_working_days
+    from models.vocabulary import KeyStage, TaskKind
 
+from workflows.case_handoffs import CaseHandoffs
+from workflows.case_parole import CaseParole
+from workflows.case_victims import CaseVictims
 from workflows.common import (
     ENGINE_ACTOR,
-    WakeTimer,
     call,
     next_note,
-    renewed,
-    should_continue_as_new,
-    sleep_until,
+    rejected,
     today,
 )
 from workflows.hospital import HospitalCase
-from workflows.parole import ParoleReviewWorkflow
-from workflows.search import Published
+from workflows.skeleton import Skeleton
 from workflows.tasks import TaskBook
-from workflows.victim import VictimWorkflow, rejected, victim_workflow_id
 
 CONFIRM_RELEASE_TASK = "confirm-release"
-# A tariff / parole eligibility date nears: prepare the victims for the Parole Board review.
-PAROLE_PREPARATION_TASK = "parole-preparation"
 
 
 @workflow.defn(name="VictimContactCase")
-class CaseWorkflow(HospitalCase):
+class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
         self.params = params
         self.state: CaseState | None = params.state
         self.case_id = params.case_id or 0
         self.responsible_vlo = params.responsible_vlo or ""
-        self.lock = asyncio.Lock()
-        self.changed = False
+        self._start_skeleton()
         self._tasks: TaskBook | None = None
-        self.search = Published()
-        self.wake_timer = WakeTimer()
+        self.victims = {}
 
     @property
     def tasks(self) -> TaskBook:
@@ -121,34 +92,35 @@ class CaseWorkflow(HospitalCase):
                 self.state = CaseState(milestones=snapshot.milestones)
                 self._take_hospital_status(snapshot.hospital)  # DVCVA ss 36-44A, if any
                 self._make_task_book()
-                await self._start_victims(snapshot.victim_ids)
+                if snapshot.victim_ids:
+                    await self._add_victims(snapshot.victim_ids)
                 await self._ask_for_hospital()
             else:
                 self._make_task_book()
-        state = self.state
-        self._publish()
-        while not state.closed:
-            await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
-            async with self.lock:
-                self.changed = False
-                if not state.closed:  # a VLO action may have closed it (a death)
-                    await self._on_time_passing()
-                self._publish()
-            if not state.closed and should_continue_as_new(run_started):
-                policy = await renewed(params.policy)
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    params.model_copy(
-                        update={
-                            "policy": policy,
-                            "state": state,
-                            "case_id": self.case_id,
-                            "responsible_vlo": self.responsible_vlo,
-                        }
-                    )
-                )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+                self._take_victims()
+        await self._run_loop(run_started)  # workflows/skeleton.py
         return f"case {params.case_ref} closed"
+
+    def _policy(self) -> Policy:
+        return self.params.policy
+
+    def _next_run(self, policy: Policy) -> CaseInput:
+        return self.params.model_copy(
+            update={
+                "policy": policy,
+                "state": self.state,
+                "case_id": self.case_id,
+                "responsible_vlo": self.responsible_vlo,
+            }
+        )
+
+    async def _on_time_passing(self) -> None:
+        """What falls due on the case (unless a VLO action closed it: a death), then on each
+        victim's path (a letter held for a victim goes even once the case has closed)."""
+        assert self.state is not None
+        if not self.state.closed:
+            await self._on_case_time_passing()
+        await self._victims_time_passing()
 
     def _publish(self) -> None:
         """Search attributes and 'current details' for ops in the Web UI (no personal data)."""
@@ -159,9 +131,9 @@ class CaseWorkflow(HospitalCase):
             stage=case_stage(self.state),
             provider=self.params.provider,
             region=self.params.region,
-            due_dates=[t.due_on for t in self.state.tasks],
+            due_dates=[t.due_on for t in self.state.tasks] + self._victim_due_dates(),
             upcoming=[(item.on, item.what) for item in self.view().scheduled],
-            extra=f"{len(self.state.victim_ids)} victim(s)",
+            extra=f"{len(self.state.victim_ids)} victim(s): {self._victim_stages()}",
         )
 
     def _make_task_book(self) -> None:
@@ -176,8 +148,21 @@ class CaseWorkflow(HospitalCase):
             self.params.policy,
         )
 
-    def _next_wake(self) -> date | None:
+    def _finished(self) -> bool:
+        """The case closed and every victim's part ended (letters held for a victim until a
+        month's day, e.g. that the scheme has ended, keep the workflow until they go)."""
         assert self.state is not None
+        return self.state.closed and self._victims_closed()
+
+    def _next_wake(self) -> date | None:
+        """The one wake-up date: the earliest thing due on the case or any victim's path."""
+        candidates = [self._case_next_wake(), *self._victims_next_wake()]
+        return min((d for d in candidates if d is not None), default=None)
+
+    def _case_next_wake(self) -> date | None:
+        assert self.state is not None
+        if self.state.closed:
+            return None
         if self.state.hospital is not None:
             # A patient is neither released nor at the end of licence by the prison's dates:
             # discharge, remission and the end of the order are recorded by the VLO.
@@ -191,23 +176,7 @@ class CaseWorkflow(HospitalCase):
             candidates.append(preparation[0])
         return min((d for d in candidates if d is not None), default=None)
 
-    def _parole_preparation_ahead(self) -> tuple[date, date] | None:
-        """When the task preparing victims for the Parole Board review opens and is due, while
-        it is still to open: once in a case with a parole eligibility date (for a life or
-        other indeterminate sentence, the tariff expiry) and not yet released."""
-        assert self.state is not None
-        state, m = self.state, self.state.milestones
-        if (
-            state.parole_preparation_done
-            or state.closed
-            or state.hospital is not None
-            or m.release_date is not None
-            or m.parole_eligibility_date is None
-        ):
-            return None
-        return parole_preparation(m.parole_eligibility_date, self.params.policy)
-
-    async def _on_time_passing(self) -> None:
+    async def _on_case_time_passing(self) -> None:
         assert self.state is not None
         m, now = self.state.milestones, today()
         await self.tasks.escalate_overdue()
@@ -229,39 +198,6 @@ class CaseWorkflow(HospitalCase):
         end = m.scheme_end()
         if end is not None and now >= end:
             await self._close()
-
-    async def _open_parole_preparation(self, due: date) -> None:
-        """A date brought so close that the task is already due opens it due today. A review
-        referred by hand and open by then invites the victims itself: no task."""
-        assert self.state is not None
-        self.state.parole_preparation_done = True
-        if self.state.open_parole_review is not None:
-            return
-        await self.tasks.open(
-            PAROLE_PREPARATION_TASK,
-            TaskKind.PAROLE_PREPARATION,
-            # No date in the title: a recalculation re-dates the task, never its title.
-            "Prepare victims in the scheme for the Parole Board review at the parole "
-            "eligibility date: the review, the VPS, what happens next",
-            max(due, today()),
-        )
-
-    async def _follow_parole_eligibility(self, by: str) -> None:
-        """A recalculated parole eligibility date re-dates the open preparation task (one not
-        yet opened follows by itself: _next_wake); a date taken away closes it."""
-        assert self.state is not None
-        if self.tasks.by_key(PAROLE_PREPARATION_TASK) is None:
-            return
-        eligible_on = self.state.milestones.parole_eligibility_date
-        if eligible_on is None:
-            await self.tasks.close(PAROLE_PREPARATION_TASK, by, "parole eligibility date removed")
-            return
-        _, due = parole_preparation(eligible_on, self.params.policy)
-        await self.tasks.reschedule(
-            PAROLE_PREPARATION_TASK,
-            max(due, today()),
-            f"parole eligibility date recalculated: {eligible_on}",
-        )
 
     async def _close(
         self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
@@ -289,32 +225,6 @@ class CaseWorkflow(HospitalCase):
         )
         self.state.closed = True
 
-    async def _start_victims(self, victim_ids: list[int]) -> None:
-        assert self.state is not None
-        for victim_id in victim_ids:
-            workflow_id = victim_workflow_id(self.params.case_ref, victim_id)
-            if victim_id in self.state.victim_ids:
-                continue
-            # Victims' workflows stand alone: they outlive any one run of the case.
-            await call(
-                VictimStarterActivities.start_victim_workflow,
-                VictimInput(
-                    case_ref=self.params.case_ref,
-                    case_id=self.case_id,
-                    victim_id=victim_id,
-                    responsible_vlo=self.responsible_vlo,
-                    provider=self.params.provider,
-                    region=self.params.region,
-                    policy=self.params.policy,
-                    milestones=self.state.milestones,
-                    conditions=self.state.conditions,
-                    hospital=self.state.hospital,
-                ),
-                workflow_id,
-                summary=f"start victim {victim_id}",
-            )
-            self.state.victim_ids.append(victim_id)
-
     async def _broadcast(self, kind: str, **fields: object) -> None:
         assert self.state is not None
         self.state.event_sequence += 1
@@ -324,14 +234,7 @@ class CaseWorkflow(HospitalCase):
             milestones=self.state.milestones,
             **fields,
         )
-        for victim_id in self.state.victim_ids:
-            handle = workflow.get_external_workflow_handle(
-                victim_workflow_id(self.params.case_ref, victim_id)
-            )
-            try:
-                await handle.signal(VictimWorkflow.case_event, event)
-            except Exception:  # the victim's workflow has ended; nothing more to tell
-                workflow.logger.info("victim %s workflow has ended; event not sent", victim_id)
+        await self._tell_victims(event)
 
     def _open_state(self) -> CaseState:
         if self.state is None:
@@ -368,32 +271,7 @@ class CaseWorkflow(HospitalCase):
             summary=action,
         )
 
-    @asynccontextmanager
-    async def _vlo_action(self) -> AsyncIterator[None]:
-        """One VLO action at a time; afterwards the main loop re-plans and republishes."""
-        async with self.lock:
-            yield
-            self.changed = True
-
     # ---- VLO actions ---------------------------------------------------------------------
-
-    @workflow.update
-    async def add_victims(self, action: AddVictims) -> list[str]:
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            self._open_state()
-            if action.victim_ids:
-                await call(CaseStoreActivities.victims_of_case, self.case_id, action.victim_ids)
-                await self._start_victims(action.victim_ids)
-            assert self.state is not None
-            return [victim_workflow_id(self.params.case_ref, v) for v in self.state.victim_ids]
-
-    @add_victims.validator
-    def _check_add_victims(self, action: AddVictims) -> None:
-        if self.state is not None and self.state.closed:
-            raise rejected(f"case {self.params.case_ref} is closed")
-        if len(set(action.victim_ids)) != len(action.victim_ids):
-            raise rejected("the same victim is listed twice")
 
     @workflow.update
     async def record_milestones(self, action: RecordMilestones) -> ActionResult:
@@ -522,7 +400,7 @@ class CaseWorkflow(HospitalCase):
     @workflow.update
     async def record_key_stage(self, action: RecordKeyStage) -> ActionResult:
         """A key stage (domain.md 'In custody'), recorded once as models/key_stages.py defines
-        it and told to every opted-in victim who asked for it (workflows/victim.py). An escape
+        it and told to every opted-in victim who asked for it (workflows/victim_path.py). An escape
         or absconding also opens an urgent VLO task, before this answers; a death tells every
         victim and closes the case."""
         async with self._vlo_action():
@@ -581,7 +459,11 @@ class CaseWorkflow(HospitalCase):
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
+        """A task of the case, or of one of its victims (workflows/victim_path.py)."""
         async with self._vlo_action():
+            victim = self._task_victim(action)
+            if victim is not None:
+                return await victim.complete_task(action)
             self._check_complete_task(action)
             task = await self.tasks.complete(action, f"case {self.params.case_ref}")
             follows = (
@@ -596,7 +478,11 @@ class CaseWorkflow(HospitalCase):
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
         self._open_state()
-        self.tasks.open_task_of(action.task_id, f"case {self.params.case_ref}")
+        victim = self._task_victim(action)
+        if victim is not None:
+            victim.check_complete_task(action)
+        else:
+            self.tasks.open_task_of(action.task_id, f"case {self.params.case_ref}")
 
     # ---- domestic homicide reviews (DVCVA 2004 s 9) ------------------------------------------
 
@@ -646,343 +532,6 @@ class CaseWorkflow(HospitalCase):
                 f"a domestic homicide review directed on {action.directed_on} is already open"
             )
 
-    # ---- provider hand-offs (workflows/handoff.py) -------------------------------------------
-
-    def _responsibility(self) -> Responsibility:
-        return Responsibility(
-            provider=Provider(self.params.provider),
-            region=self.params.region,
-            vlo=self.responsible_vlo,
-        )
-
-    @workflow.update
-    async def request_handoff(self, action: RequestHandoff) -> ActionResult:
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            self._check_handoff(action)
-            state = self._open_state()
-            state.handoff_requests += 1
-            sender = self._responsibility()
-            receiver = Responsibility(
-                provider=action.to_provider, region=action.to_region, vlo=action.to_vlo
-            )
-            start = HandoffStart(
-                request_key=f"{workflow.info().workflow_id}:handoff:{state.handoff_requests}",
-                case_ref=self.params.case_ref,
-                case_id=self.case_id,
-                reason=action.reason,
-                sender=sender,
-                receiver=receiver,
-                requested_by=action.by,
-            )
-            handoff_id = await call(
-                HandoffStoreActivities.register_handoff, start, summary="register hand-off"
-            )
-            await call(
-                HandoffStarterActivities.start_handoff_workflow,
-                start.registered(handoff_id),
-                summary="start hand-off",
-            )
-            state.open_handoff = handoff_id
-            return ActionResult(
-                message=f"hand-off {handoff_id} requested: {sender.vlo} ({sender.provider.value}) "
-                f"to supply the case information, then {receiver.vlo} "
-                f"({receiver.provider.value}) to accept"
-            )
-
-    @request_handoff.validator
-    def _check_handoff(self, action: RequestHandoff) -> None:
-        state = self._open_state()
-        ref = self.params.case_ref
-        if state.open_handoff is not None:
-            raise rejected(
-                f"case {ref} already has hand-off {state.open_handoff} open: "
-                "finish or withdraw it (handoff withdraw) before asking for another"
-            )
-        here = self._responsibility()
-        there = (action.to_provider, action.to_region, action.to_vlo)
-        if (here.provider, here.region, here.vlo) == there:
-            raise rejected(f"case {ref} is already with {here.describe()}: nothing to hand off")
-        crc_to_nps = (HandoffReason.RISK_ESCALATION, HandoffReason.UNIFICATION_2021)
-        if action.reason in crc_to_nps and (
-            here.provider is not Provider.CRC or action.to_provider is not Provider.NPS
-        ):
-            # 004_1f588538fba2148d.txt (risk rises: CRC -> NPS); 003_532a... (CRC cases to NPS).
-            raise rejected(
-                f"a {action.reason.value} hand-off moves a case from a CRC to the NPS; case "
-                f"{ref} is with {here.provider.value} and would go to {action.to_provider.value}"
-            )
-        if action.reason is HandoffReason.YOUTH_TO_ADULT:
-            # 000_5a1d5e000983110f.txt: the NPS decides whether a youth who turns 18 moves from
-            # the YOT to adult probation (the NPS or a CRC) and arranges the transfer.
-            if here.provider is not Provider.YOT:
-                raise rejected(
-                    f"a youth_to_adult hand-off is only from a Youth Offending Team; case {ref} "
-                    f"is with {here.provider.value}"
-                )
-            if action.to_provider is Provider.YOT:
-                raise rejected("a youth_to_adult hand-off goes to adult probation, not a YOT")
-        if action.reason is HandoffReason.REGION_MOVE and action.to_region == here.region:
-            raise rejected(
-                f"a region_move hand-off needs a new region; case {ref} is already in it"
-            )
-
-    @workflow.signal
-    def handoff_opened(self, opened: HandoffOpened) -> None:
-        """A hand-off started (by a VLO here, or by a bulk transfer): no second one meanwhile."""
-        if self.state is not None and self.state.open_handoff is None:
-            self.state.open_handoff = opened.handoff_id
-
-    @workflow.signal
-    def handoff_withdrawn(self, withdrawn: HandoffWithdrawn) -> None:
-        """The open hand-off was withdrawn (by a VLO, refused by the receiver, or failed):
-        nothing switched, and the case may have another hand-off."""
-        if self.state is not None and self.state.open_handoff == withdrawn.handoff_id:
-            self.state.open_handoff = None
-
-    @workflow.signal
-    async def handoff_switched(self, change: ResponsibilityChange) -> None:
-        """The receiving provider accepted: this case and every victim's workflow switch, and
-        every open task moves to the new VLO with its due date (domain.md: nothing dropped)."""
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            state = self.state
-            assert state is not None
-            receiver = change.receiver
-            self.responsible_vlo = receiver.vlo
-            self.params.provider, self.params.region = receiver.provider.value, receiver.region
-            if state.open_handoff == change.handoff_id:
-                state.open_handoff = None
-            await self.tasks.hand_over(change)
-            for victim_id in state.victim_ids:
-                handle = workflow.get_external_workflow_handle(
-                    victim_workflow_id(self.params.case_ref, victim_id)
-                )
-                try:
-                    await handle.signal(VictimWorkflow.responsibility_changed, change)
-                except Exception:  # the victim's workflow has ended; nothing to switch
-                    workflow.logger.info("victim %s workflow has ended; not switched", victim_id)
-            # Every parole review still running (open, or decided and taking summary
-            # requests) moves its tasks too; an ended one has none.
-            for review in self._parole_review_ids():
-                with contextlib.suppress(Exception):
-                    await workflow.get_external_workflow_handle(review).signal(
-                        ParoleReviewWorkflow.responsibility_changed, change
-                    )
-
-    @workflow.update
-    async def report_crc_event(self, action: ReportCrcEvent) -> ActionResult:
-        """000_5a1d5e000983110f.txt ('Victims'): CRCs are contractually required to support the
-        NPS by giving its staff key information about offenders, so the VLO can tell victims.
-        Each report is a task for the VLO; a report after the agreed time is recorded as late."""
-        async with self._vlo_action():
-            self._check_crc_event(action)
-            state = self._open_state()
-            policy = HandoffPolicy()
-            reported_on = today()
-            calendar = self.params.policy.bank_holidays
-            report_due = add_working_days(
-                action.occurred_on, policy.crc_report_working_days, calendar
-            )
-            late = reported_on > report_due
-            due = add_working_days(reported_on, policy.crc_action_working_days, calendar)
-            state.crc_events.append((action.kind.value, action.occurred_on))
-            key = f"crc-{action.kind.value}-{action.occurred_on}"
-            lateness = f"LATE (due by {report_due})" if late else "on time"
-            await call(
-                CaseStoreActivities.record_audit,
-                AuditRecord(
-                    idempotency_key=f"{workflow.info().workflow_id}:{key}",
-                    case_id=self.case_id,
-                    actor=action.by,
-                    action="crc_event_reported_late" if late else "crc_event_reported",
-                    detail=AuditDetail.of(
-                        event=action.kind,
-                        occurred_on=action.occurred_on,
-                        reported_on=reported_on,
-                        report_due=report_due,
-                    ),
-                ),
-                summary="crc event reported",
-            )
-            task = await self.tasks.open(
-                key,
-                TaskKind.CRC_EVENT,
-                f"CRC reported {action.kind.value} of {action.occurred_on} ({lateness}): "
-                "tell victims as needed",
-                due,
-            )
-            return ActionResult(
-                message=f"{action.kind.value} of {action.occurred_on} reported {lateness}; "
-                f"task {task.task_id} for {self.responsible_vlo} due {due}"
-            )
-
-    @report_crc_event.validator
-    def _check_crc_event(self, action: ReportCrcEvent) -> None:
-        state = self._open_state()
-        ref = self.params.case_ref
-        if self.params.provider != Provider.CRC.value:
-            raise rejected(
-                f"case {ref} is supervised by {self.params.provider}: only a CRC-supervised "
-                "case reports events to the NPS VLO"
-            )
-        if action.occurred_on > today():
-            raise rejected(f"{action.kind.value} date {action.occurred_on} is in the future")
-        if action.occurred_on < state.milestones.sentence_date:
-            raise rejected(f"{action.kind.value} date {action.occurred_on} is before the sentence")
-        if (action.kind.value, action.occurred_on) in state.crc_events:
-            raise rejected(f"{action.kind.value} of {action.occurred_on} is already reported")
-
-    # ---- Parole Board reviews (workflows/parole.py) ------------------------------------------
-
-    @workflow.update
-    async def refer_parole(self, action: ReferParole) -> ActionResult:
-        """The case is referred to the Parole Board (domain.md 'Parole'): a review starts as a
-        child workflow that invites every victim in the scheme (their letter tells them of the
-        review, so no key-stage letter besides). It outlives this run of the case, which
-        continues as new yearly (ParentClosePolicy.ABANDON), and signals back its outcome."""
-        async with self._vlo_action():
-            self._check_refer_parole(action)
-            state = self._open_state()
-            number = state.parole_reviews + 1
-            review_id = parole_review_id(self.params.case_ref, number)
-            t = action.timetable
-            try:
-                await self._start_review(review_id, action)
-            except WorkflowAlreadyStartedError:
-                # A review of this ID ran before (its letters' keys carry the ID): never reuse it.
-                raise rejected(
-                    f"parole review {review_id} already exists: case {self.params.case_ref}'s "
-                    "review count does not match the reviews started; ask support to check it"
-                ) from None
-            # Counted only once started: a failed start leaves nothing pointing at no review.
-            state.parole_reviews = number
-            state.open_parole_review = review_id
-            note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
-            # The review invites the victims itself: the preparation for it is over (one not
-            # yet opened is not opened while the review is open: _open_parole_preparation).
-            await self.tasks.close(
-                PAROLE_PREPARATION_TASK, action.by, f"referred to the Parole Board: {review_id}"
-            )
-            hearing = f"hearing {t.hearing_on}" if t.hearing_on else "hearing not yet listed"
-            return ActionResult(
-                message=f"parole review {review_id} started: VPS and representations due "
-                f"{t.vps_due_on}, {hearing}"
-            )
-
-    async def _start_review(self, review_id: str, action: ReferParole) -> None:
-        await workflow.start_child_workflow(
-            ParoleReviewWorkflow.run,
-            ParoleInput(
-                case_ref=self.params.case_ref,
-                case_id=self.case_id,
-                case_workflow_id=workflow.info().workflow_id,
-                responsible_vlo=self.responsible_vlo,
-                provider=self.params.provider,
-                region=self.params.region,
-                referred_by=action.by,
-                policy=self.params.policy,
-                timetable=action.timetable,
-            ),
-            id=review_id,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"Parole review {review_id}",
-        )
-
-    @refer_parole.validator
-    def _check_refer_parole(self, action: ReferParole) -> None:
-        state = self._open_state()
-        if state.hospital is not None:
-            # A hospital patient is discharged by the tribunal or the Secretary of State, not
-            # released by the Parole Board (DVCVA ss 36-44A; workflows/hospital.py).
-            raise rejected(
-                f"case {self.params.case_ref} is on a hospital path: the Parole Board does not "
-                "review a hospital patient; discharge is for the tribunal or the Secretary of "
-                "State (record-discharge)"
-            )
-        if state.open_parole_review is not None:
-            raise rejected(
-                f"case {self.params.case_ref} already has parole review "
-                f"{state.open_parole_review} open: record its decision first"
-            )
-        t = action.timetable
-        problems = timetable_problems(t, today(), state.milestones.sentence_date)
-        stage = key_stage_problem(state, KeyStage.PAROLE_REVIEW, t.referred_on, today())
-        problems += [stage] if stage else []
-        if problems:
-            raise rejected("; ".join(problems))
-
-    def _parole_review_ids(self) -> list[str]:
-        """Every review the case started; those that ended ignore (fail) a signal."""
-        assert self.state is not None
-        return [
-            parole_review_id(self.params.case_ref, n)
-            for n in range(1, self.state.parole_reviews + 1)
-        ]
-
-    async def _end_parole_reviews(self, reason: str) -> None:
-        """The case closing ends every review still running, open tasks closed with the
-        reason; the victims hear of the end once, from the case (domain.md 'Parole')."""
-        for review in self._parole_review_ids():
-            with contextlib.suppress(Exception):  # that review has ended already
-                await workflow.get_external_workflow_handle(review).signal(
-                    ParoleReviewWorkflow.case_closed, reason
-                )
-        assert self.state is not None
-        self.state.open_parole_review = None
-
-    @workflow.signal
-    async def victim_opted_out(self, victim_id: int) -> None:
-        """A victim left the scheme (workflows/victim.py): an open Parole Board review no longer
-        counts them as invited and closes their review tasks (domain.md 'Opt in or out': a
-        victim who says no is not contacted again unless they come back)."""
-        await workflow.wait_condition(lambda: self.state is not None)
-        assert self.state is not None
-        review = self.state.open_parole_review
-        if review is not None:
-            with contextlib.suppress(Exception):  # that review has ended already
-                await workflow.get_external_workflow_handle(review).signal(
-                    ParoleReviewWorkflow.victim_left, victim_id
-                )
-
-    async def _end_open_review_on_release(self) -> None:
-        """A release (at the release date, say) while a Parole Board review is still open ends
-        the review: no later decision can be recorded and told to victims who have had the
-        release letter. Its tasks close; victims hear of the release only."""
-        assert self.state is not None
-        if self.state.open_parole_review is not None:
-            await self._end_parole_reviews("released on licence: the review has ended")
-
-    @workflow.signal
-    async def parole_outcome(self, decided: ParoleDecided) -> None:
-        """A review's decision (workflows/parole.py told the victims): recorded on the case. No
-        release: the next review's date is kept and shown. Open conditions: the Board's
-        recommendation only; the move itself is a key stage the VLO records when it happens."""
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            state = self.state
-            assert state is not None
-            if any(review == decided.review_id for review, _, _ in state.parole_decisions):
-                return
-            state.parole_decisions.append(
-                (decided.review_id, decided.outcome.value, decided.decided_on)
-            )
-            if state.open_parole_review == decided.review_id:
-                state.open_parole_review = None
-            state.next_parole_review_on = decided.next_review_on
-            state.event_sequence += 1
-            await self._audit(
-                "parole_outcome",
-                ENGINE_ACTOR,
-                AuditDetail.of(
-                    review=Ref(decided.review_id),
-                    outcome=decided.outcome,
-                    decided_on=decided.decided_on,
-                    next_review_on=decided.next_review_on,
-                ),
-            )
-
     # ---- queries ---------------------------------------------------------------------------
 
     @workflow.query
@@ -1013,9 +562,7 @@ class CaseWorkflow(HospitalCase):
         return CaseView(
             case_ref=self.params.case_ref,
             milestones=m,
-            victim_workflow_ids=[
-                victim_workflow_id(self.params.case_ref, v) for v in state.victim_ids
-            ],
+            victim_ids=list(state.victim_ids),
             open_tasks=list(state.tasks),
             scheduled=sorted(scheduled, key=lambda s: s.on),
             closed=state.closed,

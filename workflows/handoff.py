@@ -2,7 +2,7 @@
 
 requested -> the sending provider supplies the case information the VLO needs -> the receiving
 provider accepts -> responsibility switches on the case row, the case workflow and every victim
-workflow, and every open VLO task moves to the new VLO with its due date unchanged.
+on it, and every open VLO task moves to the new VLO with its due date unchanged.
 
 Each step has a service level (local policy, models/handoff.py HandoffPolicy). A missed one
 opens an escalation task for the receiving provider's hand-off manager, then the next level
@@ -61,8 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from models.working_days import add_working_days, required
 
 from workflows.case import case_workflow_id
-from workflows.common import call, start_of, today
-from workflows.victim import rejected
+from workflows.common import call, rejected, start_of, today
 
 STEP_TASK = {
     HandoffStep.REQUESTED: (TaskKind.HANDOFF_SUPPLY, "Supply the case information for hand-off"),
@@ -209,7 +208,7 @@ class HandoffWorkflow:
             ),
             summary="switch responsibility",
         )
-        # The case's workflow switches itself and every victim's workflow (their task books,
+        # The case's workflow switches itself and every victim it holds (their task books,
         # search attributes and the tasks they open from now on).
         try:
             await workflow.get_external_workflow_handle(

@@ -16,10 +16,7 @@ Sources: domain.md 'Parole'; 000_5a1d5e000983110f.txt ('Victims'). The VPS's wor
 case database, encrypted (models/sealed.py): this workflow carries its ID only.
 """
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -62,21 +59,18 @@ with workflow.unsafe.imports_passed_through():
         hearing_problems,
         vps_lateness,
     )
+    from models.policy import Policy
     from models.vocabulary import LetterKind, ParoleOutcome, TaskKind
     from models.working_days import add_working_days
 
 from workflows.common import (
     ENGINE_ACTOR,
-    WakeTimer,
     call,
-    renewed,
-    should_continue_as_new,
-    sleep_until,
+    rejected,
     today,
 )
-from workflows.search import Published
+from workflows.skeleton import Skeleton
 from workflows.tasks import TaskBook
-from workflows.victim import rejected
 
 OUTCOME_LETTER = {
     ParoleOutcome.RELEASE: LetterKind.PAROLE_RELEASE,
@@ -88,22 +82,19 @@ REVIEW_RUN_SPAN = timedelta(days=365)
 
 
 @workflow.defn(name="ParoleReview")
-class ParoleReviewWorkflow:
+class ParoleReviewWorkflow(Skeleton):
     @workflow.init
     def __init__(self, params: ParoleInput) -> None:
         self.params = params
         self.state = params.state or ParoleState(timetable=params.timetable)
         self.referred = params.state is not None
-        self.lock = asyncio.Lock()
-        self.changed = False
-        self.search = Published()
+        self._start_skeleton()
         self.owner = TaskOwner(
             workflow_id=workflow.info().workflow_id,
             case_id=params.case_id,
             responsible_vlo=params.responsible_vlo,
         )
         self.tasks = TaskBook(self.state.tasks, self.owner, params.policy)
-        self.wake_timer = WakeTimer()  # kept while the next date stands
 
     # ---- main loop -----------------------------------------------------------------------
 
@@ -114,24 +105,24 @@ class ParoleReviewWorkflow:
             async with self.lock:
                 await self._refer()
                 self.referred = True
-        self._publish()
-        while not self.state.finished:
-            await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
-            async with self.lock:
-                self.changed = False
-                await self._on_time_passing()
-                self._publish()
-            # A review keeps a yearly run: it lasts months, and a year bounds the history of
-            # one adjourned again and again.
-            if not self.state.finished and should_continue_as_new(run_started, REVIEW_RUN_SPAN):
-                policy = await renewed(params.policy)
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    params.model_copy(update={"state": self.state, "policy": policy})
-                )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # A review keeps a yearly run: it lasts months, and a year bounds the history of one
+        # adjourned again and again (workflows/skeleton.py).
+        await self._run_loop(run_started, REVIEW_RUN_SPAN)
         decision = self.state.decision
         return decision.outcome.value if decision else "ended"
+
+    def _finished(self) -> bool:
+        return self.state.finished
+
+    def _ready(self) -> bool:
+        """Actions wait for the referral's letters and tasks."""
+        return self.referred
+
+    def _policy(self) -> Policy:
+        return self.params.policy
+
+    def _next_run(self, policy: Policy) -> ParoleInput:
+        return self.params.model_copy(update={"state": self.state, "policy": policy})
 
     def _id(self) -> str:
         return workflow.info().workflow_id
@@ -349,7 +340,7 @@ class ParoleReviewWorkflow:
             cause = err.cause
             if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
                 raise
-            # As for every letter (workflows/victim.py): the review goes on.
+            # As for every letter (workflows/victim_timeline.py): the review goes on.
             await self._book(victim_id).undelivered(kind, key)
 
     @workflow.signal
@@ -404,15 +395,6 @@ class ParoleReviewWorkflow:
                 await self.tasks.close(key, ENGINE_ACTOR, "victim opted out of the scheme")
 
     # ---- VLO actions ---------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _vlo_action(self) -> AsyncIterator[None]:
-        """One action at a time, after the referral's letters and tasks; then re-plan."""
-        await workflow.wait_condition(lambda: self.referred)
-        async with self.lock:
-            yield
-            self.changed = True
-            self._publish()
 
     def _undecided(self) -> None:
         s = self.state

@@ -39,7 +39,6 @@ class HospitalVictim:
         state: VictimState
         params: VictimInput
         tasks: TaskBook
-        inbox: list[CaseEvent]
         key_prefix: str
 
         async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None: ...
@@ -102,13 +101,11 @@ class HospitalVictim:
     async def _hospital_duties(self) -> None:
         """What an opted-in victim on a hospital path is owed by now (called from _catch_up):
         the s 36A / s 42A notices for the current hospital, and news of a discharge. Only for
-        the latest hospital state: while a newer hospital event waits in the inbox (e.g. moved
-        to another hospital, or remitted), the duties wait for it, so a hospital the patient has
-        left never gets the victim's name and address."""
+        the latest hospital state: the case tells each victim of a hospital change as it
+        records it (workflows/case_victims.py), so a hospital the patient has left never gets
+        the victim's name and address."""
         s, status = self.state, self.state.hospital
         if status is None or s.stage is not Stage.OPTED_IN:
-            return
-        if any(event.kind == "hospital" for event in self.inbox):
             return
         basis = notice_basis(status)
         live = status.discharge is not DischargeKind.ABSOLUTE
