@@ -105,7 +105,7 @@ class HandoffActions(ServiceBase):
         return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=actor.id))
 
     async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
-        self._handoff_case(actor, Action.HAND_OFF, handoff_id, receiving=True)
+        self._handoff_case(actor, Action.ACCEPT_HANDOFF, handoff_id, receiving=True)
         self._refuse_if_ended(handoff_id, "accepted")
         return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=actor.id))
 
