@@ -44,6 +44,7 @@ class Action(StrEnum):
     # the receiving region's manager: scope is the hand-off's receiving region, not the case's
     VIEW_INCOMING_HANDOFFS = "view_incoming_handoffs"  # IDs, regions, steps and dates only
     ACCEPT_HANDOFF = "accept_handoff"
+    REFUSE_HANDOFF = "refuse_handoff"  # a withdrawal with reason refused_by_receiver
     # the admin team
     VIEW_OUTBOX = "view_outbox"
     MARK_POSTED = "mark_posted"
@@ -101,6 +102,9 @@ RULES: dict[Action, Rule] = {
     # hand-off's recorded receiving region (service/handoffs.py, service/incoming.py).
     Action.VIEW_INCOMING_HANDOFFS: Rule(MANAGER),
     Action.ACCEPT_HANDOFF: Rule(MANAGER),
+    # The receiving provider refusing a hand-off is its withdrawal with reason
+    # refused_by_receiver (workflows/handoff.py); local policy: the same manager decides.
+    Action.REFUSE_HANDOFF: Rule(MANAGER),
     Action.VIEW_OUTBOX: Rule(ADMIN),
     Action.MARK_POSTED: Rule(ADMIN),
     Action.EXPORT_AUDIT: Rule(frozenset(), any_region=AUDITOR),

@@ -118,6 +118,16 @@ class HandoffActions(ServiceBase):
             handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
         )
 
+    async def handoff_refuse(self, handoff_id: str, actor: Actor) -> ActionResult:
+        """The receiving side refuses the hand-off: its withdrawal with reason
+        refused_by_receiver, checked against the region it goes to (service/access.py)."""
+        self._handoff_case(actor, Action.REFUSE_HANDOFF, handoff_id, receiving=True)
+        self._refuse_if_ended(handoff_id, "refused")
+        reason = WithdrawalReason.REFUSED_BY_RECEIVER
+        return await self._update(
+            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
+        )
+
     async def handoff_view(self, handoff_id: str, actor: Actor) -> HandoffView:
         self._handoff_case(actor, Action.VIEW_CASE, handoff_id)
         try:

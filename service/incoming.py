@@ -52,6 +52,11 @@ class IncomingHandoff:
         """The receiving side's step is due (the service and the engine check again)."""
         return self.step is HandoffStep.SUPPLIED
 
+    @property
+    def refusable(self) -> bool:
+        """Until it is accepted the receiving side may refuse it (workflows/handoff.py)."""
+        return self.step in (HandoffStep.REQUESTED, HandoffStep.SUPPLIED)
+
 
 def _line(row: CaseHandoff, case_ref: str) -> IncomingHandoff:
     return IncomingHandoff(

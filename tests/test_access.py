@@ -34,6 +34,7 @@ hand_off                NN NN YN NN NN
 bulk_transfer           NN NN YN NN NN
 view_incoming_handoffs  NN NN YN NN NN
 accept_handoff          NN NN YN NN NN
+refuse_handoff          NN NN YN NN NN
 view_outbox             NN NN NN YN NN
 mark_posted             NN NN NN YN NN
 export_audit            NN NN NN NN YY

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from models.access_log import AccessRefusal
 from models.db import session_scope
+from models.handoff import WithdrawalReason
 from models.vocabulary import HandoffReason, HandoffStep, Provider
 from service.vcs import Vcs
 from tests.browser import Console
@@ -44,13 +45,13 @@ async def status(page: Page, url: str) -> int:
     return response.status
 
 
-async def post_accept(page: Page, c: Console, handoff_id: str) -> int:
-    """Post an acceptance as a tampering user would: with the session's own CSRF token (from
-    a form the user may see), to an address they typed."""
+async def post_decision(page: Page, c: Console, handoff_id: str, decision: str) -> int:
+    """Post an acceptance or refusal as a tampering user would: with the session's own CSRF
+    token (from a form the user may see), to an address they typed."""
     await page.goto(f"{c.url}/bulk-transfers")
     token = await page.locator("input[name=csrf_token]").first.input_value()
     response = await page.request.post(
-        f"{c.url}{INCOMING}/{handoff_id}/accept", form={"csrf_token": token, "confirm": "yes"}
+        f"{c.url}{INCOMING}/{handoff_id}/{decision}", form={"csrf_token": token, "confirm": "yes"}
     )
     return response.status
 
@@ -151,8 +152,9 @@ async def test_others_and_a_tampered_handoff_id_are_refused_and_nothing_changes(
     assert "No hand-off is coming to the region" in await london.locator("main").inner_text()
     assert await status(london, f"{c.url}{INCOMING}/{row.handoff_id}") == 403
     assert "for a case of another region" in await london.content()
-    assert await post_accept(london, c, row.handoff_id) == 403
-    assert refusals(c.engine, "manager.london") == before + 2
+    for decision in ("accept", "refuse"):
+        assert await post_decision(london, c, row.handoff_id, decision) == 403
+    assert refusals(c.engine, "manager.london") == before + 3
 
     # The Wales manager, with an ID edited to another region's hand-off or to none at all.
     wales = await signed_in(browser, c, "manager.wales")
@@ -161,7 +163,7 @@ async def test_others_and_a_tampered_handoff_id_are_refused_and_nothing_changes(
     assert row.handoff_id in table and home_row.handoff_id not in table
     before = refusals(c.engine, "manager.wales")
     assert await status(wales, f"{c.url}{INCOMING}/{home_row.handoff_id}") == 403
-    assert await post_accept(wales, c, home_row.handoff_id) == 403
+    assert await post_decision(wales, c, home_row.handoff_id, "accept") == 403
     assert refusals(c.engine, "manager.wales") == before + 2
     assert await status(wales, f"{c.url}{INCOMING}/vcs-handoff-NOSUCH-1") == 404
 
@@ -169,3 +171,33 @@ async def test_others_and_a_tampered_handoff_id_are_refused_and_nothing_changes(
     for case_ref in (to_wales, at_home):
         assert handoff_rows(c.engine, case_ref)[0].step is HandoffStep.SUPPLIED
         assert case_row(c.engine, case_ref).region == REGION
+
+
+async def test_the_receiving_manager_refuses_a_handoff_and_the_case_stays(
+    browser: Browser, site: tuple[Console, Vcs]
+) -> None:
+    c, vcs = site
+    case_ref = await crc_case(vcs)
+    await vcs.request_handoff(
+        case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, WALES, "vlo.wales", MANAGER_ACTOR
+    )
+    [row] = handoff_rows(c.engine, case_ref)
+    wales = await signed_in(browser, c, "manager.wales")
+    await wales.goto(f"{c.url}{INCOMING}/{row.handoff_id}")
+    await wales.get_by_role("button", name="Refuse hand-off").click()
+    assert wales.url == f"{c.url}{INCOMING}"
+    assert "refused_by_receiver" in await banner(wales)
+    [row] = handoff_rows(c.engine, case_ref)
+    assert (row.step, row.withdrawn_reason, row.withdrawn_by) == (
+        HandoffStep.WITHDRAWN,
+        WithdrawalReason.REFUSED_BY_RECEIVER,
+        "manager.wales",
+    )
+    case = case_row(c.engine, case_ref)
+    assert (case.region, case.provider) == (REGION, Provider.CRC)
+
+    # Ended: its page says so and offers neither step; a replayed post is told why.
+    await wales.goto(f"{c.url}{INCOMING}/{row.handoff_id}")
+    assert "Withdrawn" in await wales.locator("main").inner_text()
+    assert await wales.get_by_role("button").filter(has_text="hand-off").count() == 0
+    assert await post_decision(wales, c, row.handoff_id, "accept") == 400

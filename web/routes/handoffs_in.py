@@ -1,6 +1,7 @@
 """Hand-offs to the manager's region: the open ones coming in (IDs, regions, steps, dates;
 never a victim), and for each a page to accept it once the sending side has supplied the case
-information (workflows/handoff.py: the sender supplies, the receiver accepts). The sending
+information, or to refuse it (workflows/handoff.py: the sender supplies, the receiver accepts
+or refuses, a refusal being a withdrawal with reason refused_by_receiver). The sending
 region's managers keep the case page's forms (web/routes/handoffs.py). service/incoming.py
 checks each page against the hand-off's recorded receiving region; the service checks the
 acceptance again."""
@@ -10,13 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from service.access import Action
 from service.incoming import incoming_handoff, incoming_handoffs
+from service.queries import NotFound
 from web.forms import Form, posted, submit_to, vcs_of
 from web.pages import actor_of, page
 
 router = APIRouter()
 INCOMING = "/handoffs/incoming"
 ONE = INCOMING + "/{handoff_id}"
-ACCEPT = Form("handoff_accept_incoming.html", ("confirm",))  # a confirmation
+DECIDE = Form("handoff_incoming.html", ("confirm",))  # accept or refuse: a confirmation
 
 
 @router.get(INCOMING, response_class=HTMLResponse)
@@ -34,18 +36,25 @@ async def incoming(request: Request) -> Response:
 @router.get(ONE, response_class=HTMLResponse)
 async def one(request: Request, handoff_id: str) -> Response:
     handoff = incoming_handoff(request.app.state.engine, actor_of(request), handoff_id)
-    return ACCEPT.show(request, {}, handoff=handoff, nav="region")
+    return DECIDE.show(request, {}, handoff=handoff, nav="region")
 
 
-@router.post(ONE + "/accept", response_class=HTMLResponse)
-async def accept(request: Request, handoff_id: str) -> Response:
+# The receiving side's steps: the access table's action for each.
+DECISIONS = {"accept": Action.ACCEPT_HANDOFF, "refuse": Action.REFUSE_HANDOFF}
+
+
+@router.post(ONE + "/{decision}", response_class=HTMLResponse)
+async def decide(request: Request, handoff_id: str, decision: str) -> Response:
+    if decision not in DECISIONS:
+        raise NotFound(f"no hand-off step {decision}")
     actor, engine = actor_of(request), request.app.state.engine
-    handoff = incoming_handoff(engine, actor, handoff_id, Action.ACCEPT_HANDOFF)
-    _, values = await posted(request, ACCEPT)
+    handoff = incoming_handoff(engine, actor, handoff_id, DECISIONS[decision])
+    _, values = await posted(request, DECIDE)
 
     async def act() -> tuple[str, str]:
-        result = await vcs_of(request).handoff_accept(handoff.handoff_id, actor)
-        return "", result.message
+        vcs = vcs_of(request)
+        take = vcs.handoff_accept if decision == "accept" else vcs.handoff_refuse
+        return "", (await take(handoff.handoff_id, actor)).message
 
     context = {"handoff": handoff, "nav": "region"}
-    return await submit_to(request, ACCEPT, values, act, INCOMING, context)
+    return await submit_to(request, DECIDE, values, act, INCOMING, context)
