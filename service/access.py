@@ -41,6 +41,10 @@ class Action(StrEnum):
     # the region's manager
     HAND_OFF = "hand_off"
     BULK_TRANSFER = "bulk_transfer"
+    # the receiving region's manager: scope is the hand-off's receiving region, not the case's
+    VIEW_INCOMING_HANDOFFS = "view_incoming_handoffs"  # IDs, regions, steps and dates only
+    ACCEPT_HANDOFF = "accept_handoff"
+    REFUSE_HANDOFF = "refuse_handoff"  # a withdrawal with reason refused_by_receiver
     # the admin team
     VIEW_OUTBOX = "view_outbox"
     MARK_POSTED = "mark_posted"
@@ -91,6 +95,16 @@ RULES: dict[Action, Rule] = {
     Action.REASSIGN_TASK: Rule(SENIORS),
     Action.HAND_OFF: Rule(MANAGER),
     Action.BULK_TRANSFER: Rule(MANAGER),
+    # The receiving provider accepts a hand-off (domain.md "Providers and hand-offs";
+    # workflows/handoff.py: the sender supplies, the receiver accepts). Local policy: in the
+    # console that is the manager of the region it goes to, who also sees what is coming (its
+    # escalations already go to the receiving side's hand-off manager); checked against the
+    # hand-off's recorded receiving region (service/handoffs.py, service/incoming.py).
+    Action.VIEW_INCOMING_HANDOFFS: Rule(MANAGER),
+    Action.ACCEPT_HANDOFF: Rule(MANAGER),
+    # The receiving provider refusing a hand-off is its withdrawal with reason
+    # refused_by_receiver (workflows/handoff.py); local policy: the same manager decides.
+    Action.REFUSE_HANDOFF: Rule(MANAGER),
     Action.VIEW_OUTBOX: Rule(ADMIN),
     Action.MARK_POSTED: Rule(ADMIN),
     Action.EXPORT_AUDIT: Rule(frozenset(), any_region=AUDITOR),

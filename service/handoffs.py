@@ -105,7 +105,7 @@ class HandoffActions(ServiceBase):
         return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=actor.id))
 
     async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
-        self._handoff_case(actor, Action.HAND_OFF, handoff_id, receiving=True)
+        self._handoff_case(actor, Action.ACCEPT_HANDOFF, handoff_id, receiving=True)
         self._refuse_if_ended(handoff_id, "accepted")
         return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=actor.id))
 
@@ -114,6 +114,16 @@ class HandoffActions(ServiceBase):
     ) -> ActionResult:
         self._handoff_case(actor, Action.HAND_OFF, handoff_id)
         self._refuse_if_ended(handoff_id, "withdrawn")
+        return await self._update(
+            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
+        )
+
+    async def handoff_refuse(self, handoff_id: str, actor: Actor) -> ActionResult:
+        """The receiving side refuses the hand-off: its withdrawal with reason
+        refused_by_receiver, checked against the region it goes to (service/access.py)."""
+        self._handoff_case(actor, Action.REFUSE_HANDOFF, handoff_id, receiving=True)
+        self._refuse_if_ended(handoff_id, "refused")
+        reason = WithdrawalReason.REFUSED_BY_RECEIVER
         return await self._update(
             handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
         )

@@ -32,6 +32,9 @@ record_disclosure       YN YN YN NN NN
 reassign_task           NN YN YN NN NN
 hand_off                NN NN YN NN NN
 bulk_transfer           NN NN YN NN NN
+view_incoming_handoffs  NN NN YN NN NN
+accept_handoff          NN NN YN NN NN
+refuse_handoff          NN NN YN NN NN
 view_outbox             NN NN NN YN NN
 mark_posted             NN NN NN YN NN
 export_audit            NN NN NN NN YY

@@ -25,6 +25,7 @@ from web.routes import (
     cases,
     contacts,
     handoffs,
+    handoffs_in,
     hospital,
     outbox,
     parole,
@@ -160,6 +161,7 @@ def create_app(
     app.include_router(parole.router)
     app.include_router(hospital.router)
     app.include_router(handoffs.router)
+    app.include_router(handoffs_in.router)
     app.include_router(bulk.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")

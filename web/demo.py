@@ -13,6 +13,8 @@ DEMO_USERS: dict[str, tuple[list[Role], str]] = {
     "admin.clarke": ([Role.ADMIN], DEMO_REGION),
     "auditor.khan": ([Role.AUDITOR], DEMO_REGION),
     "vlo.wales": ([Role.VLO], "Wales"),
+    "manager.wales": ([Role.VLO_MANAGER], "Wales"),  # accepts hand-offs to Wales
+    "manager.london": ([Role.VLO_MANAGER], "London"),
 }
 
 
