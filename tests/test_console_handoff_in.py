@@ -90,6 +90,10 @@ async def test_the_receiving_manager_sees_and_accepts_a_handoff_from_another_reg
     await yorkshire.get_by_role("link", name="Record the case information supplied").click()
     await yorkshire.get_by_role("button", name="Record supplied").click()
     await eventually(lambda: handoff_rows(c.engine, case_ref)[0].step is HandoffStep.SUPPLIED)
+    # The sender's case page says who accepts it, and offers no accept of its own.
+    await yorkshire.goto(f"{c.url}/cases/{case_ref}")
+    assert await yorkshire.get_by_role("link", name="Record the hand-off accepted").count() == 0
+    assert "Wales's VLO manager accepts it" in await yorkshire.content()
 
     await wales.goto(f"{c.url}{INCOMING}")
     table = await wales.locator("#incoming").inner_text()
