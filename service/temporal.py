@@ -12,20 +12,23 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
-from models.case import OffenderCase
+from models.case import MilestoneDates, OffenderCase
 from models.db import session_scope
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
     CaseHandoff,
 )
+from models.hospital import status_of
+from models.key_stages import case_stage
 from models.messages import (
     ActionResult,
     AddVictims,
     CaseInput,
+    CaseState,
     CaseView,
     VictimAdded,
     VictimView,
@@ -35,6 +38,7 @@ from models.repository import (
     case_by_ref,
     victim_case_ref,
 )
+from models.search import initial_search_attributes
 from models.working_days import london_today
 from service.access import Action
 from service.actor import Actor
@@ -107,6 +111,7 @@ class ServiceBase:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"Victim contact case {case_ref}",
+            search_attributes=self._first_search_attributes(case_ref),
         )
         try:
             result: list[VictimAdded] = await self.client.execute_update_with_start_workflow(
@@ -122,6 +127,22 @@ class ServiceBase:
         except RPCError as err:
             raise unavailable(err, case_workflow_id(case_ref)) from None
         return result
+
+    def _first_search_attributes(self, case_ref: str) -> TypedSearchAttributes:
+        """What the case's workflow would publish first (models/search.py), set as it starts:
+        no upsert until something changes. Ignored when the workflow is running already."""
+        case = case_by_ref(self.engine, case_ref)
+        state = CaseState(
+            milestones=MilestoneDates.model_validate(case, from_attributes=True),
+            hospital=status_of(case),
+        )
+        return initial_search_attributes(
+            case_ref=case_ref,
+            stage=case_stage(state),
+            provider=case.provider.value,
+            region=case.region,
+            next_deadline=None,
+        )
 
     def _case(self, actor: Actor, action: Action, case_ref: str) -> OffenderCase:
         """The case, once the actor is allowed this action on it (service/access.py)."""

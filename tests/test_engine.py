@@ -27,7 +27,7 @@ from tests.helpers import (
 )
 from worker import build_worker
 from workflows.case import case_workflow_id
-from workflows.search import NEXT_DEADLINE
+from workflows.search import NEXT_DEADLINE, STAGE
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
 
@@ -67,6 +67,12 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
     assert release is not None
     async with build_worker(env.client, engine, task_queue):
         await vcs.register_case(reg, actor=VLO_ACTOR)
+        # The case starts with its search attributes: registering it upserts nothing.
+        case_handle = env.client.get_workflow_handle(case_workflow_id(case_ref))
+        registered = await case_handle.fetch_history()
+        assert E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in kinds(registered)
+        described = await case_handle.describe()
+        assert described.typed_search_attributes.get(STAGE) == "in_custody"
         victim_id, added = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
         [offer_task] = await eventually(lambda: tasks(engine, victim_id))
         assert offer_task.kind is TaskKind.OFFER_SCHEME
@@ -74,7 +80,6 @@ async def test_vlo_actions_run_their_steps_locally_and_keep_the_wake_up_timer(
         assert (added.offer_task_id, added.offer_due) == (offer_task.id, offer_task.due_on)
 
         # The case carries its victims' deadlines: the offer task's is the case's next.
-        case_handle = env.client.get_workflow_handle(case_workflow_id(case_ref))
         described = await case_handle.describe()
         deadline = described.typed_search_attributes.get(NEXT_DEADLINE)
         assert deadline is not None and deadline.date() == offer_task.due_on
