@@ -64,11 +64,18 @@ def update_error(err: WorkflowUpdateFailedError) -> VcsError:
     return VcsError(str(cause or err))
 
 
+BUSY = "the case is busy with other actions: nothing was changed; try again in a moment"
+
+
 def unavailable(err: RPCError, workflow_id: str) -> VcsError:
     if err.status is RPCStatusCode.NOT_FOUND:
         return VcsError(f"workflow {workflow_id} is not running (closed, or never started)")
     if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
         return UnavailableError(NO_WORKER)
+    if err.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+        # Temporal takes at most 10 updates in flight per workflow: a case's victims share one,
+        # so many VLOs acting on one case at once can meet it. Not an outage.
+        return UnavailableError(BUSY)
     return UnavailableError(f"cannot reach Temporal ({err.message}): nothing was changed")
 
 

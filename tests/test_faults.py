@@ -46,7 +46,7 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 import service.temporal
@@ -1022,6 +1022,18 @@ async def enrol_by_letter(vlo: PatientVlo, engine: Engine, label: str) -> Enroll
 
 
 # ---- regressions: time-outs reported as unavailable; repeats never forward twice ----------
+
+
+def test_a_case_busy_with_other_actions_says_so_not_an_outage() -> None:
+    """Temporal refuses an 11th update in flight on one workflow (RESOURCE_EXHAUSTED): a case's
+    victims share it, so the VLO is told the case is busy and to try again, not that Temporal
+    is down."""
+    busy = RPCError("too many outstanding updates", RPCStatusCode.RESOURCE_EXHAUSTED, b"")
+    refusal = service.temporal.unavailable(busy, "vcs-case-X1")
+    assert isinstance(refusal, UnavailableError)
+    assert str(refusal).startswith("the case is busy with other actions: nothing was changed")
+    down = RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+    assert "cannot reach Temporal" in str(service.temporal.unavailable(down, "vcs-case-X1"))
 
 
 async def test_vlo_action_nobody_answers_is_refused_as_unavailable(

@@ -27,6 +27,7 @@ from models.secret_files import SecretFileError, secret
 from models.temporal_access import keep_api_key_fresh
 from tests.browser import console, free_port
 from tests.fake_notify import API_KEY, SERVICE_ID
+from tests.helpers import eventually
 from web.settings import ConsoleSettings
 from worker import build_worker, connect
 
@@ -167,6 +168,9 @@ async def test_worker_health_reports_running_and_temporal_reachable(
     url = f"http://127.0.0.1:{health_port}/healthz"
     worker = build_worker(local_env.client, engine, task_queue)
     async with worker:
+        # The SDK counts a worker running once it has checked its namespace with the server,
+        # a moment after `async with` returns (longer on a loaded machine).
+        await eventually(lambda: worker.is_running)
         runner = await serve_health(worker, local_env.client)
         assert runner is not None
         try:
@@ -191,6 +195,9 @@ async def test_worker_health_is_503_when_temporal_is_unreachable_or_the_worker_s
     unreachable = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True)
     worker = build_worker(local_env.client, engine, task_queue)
     async with worker:
+        # The SDK counts a worker running once it has checked its namespace with the server,
+        # a moment after `async with` returns (longer on a loaded machine).
+        await eventually(lambda: worker.is_running)
         runner = await serve_health(worker, unreachable)
         assert runner is not None
         try:

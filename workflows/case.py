@@ -73,6 +73,11 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
         self._start_skeleton()
         self._tasks: TaskBook | None = None
         self.victims = {}
+        if self.state is not None:
+            # A run carried on: its victims and tasks are there before any update's validator
+            # runs (the SDK handles updates that arrive with the first task before `run`).
+            self._make_task_book()
+            self._take_victims()
 
     @property
     def tasks(self) -> TaskBook:
@@ -95,9 +100,6 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
                 if snapshot.victim_ids:
                     await self._add_victims(snapshot.victim_ids)
                 await self._ask_for_hospital()
-            else:
-                self._make_task_book()
-                self._take_victims()
         await self._run_loop(run_started)  # workflows/skeleton.py
         return f"case {params.case_ref} closed"
 

@@ -135,7 +135,7 @@ class VictimTimeline(VictimLetters, HospitalVictim):
         if s.milestones.release_date and not s.release_told:
             # A victim who opted out before a re-release was told, and came back, is told it
             # under a new key: the first release's letter went under "release".
-            key = "release" if s.opt_ins <= 1 else f"release-{s.opt_ins}"
+            key = "release" if s.opt_ins <= 1 else f"release-optin-{s.opt_ins}"
             release = s.milestones.release_date
             self._hold(LetterKind.RELEASE, key, release, release_on=release)
             s.release_told = True
@@ -227,7 +227,7 @@ class VictimTimeline(VictimLetters, HospitalVictim):
             # Released again after a recall: told as a release is, to every opted-in victim,
             # the month only (domain.md 'On licence'; 'Never disclosed').
             if s.stage is Stage.OPTED_IN and event.on is not None:
-                key = f"release-{event.sequence}"
+                key = f"release-re-{event.sequence}"  # never a came-back key (above)
                 self._hold(LetterKind.RELEASE, key, event.on, release_on=event.on)
                 s.release_told = True
         elif event.kind == "key_stage" and event.key_stage is not None:
