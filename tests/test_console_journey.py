@@ -108,7 +108,9 @@ async def test_a_vlo_carries_a_victim_through_the_scheme(browser: Browser, site:
     await page.get_by_role("link", name="Add a victim").click()
     await page.get_by_label("Postcode").fill("LS1 1AA")
     victim_id = await add_victim(page, c)
-    assert f"Victim {victim_id} added" in await banner(page)
+    assert f"Victim {victim_id} added: the offer of the scheme is on My tasks" in await banner(page)
+    victims = await page.locator("table", has_text="Stage").inner_text()
+    assert f"Victim {victim_id}\tIdentified" in victims  # listed at once, not after a reload
     assert NAME not in await page.content()  # IDs only on the case page
     offer = await eventually(
         lambda: [t for t in tasks(c.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
