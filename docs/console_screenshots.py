@@ -21,7 +21,7 @@ ARGS = [
 
 
 async def signed_in(browser: Browser, subject: str) -> Page:
-    context = await browser.new_context(viewport={"width": 1100, "height": 800})
+    context = await browser.new_context(viewport={"width": 1100, "height": 800}, locale="en-GB")
     page = await context.new_page()
     await page.goto(CONSOLE + "/start")
     await page.get_by_role("button", name="Sign in").click()
@@ -43,6 +43,8 @@ async def main() -> None:
         await shoot(vlo, "1-my-tasks")
         await vlo.goto(CONSOLE + "/cases/DEMO-0001")
         await shoot(vlo, "2-case")
+        await vlo.goto(CONSOLE + "/cases/DEMO-0001/key-stage")
+        await shoot(vlo, "5-key-stage")
         admin = await signed_in(browser, "admin.clarke")
         await shoot(admin, "3-outbox")
         manager = await signed_in(browser, "manager.evans")

@@ -118,20 +118,20 @@ async def test_the_timeline_shows_what_happened_and_what_is_scheduled_next(
     page = await signed_in(browser, c, "vlo.demo")
     await page.goto(f"{c.url}/cases/{case_ref}")
     happened = await page.locator("#happened").inner_text()
-    assert "case_registered" in happened and "vlo.jones" in happened
-    assert "letter_queued" not in happened
+    assert "Case registered" in happened and "vlo.jones" in happened
+    assert "Letter queued" not in happened
 
     victim_id, _ = await vcs.add_victim(case_ref, victim(NAME), actor=VLO_ACTOR)
     await offered_and_opted_in(vcs, c.engine, victim_id, ContactLevel.ALL_KEY_STAGES)
     await page.reload()
     happened = await page.locator("#happened").inner_text()
-    assert "letter_queued: letter=" in happened and "kind=offer channel=letter" in happened
-    assert "kind=opt_in_confirmed" in happened and "stage:opted_in" in happened
+    assert "Letter queued: letter " in happened and "kind offer, channel letter" in happened
+    assert "kind opt-in confirmed" in happened and "Now opted in" in happened
     # Newest first: the registration is the last line.
     rows = await page.locator("#happened tbody tr").all_inner_texts()
-    assert "case_registered" in rows[-1]
+    assert "Case registered" in rows[-1]
     scheduled = await page.locator("#scheduled").inner_text()
-    assert "case:" in scheduled and f"victim {victim_id}:" in scheduled
+    assert "Case:" in scheduled and f"Victim {victim_id}:" in scheduled
     assert NAME not in await page.content()  # IDs, kinds and dates only
     await assert_accessible(Axe(), page, "case page with its timeline")
 
@@ -226,7 +226,7 @@ async def test_a_manager_hands_a_case_off_request_supply_accept(
     assert (case.provider, case.responsible_vlo) == (Provider.NPS, "vlo.smith")
     await page.reload()
     assert "No hand-off in progress" in await page.locator("main").inner_text()
-    assert "handoff_switched" in await page.locator("#happened").inner_text()
+    assert "Hand-off switched" in await page.locator("#happened").inner_text()
 
 
 async def test_a_handoff_is_withdrawn_with_its_reason_and_a_crc_reports_an_event(

@@ -22,7 +22,7 @@ from tests.browser import Console, console, identity_provider, sign_in
 from tests.conftest import unique_ref
 from tests.helpers import VLO_ACTOR, eventually, registration
 from tests.test_console import assert_accessible, refusals
-from tests.test_console_journey import banner, vlo_page
+from tests.test_console_journey import banner, day, vlo_page
 from tests.test_console_parole import refused, step
 from tests.test_hospital import (
     HOSPITAL,
@@ -83,7 +83,7 @@ async def test_a_vlo_records_a_transfer_to_hospital_and_back_to_prison(
     await page.get_by_label("Date the restriction ends").fill(str(RESTRICTION_ENDS))
     await page.get_by_role("button", name="Record the transfer").click()
     said = await banner(page)
-    assert f"Transfer to hospital {first} on {today()} recorded" in said
+    assert f"Transfer to hospital {first} on {day(today())} recorded" in said
     assert f"case {case_ref} is on the DVCVA s 42 path" in said
     await eventually(lambda: LetterKind.HOSPITAL_DETAILS in victim_letters(c.engine, victim_id))
     assert case_row(c.engine, case_ref).disposal is DisposalKind.TRANSFER_DIRECTION
@@ -115,7 +115,7 @@ async def test_a_vlo_records_a_transfer_to_hospital_and_back_to_prison(
     await page.get_by_label("Hospital", exact=True).select_option(label=choice(OTHER_HOSPITAL))
     await on(page)
     await page.get_by_role("button", name="Record the hospital").click()
-    assert f"hospital {other} on {today()}" in await banner(page)
+    assert f"hospital {other} on {day(today())}" in await banner(page)
     assert case_row(c.engine, case_ref).hospital_id == other
 
     await eventually(lambda: len(notices(c.engine, victim_id)) == 2)  # one per hospital

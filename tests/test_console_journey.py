@@ -5,7 +5,7 @@ release; the admin team sees the victim's letters. Bad input shows the GOV.UK er
 and changes nothing; axe-core finds no serious or critical violation on the forms."""
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -81,6 +81,11 @@ async def banner(page: Page) -> str:
     return await found.first.inner_text()
 
 
+def day(d: date) -> str:
+    """A date as the console writes it in a confirmation (web/labels.py)."""
+    return d.strftime("%-d %B %Y")
+
+
 def cases_named(engine: Engine, case_ref: str) -> int:
     with session_scope(engine) as session:
         query = select(func.count()).where(OffenderCase.case_ref == case_ref)
@@ -103,7 +108,9 @@ async def test_a_vlo_carries_a_victim_through_the_scheme(browser: Browser, site:
     await page.get_by_role("link", name="Add a victim").click()
     await page.get_by_label("Postcode").fill("LS1 1AA")
     victim_id = await add_victim(page, c)
-    assert f"Victim {victim_id} added" in await banner(page)
+    assert f"Victim {victim_id} added: the offer of the scheme is on My tasks" in await banner(page)
+    victims = await page.locator("table", has_text="Stage").inner_text()
+    assert f"Victim {victim_id}\tIdentified" in victims  # listed at once, not after a reload
     assert NAME not in await page.content()  # IDs only on the case page
     offer = await eventually(
         lambda: [t for t in tasks(c.engine, victim_id) if t.kind is TaskKind.OFFER_SCHEME]
@@ -122,7 +129,7 @@ async def test_a_vlo_carries_a_victim_through_the_scheme(browser: Browser, site:
     await page.get_by_role("link", name=f"Opt in victim {victim_id}").click()
     await page.get_by_label("At every key stage").check()
     await page.get_by_role("button", name="Record opt-in").click()
-    assert f"Victim {victim_id} opted in (all_key_stages)" in await banner(page)
+    assert f"Victim {victim_id} opted in (at every key stage)" in await banner(page)
     await eventually(lambda: stage(c.engine, victim_id) is Stage.OPTED_IN)
 
     await page.get_by_role("link", name=f"Representations of victim {victim_id}").click()
@@ -142,7 +149,7 @@ async def test_a_vlo_carries_a_victim_through_the_scheme(browser: Browser, site:
     await page.get_by_role("link", name="Record the release").click()
     await page.get_by_label("Date of release").fill(str(today()))
     await page.get_by_role("button", name="Record release").click()
-    assert f"Release on {today()} recorded" in await banner(page)
+    assert f"Release on {day(today())} recorded" in await banner(page)
 
     # Every letter written to the victim (by post: their chosen channel) waits to be posted
     # (more may be written meanwhile; none is posted yet).

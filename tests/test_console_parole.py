@@ -22,7 +22,7 @@ from tests.browser import Console, console, identity_provider
 from tests.cli_harness import today
 from tests.helpers import MANAGER_ACTOR, letters, run_until
 from tests.test_console import assert_accessible
-from tests.test_console_journey import banner, vlo_page
+from tests.test_console_journey import banner, day, vlo_page
 from tests.test_parole import (
     OTHER_VPS,
     VPS_TEXT,
@@ -124,7 +124,7 @@ async def test_a_vlo_carries_a_parole_review_from_referral_to_the_decision(
     await step(page, "Record the hearing date")
     await fill(page, Hearing_date=hearing)
     await page.get_by_role("button", name="Record the hearing").click()
-    assert f"Oral hearing on {hearing} recorded; a VPS sent after" in await banner(page)
+    assert f"Oral hearing on {day(hearing)} recorded; a VPS sent after" in await banner(page)
 
     await step(page, f"Apply to read VPS for victim {p.a}")
     await page.get_by_role("button", name="Record the application").click()
@@ -139,7 +139,8 @@ async def test_a_vlo_carries_a_parole_review_from_referral_to_the_decision(
     await step(page, "Adjourn or defer the hearing")
     await fill(page, New_hearing_date=later)
     await page.get_by_role("button", name="Record the adjournment").click()
-    assert f"Hearing adjourned from {hearing} to {later}; 2 VPS kept" in await banner(page)
+    adjourned = f"Hearing adjourned from {day(hearing)} to {day(later)}; 2 VPS kept"
+    assert adjourned in await banner(page)
 
     await step(page, "Where the Parole Board review stands")
     shown = await page.locator("main").inner_text()
@@ -155,7 +156,7 @@ async def test_a_vlo_carries_a_parole_review_from_referral_to_the_decision(
     await page.get_by_label("No release").check()
     await fill(page, Date_of_the_decision=decided, Date_of_the_next_review=next_review)
     await page.get_by_role("button", name="Record the decision").click()
-    assert f"Decision no_release of {decided} recorded; 2 victim(s)" in await banner(page)
+    assert f"Decision no release of {day(decided)} recorded; 2 victim(s)" in await banner(page)
     assert LetterKind.PAROLE_NO_RELEASE in letters(c.engine, p.a)
 
     await step(page, f"Ask for decision summary for victim {p.a}")

@@ -106,6 +106,9 @@ async def test_a_key_stage_new_dates_and_a_review_from_the_case_page(
     page = await vlo_page(browser, c)
 
     await open_form(page, c, case_ref, "Record a key stage")
+    # A referral to the Board and a transfer to hospital have their own forms, linked here.
+    assert await page.get_by_label("Parole review").count() == 0
+    assert await page.get_by_role("link", name="referral to the Parole Board").count() == 1
     await page.get_by_role("button", name="Record key stage").click()
     assert await summary(page) == ["Choose the key stage"]
     await page.get_by_label("Recall").check()  # the offender is in custody: refused
@@ -137,7 +140,7 @@ async def test_a_key_stage_new_dates_and_a_review_from_the_case_page(
     await page.get_by_role("button", name="Record dates").click()
     confirmed = await banner(page)  # what the engine does next: the moved date
     assert "Milestones recorded; every timer follows the new dates" in confirmed
-    assert f"next: conditional release date on {later}" in confirmed
+    assert f"next: conditional release date on {long_day(later)}" in confirmed
     assert long_day(later) in await page.locator(".govuk-summary-list").inner_text()  # case page
     assert case_row(c.engine, case_ref).conditional_release_date == later
 
@@ -152,7 +155,7 @@ async def test_a_key_stage_new_dates_and_a_review_from_the_case_page(
     await page.get_by_role("button", name="Record review").click()
     confirmed = await banner(page)
     assert "Domestic homicide review recorded: task" in confirmed
-    assert f"due {today() + timedelta(days=28)}" in confirmed
+    assert f"due {long_day(today() + timedelta(days=28))}" in confirmed
     assert "Take part in the domestic homicide review" in await page.content()
     assert [t.kind for t in tasks(c.engine) if t.kind is TaskKind.DOMESTIC_HOMICIDE_REVIEW]
 

@@ -19,6 +19,7 @@ from service.actor import Actor
 from service.contacts import Invalid, Problem
 from service.queries import NotFound, viewable_case
 from service.vcs import Vcs
+from web.labels import plain
 from web.pages import actor_of, page, verified_form
 from web.uploads import MAX_WRITTEN_CHARS, oversized
 
@@ -77,7 +78,7 @@ def _words(name: str) -> str:
 
 
 def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:]
+    return plain(message)
 
 
 def vcs_of(request: Request) -> Vcs:
@@ -175,7 +176,7 @@ async def submit_to(
         name, message = await action()
     except FORM_ERRORS as error:
         return form.show(request, values, problems=form.problems(error), **context)
-    request.session["flash"] = _sentence(message)
+    request.session["flash"] = plain(message)
     return RedirectResponse(to.format(name), status_code=303)
 
 

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from service.actor import Actor
 from web.auth import SESSION_CSRF, csrf_token, signed_in
+from web.labels import label, plain
 
 BAD_CSRF = "This form has expired or did not come from this service: nothing was changed"
 
@@ -27,6 +28,7 @@ templates = Jinja2Templates(
         autoescape=True,
     )
 )
+templates.env.filters.update(label=label, plain=plain)
 
 
 class SignInNeeded(Exception):

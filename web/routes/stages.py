@@ -20,9 +20,11 @@ from web.forms import Form, parsed, posted, submit, vcs_of, viewable
 router = APIRouter()
 CASE = "/cases/{case_ref}"
 
-# A transfer to hospital is recorded with its transfer direction (MHA 1983 s 47), as the CLI's
-# --hospital flag requires: not a bare key stage.
-STAGES = [s for s in KeyStage if s is not KeyStage.TRANSFER_TO_HOSPITAL]
+# A transfer to hospital is recorded with its transfer direction (MHA 1983 s 47), and a Parole
+# Board review by its referral (which records the key stage): each has its own form, and the
+# engine refuses either as a bare key stage.
+ELSEWHERE = (KeyStage.TRANSFER_TO_HOSPITAL, KeyStage.PAROLE_REVIEW)
+STAGES = [s for s in KeyStage if s not in ELSEWHERE]
 KEY_STAGE = Form(
     "key_stage.html",
     ("key_stage", "on"),
