@@ -190,7 +190,7 @@ async def test_the_receiving_manager_refuses_a_handoff_and_the_case_stays(
     await wales.goto(f"{c.url}{INCOMING}/{row.handoff_id}")
     await wales.get_by_role("button", name="Refuse hand-off").click()
     assert wales.url == f"{c.url}{INCOMING}"
-    assert "refused_by_receiver" in await banner(wales)
+    assert "withdrawn (refused by receiver)" in await banner(wales)  # plain words
     [row] = handoff_rows(c.engine, case_ref)
     assert (row.step, row.withdrawn_reason, row.withdrawn_by) == (
         HandoffStep.WITHDRAWN,

@@ -2,13 +2,12 @@
 contact level or out, and their representations. IDs only in the URLs; the confirmation is
 what the engine said it did."""
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from models.repository import MAX_REPRESENTATION_CHARS, is_enrolled
+from models.repository import MAX_REPRESENTATION_CHARS
 from models.vocabulary import Channel, ContactLevel, Language
 from service import contacts
 from web.forms import Form, parsed, posted, submit, vcs_of, viewable
@@ -31,7 +30,6 @@ REPRESENTATIONS = Form(
     {"text": "Paste the victim's representations (up to 20,000 characters), or choose a file"},
 )
 LEVELS: dict[str, Any] = {"levels": list(ContactLevel)}
-ENROLMENT_WAIT_TRIES = 25  # 0.2 s apart: at most 5 s
 
 
 @router.get("/cases/{case_ref}/victims/new", response_class=HTMLResponse)
@@ -47,22 +45,13 @@ async def add(request: Request, case_ref: str) -> Response:
     actor, values = await posted(request, ADD)
 
     async def action() -> tuple[str, str]:
-        victim_id, _ = await vcs_of(request).add_victim(case_ref, contacts.parse(values), actor)
-        if await enrolled(request, victim_id):
-            return case_ref, f"Victim {victim_id} added: the offer of the scheme is on My tasks"
-        return case_ref, f"Victim {victim_id} added: they will be listed here in a moment"
+        # The case's workflow answers once the victim's path is set up and the offer task open
+        # (workflows/case_victims.py), so the case page the VLO goes back to lists them.
+        victim_id, added = await vcs_of(request).add_victim(case_ref, contacts.parse(values), actor)
+        due = f", due {added.offer_due}" if added.offer_due else ""
+        return case_ref, f"Victim {victim_id} added: the offer of the scheme is on My tasks{due}"
 
     return await submit(request, ADD, values, action, case_ref=case_ref, **CONTACT_CHOICES)
-
-
-async def enrolled(request: Request, victim_id: int) -> bool:
-    """Whether the engine has set the new victim up (their row on the case page, the offer
-    task) within a few seconds, so that the case page the VLO goes back to lists them."""
-    for _ in range(ENROLMENT_WAIT_TRIES):
-        if is_enrolled(request.app.state.engine, victim_id):
-            return True
-        await asyncio.sleep(0.2)
-    return False
 
 
 @router.get(VICTIM + "/opt-in", response_class=HTMLResponse)
