@@ -49,18 +49,19 @@ SOURCE_VPS = "000_5a1d5e000983110f.txt"
 
 
 class ReviewPath:
-    def __init__(self, params: ParoleInput, review_id: str, owner_id: str) -> None:
+    def __init__(self, params: ParoleInput, review_id: str, owner_id: str, key_prefix: str) -> None:
         """`owner_id`: the workflow that holds the review (its tasks are completed there);
-        every step's idempotency key starts with `review_id`."""
+        `key_prefix`: what every step's idempotency key starts with (models/ids.py)."""
         self.params = params
         self.review_id = review_id
+        self.key_prefix = key_prefix
         self.state = params.state or ParoleState(timetable=params.timetable)
         self.owner = TaskOwner(
             workflow_id=owner_id,
             case_id=params.case_id,
             responsible_vlo=params.responsible_vlo,
         )
-        self.tasks = TaskBook(self.state.tasks, self.owner, params.policy, key_prefix=review_id)
+        self.tasks = TaskBook(self.state.tasks, self.owner, params.policy, key_prefix=key_prefix)
 
     def stage(self) -> str:
         s = self.state
@@ -209,7 +210,7 @@ class ReviewPath:
     def _book(self, victim_id: int) -> TaskBook:
         """The review's task book, with tasks filed under one victim (the same list)."""
         owner = self.owner.model_copy(update={"victim_id": victim_id})
-        return TaskBook(self.state.tasks, owner, self.params.policy, key_prefix=self.review_id)
+        return TaskBook(self.state.tasks, owner, self.params.policy, key_prefix=self.key_prefix)
 
     async def _close_kind(self, kind: TaskKind, outcome: str, by: str) -> None:
         for task in [t for t in self.state.tasks if t.kind is kind]:
@@ -234,7 +235,7 @@ class ReviewPath:
         await call(
             CaseStoreActivities.record_audit,
             AuditRecord(
-                idempotency_key=f"{self.review_id}:{key}",
+                idempotency_key=f"{self.key_prefix}:{key}",
                 case_id=self.params.case_id,
                 actor=by,
                 action=action or key.split(":")[0],
@@ -249,7 +250,7 @@ class ReviewPath:
             await call(
                 LetterActivities.send_letter,
                 LetterRequest(
-                    idempotency_key=f"{self.review_id}:letter:{key}",
+                    idempotency_key=f"{self.key_prefix}:letter:{key}",
                     case_id=self.params.case_id,
                     victim_id=victim_id,
                     kind=kind,

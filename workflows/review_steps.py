@@ -41,7 +41,7 @@ class ReviewSteps(ReviewHearing):
         await call(
             ParoleActivities.forward_vps,
             ForwardVps(
-                idempotency_key=f"{self.review_id}:vps-forwarded:{action.vps_id}",
+                idempotency_key=f"{self.key_prefix}:vps-forwarded:{action.vps_id}",
                 case_id=self.params.case_id,
                 review_id=self.review_id,
                 victim_id=action.victim_id,
@@ -98,7 +98,7 @@ class ReviewSteps(ReviewHearing):
         await call(
             CaseStoreActivities.forward_representations,
             ForwardRepresentations(
-                idempotency_key=f"{self.review_id}:forward:{action.representation_id}",
+                idempotency_key=f"{self.key_prefix}:forward:{action.representation_id}",
                 case_id=self.params.case_id,
                 victim_id=action.victim_id,
                 representation_id=action.representation_id,
