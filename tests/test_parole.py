@@ -1,4 +1,4 @@
-"""Parole Board reviews (workflows/parole.py; domain.md 'Parole').
+"""Parole Board reviews (workflows/review_path.py; domain.md 'Parole').
 
 Deadlines and timers run under the time-skipping server: a deadline passing without a VPS, a
 decision not recorded 14 days after the hearing, an adjournment moving every timer, and a
