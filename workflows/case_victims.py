@@ -229,8 +229,12 @@ class CaseVictims:
     @workflow.signal
     async def letter_undelivered(self, notice: LetterUndelivered) -> None:
         """The delivery-status job found a victim's email or text failed (workflows/delivery.py):
-        a task for the VLO to reach them another way."""
+        a task for the VLO to reach them another way, in the review that sent it if one did."""
         async with self._vlo_action():
+            review = self.reviews.get(notice.holder)
+            if review is not None:
+                await review.undelivered(notice)
+                return
             path = self.victims.get(notice.victim_id)
             if path is not None:
                 await path.undelivered(notice.kind, notice.key)
