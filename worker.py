@@ -50,7 +50,6 @@ from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
 from workflows.handoff import HandoffWorkflow
-from workflows.parole import ParoleReviewWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.schedules import ensure_schedules
@@ -168,7 +167,6 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
             DeliveryStatusWorkflow,
             HandoffWorkflow,
             BulkTransferWorkflow,
-            ParoleReviewWorkflow,
             AuditHeadsWorkflow,
         ],
         workflow_runner=SANDBOX,

@@ -186,12 +186,14 @@ def _record_refusal(engine: Engine, letter_id: int, err: ApplicationError) -> No
 # ---- following each message to a final status ----------------------------------------------
 
 
-def _owner(letter: Correspondence) -> tuple[str, str]:
-    """The workflow that sent the letter and the letter's key in it: every workflow here keys
-    its letters `{workflow}:letter:{key}`, a victim's path inside its case's workflow
-    `{case workflow}:victim-{id}:letter:{key}` (models/ids.py victim_key)."""
+def _owner(letter: Correspondence) -> tuple[str, str, str]:
+    """The workflow that sent the letter, what inside it sent it, and the letter's key there:
+    every workflow here keys its letters `{workflow}:letter:{key}`, a victim's path inside its
+    case's workflow `{case workflow}:victim-{id}:letter:{key}` (models/ids.py victim_key), a
+    Parole Board review inside it `{case workflow}:{review ID}:letter:{key}` (review_key)."""
     owner, _, key = letter.idempotency_key.partition(":letter:")
-    return owner.partition(":")[0], key
+    workflow_id, _, holder = owner.partition(":")
+    return workflow_id, holder, key
 
 
 class DeliveryActivities:
@@ -274,12 +276,16 @@ class DeliveryActivities:
             assert letter.id is not None
             letter.undelivered_notice = run_id
             session.add(letter)
-            workflow_id, key = _owner(letter)
+            workflow_id, holder, key = _owner(letter)
             notices.append(
                 (
                     workflow_id,
                     LetterUndelivered(
-                        letter_id=letter.id, victim_id=letter.victim_id, kind=letter.kind, key=key
+                        letter_id=letter.id,
+                        victim_id=letter.victim_id,
+                        kind=letter.kind,
+                        key=key,
+                        holder=holder,
                     ),
                 )
             )

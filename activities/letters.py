@@ -126,7 +126,7 @@ BODIES_EN: dict[LetterKind, str] = {
         "discharge the offender from hospital. You may give us your views about the conditions "
         "the offender should be subject to on discharge, and we will pass them to the tribunal."
     ),
-    # Parole Board reviews (workflows/parole.py; domain.md 'Parole'; 000_5a1d5e000983110f.txt).
+    # Parole Board reviews (workflows/review_path.py; domain.md 'Parole'; 000_5a1d5e000983110f.txt).
     LetterKind.PAROLE_INVITATION: (
         "The offender's case has been referred to the Parole Board for a review. You may write "
         "a Victim Personal Statement about the impact the crime has had on you and your "
@@ -278,7 +278,7 @@ BODIES_CY: dict[LetterKind, str] = {
         "ysbyty. Gallwch roi eich sylwadau i ni am yr amodau y dylai'r troseddwr fod yn "
         "ddarostyngedig iddynt ar ôl ei ryddhau, a byddwn yn eu hanfon at y tribiwnlys."
     ),
-    # Adolygiadau'r Bwrdd Parôl (workflows/parole.py).
+    # Adolygiadau'r Bwrdd Parôl (workflows/review_path.py).
     LetterKind.PAROLE_INVITATION: (
         "Mae achos y troseddwr wedi cael ei gyfeirio at y Bwrdd Parôl i'w adolygu. Gallwch "
         "ysgrifennu Datganiad Personol Dioddefwr am effaith y drosedd arnoch chi a'ch teulu; "

@@ -60,7 +60,7 @@ UNCOUNTED_FREE_TEXT: tuple[tuple[str, type, str], ...] = (
     ("note", CaseNote, "text"),  # what audit entries refer to by ID
     ("disclosure", Disclosure, "purpose"),
     ("offence", Offence, "description"),
-    # The words of a Victim Personal Statement (workflows/parole.py), encrypted at rest: the
+    # The words of a Victim Personal Statement (workflows/review_path.py), encrypted at rest: the
     # erased marker is written encrypted too, and checked after decryption.
     ("victim personal statement", VictimPersonalStatement, "text"),
 )

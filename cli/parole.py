@@ -1,4 +1,4 @@
-"""Parole Board reviews (workflows/parole.py; domain.md 'Parole'). Commands about one victim
+"""Parole Board reviews (workflows/review_path.py; domain.md 'Parole'). Commands about one victim
 find the review from the victim's case; each takes --review to name an older one."""
 
 import argparse

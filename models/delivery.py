@@ -54,6 +54,8 @@ class LetterUndelivered(BaseModel):
     victim_id: int
     kind: LetterKind
     key: str  # the letter's key within its workflow (the idempotency key after ':letter:')
+    # What inside the workflow sent it (a victim's path, a Parole Board review: models/ids.py).
+    holder: str = ""
 
 
 class StatusPollResult(BaseModel):

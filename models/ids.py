@@ -11,3 +11,9 @@ def victim_key(case_ref: str, victim_id: int) -> str:
     case's workflow (workflows/victim_path.py), so its letters, tasks and stages are keyed
     under the case's workflow ID, then the victim."""
     return f"{case_workflow_id(case_ref)}:victim-{victim_id}"
+
+
+def review_key(case_ref: str, review_id: str) -> str:
+    """What a Parole Board review's steps' idempotency keys start with: the review is held in
+    the case's workflow (workflows/review_path.py), keyed under its ID, then the review's."""
+    return f"{case_workflow_id(case_ref)}:{review_id}"

@@ -10,6 +10,9 @@ from models.audit import AuditDetail
 from models.case import MilestoneDates
 from models.eligibility import hospital_path
 from models.policy import Policy
+from models.review import ParoleState
+from models.tasks import OpenTask as OpenTask
+from models.tasks import TaskOwner as TaskOwner
 from models.vocabulary import (
     ContactLevel,
     DischargeKind,
@@ -22,23 +25,6 @@ from models.vocabulary import (
 )
 
 # ---- tasks ----------------------------------------------------------------------------------
-
-
-class OpenTask(BaseModel):
-    key: str  # unique within its workflow
-    task_id: int  # row in the VloTask table
-    kind: TaskKind
-    due_on: date
-    escalation_level: int = 0
-    escalated: bool = False
-    escalates: str | None = None  # key of the task this one escalates
-
-
-class TaskOwner(BaseModel):
-    workflow_id: str
-    case_id: int
-    victim_id: int | None = None
-    responsible_vlo: str
 
 
 class NewTask(BaseModel):
@@ -281,10 +267,13 @@ class CaseState(BaseModel):
     # again); unlawfully at large since an escape or absconding (until returned to custody).
     recalled_on: date | None = None
     at_large_since: date | None = None
-    # Parole Board reviews (workflows/parole.py, child workflows): how many were referred, the
-    # one open now, each decision (review ID, outcome, decided on), and the next review's date.
+    # Parole Board reviews (workflows/case_parole.py, held in this state): how many were
+    # referred, the one open now, each decision (review ID, outcome, decided on), and the next
+    # review's date.
     parole_reviews: int = 0
     open_parole_review: str | None = None
+    # Each review the case holds (workflows/review_path.py), by its ID, until it has ended.
+    reviews: dict[str, ParoleState] = Field(default_factory=dict)
     parole_decisions: list[tuple[str, str, date]] = Field(default_factory=list)
     next_parole_review_on: date | None = None
     # The task preparing victims for the review due at the parole eligibility date (tariff

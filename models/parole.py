@@ -17,6 +17,21 @@ from sqlmodel import SQLModel
 
 from models.messages import OpenTask, VloAction
 from models.policy import Policy
+from models.review import (
+    ParoleDecisionRecord as ParoleDecisionRecord,
+)
+from models.review import (
+    ParoleState as ParoleState,
+)
+from models.review import (
+    ParoleTimetable as ParoleTimetable,
+)
+from models.review import (
+    ReadApplication as ReadApplication,
+)
+from models.review import (
+    VpsReceived as VpsReceived,
+)
 from models.sealed import SealedText
 from models.vocabulary import ParoleOutcome
 
@@ -91,15 +106,6 @@ class VictimPersonalStatement(SQLModel, table=True):
 # ---- messages --------------------------------------------------------------------------------
 
 
-class ParoleTimetable(BaseModel):
-    """The Parole Board's timetable for a review, as the VLO records it."""
-
-    referred_on: date
-    vps_due_on: date  # for the VPS and representations on licence conditions
-    hearing_on: date | None = None
-    oral_hearing: bool = True
-
-
 class ReferParole(VloAction):
     timetable: ParoleTimetable
 
@@ -143,7 +149,13 @@ def hearing_problems(
     return []
 
 
-class SubmitVps(VloAction):
+class ReviewAction(VloAction):
+    """A step on one of a case's Parole Board reviews: the case's workflow holds them."""
+
+    review_id: str = Field(min_length=1, max_length=160)
+
+
+class SubmitVps(ReviewAction):
     victim_id: int
     vps_id: int
     # A VPS must not say whether the prisoner should be released (domain.md 'Parole'): no
@@ -151,33 +163,33 @@ class SubmitVps(VloAction):
     checked_no_release_view: bool
 
 
-class SubmitParoleRepresentations(VloAction):
+class SubmitParoleRepresentations(ReviewAction):
     victim_id: int
     representation_id: int
 
 
-class ParoleVictimAction(VloAction):
+class ParoleVictimAction(ReviewAction):
     victim_id: int
 
 
-class RecordReadDecision(VloAction):
+class RecordReadDecision(ReviewAction):
     victim_id: int
     granted: bool
 
 
-class SetHearing(VloAction):
+class SetHearing(ReviewAction):
     hearing_on: date
     oral_hearing: bool = True
 
 
-class AdjournHearing(VloAction):
+class AdjournHearing(ReviewAction):
     # The new hearing date; None when no hearing is listed yet and the Board defers only the
     # deadline (then vps_due_on is required).
     hearing_on: date | None = None
     vps_due_on: date | None = None  # a new deadline, if the Board set one
 
 
-class RecordParoleDecision(VloAction):
+class RecordParoleDecision(ReviewAction):
     outcome: ParoleOutcome
     decided_on: date
     next_review_on: date | None = None  # no release: when the next review is
@@ -200,41 +212,6 @@ class ForwardVps(BaseModel):
     vps_id: int
     late_reason: str | None
     by: str
-
-
-class VpsReceived(BaseModel):
-    victim_id: int
-    vps_id: int
-    received_on: date
-    late_reason: str | None = None
-
-
-class ReadApplication(BaseModel):
-    victim_id: int
-    applied_on: date
-    granted: bool | None = None  # None: the Board has not decided
-
-
-class ParoleDecisionRecord(BaseModel):
-    outcome: ParoleOutcome
-    decided_on: date
-    next_review_on: date | None = None
-
-
-class ParoleState(BaseModel):
-    timetable: ParoleTimetable
-    invited: list[int] = Field(default_factory=list)
-    statements: list[VpsReceived] = Field(default_factory=list)
-    representation_ids: list[int] = Field(default_factory=list)
-    read_applications: list[ReadApplication] = Field(default_factory=list)
-    deadline_passed: bool = False
-    adjournments: int = 0
-    decision_chased: bool = False
-    decision: ParoleDecisionRecord | None = None
-    told: list[int] = Field(default_factory=list)  # victims told the outcome
-    summaries: list[int] = Field(default_factory=list)  # victims who asked for a summary
-    tasks: list[OpenTask] = Field(default_factory=list)
-    finished: bool = False
 
 
 class ParoleInput(BaseModel):

@@ -157,7 +157,7 @@ class TaskKind(StrEnum):
     # An escape or absconding: the VLO must reach every victim in the scheme at once (EU
     # Victims Directive 2012/29/EU art 6(5)); due the day it is recorded (models/key_stages.py).
     URGENT_KEY_STAGE = "urgent_key_stage"
-    # Parole Board reviews (workflows/parole.py; domain.md 'Parole'): discuss the VPS and
+    # Parole Board reviews (workflows/review_path.py; domain.md 'Parole'): discuss the VPS and
     # licence-condition representations with an invited victim, due at the Board's deadline;
     # pass an application to read the VPS at the oral hearing to the Board; chase a decision
     # not recorded 14 days after the hearing; obtain and send a decision summary asked for.
@@ -208,7 +208,7 @@ class LetterKind(StrEnum):
     RESTRICTION_LIFTED = "restriction_lifted"  # MHA 1983 s 42(1) direction lifting restrictions
     RESTRICTION_VARIED = "restriction_varied"  # the date a restriction ceases changed
     TRIBUNAL_APPLICATION = "tribunal_application"  # MHA 1983 ss 69, 70, 71, 75
-    # Parole Board reviews (workflows/parole.py; domain.md 'Parole').
+    # Parole Board reviews (workflows/review_path.py; domain.md 'Parole').
     PAROLE_INVITATION = "parole_invitation"
     VPS_RECEIVED = "vps_received"
     VPS_RECEIVED_LATE = "vps_received_late"

@@ -40,7 +40,7 @@ class EngineView:
 
 
 def parole_standing(view: ParoleView) -> ParoleStanding:
-    """Where a review stands and what it waits for (workflows/parole.py's order: statements by
+    """Where a review stands and what it waits for (workflows/review_path.py's order: statements by
     the Board's deadline, then the hearing, then the decision)."""
     t = view.timetable
     if view.decision is not None:

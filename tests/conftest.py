@@ -23,7 +23,6 @@ from temporalio.worker import Worker
 from models.case import OffenderCase
 from models.codec import data_converter
 from models.db import create_tables, make_engine, session_scope
-from models.parole import parole_review_id
 from models.working_days import london_date
 from service.vcs import Vcs
 from tests.browser import chromium
@@ -163,7 +162,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 # Saved histories are named by workflow kind (tests/test_replay.py replays each kind).
-HISTORY_KINDS = [("vcs-case-", "case"), ("vcs-parole-", "parole")]
+HISTORY_KINDS = [("vcs-case-", "case")]
 
 
 async def record_histories(
@@ -177,7 +176,7 @@ async def record_histories(
         try:
             runs = await every_run(env.client, workflow_id)
         except RPCError:
-            continue  # a parole review the case never had
+            continue  # a case whose workflow never started
         kind = next(k for prefix, k in HISTORY_KINDS if workflow_id.startswith(prefix))
         for index, history in enumerate(runs):
             (folder / f"{kind}-{number}-run{index:02d}.json").write_text(history.to_json())
@@ -196,7 +195,6 @@ async def cleanup_workflows(
     with session_scope(engine) as session:
         refs = session.exec(select(OffenderCase.case_ref)).all()
     workflow_ids = [case_workflow_id(ref) for ref in refs]
-    workflow_ids += [parole_review_id(ref, number) for ref in refs for number in (1, 2)]
     if os.environ.get("VCS_RECORD_HISTORIES") == "1" and "[sqlite]" in request.node.name:
         await record_histories(time_skipping_env, request.node.name, workflow_ids)
     for workflow_id in workflow_ids:

@@ -58,17 +58,16 @@ BULK_WORKFLOW = bulk_workflow_id(BULK_ID)
 async def site(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[tuple[Console, Vcs]]:
-    """The console with the service behind it and a worker; parole reviews and hand-offs the
-    test left running are ended afterwards."""
+    """The console with the service behind it and a worker; hand-offs the test left running
+    are ended afterwards."""
     vcs = Vcs(local_env.client, engine, task_queue)
     async with build_worker(local_env.client, engine, task_queue):
         with identity_provider() as issuer:
             async with console(engine, issuer, vcs=vcs) as c:
                 yield c, vcs
     with session_scope(engine) as session:
-        refs = session.exec(select(OffenderCase.case_ref)).all()
         handoffs = session.exec(select(CaseHandoff.handoff_id)).all()
-    ended = [parole_review_id(ref, 1) for ref in refs] + list(handoffs) + [BULK_WORKFLOW]
+    ended = [*handoffs, BULK_WORKFLOW]
     for workflow_id in ended:
         with contextlib.suppress(RPCError):
             await local_env.client.get_workflow_handle(workflow_id).terminate(reason="test done")

@@ -384,8 +384,9 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
 async def test_parole_review_opens_one_undelivered_task_for_its_failed_letter(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
-    """A parole review sends letters too (its own workflow id in their keys): told of a failed
-    one, it opens the undelivered task for that victim, once however often it is told."""
+    """A parole review sends letters too (its ID in their keys, under its case's workflow):
+    told of a failed one, it opens the undelivered task for that victim, once however often it
+    is told."""
     env = time_skipping_env
     start = (await env.get_current_time()).date()
     vcs = Vcs(env.client, engine, task_queue)
@@ -398,9 +399,13 @@ async def test_parole_review_opens_one_undelivered_task_for_its_failed_letter(
         )
         await refer(vcs, p.case_ref, timetable)
         notice = LetterUndelivered(
-            letter_id=1, victim_id=p.a, kind=LetterKind.PAROLE_INVITATION, key=f"invite-{p.a}"
+            letter_id=1,
+            victim_id=p.a,
+            kind=LetterKind.PAROLE_INVITATION,
+            key=f"invite-{p.a}",
+            holder=p.review,
         )
-        review = env.client.get_workflow_handle(p.review)
+        review = env.client.get_workflow_handle(case_workflow_id(p.case_ref))
         await review.signal(UNDELIVERED_SIGNAL, notice)
         await review.signal(UNDELIVERED_SIGNAL, notice)
 

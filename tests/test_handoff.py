@@ -1,6 +1,6 @@
 """Provider hand-offs, CRC duties and the bulk transfer, under the time-skipping test server.
 
-A hand-off during a parole review is tested with the parole work (workflows/parole.py).
+A hand-off during a parole review is tested with the parole work (workflows/review_path.py).
 """
 
 import asyncio

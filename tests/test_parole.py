@@ -1,4 +1,4 @@
-"""Parole Board reviews (workflows/parole.py; domain.md 'Parole').
+"""Parole Board reviews (workflows/review_path.py; domain.md 'Parole').
 
 Deadlines and timers run under the time-skipping server: a deadline passing without a VPS, a
 decision not recorded 14 days after the hearing, an adjournment moving every timer, and a
@@ -77,9 +77,9 @@ from tests.helpers import (
     tasks,
     victim,
     vlo_actor,
-    workflow_status,
 )
 from worker import build_worker
+from workflows.case import case_workflow_id
 from workflows.search import ensure_search_attributes
 
 VPS_TEXT = "Since that night I cannot sleep; my children are afraid to walk to school."
@@ -147,7 +147,7 @@ def parole_tasks(
     return [
         t
         for t in tasks(engine, victim_id, open_only=open_only)
-        if t.workflow_id.startswith("vcs-parole-")
+        if ":vcs-parole-" in t.task_key  # the review's own tasks, held by the case's workflow
     ]
 
 
@@ -166,13 +166,12 @@ def audit_actions(engine: Engine, action: str) -> list[AuditEntry]:
 
 
 async def terminate_reviews(env: WorkflowEnvironment, engine: Engine) -> None:
-    """Reviews are not case or victim workflows: end them here (a workflow left waiting for a
-    worker that has gone stops the time-skipping server skipping time)."""
+    """Reviews are held by their case's workflow; a hand-off may still be finishing: end it
+    here (a workflow left waiting for a worker that has gone stops the time-skipping server
+    skipping time)."""
     with session_scope(engine) as session:
-        refs = session.exec(select(OffenderCase.case_ref)).all()
         handoffs = session.exec(select(CaseHandoff.handoff_id)).all()
-    ids = [parole_review_id(ref, number) for ref in refs for number in (1, 2)]
-    for workflow_id in ids + list(handoffs):  # hand-offs too: one may still be finishing
+    for workflow_id in handoffs:
         with contextlib.suppress(RPCError):
             await env.client.get_workflow_handle(workflow_id).terminate(reason="test finished")
 
@@ -265,7 +264,7 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
         [overdue] = await eventually(
             lambda: [t for t in tasks(engine) if t.kind is TaskKind.PAROLE_DECISION_OVERDUE]
         )
-        assert str(hearing) in overdue.title and overdue.workflow_id == p.review
+        assert str(hearing) in overdue.title and review_of(overdue) == p.review
 
         decided, next_review = hearing + timedelta(days=10), start + timedelta(days=400)
         await vcs.record_parole_decision(
@@ -316,21 +315,31 @@ async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told
         assert summary_task.id is not None
         await vcs.complete_task(summary_task.id, actor=MANAGER_ACTOR, outcome="summary sent")
         await run_until(env, decided + timedelta(days=ParolePolicy().summary_requests_open_days))
-        assert await eventually_status(env, p.review, "COMPLETED")
+        assert await ends_skipping(env, vcs, p.case_ref)
 
 
-async def completes(env: WorkflowEnvironment, workflow_id: str) -> bool:
-    """The workflow completes within ten seconds on the real clock (a dev server)."""
+def review_of(task: VloTask) -> str:
+    """The review holding a task (its key: the case's workflow ID, the review's, the task's)."""
+    return task.task_key.split(":")[1]
+
+
+async def ended(vcs: Vcs, case_ref: str, review_id: str | None = None) -> bool:
+    view = await vcs.parole_view(case_ref, MANAGER_ACTOR, review_id)
+    return view.finished
+
+
+async def completes(vcs: Vcs, case_ref: str) -> bool:
+    """The case's latest review ends within ten seconds on the real clock (a dev server)."""
     for _ in range(100):
-        if await workflow_status(env, workflow_id) == "COMPLETED":
+        if await ended(vcs, case_ref):
             return True
         await asyncio.sleep(0.1)
     return False
 
 
-async def eventually_status(env: WorkflowEnvironment, workflow_id: str, wanted: str) -> bool:
+async def ends_skipping(env: WorkflowEnvironment, vcs: Vcs, case_ref: str) -> bool:
     for _ in range(100):
-        if await workflow_status(env, workflow_id) == wanted:
+        if await ended(vcs, case_ref):
             return True
         await env.sleep(timedelta(hours=1))
     return False
@@ -403,10 +412,9 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         view = await vcs.parole_view(p.case_ref, MANAGER_ACTOR)
         assert view.adjournments == 1 and [s.vps_id for s in view.statements] == [vps.id]
         assert view.told == [p.a, p.b]
-        # The review continued as new (a year passed): nothing was lost. (Its case's runs
-        # span four years: workflows/common.py.)
-        runs = await every_run(env.client, p.review)
-        assert len(runs) > 1
+        # The review is held by its case's workflow, its state carried across the case's
+        # runs (which span four years: workflows/common.py).
+        runs = await every_run(env.client, case_workflow_id(p.case_ref))
         assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
         # The review runs its steps as its case does (workflows/common.py):
         # every step a local activity in the workflow task that decided it, none an ordinary
@@ -1052,30 +1060,31 @@ async def test_vps_deadline_28_days_before_the_hearing_and_deferral_before_one_i
 
 
 @pytest.mark.usefixtures("local_reviews")
-async def test_referral_never_reuses_a_review_id_and_counts_only_a_started_review(
+async def test_a_refused_referral_counts_no_review_and_the_next_takes_the_first_id(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
-    """A review's letters are keyed by its ID: a review of the same ID that ran before is never
-    started again, and a start that fails leaves the case pointing at no review."""
+    """A review's letters are keyed by its ID: a referral refused leaves the case pointing at
+    no review, nothing written, and the next referral is the case's first review."""
     vcs = Vcs(local_env.client, engine, task_queue)
     now = today()
     async with build_worker(local_env.client, engine, task_queue):
         p = await parole_case(vcs, engine, now - timedelta(days=30))
-        old = await local_env.client.start_workflow(
-            "ParoleReview", id=p.review, task_queue=f"{task_queue}-nobody"
-        )
-        await old.terminate(reason="an old review")
         before = snapshot(engine)
-        with pytest.raises(VcsError, match=f"parole review {p.review} already exists"):
+        with pytest.raises(VcsError):
             await vcs.refer_parole(
                 p.case_ref,
-                ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
+                ParoleTimetable(referred_on=now, vps_due_on=now - timedelta(days=10)),
                 actor=MANAGER_ACTOR,
             )
         assert snapshot(engine) == before
         view = await vcs.case_view(p.case_ref, MANAGER_ACTOR)
         assert (view.latest_parole_review, view.open_parole_review) == (None, None)
         assert LetterKind.PAROLE_INVITATION not in letters(engine, p.a)
+        await refer(
+            vcs, p.case_ref, ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10))
+        )
+        view = await vcs.case_view(p.case_ref, MANAGER_ACTOR)
+        assert view.latest_parole_review == view.open_parole_review == p.review
 
 
 @pytest.mark.usefixtures("local_reviews")
@@ -1098,7 +1107,7 @@ async def test_case_closing_ends_its_open_review_and_closes_the_review_tasks(
         await eventually(lambda: not parole_tasks(engine))
         closed = parole_tasks(engine, open_only=False)
         assert {t.outcome for t in closed} == {"case closed (death)"}
-        assert await completes(local_env, p.review)
+        assert await completes(vcs, p.case_ref)
         [ended] = audit_actions(engine, "parole_review_ended")
         with session_scope(engine) as session:
             note = session.get(CaseNote, audit_facts(ended.detail)["note"])
@@ -1153,7 +1162,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
         )
         await vcs.request_decision_summary(p.a, actor=MANAGER_ACTOR)
         [summary] = parole_tasks(engine, p.a)
-        assert summary.workflow_id == p.review
+        assert review_of(summary) == p.review
 
         async def case_told() -> bool:
             return (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
@@ -1169,9 +1178,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
             ParoleTimetable(referred_on=now, vps_due_on=now + timedelta(days=10)),
             actor=MANAGER_ACTOR,
         )
-        await eventually(
-            lambda: {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
-        )
+        await eventually(lambda: {review_of(t) for t in parole_tasks(engine)} == {p.review, second})
 
         await vcs.request_handoff(
             p.case_ref, HandoffReason.REGION_MOVE, Provider.NPS, "Wales", new_vlo, MANAGER_ACTOR
@@ -1180,7 +1187,7 @@ async def test_handoff_moves_the_tasks_of_every_running_review(
         await vcs.handoff_supply(handoff_id, actor=MANAGER_ACTOR)
         await vcs.handoff_accept(handoff_id, actor=vlo_actor(new_vlo, "Wales", Role.VLO_MANAGER))
         await eventually(lambda: {t.assigned_to for t in parole_tasks(engine)} == {new_vlo})
-        assert {t.workflow_id for t in parole_tasks(engine)} == {p.review, second}
+        assert {review_of(t) for t in parole_tasks(engine)} == {p.review, second}
         # Each review now opens its tasks for the new VLO (its signal handled).
         for review in (p.review, second):
             view = await vcs.parole_view(p.case_ref, vlo_actor(new_vlo, "Wales"), review)
@@ -1212,7 +1219,7 @@ async def test_release_during_an_open_review_ends_it_and_no_decision_follows(
         await eventually(lambda: not parole_tasks(engine))
         closed = parole_tasks(engine, open_only=False)
         assert {t.outcome for t in closed} == {"released on licence: the review has ended"}
-        assert await completes(local_env, p.review)
+        assert await completes(vcs, p.case_ref)
         assert (await vcs.case_view(p.case_ref, VLO_ACTOR)).open_parole_review is None
         before = {v: letters(engine, v) for v in (p.a, p.b)}
         with pytest.raises(VcsError):

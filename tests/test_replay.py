@@ -13,14 +13,13 @@ from models.codec import data_converter
 from tests.conftest import HISTORIES
 from worker import SANDBOX
 from workflows.case import CaseWorkflow
-from workflows.parole import ParoleReviewWorkflow
 
 SAVED = sorted(HISTORIES.rglob("*.json"))
 
 
 def test_histories_are_saved_for_every_kind_of_workflow() -> None:
     kinds = {path.name.split("-")[0] for path in SAVED}
-    assert kinds == {"case", "parole"}, "run bin/record-histories"
+    assert kinds == {"case"}, "run bin/record-histories"
     assert any("run01" in path.name for path in SAVED), "no continue-as-new run saved"
 
 
@@ -28,7 +27,7 @@ def test_histories_are_saved_for_every_kind_of_workflow() -> None:
 async def test_saved_history_replays_on_the_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
-        workflows=[CaseWorkflow, ParoleReviewWorkflow],
+        workflows=[CaseWorkflow],
         data_converter=data_converter(),
         workflow_runner=SANDBOX,
     )

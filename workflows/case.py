@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case_handoffs import CaseHandoffs
 from workflows.case_parole import CaseParole
+from workflows.case_reviews import CaseReviews
 from workflows.case_victims import CaseVictims
 from workflows.common import (
     ENGINE_ACTOR,
@@ -63,7 +64,7 @@ CONFIRM_RELEASE_TASK = "confirm-release"
 
 
 @workflow.defn(name="VictimContactCase")
-class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase):
+class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims, HospitalCase):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
         self.params = params
@@ -73,11 +74,14 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
         self._start_skeleton()
         self._tasks: TaskBook | None = None
         self.victims = {}
+        self.reviews = {}
         if self.state is not None:
-            # A run carried on: its victims and tasks are there before any update's validator
-            # runs (the SDK handles updates that arrive with the first task before `run`).
+            # A run carried on: its victims, reviews and tasks are there before any update's
+            # validator runs (the SDK handles updates that arrive with the first task before
+            # `run`).
             self._make_task_book()
             self._take_victims()
+            self._take_reviews()
 
     @property
     def tasks(self) -> TaskBook:
@@ -122,6 +126,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
         assert self.state is not None
         if not self.state.closed:
             await self._on_case_time_passing()
+        await self._reviews_time_passing()
         await self._victims_time_passing()
 
     def _publish(self) -> None:
@@ -133,7 +138,9 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
             stage=case_stage(self.state),
             provider=self.params.provider,
             region=self.params.region,
-            due_dates=[t.due_on for t in self.state.tasks] + self._victim_due_dates(),
+            due_dates=[t.due_on for t in self.state.tasks]
+            + self._review_due_dates()
+            + self._victim_due_dates(),
             upcoming=[(item.on, item.what) for item in self.view().scheduled],
             extra=f"{len(self.state.victim_ids)} victim(s): {self._victim_stages()}",
         )
@@ -154,11 +161,15 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
         """The case closed and every victim's part ended (letters held for a victim until a
         month's day, e.g. that the scheme has ended, keep the workflow until they go)."""
         assert self.state is not None
-        return self.state.closed and self._victims_closed()
+        return self.state.closed and not self._running_reviews() and self._victims_closed()
 
     def _next_wake(self) -> date | None:
         """The one wake-up date: the earliest thing due on the case or any victim's path."""
-        candidates = [self._case_next_wake(), *self._victims_next_wake()]
+        candidates = [
+            self._case_next_wake(),
+            *self._reviews_next_wake(),
+            *self._victims_next_wake(),
+        ]
         return min((d for d in candidates if d is not None), default=None)
 
     def _case_next_wake(self) -> date | None:
@@ -461,8 +472,13 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
-        """A task of the case, or of one of its victims (workflows/victim_path.py)."""
+        """A task of the case, of one of its Parole Board reviews (workflows/review_path.py)
+        or of one of its victims (workflows/victim_path.py)."""
         async with self._vlo_action():
+            review = self._task_review(action.task_id)
+            if review is not None:
+                review.check_complete_task(action)
+                return await review.complete_task(action)
             victim = self._task_victim(action)
             if victim is not None:
                 return await victim.complete_task(action)
@@ -480,8 +496,11 @@ class CaseWorkflow(Skeleton, CaseParole, CaseHandoffs, CaseVictims, HospitalCase
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
         self._open_state()
+        review = self._task_review(action.task_id)
         victim = self._task_victim(action)
-        if victim is not None:
+        if review is not None:
+            review.check_complete_task(action)
+        elif victim is not None:
             victim.check_complete_task(action)
         else:
             self.tasks.open_task_of(action.task_id, f"case {self.params.case_ref}")

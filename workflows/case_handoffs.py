@@ -1,7 +1,6 @@
 """A case's provider hand-offs (workflows/handoff.py runs each) and the key events a CRC
 reports: mixed into CaseWorkflow (workflows/case.py)."""
 
-import contextlib
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,7 @@ from workflows.common import (
     rejected,
     today,
 )
-from workflows.parole import ParoleReviewWorkflow
+from workflows.review_steps import ReviewSteps
 from workflows.tasks import TaskBook
 from workflows.victim_path import VictimPath
 
@@ -61,7 +60,7 @@ class CaseHandoffs:
 
         async def _broadcast(self, kind: str, **fields: object) -> None: ...
 
-        def _parole_review_ids(self) -> list[str]: ...
+        def _running_reviews(self) -> list[ReviewSteps]: ...
 
     # ---- provider hand-offs (workflows/handoff.py) -------------------------------------------
 
@@ -175,11 +174,8 @@ class CaseHandoffs:
                 await path.hand_over(change)
             # Every parole review still running (open, or decided and taking summary
             # requests) moves its tasks too; an ended one has none.
-            for review in self._parole_review_ids():
-                with contextlib.suppress(Exception):
-                    await workflow.get_external_workflow_handle(review).signal(
-                        ParoleReviewWorkflow.responsibility_changed, change
-                    )
+            for review in self._running_reviews():
+                await review.hand_over(change)
 
     @workflow.update
     async def report_crc_event(self, action: ReportCrcEvent) -> ActionResult:

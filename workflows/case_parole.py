@@ -1,19 +1,17 @@
-"""A case's Parole Board reviews (workflows/parole.py runs each, a child of the case) and the
-task preparing victims for the review at the parole eligibility date: mixed into CaseWorkflow
-(workflows/case.py)."""
+"""A case's Parole Board reviews, held in its state (workflows/review_path.py runs each; the
+VLO's steps on them are workflows/case_reviews.py), and the task preparing victims for the
+review at the parole eligibility date: mixed into CaseWorkflow (workflows/case.py)."""
 
-import contextlib
 from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from models.audit import AuditDetail, Ref
     from models.deadlines import parole_preparation
+    from models.ids import review_key
     from models.key_stages import key_stage_problem
     from models.key_stages import record as note_key_stage
     from models.messages import (
@@ -24,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from models.parole import (
         ParoleDecided,
         ParoleInput,
+        ParoleState,
+        ParoleTimetable,
         ReferParole,
         parole_review_id,
         timetable_problems,
@@ -35,7 +35,7 @@ from workflows.common import (
     rejected,
     today,
 )
-from workflows.parole import ParoleReviewWorkflow
+from workflows.review_steps import ReviewSteps
 from workflows.tasks import TaskBook
 from workflows.victim_path import VictimPath
 
@@ -44,6 +44,10 @@ PAROLE_PREPARATION_TASK = "parole-preparation"
 
 
 class CaseParole:
+    """The case's reviews: one path each, in `state.reviews` (carried across continue-as-new)."""
+
+    reviews: dict[str, ReviewSteps]
+
     if TYPE_CHECKING:
         state: CaseState | None
         params: CaseInput
@@ -64,32 +68,70 @@ class CaseParole:
 
         async def _broadcast(self, kind: str, **fields: object) -> None: ...
 
-    # ---- Parole Board reviews (workflows/parole.py) ------------------------------------------
+    # ---- Parole Board reviews (workflows/review_path.py) --------------------------------------
+
+    def _review_path(
+        self, review_id: str, timetable: ParoleTimetable, state: ParoleState | None, by: str = ""
+    ) -> ReviewSteps:
+        params = ParoleInput(
+            case_ref=self.params.case_ref,
+            case_id=self.case_id,
+            case_workflow_id=workflow.info().workflow_id,
+            responsible_vlo=self.responsible_vlo,
+            provider=self.params.provider,
+            region=self.params.region,
+            referred_by=by,
+            policy=self.params.policy,
+            timetable=timetable,
+            state=state,
+        )
+        return ReviewSteps(
+            params,
+            review_id=review_id,
+            owner_id=workflow.info().workflow_id,
+            key_prefix=review_key(self.params.case_ref, review_id),
+        )
+
+    def _take_reviews(self) -> None:
+        """The reviews this run carries (a run continued as new)."""
+        assert self.state is not None
+        self.reviews = {
+            review_id: self._review_path(review_id, state.timetable, state)
+            for review_id, state in self.state.reviews.items()
+        }
+
+    def _running_reviews(self) -> list[ReviewSteps]:
+        """Reviews open, or decided and taking summary requests; an ended one has nothing."""
+        return [r for r in self.reviews.values() if not r.state.finished]
+
+    def _reviews_next_wake(self) -> list[date | None]:
+        return [r.next_wake() for r in self._running_reviews()]
+
+    async def _reviews_time_passing(self) -> None:
+        for review in self._running_reviews():
+            await review.on_time_passing()
+
+    def _review_due_dates(self) -> list[date]:
+        return [t.due_on for r in self.reviews.values() for t in r.state.tasks]
 
     @workflow.update
     async def refer_parole(self, action: ReferParole) -> ActionResult:
-        """The case is referred to the Parole Board (domain.md 'Parole'): a review starts as a
-        child workflow that invites every victim in the scheme (their letter tells them of the
-        review, so no key-stage letter besides). It outlives this run of the case, which
-        continues as new yearly (ParentClosePolicy.ABANDON), and signals back its outcome."""
+        """The case is referred to the Parole Board (domain.md 'Parole'): a review starts, held
+        in the case's state, and invites every victim in the scheme (their letter tells them of
+        the review, so no key-stage letter besides)."""
         async with self._vlo_action():
             self._check_refer_parole(action)
             state = self._open_state()
             number = state.parole_reviews + 1
             review_id = parole_review_id(self.params.case_ref, number)
             t = action.timetable
-            try:
-                await self._start_review(review_id, action)
-            except WorkflowAlreadyStartedError:
-                # A review of this ID ran before (its letters' keys carry the ID): never reuse it.
-                raise rejected(
-                    f"parole review {review_id} already exists: case {self.params.case_ref}'s "
-                    "review count does not match the reviews started; ask support to check it"
-                ) from None
-            # Counted only once started: a failed start leaves nothing pointing at no review.
+            review = self._review_path(review_id, t, None, action.by)
             state.parole_reviews = number
             state.open_parole_review = review_id
+            state.reviews[review_id] = review.state
+            self.reviews[review_id] = review
             note_key_stage(state, KeyStage.PAROLE_REVIEW, t.referred_on)
+            await review.refer()
             # The review invites the victims itself: the preparation for it is over (one not
             # yet opened is not opened while the review is open: _open_parole_preparation).
             await self.tasks.close(
@@ -100,26 +142,6 @@ class CaseParole:
                 message=f"parole review {review_id} started: VPS and representations due "
                 f"{t.vps_due_on}, {hearing}"
             )
-
-    async def _start_review(self, review_id: str, action: ReferParole) -> None:
-        await workflow.start_child_workflow(
-            ParoleReviewWorkflow.run,
-            ParoleInput(
-                case_ref=self.params.case_ref,
-                case_id=self.case_id,
-                case_workflow_id=workflow.info().workflow_id,
-                responsible_vlo=self.responsible_vlo,
-                provider=self.params.provider,
-                region=self.params.region,
-                referred_by=action.by,
-                policy=self.params.policy,
-                timetable=action.timetable,
-            ),
-            id=review_id,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"Parole review {review_id}",
-        )
 
     @refer_parole.validator
     def _check_refer_parole(self, action: ReferParole) -> None:
@@ -144,22 +166,11 @@ class CaseParole:
         if problems:
             raise rejected("; ".join(problems))
 
-    def _parole_review_ids(self) -> list[str]:
-        """Every review the case started; those that ended ignore (fail) a signal."""
-        assert self.state is not None
-        return [
-            parole_review_id(self.params.case_ref, n)
-            for n in range(1, self.state.parole_reviews + 1)
-        ]
-
     async def _end_parole_reviews(self, reason: str) -> None:
         """The case closing ends every review still running, open tasks closed with the
         reason; the victims hear of the end once, from the case (domain.md 'Parole')."""
-        for review in self._parole_review_ids():
-            with contextlib.suppress(Exception):  # that review has ended already
-                await workflow.get_external_workflow_handle(review).signal(
-                    ParoleReviewWorkflow.case_closed, reason
-                )
+        for review in self._running_reviews():
+            await review.end(reason)
         assert self.state is not None
         self.state.open_parole_review = None
 
@@ -168,12 +179,9 @@ class CaseParole:
         them as invited and closes their review tasks (domain.md 'Opt in or out': a victim who
         says no is not contacted again unless they come back)."""
         assert self.state is not None
-        review = self.state.open_parole_review
+        review = self.reviews.get(self.state.open_parole_review or "")
         if review is not None:
-            with contextlib.suppress(Exception):  # that review has ended already
-                await workflow.get_external_workflow_handle(review).signal(
-                    ParoleReviewWorkflow.victim_left, victim_id
-                )
+            await review.victim_left(victim_id)
 
     async def _end_open_review_on_release(self) -> None:
         """A release (at the release date, say) while a Parole Board review is still open ends
@@ -183,34 +191,29 @@ class CaseParole:
         if self.state.open_parole_review is not None:
             await self._end_parole_reviews("released on licence: the review has ended")
 
-    @workflow.signal
-    async def parole_outcome(self, decided: ParoleDecided) -> None:
-        """A review's decision (workflows/parole.py told the victims): recorded on the case. No
+    async def _parole_outcome(self, decided: ParoleDecided) -> None:
+        """A review's decision (the review told the victims): recorded on the case. No
         release: the next review's date is kept and shown. Open conditions: the Board's
         recommendation only; the move itself is a key stage the VLO records when it happens."""
-        await workflow.wait_condition(lambda: self.state is not None)
-        async with self._vlo_action():
-            state = self.state
-            assert state is not None
-            if any(review == decided.review_id for review, _, _ in state.parole_decisions):
-                return
-            state.parole_decisions.append(
-                (decided.review_id, decided.outcome.value, decided.decided_on)
-            )
-            if state.open_parole_review == decided.review_id:
-                state.open_parole_review = None
-            state.next_parole_review_on = decided.next_review_on
-            state.event_sequence += 1
-            await self._audit(
-                "parole_outcome",
-                ENGINE_ACTOR,
-                AuditDetail.of(
-                    review=Ref(decided.review_id),
-                    outcome=decided.outcome,
-                    decided_on=decided.decided_on,
-                    next_review_on=decided.next_review_on,
-                ),
-            )
+        state = self.state
+        assert state is not None
+        state.parole_decisions.append(
+            (decided.review_id, decided.outcome.value, decided.decided_on)
+        )
+        if state.open_parole_review == decided.review_id:
+            state.open_parole_review = None
+        state.next_parole_review_on = decided.next_review_on
+        state.event_sequence += 1
+        await self._audit(
+            "parole_outcome",
+            ENGINE_ACTOR,
+            AuditDetail.of(
+                review=Ref(decided.review_id),
+                outcome=decided.outcome,
+                decided_on=decided.decided_on,
+                next_review_on=decided.next_review_on,
+            ),
+        )
 
     def _parole_preparation_ahead(self) -> tuple[date, date] | None:
         """When the task preparing victims for the Parole Board review opens and is due, while

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from models.policy import Policy
 
 from workflows.common import call, rejected, renewed
+from workflows.review_steps import ReviewSteps
 from workflows.tasks import TaskBook
 from workflows.victim_path import VictimPath
 from workflows.victim_timeline import OFFER_TASK
@@ -43,6 +44,7 @@ class CaseVictims:
     victims: dict[int, VictimPath]
 
     if TYPE_CHECKING:
+        reviews: dict[str, ReviewSteps]
         state: CaseState | None
         params: CaseInput
         case_id: int
@@ -85,6 +87,8 @@ class CaseVictims:
         self.tasks.policy = policy
         for path in self.victims.values():
             path.params.policy = path.tasks.policy = policy
+        for review in self.reviews.values():
+            review.params.policy = review.tasks.policy = policy
 
     def _take_victims(self) -> None:
         """The victims this run carries (a run continued as new)."""
@@ -225,8 +229,12 @@ class CaseVictims:
     @workflow.signal
     async def letter_undelivered(self, notice: LetterUndelivered) -> None:
         """The delivery-status job found a victim's email or text failed (workflows/delivery.py):
-        a task for the VLO to reach them another way."""
+        a task for the VLO to reach them another way, in the review that sent it if one did."""
         async with self._vlo_action():
+            review = self.reviews.get(notice.holder)
+            if review is not None:
+                await review.undelivered(notice)
+                return
             path = self.victims.get(notice.victim_id)
             if path is not None:
                 await path.undelivered(notice.kind, notice.key)

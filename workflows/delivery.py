@@ -20,8 +20,8 @@ from workflows.common import DB_RETRY
 
 # Up to 500 look-ups of a few hundred milliseconds each: minutes, not the 30 s of a case's step.
 POLL_TIMEOUT = timedelta(minutes=10)
-# The signal every workflow that sends letters handles (CaseWorkflow for its victims,
-# ParoleReviewWorkflow).
+# The signal every workflow that sends letters handles (CaseWorkflow for its victims and its
+# Parole Board reviews).
 UNDELIVERED_SIGNAL = "letter_undelivered"
 
 
