@@ -7,6 +7,7 @@ from pathlib import Path
 from cli.common import Command, Out, case_flag, read_text
 from models.errors import VcsError
 from service.actor import Actor
+from service.audit_trail import export_text
 from service.vcs import Vcs
 
 
@@ -24,7 +25,7 @@ async def export(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> 
             out(line)
         return
     try:
-        Path(args.out).write_text("".join(t + "\n" for t in text), encoding="utf-8")
+        Path(args.out).write_text(export_text(lines), encoding="utf-8")
     except OSError as err:
         raise VcsError(f"cannot write {args.out}: {err.strerror}") from None
     out(f"{len(text)} audit entries of case {args.case_ref} written to {args.out}; {state}")

@@ -21,6 +21,7 @@ from service.vcs import Vcs
 from web import auth, pages
 from web.pages import page
 from web.routes import (
+    audit,
     bulk,
     cases,
     contacts,
@@ -163,6 +164,7 @@ def create_app(
     app.include_router(handoffs.router)
     app.include_router(handoffs_in.router)
     app.include_router(bulk.router)
+    app.include_router(audit.router)
     app.mount("/assets", StaticFiles(directory=ASSETS / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=ASSETS), name="govuk")
     return app

@@ -52,6 +52,7 @@ async def case(request: Request, case_ref: str) -> Response:
         "can_act": allowed(actor, Action.ADD_VICTIM, scope),
         "can_hand_off": allowed(actor, Action.HAND_OFF, scope),
         "can_report_crc": allowed(actor, Action.RECORD_KEY_STAGE, scope),
+        "can_audit": allowed(actor, Action.EXPORT_AUDIT, scope),
     }
     return page(request, "case.html", context)
 
