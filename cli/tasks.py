@@ -28,6 +28,10 @@ async def complete_task(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: O
     out((await vcs.complete_task(args.task, actor, outcome)).message)
 
 
+async def reassign_task(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:
+    out(vcs.reassign_task(args.task, args.to_vlo, actor).message)
+
+
 async def timeline(vcs: Vcs, args: argparse.Namespace, actor: Actor, out: Out) -> None:
     await print_timeline(vcs, actor, args.case_ref, out)
 
@@ -72,6 +76,12 @@ def add_commands(command: Command) -> None:
     p.add_argument("--task", required=True, type=positive_id)
     p.add_argument("--case", dest="case_ref", help="the task's case: refused if it is another's")
     text_file_flag(p, "the outcome (default: done)", required=False)
+
+    p = command(
+        "reassign-task", "give an open task of your region to another VLO (seniors)", reassign_task
+    )
+    p.add_argument("--task", required=True, type=positive_id)
+    p.add_argument("--to", dest="to_vlo", required=True, help="the new VLO's user name")
 
     p = command("timeline", "what has happened on a case and what is scheduled next", timeline)
     case_flag(p)

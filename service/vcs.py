@@ -7,10 +7,11 @@ from service.handoffs import HandoffActions
 from service.hospital import HospitalActions
 from service.parole import ParoleActions
 from service.records import RecordActions
+from service.tasks import TaskActions
 from worker import connect
 
 
-class Vcs(CaseActions, HandoffActions, HospitalActions, ParoleActions, RecordActions):
+class Vcs(CaseActions, HandoffActions, HospitalActions, ParoleActions, RecordActions, TaskActions):
     """What a VLO can do. The CLI is a thin layer over this; tests drive it directly."""
 
 
