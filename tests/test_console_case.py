@@ -122,7 +122,7 @@ async def test_the_timeline_shows_what_happened_and_what_is_scheduled_next(
 
     victim_id, _ = await vcs.add_victim(case_ref, victim(NAME), actor=VLO_ACTOR)
     await offered_and_opted_in(vcs, c.engine, victim_id, ContactLevel.ALL_KEY_STAGES)
-    await page.reload()
+    await page.goto(f"{c.url}/cases/{case_ref}")  # a fresh load (reload lost the page once)
     happened = await page.locator("#happened").inner_text()
     assert "Letter queued: letter " in happened and "kind offer, channel letter" in happened
     assert "kind opt-in confirmed" in happened and "Now opted in" in happened
@@ -217,13 +217,13 @@ async def test_a_manager_hands_a_case_off_request_supply_accept(
     await page.get_by_role("button", name="Record supplied").click()
     assert page.url == f"{c.url}/cases/{case_ref}"
     await eventually(lambda: handoff_rows(c.engine, case_ref)[0].step is HandoffStep.SUPPLIED)
-    await page.reload()
+    await page.goto(f"{c.url}/cases/{case_ref}")  # a fresh load (reload lost the page once)
     await page.get_by_role("link", name="Record the hand-off accepted").click()
     await page.get_by_role("button", name="Record accepted").click()
     assert page.url == f"{c.url}/cases/{case_ref}"
     case = case_row(c.engine, case_ref)
     assert (case.provider, case.responsible_vlo) == (Provider.NPS, "vlo.smith")
-    await page.reload()
+    await page.goto(f"{c.url}/cases/{case_ref}")  # a fresh load (reload lost the page once)
     assert "No hand-off in progress" in await page.locator("main").inner_text()
     assert "Hand-off switched" in await page.locator("#happened").inner_text()
 
