@@ -63,3 +63,13 @@ async def test_a_senior_vlo_reassigns_their_task_to_a_vlo(
     assert await mine.get_by_role("link", name=f"Reassign task {offer.id}").count() == 0
     response = await vlo.goto(f"{c.url}/cases/{case_ref}/tasks/{offer.id}/reassign")
     assert response is not None and response.status == 403
+    await vlo.goto(f"{c.url}/cases/{case_ref}")
+    assert await vlo.get_by_role("link", name=f"Reassign task {offer.id}").count() == 0
+
+    # A senior VLO reassigns any open task of the region from the case page, not only theirs.
+    await page.goto(f"{c.url}/cases/{case_ref}")
+    await page.get_by_role("link", name=f"Reassign task {offer.id}").click()
+    await page.get_by_role("textbox", name="New VLO").fill("vlo.jones")
+    await page.get_by_role("button", name="Reassign task").click()
+    await page.wait_for_url(f"{c.url}/tasks")
+    assert task_by_id(c.engine, offer.id or 0).assigned_to == "vlo.jones"

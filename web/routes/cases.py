@@ -53,6 +53,7 @@ async def case(request: Request, case_ref: str) -> Response:
         "can_hand_off": allowed(actor, Action.HAND_OFF, scope),
         "can_report_crc": allowed(actor, Action.RECORD_KEY_STAGE, scope),
         "can_audit": allowed(actor, Action.EXPORT_AUDIT, scope),
+        "can_reassign": allowed(actor, Action.REASSIGN_TASK, scope),  # any open task of the region
     }
     return page(request, "case.html", context)
 
