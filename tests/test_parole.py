@@ -102,10 +102,12 @@ class Parole:
         return parole_review_id(self.case_ref, 1)
 
 
-async def parole_case(vcs: Vcs, engine: Engine, sentenced: date) -> Parole:
+async def parole_case(vcs: Vcs, engine: Engine, sentenced: date, term_months: int = 48) -> Parole:
     """A case with four victims: two in the scheme, one opted out, one never offered."""
     case_ref = unique_ref("PAR")
-    await vcs.register_case(registration(case_ref, sentenced, term_months=48), actor=MANAGER_ACTOR)
+    await vcs.register_case(
+        registration(case_ref, sentenced, term_months=term_months), actor=MANAGER_ACTOR
+    )
     ids = []
     for name, postcode, extra in (
         ("Ann Parole", "LS1 1AA", {}),
@@ -353,7 +355,8 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
     start = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
     async with build_worker(env.client, engine, task_queue):
-        p = await parole_case(vcs, engine, start)
+        # Ten years: the case is still in custody when the adjourned hearing comes.
+        p = await parole_case(vcs, engine, start, term_months=120)
         due, hearing = start + timedelta(days=30), start + timedelta(days=60)
         await refer(
             vcs,
@@ -367,7 +370,9 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         [b_task] = parole_tasks(engine, p.b)
 
         await run_until(env, start + timedelta(days=20), extra_days=0)
-        new_due, new_hearing = start + timedelta(days=370), start + timedelta(days=400)
+        # Adjourned past the case run's four-year span (workflows/common.py MAX_RUN_SPAN): the
+        # review is open while its case continues as new.
+        new_due, new_hearing = start + timedelta(days=1500), start + timedelta(days=1530)
         result = await vcs.adjourn_hearing(p.case_ref, new_hearing, new_due, actor=MANAGER_ACTOR)
         assert "1 VPS kept" in result.message
         # b, with no VPS yet, keeps the same task, re-dated, and is told the new deadline.
@@ -415,6 +420,7 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         # The review is held by its case's workflow, its state carried across the case's
         # runs (which span four years: workflows/common.py).
         runs = await every_run(env.client, case_workflow_id(p.case_ref))
+        assert len(runs) >= 2, "the review never crossed a continue-as-new"
         assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).open_parole_review is None
         # The review runs its steps as its case does (workflows/common.py):
         # every step a local activity in the workflow task that decided it, none an ordinary
