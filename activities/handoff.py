@@ -37,9 +37,8 @@ from models.handoff import (
     handoff_workflow_id,
 )
 from models.records import VloTask
+from models.task_moves import ROLE_PREFIX, reassign_tasks
 from models.vocabulary import CaseStatus, HandoffStep, Provider, TaskStatus
-
-ROLE_PREFIX = "role:"  # escalations go to roles; a hand-off moves only a VLO's own tasks
 
 
 def in_progress(message: str) -> ApplicationError:
@@ -236,24 +235,13 @@ class HandoffStoreActivities:
     def reassign_tasks(self, change: TaskReassignment) -> None:
         """A workflow's own open tasks follow its new responsible VLO (due dates unchanged)."""
         with session_scope(self.engine) as session:
-            if already_done(session, change.idempotency_key):
-                return
-            moved = []
-            for task_id in change.task_ids:
-                task = session.get(VloTask, task_id)
-                if task is None or task.status is not TaskStatus.OPEN:
-                    continue
-                if task.assigned_to.startswith(ROLE_PREFIX) or task.assigned_to == change.to_vlo:
-                    continue
-                task.assigned_to = change.to_vlo
-                session.add(task)
-                moved.append(task_id)
-            append_audit(
+            chosen = select(VloTask).where(col(VloTask.id).in_(change.task_ids))
+            tasks = session.exec(chosen.order_by(col(VloTask.id))).all()
+            reassign_tasks(
                 session,
-                case_id=change.case_id,
+                tasks,
+                change.to_vlo,
                 actor="engine",
-                action="tasks_reassigned",
-                detail=AuditDetail.of(tasks=moved),  # to whom: each task's row
                 note=change.reason,
                 idempotency_key=change.idempotency_key,
             )

@@ -3,8 +3,8 @@
 
 The workflow is not told: its TaskBook (workflows/tasks.py) holds only each open task's ID,
 kind and due date, and the case's responsible VLO for NEW tasks. Who holds an open task is its
-VloTask row alone, so moving one task is a row write plus an audit entry, as a hand-off's
-`reassign_tasks` (activities/handoff.py) does for all of them, and completing it later goes
+VloTask row alone, so moving one task is a row write plus an audit entry
+(models/task_moves.py, as a hand-off moves all of a workflow's), and completing it later goes
 through the workflow by task ID as before.
 """
 
@@ -12,16 +12,14 @@ import re
 
 from sqlmodel import select
 
-from activities.audit import append_audit
-from activities.handoff import ROLE_PREFIX
-from models.audit import AuditDetail, Ref
 from models.case import OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
 from models.messages import ActionResult
 from models.records import VloTask
 from models.repository import task_by_id
-from models.vocabulary import CaseStatus, TaskStatus
+from models.task_moves import kept, reassign_tasks
+from models.vocabulary import CaseStatus
 from service.access import Action
 from service.actor import Actor
 from service.temporal import ServiceBase
@@ -56,25 +54,10 @@ class TaskActions(ServiceBase):
         with session_scope(self.engine) as session:
             row = session.exec(select(VloTask).where(VloTask.id == task_id).with_for_update()).one()
             case = session.get(OffenderCase, row.case_id)
-            if row.status is not TaskStatus.OPEN:
-                raise VcsError(f"task {task_id} is not open: only an open task is reassigned")
-            if case is None or case.status is not CaseStatus.OPEN:
-                raise VcsError(f"task {task_id} is of a closed case: nothing to reassign")
-            if row.assigned_to.startswith(ROLE_PREFIX) or row.escalates_task_id is not None:
-                raise VcsError(f"task {task_id} is an escalation: it stays with its role")
-            if row.assigned_to == name:
-                raise VcsError(f"task {task_id} is already {name}'s")
-            was = row.assigned_to
-            row.assigned_to = name
-            session.add(row)
-            append_audit(
-                session,
-                case_id=row.case_id,
-                actor=actor.id,
-                action="task_reassigned",
-                detail=AuditDetail.of(
-                    task=task_id, kind=row.kind, from_vlo=Ref(was), to_vlo=Ref(name)
-                ),
-                victim_id=row.victim_id,
-            )
+            refused = kept(row, name)
+            if not refused and (case is None or case.status is not CaseStatus.OPEN):
+                refused = f"task {task_id} is of a closed case: nothing to reassign"
+            if refused:
+                raise VcsError(refused)
+            reassign_tasks(session, [row], name, actor=actor.id)
         return ActionResult(message=f"task {task_id} reassigned to {name}")

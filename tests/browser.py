@@ -15,11 +15,13 @@ import uvicorn
 from oidc_provider_mock import User, run_server_in_thread
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
 
 from service.vcs import Vcs
 from web.app import create_app
 from web.demo import demo_claims
 from web.settings import ConsoleSettings
+from worker import build_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,6 +76,25 @@ async def console(
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 10)
+
+
+@contextlib.asynccontextmanager
+async def served(
+    env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    *,
+    actions: bool = True,
+    **settings: str,
+) -> AsyncIterator[tuple[Console, Vcs]]:
+    """A worker, the local identity provider and the console over them, with the service the
+    test sets its cases up through. Without `actions` the console has no engine behind it (it
+    shows the case database but takes no action)."""
+    vcs = Vcs(env.client, engine, task_queue)
+    async with build_worker(env.client, engine, task_queue):
+        with identity_provider() as issuer:
+            async with console(engine, issuer, vcs=vcs if actions else None, **settings) as c:
+                yield c, vcs
 
 
 @contextlib.asynccontextmanager

@@ -18,13 +18,11 @@ from models.db import session_scope
 from models.records import AuditEntry
 from models.victim import Victim
 from models.vocabulary import Channel, Language
-from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider, sign_in
+from tests.browser import Console, console, identity_provider, served, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import eventually, registration, tasks, victim, vlo_actor
 from web.settings import ConfigurationError, ConsoleSettings
-from worker import build_worker
 
 
 @pytest.fixture
@@ -33,9 +31,8 @@ async def site(
 ) -> AsyncIterator[tuple[Console, str]]:
     """A console over a case registered in Yorkshire and the Humber with one victim, whose
     offer task is vlo.demo's, and one like it in Wales (the same reference, ending in W)."""
-    vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("WEB")
-    async with build_worker(local_env.client, engine, task_queue):
+    async with served(local_env, engine, task_queue, actions=False) as (c, vcs):
         for ref, region in ((case_ref, "Yorkshire and the Humber"), (case_ref + "W", "Wales")):
             reg = registration(ref, today(), region=region)
             reg = reg.model_copy(update={"responsible_vlo": "vlo.demo"})
@@ -43,9 +40,7 @@ async def site(
             await vcs.register_case(reg, actor=actor)
             victim_id, _ = await vcs.add_victim(ref, victim(), actor=actor)
             await eventually(lambda v=victim_id: tasks(engine, v))  # type: ignore[misc]
-        with identity_provider() as issuer:
-            async with console(engine, issuer) as c:
-                yield c, case_ref
+        yield c, case_ref
 
 
 async def new_page(browser: Browser, **options: object) -> Page:
@@ -301,33 +296,30 @@ async def test_escalations_reach_senior_vlos_and_managers_see_the_region(
     """An offer nobody made in time escalates (local policy: senior VLO first); the senior VLO
     sees it under "Escalated to you", the manager sees the region's overdue work, and a VLO
     may not see the region view."""
-    vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("ESC")
-    async with build_worker(local_env.client, engine, task_queue):
+    async with served(local_env, engine, task_queue, actions=False) as (c, vcs):
         reg = registration(case_ref, today() - timedelta(days=100))
         await vcs.register_case(
             reg.model_copy(update={"responsible_vlo": "vlo.demo"}), actor=vlo_actor("vlo.demo")
         )
         victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=vlo_actor("vlo.demo"))
         await eventually(lambda: len(tasks(engine, victim_id)) >= 2)  # the offer, escalated
-        with identity_provider() as issuer:
-            async with console(engine, issuer) as c:
-                senior = await new_page(browser)
-                await sign_in(senior, c, "senior.patel")
-                escalated = senior.locator("table").filter(has_text=case_ref)
-                assert "Escalated" in await escalated.inner_text()
-                assert "Overdue" in await escalated.inner_text()
+        senior = await new_page(browser)
+        await sign_in(senior, c, "senior.patel")
+        escalated = senior.locator("table").filter(has_text=case_ref)
+        assert "Escalated" in await escalated.inner_text()
+        assert "Overdue" in await escalated.inner_text()
 
-                manager = await new_page(browser)
-                await sign_in(manager, c, "manager.evans")
-                await manager.get_by_role("link", name="Region").click()
-                workloads = await manager.get_by_role("table").inner_text()
-                assert "vlo.demo\t1\t1" in workloads
-                assert "escalated: senior-vlo" in workloads
-                assert case_ref in await manager.locator("main").inner_text()
+        manager = await new_page(browser)
+        await sign_in(manager, c, "manager.evans")
+        await manager.get_by_role("link", name="Region").click()
+        workloads = await manager.get_by_role("table").inner_text()
+        assert "vlo.demo\t1\t1" in workloads
+        assert "escalated: senior-vlo" in workloads
+        assert case_ref in await manager.locator("main").inner_text()
 
-                vlo = await new_page(browser)
-                await sign_in(vlo, c, "vlo.demo")
-                response = await vlo.goto(c.url + "/region")
-                assert response is not None and response.status == 403
-                assert await vlo.get_by_text("Escalated to you").count() == 0
+        vlo = await new_page(browser)
+        await sign_in(vlo, c, "vlo.demo")
+        response = await vlo.goto(c.url + "/region")
+        assert response is not None and response.status == 403
+        assert await vlo.get_by_text("Escalated to you").count() == 0

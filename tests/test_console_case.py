@@ -31,7 +31,7 @@ from models.vocabulary import (
     TaskKind,
 )
 from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider, sign_in
+from tests.browser import Console, served, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -46,7 +46,6 @@ from tests.helpers import (
 from tests.test_console import assert_accessible
 from tests.test_console_journey import banner
 from tests.test_hospital import hospital_case, new_hospital
-from worker import build_worker
 
 REGION = "Yorkshire and the Humber"
 NAME = "Tess Timeline"
@@ -60,11 +59,8 @@ async def site(
 ) -> AsyncIterator[tuple[Console, Vcs]]:
     """The console with the service behind it and a worker; hand-offs the test left running
     are ended afterwards."""
-    vcs = Vcs(local_env.client, engine, task_queue)
-    async with build_worker(local_env.client, engine, task_queue):
-        with identity_provider() as issuer:
-            async with console(engine, issuer, vcs=vcs) as c:
-                yield c, vcs
+    async with served(local_env, engine, task_queue) as site:
+        yield site
     with session_scope(engine) as session:
         handoffs = session.exec(select(CaseHandoff.handoff_id)).all()
     ended = [*handoffs, BULK_WORKFLOW]

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.hospital import HospitalBase
 from models.vocabulary import ContactLevel, DisposalKind, LetterKind
 from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider, sign_in
+from tests.browser import Console, served, sign_in
 from tests.conftest import unique_ref
 from tests.helpers import VLO_ACTOR, eventually, registration
 from tests.test_console import assert_accessible, refusals
@@ -37,18 +37,14 @@ from tests.test_hospital import (
     today,
     victim_letters,
 )
-from worker import build_worker
 
 
 @pytest.fixture
 async def site(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[tuple[Console, Vcs]]:
-    vcs = Vcs(local_env.client, engine, task_queue)
-    async with build_worker(local_env.client, engine, task_queue):
-        with identity_provider() as issuer:
-            async with console(engine, issuer, vcs=vcs) as c:
-                yield c, vcs
+    async with served(local_env, engine, task_queue) as site:
+        yield site
 
 
 def choice(hospital: HospitalBase) -> str:

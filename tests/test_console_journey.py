@@ -18,13 +18,11 @@ from models.case import OffenderCase
 from models.db import session_scope
 from models.victim import Victim
 from models.vocabulary import LetterKind, Stage, TaskKind
-from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider, sign_in
+from tests.browser import Console, served, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import eventually, letters, stage, tasks
 from tests.test_console import assert_accessible
-from worker import build_worker
 
 NAME, ADDRESS = "Dora Journey", "7 Form Lane\nLeeds"
 
@@ -34,11 +32,8 @@ async def site(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[Console]:
     """The console with the service (Temporal) behind it, and a worker."""
-    vcs = Vcs(local_env.client, engine, task_queue)
-    async with build_worker(local_env.client, engine, task_queue):
-        with identity_provider() as issuer:
-            async with console(engine, issuer, vcs=vcs) as c:
-                yield c
+    async with served(local_env, engine, task_queue) as (c, _):
+        yield c
 
 
 async def vlo_page(browser: Browser, c: Console, **options: object) -> Page:

@@ -15,12 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import session_scope
 from models.records import AuditEntry, Correspondence
 from models.vocabulary import Language, LetterKind
-from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider, sign_in
+from tests.browser import Console, served, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import eventually, letters, offered_and_opted_in, registration, victim, vlo_actor
-from worker import build_worker
 
 
 @pytest.fixture
@@ -28,9 +26,8 @@ async def outbox(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[tuple[Console, dict[Language, int]]]:
     """A case with an English and a Welsh victim, each offered the scheme by letter."""
-    vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("OUT")
-    async with build_worker(local_env.client, engine, task_queue):
+    async with served(local_env, engine, task_queue, actions=False) as (c, vcs):
         await vcs.register_case(registration(case_ref, today()), actor=vlo_actor("vlo.demo"))
         english, _ = await vcs.add_victim(
             case_ref, victim("Alice Example"), actor=vlo_actor("vlo.demo")
@@ -49,9 +46,7 @@ async def outbox(
                 ids[language] = session.exec(
                     select(Correspondence.id).where(Correspondence.victim_id == victim_id)
                 ).one()
-        with identity_provider() as issuer:
-            async with console(engine, issuer) as c:
-                yield c, ids  # type: ignore[misc]
+        yield c, ids  # type: ignore[misc]
 
 
 def pdf_text(content: bytes) -> str:

@@ -18,7 +18,7 @@ from models.parole import ParoleTimetable
 from models.vocabulary import LetterKind
 from models.working_days import london_date
 from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider
+from tests.browser import Console, served
 from tests.cli_harness import today
 from tests.helpers import MANAGER_ACTOR, letters, run_until
 from tests.test_console import assert_accessible
@@ -33,7 +33,6 @@ from tests.test_parole import (
     terminate_reviews,
     vps_rows,
 )
-from worker import build_worker
 
 
 @pytest.fixture
@@ -41,11 +40,8 @@ async def skipping_site(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[tuple[Console, Vcs]]:
     """The console over the time-skipping server (a decision waits for its hearing)."""
-    vcs = Vcs(time_skipping_env.client, engine, task_queue)
-    async with build_worker(time_skipping_env.client, engine, task_queue):
-        with identity_provider() as issuer:
-            async with console(engine, issuer, vcs=vcs) as c:
-                yield c, vcs
+    async with served(time_skipping_env, engine, task_queue) as site:
+        yield site
     await terminate_reviews(time_skipping_env, engine)
 
 
@@ -53,11 +49,8 @@ async def skipping_site(
 async def site(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> AsyncIterator[tuple[Console, Vcs]]:
-    vcs = Vcs(local_env.client, engine, task_queue)
-    async with build_worker(local_env.client, engine, task_queue):
-        with identity_provider() as issuer:
-            async with console(engine, issuer, vcs=vcs) as c:
-                yield c, vcs
+    async with served(local_env, engine, task_queue) as site:
+        yield site
     await terminate_reviews(local_env, engine)
 
 

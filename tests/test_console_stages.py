@@ -20,13 +20,11 @@ from models.db import session_scope
 from models.records import AuditEntry, Representation
 from models.sharing import Disclosure, SuppliedInformation
 from models.vocabulary import ContactLevel, TaskKind
-from service.vcs import Vcs
-from tests.browser import Console, console, identity_provider, sign_in
+from tests.browser import Console, served, sign_in
 from tests.cli_harness import today
 from tests.conftest import unique_ref
 from tests.helpers import offered_and_opted_in, registration, tasks, victim, vlo_actor
 from tests.test_console import assert_accessible
-from worker import build_worker
 
 SENTENCED = timedelta(days=300)
 
@@ -37,17 +35,14 @@ async def site(
 ) -> AsyncIterator[tuple[Console, str, int]]:
     """The console with the service behind it, over a case of vlo.demo's in Yorkshire and the
     Humber whose one victim has opted in to hear of every key stage."""
-    vcs = Vcs(local_env.client, engine, task_queue)
     case_ref = unique_ref("STG")
-    async with build_worker(local_env.client, engine, task_queue):
+    async with served(local_env, engine, task_queue) as (c, vcs):
         reg = registration(case_ref, today() - SENTENCED)
         actor = vlo_actor("vlo.demo")
         await vcs.register_case(reg.model_copy(update={"responsible_vlo": "vlo.demo"}), actor)
         victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=actor)
         await offered_and_opted_in(vcs, engine, victim_id, ContactLevel.ALL_KEY_STAGES)
-        with identity_provider() as issuer:
-            async with console(engine, issuer, vcs=vcs) as c:
-                yield c, case_ref, victim_id
+        yield c, case_ref, victim_id
 
 
 async def vlo_page(browser: Browser, c: Console, **options: object) -> Page:

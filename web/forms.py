@@ -204,17 +204,25 @@ def wording(**context: str) -> Choices:
     return lambda _, __: context
 
 
+def offering(choices: dict[str, Any]) -> Choices:
+    """The fixed choices a form offers (its lists to pick from), for `action_form`."""
+    return lambda _, __: choices
+
+
 def action_form(
     router: APIRouter,
     path: str,
     form: Form,
     step: Step,
     choices: Choices | None = None,
+    post_to: str = "",
+    named: bool = False,
     **initial: str,
 ) -> None:
     """The GET (the form) and POST (the step) of one action form at `path` (under
-    /cases/{case_ref}, with {victim_id:int} for a victim's step), as the hand-written ones
-    above do: the target checked viewable first, the confirmation the engine's message."""
+    /cases/{case_ref}, with {victim_id:int} for a victim's step; the POST at `post_to` if the
+    form posts elsewhere): the target checked viewable first, the confirmation the engine's
+    message, naming the victim unless the message is `named` already."""
 
     def target_of(request: Request) -> tuple[Actor, Target]:
         params = request.path_params
@@ -242,10 +250,12 @@ def action_form(
         actor, values = await posted(request, form)
 
         async def action() -> tuple[str, str]:
-            return target.case_ref, target.about + await step(request, actor, values, target)
+            message = await step(request, actor, values, target)
+            return target.case_ref, message if named else target.about + message
 
         return await submit(request, form, values, action, **context(request, actor, target))
 
-    full = "/cases/{case_ref}" + path
-    router.add_api_route(full, show, methods=["GET"], response_class=HTMLResponse)
-    router.add_api_route(full, act, methods=["POST"], response_class=HTMLResponse)
+    case = "/cases/{case_ref}"
+    router.add_api_route(case + path, show, methods=["GET"], response_class=HTMLResponse)
+    posting = case + (post_to or path)
+    router.add_api_route(posting, act, methods=["POST"], response_class=HTMLResponse)

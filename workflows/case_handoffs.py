@@ -1,9 +1,6 @@
 """A case's provider hand-offs (workflows/handoff.py runs each) and the key events a CRC
 reports: mixed into CaseWorkflow (workflows/case.py)."""
 
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -23,45 +20,19 @@ with workflow.unsafe.imports_passed_through():
     from models.messages import (
         ActionResult,
         AuditRecord,
-        CaseInput,
-        CaseState,
     )
     from models.vocabulary import HandoffReason, Provider, TaskKind
     from models.working_days import add_working_days
 
+from workflows.case_host import CaseHost
 from workflows.common import (
     call,
     rejected,
     today,
 )
-from workflows.review_steps import ReviewSteps
-from workflows.tasks import TaskBook
-from workflows.victim_path import VictimPath
 
 
-class CaseHandoffs:
-    if TYPE_CHECKING:
-        state: CaseState | None
-        params: CaseInput
-        case_id: int
-        responsible_vlo: str
-        victims: dict[int, VictimPath]
-
-        @property
-        def tasks(self) -> TaskBook: ...
-
-        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
-
-        def _open_state(self) -> CaseState: ...
-
-        async def _audit(
-            self, action: str, by: str, detail: AuditDetail, note: str = ""
-        ) -> None: ...
-
-        async def _broadcast(self, kind: str, **fields: object) -> None: ...
-
-        def _running_reviews(self) -> list[ReviewSteps]: ...
-
+class CaseHandoffs(CaseHost):
     # ---- provider hand-offs (workflows/handoff.py) -------------------------------------------
 
     def _responsibility(self) -> Responsibility:

@@ -2,9 +2,7 @@
 VLO's steps on them are workflows/case_reviews.py), and the task preparing victims for the
 review at the parole eligibility date: mixed into CaseWorkflow (workflows/case.py)."""
 
-from contextlib import AbstractAsyncContextManager
 from datetime import date
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
@@ -16,8 +14,6 @@ with workflow.unsafe.imports_passed_through():
     from models.key_stages import record as note_key_stage
     from models.messages import (
         ActionResult,
-        CaseInput,
-        CaseState,
     )
     from models.parole import (
         ParoleDecided,
@@ -30,43 +26,22 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.vocabulary import KeyStage, TaskKind
 
+from workflows.case_host import CaseHost
 from workflows.common import (
     ENGINE_ACTOR,
     rejected,
     today,
 )
 from workflows.review_steps import ReviewSteps
-from workflows.tasks import TaskBook
-from workflows.victim_path import VictimPath
 
 # A tariff / parole eligibility date nears: prepare the victims for the Parole Board review.
 PAROLE_PREPARATION_TASK = "parole-preparation"
 
 
-class CaseParole:
+class CaseParole(CaseHost):
     """The case's reviews: one path each, in `state.reviews` (carried across continue-as-new)."""
 
     reviews: dict[str, ReviewSteps]
-
-    if TYPE_CHECKING:
-        state: CaseState | None
-        params: CaseInput
-        case_id: int
-        responsible_vlo: str
-        victims: dict[int, VictimPath]
-
-        @property
-        def tasks(self) -> TaskBook: ...
-
-        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
-
-        def _open_state(self) -> CaseState: ...
-
-        async def _audit(
-            self, action: str, by: str, detail: AuditDetail, note: str = ""
-        ) -> None: ...
-
-        async def _broadcast(self, kind: str, **fields: object) -> None: ...
 
     # ---- Parole Board reviews (workflows/review_path.py) --------------------------------------
 

@@ -2,16 +2,12 @@
 an update of the case's workflow naming the review (and the victim where it is theirs): mixed
 into CaseWorkflow (workflows/case.py) beside workflows/case_parole.py."""
 
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.messages import ActionResult, CaseInput, CaseState
+    from models.messages import ActionResult
     from models.parole import (
         AdjournHearing,
-        ParoleDecided,
         ParoleVictimAction,
         ParoleView,
         RecordParoleDecision,
@@ -21,22 +17,12 @@ with workflow.unsafe.imports_passed_through():
         SubmitVps,
     )
 
+from workflows.case_host import CaseHost
 from workflows.common import rejected
 from workflows.review_steps import ReviewSteps
 
 
-class CaseReviews:
-    if TYPE_CHECKING:
-        state: CaseState | None
-        params: CaseInput
-        reviews: dict[str, ReviewSteps]
-
-        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
-
-        def _open_state(self) -> CaseState: ...
-
-        async def _parole_outcome(self, decided: ParoleDecided) -> None: ...
-
+class CaseReviews(CaseHost):
     def _review(self, review_id: str) -> ReviewSteps:
         if self.state is None:
             raise rejected(f"case {self.params.case_ref} is still starting: try again")

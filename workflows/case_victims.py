@@ -3,9 +3,7 @@ is plain state the case drives. What happens on the case reaches every victim by
 (no signal between workflows, so no seam where a letter can cross an event); a VLO's action for
 one victim is an update on the case naming the victim. Mixed into CaseWorkflow."""
 
-from contextlib import AbstractAsyncContextManager
 from datetime import date
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
@@ -18,8 +16,6 @@ with workflow.unsafe.imports_passed_through():
         ActionResult,
         AddVictims,
         CaseEvent,
-        CaseInput,
-        CaseState,
         CompleteTask,
         OptIn,
         OptOut,
@@ -31,33 +27,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.policy import Policy
 
+from workflows.case_host import CaseHost
 from workflows.common import call, rejected, renewed
-from workflows.review_steps import ReviewSteps
-from workflows.tasks import TaskBook
 from workflows.victim_path import VictimPath
 from workflows.victim_timeline import OFFER_TASK
 
 
-class CaseVictims:
+class CaseVictims(CaseHost):
     """The case's victims: one path each, in `state.victims` (carried across continue-as-new)."""
 
     victims: dict[int, VictimPath]
-
-    if TYPE_CHECKING:
-        reviews: dict[str, ReviewSteps]
-        state: CaseState | None
-        params: CaseInput
-        case_id: int
-        responsible_vlo: str
-
-        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
-
-        def _open_state(self) -> CaseState: ...
-
-        @property
-        def tasks(self) -> TaskBook: ...
-
-        async def _victim_left(self, victim_id: int) -> None: ...
 
     def _victim_path(self, victim_id: int, state: VictimState | None) -> VictimPath:
         case = self.state

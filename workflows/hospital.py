@@ -11,9 +11,7 @@ Mixed into CaseWorkflow (a victim's side: workflows/victim_hospital.py); the cus
 issues no command from here.
 """
 
-from contextlib import AbstractAsyncContextManager
 from datetime import date
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
@@ -41,14 +39,13 @@ with workflow.unsafe.imports_passed_through():
     from models.key_stages import record as note_key_stage
     from models.messages import (
         ActionResult,
-        CaseInput,
         CaseState,
         HospitalStatus,
     )
     from models.vocabulary import DischargeKind, DisposalKind, KeyStage, TaskKind
 
-from workflows.common import ENGINE_ACTOR, call, rejected, today
-from workflows.tasks import TaskBook
+from workflows.case_host import CaseHost
+from workflows.common import call, rejected, today
 
 RECORD_HOSPITAL_TASK = "record-hospital"
 
@@ -65,30 +62,8 @@ def _refuse_any(problems: list[str], what: str, on: date, sentence_date: date) -
         raise rejected("; ".join(found))
 
 
-class HospitalCase:
+class HospitalCase(CaseHost):
     """CaseWorkflow's hospital-path updates."""
-
-    if TYPE_CHECKING:
-        state: CaseState | None
-        params: CaseInput
-        case_id: int
-
-        @property
-        def tasks(self) -> TaskBook: ...
-
-        def _vlo_action(self) -> AbstractAsyncContextManager[None]: ...
-
-        def _open_state(self) -> CaseState: ...
-
-        async def _broadcast(self, kind: str, **fields: object) -> None: ...
-
-        async def _audit(
-            self, action: str, by: str, detail: AuditDetail, note: str = ""
-        ) -> None: ...
-
-        async def _close(
-            self, ended_by: KeyStage | None = None, on: date | None = None, by: str = ENGINE_ACTOR
-        ) -> None: ...
 
     def _patient(self, instead: str) -> tuple[CaseState, HospitalStatus]:
         """The open case and its hospital status, for an update only a patient's case takes;

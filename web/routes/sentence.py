@@ -5,14 +5,13 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
 
 from models.records import LicenceConditionBase
 from models.vocabulary import ConditionKind
-from web.forms import Form, blank_to_none, parsed, posted, submit, vcs_of, viewable
+from service.actor import Actor
+from web.forms import Form, Target, action_form, blank_to_none, offering, parsed, vcs_of
 
 router = APIRouter()
-CASE = "/cases/{case_ref}"
 CONDITIONS = Form(
     "conditions.html",
     ("kind", "victim_related", "description", "starts_on", "ends_on"),
@@ -28,40 +27,15 @@ RELEASE = Form("release.html", ("on",), {"on": "Enter the date of release as a r
 KINDS: dict[str, Any] = {"kinds": list(ConditionKind)}
 
 
-@router.get(CASE + "/conditions", response_class=HTMLResponse)
-async def conditions_form(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    values = dict.fromkeys(CONDITIONS.fields, "")
-    return CONDITIONS.show(request, values, case_ref=case_ref, **KINDS)
+async def conditions(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    condition = LicenceConditionBase.model_validate(blank_to_none(values))
+    return (await vcs_of(request).record_conditions(target.case_ref, [condition], actor)).message
 
 
-@router.post(CASE + "/conditions", response_class=HTMLResponse)
-async def conditions(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    actor, values = await posted(request, CONDITIONS)
-
-    async def action() -> tuple[str, str]:
-        condition = LicenceConditionBase.model_validate(blank_to_none(values))
-        result = await vcs_of(request).record_conditions(case_ref, [condition], actor)
-        return case_ref, result.message
-
-    return await submit(request, CONDITIONS, values, action, case_ref=case_ref, **KINDS)
+async def release(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    on = parsed(RELEASE, values, "on", date)
+    return (await vcs_of(request).record_release(target.case_ref, on, actor)).message
 
 
-@router.get(CASE + "/release", response_class=HTMLResponse)
-async def release_form(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    return RELEASE.show(request, {"on": ""}, case_ref=case_ref)
-
-
-@router.post(CASE + "/release", response_class=HTMLResponse)
-async def release(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    actor, values = await posted(request, RELEASE)
-
-    async def action() -> tuple[str, str]:
-        on = parsed(RELEASE, values, "on", date)
-        result = await vcs_of(request).record_release(case_ref, on, actor)
-        return case_ref, result.message
-
-    return await submit(request, RELEASE, values, action, case_ref=case_ref)
+action_form(router, "/conditions", CONDITIONS, conditions, offering(KINDS))
+action_form(router, "/release", RELEASE, release)

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
 
 from models.case import MilestoneDates
 from models.key_stages import ENDS_THE_CASE, URGENT
@@ -15,10 +14,9 @@ from models.vocabulary import KeyStage
 from service.actor import Actor
 from service.contacts import Invalid, Problem
 from service.queries import case_summary
-from web.forms import Form, parsed, posted, submit, vcs_of, viewable
+from web.forms import Form, Target, action_form, offering, parsed, vcs_of
 
 router = APIRouter()
-CASE = "/cases/{case_ref}"
 
 # A transfer to hospital is recorded with its transfer direction (MHA 1983 s 47), and a Parole
 # Board review by its referral (which records the key stage): each has its own form, and the
@@ -61,35 +59,17 @@ DHR = Form(
 )
 
 
-@router.get(CASE + "/key-stage", response_class=HTMLResponse)
-async def key_stage_form(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    values = dict.fromkeys(KEY_STAGE.fields, "")
-    return KEY_STAGE.show(request, values, case_ref=case_ref, **STAGE_CHOICES)
+async def key_stage(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    stage = parsed(KEY_STAGE, values, "key_stage", KeyStage)
+    if stage not in STAGES:
+        fix = "Record a transfer to hospital with its transfer direction (MHA 1983 s 47)"
+        raise Invalid([Problem("key_stage", fix)])
+    on = parsed(KEY_STAGE, values, "on", date)
+    result = await vcs_of(request).record_key_stage(target.case_ref, stage, on, actor)
+    return result.message.replace(stage.value, stage.value.replace("_", " "))
 
 
-@router.post(CASE + "/key-stage", response_class=HTMLResponse)
-async def key_stage(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    actor, values = await posted(request, KEY_STAGE)
-
-    async def action() -> tuple[str, str]:
-        stage = parsed(KEY_STAGE, values, "key_stage", KeyStage)
-        if stage not in STAGES:
-            fix = "Record a transfer to hospital with its transfer direction (MHA 1983 s 47)"
-            raise Invalid([Problem("key_stage", fix)])
-        on = parsed(KEY_STAGE, values, "on", date)
-        result = await vcs_of(request).record_key_stage(case_ref, stage, on, actor)
-        return case_ref, result.message.replace(stage.value, stage.value.replace("_", " "))
-
-    return await submit(request, KEY_STAGE, values, action, case_ref=case_ref, **STAGE_CHOICES)
-
-
-def current_dates(request: Request, actor: Actor, case_ref: str) -> dict[str, date | None]:
-    """The case's dates now, shown beside each field (a blank field keeps its date)."""
-    state = request.app.state
-    case = case_summary(state.engine, actor, case_ref, state.today()).case
-    return {name: getattr(case, name) for name in DATES}
+action_form(router, "/key-stage", KEY_STAGE, key_stage, offering(STAGE_CHOICES))
 
 
 def changed_dates(values: dict[str, str]) -> dict[str, date | None]:
@@ -109,47 +89,28 @@ def changed_dates(values: dict[str, str]) -> dict[str, date | None]:
     return changes
 
 
-@router.get(CASE + "/milestones", response_class=HTMLResponse)
-async def milestones_form(request: Request, case_ref: str) -> Response:
-    actor = viewable(request, case_ref)
-    now = current_dates(request, actor, case_ref)
-    values = dict.fromkeys(MILESTONES.fields, "")
-    return MILESTONES.show(request, values, case_ref=case_ref, dates=DATES, now=now)
+def dates_now(request: Request, actor: Actor) -> dict[str, Any]:
+    """The case's dates now, shown beside each field (a blank field keeps its date)."""
+    state = request.app.state
+    case = case_summary(state.engine, actor, request.path_params["case_ref"], state.today()).case
+    return {"dates": DATES, "now": {name: getattr(case, name) for name in DATES}}
 
 
-@router.post(CASE + "/milestones", response_class=HTMLResponse)
-async def milestones(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    actor, values = await posted(request, MILESTONES)
-    now = current_dates(request, actor, case_ref)
-
-    async def action() -> tuple[str, str]:
-        changes = changed_dates(values)
-        result = await vcs_of(request).record_milestones(case_ref, changes, actor)
-        return case_ref, result.message
-
-    context = {"case_ref": case_ref, "dates": DATES, "now": now}
-    return await submit(request, MILESTONES, values, action, **context)
+async def milestones(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    changes = changed_dates(values)
+    return (await vcs_of(request).record_milestones(target.case_ref, changes, actor)).message
 
 
-@router.get(CASE + "/dhr", response_class=HTMLResponse)
-async def dhr_form(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    values = dict.fromkeys(DHR.fields, "") | {"reviewed_by": "community safety partnership"}
-    return DHR.show(request, values, case_ref=case_ref)
+action_form(router, "/milestones", MILESTONES, milestones, dates_now)
 
 
-@router.post(CASE + "/dhr", response_class=HTMLResponse)
-async def dhr(request: Request, case_ref: str) -> Response:
-    viewable(request, case_ref)
-    actor, values = await posted(request, DHR)
+async def dhr(request: Request, actor: Actor, values: dict[str, str], target: Target) -> str:
+    directed_on = parsed(DHR, values, "directed_on", date)
+    due_on = parsed(DHR, values, "due_on", date)
+    result = await vcs_of(request).record_dhr_direction(
+        target.case_ref, values["reviewed_by"], directed_on, due_on, actor
+    )
+    return result.message
 
-    async def action() -> tuple[str, str]:
-        directed_on = parsed(DHR, values, "directed_on", date)
-        due_on = parsed(DHR, values, "due_on", date)
-        result = await vcs_of(request).record_dhr_direction(
-            case_ref, values["reviewed_by"], directed_on, due_on, actor
-        )
-        return case_ref, result.message
 
-    return await submit(request, DHR, values, action, case_ref=case_ref)
+action_form(router, "/dhr", DHR, dhr, reviewed_by="community safety partnership")
