@@ -142,7 +142,7 @@ def discharge_problems(status: HospitalStatus, kind: DischargeKind, on: date) ->
     if status.discharge is not None and status.discharge is kind:
         problems.append(
             f"the {kind.value} discharge of {status.discharged_on} is already recorded: record "
-            "a readmission (record-hospital) first"
+            "a readmission to hospital first"
         )
     return problems
 

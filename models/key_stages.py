@@ -122,29 +122,30 @@ NOT_FOR_PATIENTS: dict[KeyStage, str] = {
         "absence is MHA 1983 s 17 leave, which is not a key stage of the scheme"
     ),
     KeyStage.OPEN_CONDITIONS: (
-        "open conditions are a prison category; record a move between hospitals with "
-        "record-hospital"
+        "open conditions are a prison category; record a move between hospitals as the "
+        "hospital the patient is in"
     ),
     # A hospital order is not a sentence: the Parole Board never reviews it; discharge is for
     # the Secretary of State or the tribunal (DVCVA s 37(4)-(5)). Hospital and transfer
     # directions go with a sentence, so their Parole Board reviews stay.
     KeyStage.PAROLE_REVIEW: (
         "a hospital order is not a sentence, so the Parole Board does not review it; record "
-        "a Mental Health Tribunal application with record-tribunal-application"
+        "a Mental Health Tribunal application instead"
     ),
     # CJA 2003 s 254 recalls an offender on licence; a conditionally discharged patient is
     # recalled to hospital by the Secretary of State (MHA 1983 s 42(3)): a readmission.
     KeyStage.RECALL: (
         "a recall (CJA 2003 s 254) is of an offender on licence; record a patient's recall to "
-        "hospital (MHA 1983 s 42(3)) as a readmission with record-hospital"
+        "hospital (MHA 1983 s 42(3)) as a readmission to hospital"
     ),
     KeyStage.TRANSFER_TO_HOSPITAL: (
-        "the patient is already in hospital; record a move between hospitals with record-hospital"
+        "the patient is already in hospital; record a move between hospitals as the hospital "
+        "the patient is in"
     ),
 }
 ONLY_ON_HOSPITAL_ORDER = frozenset({KeyStage.PAROLE_REVIEW})
 # Local rule: an escape or absconding is from hospital, so not after a discharge (a discharged
-# patient who breaks conditions is recalled: a readmission, record-hospital).
+# patient who breaks conditions is recalled: a readmission to hospital).
 FROM_HOSPITAL = frozenset({KeyStage.ESCAPE, KeyStage.ABSCONDING})
 
 
@@ -163,7 +164,7 @@ def patient_problem(state: CaseState, stage: KeyStage) -> str | None:
         return (
             f"{name} cannot be recorded: the patient was discharged ({status.discharge.value}) "
             f"on {status.discharged_on}, so is not detained; record a recall to hospital as a "
-            "readmission with record-hospital"
+            "readmission to hospital"
         )
     return None
 

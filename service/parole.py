@@ -64,7 +64,9 @@ class ParoleActions(ServiceBase):
             return case_workflow_id(case_ref), review_id
         view = await self._case_view(case_ref)
         if view.latest_parole_review is None:
-            raise VcsError(f"case {case_ref} has no parole review: refer-parole first")
+            raise VcsError(
+                f"case {case_ref} has no parole review: refer the case to the Parole Board first"
+            )
         return case_workflow_id(case_ref), view.latest_parole_review
 
     async def _victim_review(

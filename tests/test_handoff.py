@@ -571,9 +571,9 @@ async def test_withdrawn_or_refused_handoff_closes_its_tasks_and_switches_nothin
         await until(lambda: len(handoff_tasks(engine, first)) == 2)
         [_, escalation] = handoff_tasks(engine, first)
         assert escalation.kind is TaskKind.ESCALATION
-        # complete-task on the escalation says which command closes it; nothing changes.
+        # complete-task on the escalation says what closes it; nothing changes.
         assert escalation.id is not None and supply.id is not None
-        with pytest.raises(VcsError, match=f"handoff supply --handoff {first}"):
+        with pytest.raises(VcsError, match="closes when the hand-off is supplied or withdrawn"):
             await vcs.complete_task(escalation.id, actor=MANAGER_ACTOR, outcome="done")
         assert len(handoff_tasks(engine, first)) == 2
 

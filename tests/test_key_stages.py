@@ -113,10 +113,10 @@ def test_prison_only_key_stages_are_refused_for_a_patient_with_the_route_to_use(
     on = SENTENCED + timedelta(days=30)
     for key_stage, route in [
         (KeyStage.TEMPORARY_RELEASE, "MHA 1983 s 17"),
-        (KeyStage.OPEN_CONDITIONS, "record-hospital"),
-        (KeyStage.RECALL, "record-hospital"),
-        (KeyStage.TRANSFER_TO_HOSPITAL, "record-hospital"),
-        (KeyStage.PAROLE_REVIEW, "record-tribunal-application"),
+        (KeyStage.OPEN_CONDITIONS, "record a move between hospitals"),
+        (KeyStage.RECALL, "as a readmission to hospital"),
+        (KeyStage.TRANSFER_TO_HOSPITAL, "record a move between hospitals"),
+        (KeyStage.PAROLE_REVIEW, "record a Mental Health Tribunal application"),
     ]:
         problem = key_stage_problem(order, key_stage, on, NOW)
         assert problem is not None and "hospital path (s36_restricted)" in problem, key_stage

@@ -43,25 +43,6 @@ _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _FIELD = re.compile(r"(?:^|(?<=\s))([a-z][a-z_]*)=")
 _STAGE = re.compile(r"^stage:(\w+)")
-# The engine's refusals name the command line's commands; on the console, its own pages.
-_COMMANDS = [
-    (re.compile(r"\(refer-parole --case[^()]*\)"), '("Refer to the Parole Board")'),
-    (re.compile(r"refer-parole first"), "refer the case to the Parole Board first"),
-    (
-        re.compile(r"\(record-key-stage --stage transfer_to_hospital[^()]*\)"),
-        '("Record a transfer to hospital")',
-    ),
-    (
-        re.compile(r"record-key-stage --stage transfer_to_hospital --hospital ID"),
-        '"Record a transfer to hospital"',
-    ),
-    (
-        re.compile(r"record-hospital --case \S+ --hospital ID"),
-        '"Record the hospital the patient is in"',
-    ),
-    (re.compile(r"\(submit-vps first\)"), "(send their VPS first)"),
-    (re.compile(r"\s*\((?:look at it: )?handoff \w+ --handoff[^()]*\)"), ""),
-]
 
 
 def label(value: object) -> str:
@@ -87,8 +68,6 @@ def plain(line: str) -> str:
     """A line the engine wrote, readable: ISO dates as days, codes as words, "key=value" as
     "key value" separated by commas, list brackets dropped."""
     text = _STAGE.sub(lambda m: "now " + m[1], line)
-    for command, words in _COMMANDS:
-        text = command.sub(words, text)
     text = re.sub(r"\[([^\]]*)\]", r"\1", text)
     text = re.sub(r"(?<=[^:\s])\s+(?=[a-z][a-z_]*=)", ", ", text)
     text = _FIELD.sub(lambda m: m[1] + " ", text)

@@ -284,7 +284,7 @@ class BulkTransferWorkflow:
         return (
             f"task {task_id} watches hand-off {entry.handoff_id} of case {entry.case_ref}: it "
             "closes itself when the hand-off finishes, or is recorded as failed if its workflow "
-            f"has ended (look at it: handoff show --handoff {entry.handoff_id})"
+            "has ended"
         )
 
     @workflow.update

@@ -312,7 +312,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         if action.milestones.sentence_date != state.milestones.sentence_date:
             raise rejected("the sentence date cannot change: register the new sentence as a case")
         if action.milestones.release_date != state.milestones.release_date:
-            raise rejected("record a release with record-release, not as a milestone")
+            raise rejected("record the release as a release, not as a milestone")
 
     @workflow.update
     async def record_release(self, action: RecordRelease) -> ActionResult:
@@ -356,7 +356,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         if state.hospital is not None:
             raise rejected(
                 f"case {self.params.case_ref} is on a hospital path: record a discharge "
-                "(record-discharge) or a remission to prison (record-remission)"
+                "or a remission to prison"
             )
         problem = release_problem(state, action.on)
         if problem is not None:
@@ -451,9 +451,8 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
             # One way to record a parole review: the referral (refer_parole) starts the review
             # and records the key stage (domain.md 'Parole').
             raise rejected(
-                "a Parole Board review is recorded by referring the case (refer-parole --case "
-                "REF --vps-due DATE [--hearing DATE]): it records the key stage and invites "
-                "the victims"
+                "a Parole Board review is recorded by referring the case to the Parole Board: "
+                "the referral records the key stage and invites the victims"
             )
         self._check_key_stage(action)
 
@@ -462,9 +461,9 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         if action.key_stage is KeyStage.TRANSFER_TO_HOSPITAL:
             # The transfer moves the case to the DVCVA s 42 path (workflows/hospital.py).
             raise rejected(
-                "a transfer to hospital needs its transfer direction: give the hospital "
-                "(record-key-stage --stage transfer_to_hospital --hospital ID, and "
-                "--restriction-direction if MHA 1983 s 49 applies)"
+                "a transfer to hospital needs its transfer direction: record it as a transfer "
+                "to hospital, naming the hospital (and the restriction direction if MHA 1983 "
+                "s 49 applies)"
             )
         problem = key_stage_problem(state, action.key_stage, action.on, today())
         if problem is not None:
@@ -485,7 +484,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
             self._check_complete_task(action)
             task = await self.tasks.complete(action, f"case {self.params.case_ref}")
             follows = (
-                "the release itself is recorded with record-release, which tells victims"
+                "record the release itself next: that tells the victims"
                 if task.key == CONFIRM_RELEASE_TASK
                 else next_note(self.view().scheduled)
             )

@@ -127,7 +127,7 @@ class CaseParole(CaseHost):
             raise rejected(
                 f"case {self.params.case_ref} is on a hospital path: the Parole Board does not "
                 "review a hospital patient; discharge is for the tribunal or the Secretary of "
-                "State (record-discharge)"
+                "State: record a discharge"
             )
         if state.open_parole_review is not None:
             raise rejected(

@@ -405,12 +405,11 @@ class HandoffWorkflow:
                 f"(step {self.step.value})"
             )
         if task.kind is TaskKind.ESCALATION:
-            command = "supply" if self.step is HandoffStep.REQUESTED else "accept"
+            done = "supplied" if self.step is HandoffStep.REQUESTED else "accepted"
             raise rejected(
                 f"task {action.task_id} escalates hand-off {self._id()}'s overdue "
-                f"'{self.step.value}' step: it closes when that step is done "
-                f"(handoff {command} --handoff {self._id()}) or the hand-off is withdrawn "
-                f"(handoff withdraw --handoff {self._id()} --why ...)"
+                f"'{self.step.value}' step: it closes when the hand-off is {done} or "
+                "withdrawn"
             )
 
     # ---- query -------------------------------------------------------------------------------

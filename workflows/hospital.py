@@ -169,8 +169,8 @@ class HospitalCase(CaseHost):
     @record_hospital.validator
     def _check_record_hospital(self, action: RecordHospital) -> None:
         state, status = self._patient(
-            "record a prisoner's move to hospital with "
-            "record-key-stage --stage transfer_to_hospital --hospital ID"
+            "record a prisoner's move to hospital as a transfer to hospital, with its "
+            "transfer direction"
         )
         ref = self.params.case_ref
         if status.discharge is DischargeKind.ABSOLUTE:
@@ -228,7 +228,7 @@ class HospitalCase(CaseHost):
         if state.hospital is not None:
             raise rejected(
                 f"case {ref} is already on a hospital path ({state.hospital.path.value}): record "
-                "a move between hospitals with record-hospital"
+                "a move between hospitals as the hospital the patient is in"
             )
         problem = key_stage_problem(state, KeyStage.TRANSFER_TO_HOSPITAL, action.on, today())
         if problem:
@@ -349,8 +349,8 @@ class HospitalCase(CaseHost):
     @record_tribunal_application.validator
     def _check_tribunal_application(self, action: RecordTribunalApplication) -> None:
         state, status = self._patient(
-            "a prisoner's release is reviewed by the Parole Board (refer-parole), not the "
-            "Mental Health Tribunal"
+            "a prisoner's release is reviewed by the Parole Board: refer the case to the "
+            "Parole Board, not the Mental Health Tribunal"
         )
         _refuse_any(
             tribunal_problems(status, action.on),
@@ -393,7 +393,7 @@ class HospitalCase(CaseHost):
 
     @record_discharge.validator
     def _check_discharge(self, action: RecordDischarge) -> None:
-        state, status = self._patient("record a release with record-release")
+        state, status = self._patient("record the release instead")
         _refuse_any(
             discharge_problems(status, action.kind, action.on),
             "discharge",

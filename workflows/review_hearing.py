@@ -60,7 +60,7 @@ class ReviewHearing(ReviewPath):
         if not action.oral_hearing and pending:
             raise rejected(
                 f"victims {pending} applied to read their VPS at an oral hearing: record the "
-                "Board's decision on those applications first (read-decision)"
+                "Board's decision on those applications first"
             )
 
     async def adjourn(self, action: AdjournHearing) -> ActionResult:
@@ -137,7 +137,7 @@ class ReviewHearing(ReviewPath):
             # only the deadline moves, and every timer with it.
             if action.hearing_on is not None:
                 raise rejected(
-                    f"review {self.review_id} has no hearing listed: record it with set-hearing; "
+                    f"review {self.review_id} has no hearing listed: record the hearing first; "
                     "to defer the review before then, give only the new VPS deadline"
                 )
             if action.vps_due_on is None or action.vps_due_on == t.vps_due_on:
@@ -206,7 +206,7 @@ class ReviewHearing(ReviewPath):
         t = self.state.timetable
         if t.hearing_on is None:
             raise rejected(
-                f"review {self.review_id} has no hearing date: record it (set-hearing) before the "
+                f"review {self.review_id} has no hearing date: record the hearing before the "
                 "decision"
             )
         if t.hearing_on > today():

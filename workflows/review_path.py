@@ -169,8 +169,7 @@ class ReviewPath:
             f"vps-{victim_id}{round_key}",
             TaskKind.PAROLE_VPS,
             f"Victim {victim_id}: Parole Board review: discuss a Victim Personal Statement and "
-            "licence-condition representations; record them (submit-vps, "
-            "parole-representations)",
+            "licence-condition representations; record them when the victim gives them",
             t.vps_due_on,
         )
 

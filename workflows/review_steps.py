@@ -144,7 +144,7 @@ class ReviewSteps(ReviewHearing):
             f"read-{action.victim_id}",
             TaskKind.PAROLE_READ_APPLICATION,
             f"Victim {action.victim_id} applies to read their VPS at the oral hearing: send "
-            "the application to the Parole Board; record its decision (read-decision)",
+            "the application to the Parole Board; record its decision when it comes",
             due,
         )
         return ActionResult(
@@ -165,7 +165,7 @@ class ReviewSteps(ReviewHearing):
         if action.victim_id not in self._with_vps():
             raise rejected(
                 f"victim {action.victim_id} has no VPS on this review: a victim applies to read "
-                "their own statement (submit-vps first)"
+                "their own statement (send their VPS first)"
             )
         for application in self.state.read_applications:
             if application.victim_id == action.victim_id:

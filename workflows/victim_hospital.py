@@ -232,8 +232,8 @@ class HospitalVictim:
             )
         if status.hospital_id is None:
             raise rejected(
-                f"no hospital is recorded for case {ref}: record it first with record-hospital "
-                f"--case {ref} --hospital ID (DVCVA s 36A / s 42A)"
+                f"no hospital is recorded for case {ref}: record the hospital the patient is "
+                "in first (DVCVA s 36A / s 42A)"
             )
         if status.discharge is DischargeKind.ABSOLUTE:
             raise rejected(f"the patient was absolutely discharged on {status.discharged_on}")
