@@ -126,7 +126,7 @@ async def test_handoff_request_supply_by_task_withdraw_then_accept(cli: Cli) -> 
     assert case_row(cli, case_ref).provider is Provider.NPS
 
     error = await cli.refused("handoff", "show", "--handoff", "vcs-handoff-NOPE-1")
-    assert "workflow vcs-handoff-NOPE-1 is not running" in error
+    assert "no hand-off vcs-handoff-NOPE-1" in error
 
 
 # ---- crc-event and dhr ------------------------------------------------------------------------
