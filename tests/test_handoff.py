@@ -318,6 +318,7 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
             supply_due,
             "vlo.jones",
         )
+        assert supply.workflow_id == case_workflow_id(case_ref)  # the case holds the hand-off
         # The hand-off counts over the GOV.UK calendar its case's input carries
         # (models/working_days.py).
         history = await env.client.get_workflow_handle(case_workflow_id(case_ref)).fetch_history()
