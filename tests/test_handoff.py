@@ -822,6 +822,48 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
         assert case_row(engine, fine_ref).provider is Provider.NPS
 
 
+async def test_a_bulk_handoff_whose_case_workflow_ended_is_recorded_as_failed(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case holds the hand-off: if its workflow ends with the hand-off still open (ops
+    terminated it), the bulk, looking again after its bound, records the hand-off as failed and
+    withdrawn, closes its escalation and finishes; the case stays where it was."""
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    stuck_ref, bulk_id = unique_ref("T"), unique_ref("U")
+    bound = timedelta(minutes=HandoffPolicy().bulk_handoff_wait_minutes)
+    slow: set[int] = set()
+    stall_switches(monkeypatch, slow, set())
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(stuck_ref, today, term_months=24, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
+        )
+        slow.add(case_row(engine, stuck_ref).id or 0)
+        ops = vlo_actor("ops.lead", role=Role.VLO_MANAGER)
+        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, ops, page_size=1)
+        await until(lambda: handoffs_of(engine, stuck_ref))
+        await env.sleep(bound + timedelta(minutes=1))
+        p = await eventually_progress(vcs, bulk_id, lambda p: len(p.waiting) == 1)
+        [waiting] = p.waiting
+        await terminate(env, case_workflow_id(stuck_ref))
+
+        await env.sleep(bound + timedelta(minutes=1))
+        p = await wait_finished(vcs, bulk_id)
+        assert (p.done, p.failed, p.failures, p.waiting) == (0, 1, [stuck_ref], [])
+        [row] = handoffs_of(engine, stuck_ref)
+        assert (row.step, row.withdrawn_reason) == (
+            HandoffStep.WITHDRAWN,
+            WithdrawalReason.HANDOFF_FAILED,
+        )
+        assert case_row(engine, stuck_ref).provider is Provider.CRC
+        assert task_row(engine, waiting.escalation_task_id or 0).status is TaskStatus.DONE
+
+
 async def eventually_progress(
     vcs: Vcs, bulk_id: str, check: Callable[[BulkProgress], bool]
 ) -> BulkProgress:
