@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
@@ -41,6 +43,7 @@ from models.messages import CaseView
 from models.records import VloTask
 from models.vocabulary import CaseStatus, HandoffStep, Provider, TaskKind, TaskStatus
 
+RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 ROLE_PREFIX = "role:"  # escalations go to roles; a hand-off moves only a VLO's own tasks
 # A hand-off's own step tasks are closed by its steps, never moved by its switch.
 HANDOFF_TASKS = (TaskKind.HANDOFF_SUPPLY, TaskKind.HANDOFF_ACCEPT)
@@ -332,11 +335,18 @@ class HandoffStarterActivities:
     async def handoff_open_in_case(self, case_ref: str, handoff_id: str) -> bool:
         """Whether the case's workflow still holds the hand-off open (a bulk transfer checks on
         one that has not reported back: if its case's workflow has ended, it never will)."""
-        handle = self.client.get_workflow_handle(case_workflow_id(case_ref))
+        workflow_id = case_workflow_id(case_ref)
         try:
-            described = await handle.describe()
-            if described.status is not WorkflowExecutionStatus.RUNNING:
+            # The raw answer: its status without decoding its search attributes.
+            described = await self.client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self.client.namespace,
+                    execution=WorkflowExecution(workflow_id=workflow_id),
+                )
+            )
+            if described.workflow_execution_info.status != RUNNING:
                 return False
+            handle = self.client.get_workflow_handle(workflow_id)
             view = await handle.query("view", result_type=CaseView)
         except WorkflowQueryFailedError:
             return False
