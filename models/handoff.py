@@ -252,6 +252,44 @@ class HandoffView(BaseModel):
     history: list[str]
 
 
+def waiting_for(step: HandoffStep, sender: Responsibility, receiver: Responsibility) -> str:
+    return {
+        HandoffStep.REQUESTED: f"{sender.vlo} to supply the case information",
+        HandoffStep.SUPPLIED: f"{receiver.vlo} to accept the case",
+        HandoffStep.ACCEPTED: "responsibility to switch",
+        HandoffStep.SWITCHED: "nothing: done",
+        HandoffStep.WITHDRAWN: "nothing: withdrawn",
+    }[step]
+
+
+def row_view(row: CaseHandoff, case_ref: str) -> HandoffView:
+    """A hand-off from its row: one its case no longer holds (the case has had another since)."""
+    sender = Responsibility(provider=row.from_provider, region=row.from_region, vlo=row.from_vlo)
+    receiver = Responsibility(provider=row.to_provider, region=row.to_region, vlo=row.to_vlo)
+    why = row.withdrawn_reason.value if row.withdrawn_reason else "-"
+    steps = [
+        (row.requested_at, f"requested by {row.requested_by}"),
+        (row.supplied_at, "supplied"),
+        (row.accepted_at, "accepted"),
+        (row.switched_at, "switched"),
+        (row.withdrawn_at, f"withdrawn by {row.withdrawn_by}: {why}"),
+    ]
+    return HandoffView(
+        handoff_id=row.handoff_id,
+        case_ref=case_ref,
+        reason=row.reason,
+        sender=sender,
+        receiver=receiver,
+        step=row.step,
+        bulk=row.bulk_id is not None,
+        waiting_for=waiting_for(row.step, sender, receiver),
+        step_due_on=None,
+        open_task_ids=[],
+        escalations=[],
+        history=[f"{at.date()} {what}" for at, what in steps if at is not None],
+    )
+
+
 class RequestHandoff(BaseModel):
     by: str = Field(min_length=2, max_length=60)
     reason: HandoffReason

@@ -13,6 +13,7 @@ from models.case import OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
 from models.handoff import (
+    ENDED_STEPS,
     BulkControl,
     BulkProgress,
     BulkTransferInput,
@@ -24,6 +25,7 @@ from models.handoff import (
     RequestHandoff,
     WithdrawalReason,
     bulk_workflow_id,
+    row_view,
 )
 from models.messages import (
     ActionResult,
@@ -61,18 +63,25 @@ class HandoffActions(ServiceBase):
             raise VcsError(f"case {case_ref} has no hand-off")
         return row.handoff_id
 
+    def _handoff_row(self, handoff_id: str) -> tuple[CaseHandoff, str] | None:
+        """The hand-off's row and its case's reference."""
+        with session_scope(self.engine) as session:
+            found = session.exec(
+                select(CaseHandoff, OffenderCase.case_ref)
+                .join(OffenderCase, col(OffenderCase.id) == col(CaseHandoff.case_id))
+                .where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+            if found is not None:
+                session.expunge(found[0])
+        return (found[0], found[1]) if found is not None else None
+
     def _handoff_case(
         self, actor: Actor, action: Action, handoff_id: str, *, receiving: bool = False
     ) -> str:
         """The workflow of the hand-off's case, once the actor is checked against that case,
         or (`receiving`) against the region it goes to: the receiving side accepts it (local
         policy). An unknown hand-off is refused once the actor may take the action at all."""
-        with session_scope(self.engine) as session:
-            row = session.exec(
-                select(CaseHandoff, OffenderCase.case_ref)
-                .join(OffenderCase, col(OffenderCase.id) == col(CaseHandoff.case_id))
-                .where(CaseHandoff.handoff_id == handoff_id)
-            ).first()
+        row = self._handoff_row(handoff_id)
         if row is None:
             checked(self.engine, actor, action)
             raise VcsError(f"no hand-off {handoff_id}")
@@ -142,7 +151,10 @@ class HandoffActions(ServiceBase):
                 CaseWorkflow.handoff_view, handoff_id
             )
         except WorkflowQueryFailedError as err:
-            raise VcsError(str(err)) from None
+            found = self._handoff_row(handoff_id)
+            if found is None or found[0].step not in ENDED_STEPS:
+                raise VcsError(str(err)) from None
+            return row_view(*found)  # an earlier one: the case holds its latest only
         except RPCError as err:
             raise unavailable(err, case) from None
 

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawalReason,
         handoff_manager,
         switched_refusal,
+        waiting_for,
         withdrawn_refusal,
     )
     from models.handoff_state import HandoffState
@@ -285,13 +286,6 @@ class HandoffPath:
 
     def view(self) -> HandoffView:
         s, p = self.state, self.params
-        waiting = {
-            HandoffStep.REQUESTED: f"{p.sender.vlo} to supply the case information",
-            HandoffStep.SUPPLIED: f"{p.receiver.vlo} to accept the case",
-            HandoffStep.ACCEPTED: "responsibility to switch",
-            HandoffStep.SWITCHED: "nothing: done",
-            HandoffStep.WITHDRAWN: "nothing: withdrawn",
-        }[s.step]
         return HandoffView(
             handoff_id=self.handoff_id,
             case_ref=p.case_ref,
@@ -300,7 +294,7 @@ class HandoffPath:
             receiver=p.receiver,
             step=s.step,
             bulk=p.bulk_id is not None,
-            waiting_for=waiting,
+            waiting_for=waiting_for(s.step, p.sender, p.receiver),
             step_due_on=s.step_due,
             open_task_ids=list(s.open_task_ids),
             escalations=list(s.escalations),
