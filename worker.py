@@ -49,7 +49,6 @@ from workflows.audit_heads import AuditHeadsWorkflow
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow
 from workflows.delivery import DeliveryStatusWorkflow
-from workflows.handoff import HandoffWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.schedules import ensure_schedules
@@ -165,7 +164,6 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
             DailyReconciliationWorkflow,
             RetentionWorkflow,
             DeliveryStatusWorkflow,
-            HandoffWorkflow,
             BulkTransferWorkflow,
             AuditHeadsWorkflow,
         ],

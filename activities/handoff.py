@@ -1,9 +1,8 @@
 """Activities for provider hand-offs: register one (one open per case), record its steps,
 switch responsibility on the case row and its open tasks, record a withdrawal, list cases for
-a bulk transfer, and start (or look at) a hand-off's workflow. Every write is idempotent (a
-key per effect) and audited."""
+a bulk transfer, and open (or look at) a bulk's hand-off on its case's workflow. Every write
+is idempotent (a key per effect) and audited."""
 
-import contextlib
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func
@@ -12,13 +11,16 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.audit import already_done, append_audit
-from activities.calendar import fresh_calendar
 from activities.errors import data_error, stored_case
 from models.audit import AuditDetail, Ref
 from models.case import OffenderCase
@@ -34,11 +36,17 @@ from models.handoff import (
     ResponsibilitySwitch,
     TaskReassignment,
     TransferCandidate,
-    handoff_workflow_id,
+    handoff_id_of,
 )
+from models.ids import case_workflow_id
+from models.messages import CaseView
 from models.records import VloTask
 from models.task_moves import ROLE_PREFIX, reassign_tasks
-from models.vocabulary import CaseStatus, HandoffStep, Provider, TaskStatus
+from models.vocabulary import CaseStatus, HandoffStep, Provider, TaskKind, TaskStatus
+
+RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+# A hand-off's own step tasks are closed by its steps, never moved by its switch.
+HANDOFF_TASKS = (TaskKind.HANDOFF_SUPPLY, TaskKind.HANDOFF_ACCEPT)
 
 
 def in_progress(message: str) -> ApplicationError:
@@ -89,7 +97,7 @@ class HandoffStoreActivities:
             ).one()
             number = int(count) + 1
             row = CaseHandoff(
-                handoff_id=handoff_workflow_id(start.case_ref, number),
+                handoff_id=handoff_id_of(start.case_ref, number),
                 request_key=start.request_key,
                 case_id=start.case_id,
                 number=number,
@@ -166,9 +174,7 @@ class HandoffStoreActivities:
             ).all()
             moved = []
             for task in tasks:
-                if task.assigned_to.startswith(ROLE_PREFIX) or task.workflow_id.startswith(
-                    "vcs-handoff-"
-                ):
+                if task.assigned_to.startswith(ROLE_PREFIX) or task.kind in HANDOFF_TASKS:
                     continue
                 task.assigned_to = switch.receiver.vlo
                 session.add(task)
@@ -287,44 +293,54 @@ class HandoffStoreActivities:
 
 
 class HandoffStarterActivities:
-    """Hand-offs outlive the run of the case (or bulk transfer) that asked for them, so they
-    start through this activity; starting is idempotent on the workflow ID."""
+    """A bulk transfer opens each hand-off on its case's workflow, and looks at one that has not
+    reported back, through these (a workflow cannot update another)."""
 
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
         self.task_queue = task_queue
 
     @activity.defn
-    async def start_handoff_workflow(self, params: HandoffInput) -> str:
-        # The hand-off carries the bank holidays its service levels count over (its input, so
-        # its history replays over them); the case's and the bulk transfer's stay small.
-        started = params.model_copy(update={"calendar": params.calendar or fresh_calendar()})
-        with contextlib.suppress(WorkflowAlreadyStartedError):  # it ran and ended: never again
-            await self.client.start_workflow(
-                "ProviderHandoff",
-                started,
+    async def start_case_handoff(self, params: HandoffInput) -> str:
+        """The case's `start_handoff` update, once the case has taken it (not done: the case
+        tells the bulk how it ended). Its update ID is the hand-off's: a retry is the same."""
+        handle = self.client.get_workflow_handle(case_workflow_id(params.case_ref))
+        try:
+            await handle.start_update(
+                "start_handoff",
+                params,
                 id=params.handoff_id,
-                task_queue=self.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"Hand-off of case {params.case_ref} ({params.reason.value})",
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             )
+        except WorkflowUpdateFailedError as err:  # refused by the case
+            raise data_error(f"case {params.case_ref}: {err.cause or err}") from None
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                raise data_error(f"case {params.case_ref} has no running workflow") from None
+            raise
         return params.handoff_id
 
     @activity.defn
-    async def handoff_running(self, handoff_id: str) -> bool:
-        """Whether the hand-off's workflow still runs (a bulk transfer checks on one that has
-        not reported back: one that ended without a word failed, or was terminated)."""
+    async def handoff_open_in_case(self, case_ref: str, handoff_id: str) -> bool:
+        """Whether the case's workflow still holds the hand-off open (a bulk transfer checks on
+        one that has not reported back: if its case's workflow has ended, it never will)."""
+        workflow_id = case_workflow_id(case_ref)
         try:
+            # The raw answer: its status without decoding its search attributes.
             described = await self.client.workflow_service.describe_workflow_execution(
                 DescribeWorkflowExecutionRequest(
                     namespace=self.client.namespace,
-                    execution=WorkflowExecution(workflow_id=handoff_id),
+                    execution=WorkflowExecution(workflow_id=workflow_id),
                 )
             )
+            if described.workflow_execution_info.status != RUNNING:
+                return False
+            handle = self.client.get_workflow_handle(workflow_id)
+            view = await handle.query("view", result_type=CaseView)
+        except WorkflowQueryFailedError:
+            return False
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
                 return False
             raise
-        status = described.workflow_execution_info.status
-        return bool(status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING)
+        return bool(view.open_handoff == handoff_id)

@@ -1,5 +1,5 @@
 """Hand-offs between providers, regions and VLOs, CRC events, and bulk transfers
-(workflows/handoff.py, workflows/bulk_transfer.py)."""
+(workflows/handoff_path.py, workflows/bulk_transfer.py)."""
 
 import argparse
 

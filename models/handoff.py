@@ -1,5 +1,6 @@
-"""Provider hand-offs: the table, the local service levels, and the messages the hand-off and
-bulk-transfer workflows exchange. IDs, providers, regions, VLO user names and dates only.
+"""Provider hand-offs: the table, the local service levels, and the messages of a hand-off (held
+by its case's workflow, workflows/handoff_path.py) and of the bulk transfer. IDs, providers,
+regions, VLO user names and dates only.
 
 Sources: domain.md "Providers and hand-offs"; 000_5a1d5e000983110f.txt (CRCs support the NPS;
 the NPS decides and arranges a youth's transfer at 18); 003_532a1c7aa3a81105.txt (the Unified
@@ -29,7 +30,7 @@ class WithdrawalReason(StrEnum):
     REQUESTED_IN_ERROR = "requested_in_error"
     CIRCUMSTANCES_CHANGED = "circumstances_changed"  # e.g. risk reassessed, no move after all
     REFUSED_BY_RECEIVER = "refused_by_receiver"  # the receiving provider does not accept it
-    HANDOFF_FAILED = "handoff_failed"  # engine: its workflow ended without switching
+    HANDOFF_FAILED = "handoff_failed"  # engine: it ended without switching (a bulk's failed)
 
 
 class HandoffPolicy(BaseModel):
@@ -75,8 +76,14 @@ def switched_refusal(handoff_id: str, receiver: str, doing: str) -> str:
     )
 
 
-def handoff_workflow_id(case_ref: str, number: int) -> str:
+def handoff_id_of(case_ref: str, number: int) -> str:
+    """A hand-off's ID (its row's, and what its tasks' keys start with): `number` of the case."""
     return f"vcs-handoff-{case_ref}-{number}"
+
+
+def handoff_of_task(task_key: str) -> str | None:
+    """The hand-off whose step or escalation a task is, from the task's key."""
+    return task_key.split(":", 1)[0] if task_key.startswith("vcs-handoff-") else None
 
 
 def bulk_workflow_id(bulk_id: str) -> str:
@@ -87,7 +94,7 @@ class CaseHandoff(SQLModel, table=True):
     """One hand-off of a case between providers; at most one open per case."""
 
     id: int | None = Field(default=None, primary_key=True)
-    handoff_id: str = Field(unique=True, max_length=160)  # the workflow ID
+    handoff_id: str = Field(unique=True, max_length=160)  # handoff_id_of
     request_key: str = Field(unique=True, max_length=200)  # idempotency of the request
     case_id: int = Field(foreign_key="offendercase.id", index=True)
     number: int
@@ -146,21 +153,19 @@ class HandoffRequest(BaseModel):
 
 
 class HandoffInput(HandoffRequest):
-    """The hand-off workflow's input, once the hand-off is registered."""
+    """A registered hand-off, as its case's workflow opens it (its service levels count over
+    the case's bank-holiday calendar)."""
 
     handoff_id: str
-    # The bank holidays its service levels count over (models/working_days.py): set as its
-    # workflow starts (activities/handoff.py), never by workflow code.
-    calendar: BankHolidays | None = None
 
 
 class HandoffStart(HandoffRequest):
-    """Register a hand-off (one open per case, numbered per case) and start its workflow."""
+    """Register a hand-off (one open per case, numbered per case), then open it on its case."""
 
     request_key: str
 
     def registered(self, handoff_id: str) -> HandoffInput:
-        """The input of the hand-off's workflow, once registered as `handoff_id`."""
+        """The hand-off its case opens, once registered as `handoff_id`."""
         return HandoffInput(handoff_id=handoff_id, **self.model_dump(exclude={"request_key"}))
 
 
@@ -192,15 +197,11 @@ class TaskReassignment(BaseModel):
 
 
 class ResponsibilityChange(BaseModel):
-    """Signalled to the case, and by the case to each victim: who is now responsible."""
+    """What the case tells each victim and review when it switches: who is now responsible."""
 
     handoff_id: str
     receiver: Responsibility
     by: str
-
-
-class HandoffOpened(BaseModel):
-    handoff_id: str
 
 
 class HandoffFinished(BaseModel):
@@ -214,6 +215,7 @@ class HandoffFinished(BaseModel):
 class HandoffWithdrawal(BaseModel):
     """A VLO withdraws an open hand-off (or the receiving provider refuses it), with a reason."""
 
+    handoff_id: str = Field(min_length=2, max_length=160)
     by: str = Field(min_length=2, max_length=60)
     reason: WithdrawalReason
 
@@ -226,13 +228,6 @@ class HandoffWithdrawalRecord(BaseModel):
     case_id: int
     reason: WithdrawalReason
     by: str
-
-
-class HandoffWithdrawn(BaseModel):
-    """Signalled to the case: the hand-off is over without a switch; another may be asked for."""
-
-    handoff_id: str
-    reason: WithdrawalReason
 
 
 class HandoffEscalation(BaseModel):
@@ -257,6 +252,44 @@ class HandoffView(BaseModel):
     history: list[str]
 
 
+def waiting_for(step: HandoffStep, sender: Responsibility, receiver: Responsibility) -> str:
+    return {
+        HandoffStep.REQUESTED: f"{sender.vlo} to supply the case information",
+        HandoffStep.SUPPLIED: f"{receiver.vlo} to accept the case",
+        HandoffStep.ACCEPTED: "responsibility to switch",
+        HandoffStep.SWITCHED: "nothing: done",
+        HandoffStep.WITHDRAWN: "nothing: withdrawn",
+    }[step]
+
+
+def row_view(row: CaseHandoff, case_ref: str) -> HandoffView:
+    """A hand-off from its row: one its case no longer holds (the case has had another since)."""
+    sender = Responsibility(provider=row.from_provider, region=row.from_region, vlo=row.from_vlo)
+    receiver = Responsibility(provider=row.to_provider, region=row.to_region, vlo=row.to_vlo)
+    why = row.withdrawn_reason.value if row.withdrawn_reason else "-"
+    steps = [
+        (row.requested_at, f"requested by {row.requested_by}"),
+        (row.supplied_at, "supplied"),
+        (row.accepted_at, "accepted"),
+        (row.switched_at, "switched"),
+        (row.withdrawn_at, f"withdrawn by {row.withdrawn_by}: {why}"),
+    ]
+    return HandoffView(
+        handoff_id=row.handoff_id,
+        case_ref=case_ref,
+        reason=row.reason,
+        sender=sender,
+        receiver=receiver,
+        step=row.step,
+        bulk=row.bulk_id is not None,
+        waiting_for=waiting_for(row.step, sender, receiver),
+        step_due_on=None,
+        open_task_ids=[],
+        escalations=[],
+        history=[f"{at.date()} {what}" for at, what in steps if at is not None],
+    )
+
+
 class RequestHandoff(BaseModel):
     by: str = Field(min_length=2, max_length=60)
     reason: HandoffReason
@@ -266,6 +299,7 @@ class RequestHandoff(BaseModel):
 
 
 class HandoffAction(BaseModel):
+    handoff_id: str = Field(min_length=2, max_length=160)
     by: str = Field(min_length=2, max_length=60)
     note: str = Field(default="", max_length=200)  # never personal data: an ID or a word
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from models.audit import AuditDetail
 from models.case import MilestoneDates
 from models.eligibility import hospital_path
+from models.handoff_state import HandoffState
 from models.policy import Policy
 from models.review import ParoleState
 from models.tasks import OpenTask as OpenTask
@@ -254,9 +255,9 @@ class CaseState(BaseModel):
     event_sequence: int = 0
     tasks: list[OpenTask] = Field(default_factory=list)
     closed: bool = False
-    # Provider hand-offs (workflows/handoff.py): the one open now, and how many were asked for.
-    open_handoff: str | None = None
-    handoff_requests: int = 0
+    open_handoff: str | None = None  # hand-offs (workflows/handoff_path.py): the open one's ID,
+    handoff_requests: int = 0  # how many were asked for,
+    handoff: HandoffState | None = None  # and the latest, open or ended
     # CRC-reported key events already recorded: (kind, occurred on).
     crc_events: list[tuple[str, date]] = Field(default_factory=list)
     # Hospital paths (models/hospital.py): the status now (None: custodial), and how many

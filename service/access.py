@@ -96,14 +96,14 @@ RULES: dict[Action, Rule] = {
     Action.HAND_OFF: Rule(MANAGER),
     Action.BULK_TRANSFER: Rule(MANAGER),
     # The receiving provider accepts a hand-off (domain.md "Providers and hand-offs";
-    # workflows/handoff.py: the sender supplies, the receiver accepts). Local policy: in the
+    # workflows/handoff_path.py: the sender supplies, the receiver accepts). Local policy: in the
     # console that is the manager of the region it goes to, who also sees what is coming (its
     # escalations already go to the receiving side's hand-off manager); checked against the
     # hand-off's recorded receiving region (service/handoffs.py, service/incoming.py).
     Action.VIEW_INCOMING_HANDOFFS: Rule(MANAGER),
     Action.ACCEPT_HANDOFF: Rule(MANAGER),
     # The receiving provider refusing a hand-off is its withdrawal with reason
-    # refused_by_receiver (workflows/handoff.py); local policy: the same manager decides.
+    # refused_by_receiver (workflows/handoff_path.py); local policy: the same manager decides.
     Action.REFUSE_HANDOFF: Rule(MANAGER),
     Action.VIEW_OUTBOX: Rule(ADMIN),
     Action.MARK_POSTED: Rule(ADMIN),

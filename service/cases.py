@@ -9,6 +9,7 @@ from models.eligibility import EligibilityDecision
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
     bulk_workflow_id,
+    handoff_of_task,
 )
 from models.messages import (
     ActionResult,
@@ -51,7 +52,6 @@ from service.queries import checked
 from service.temporal import ServiceBase
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.handoff import HandoffWorkflow
 
 TASK_SETTLE_ATTEMPTS = 8  # about 3.6 s in all
 
@@ -192,14 +192,13 @@ class CaseActions(ServiceBase):
     async def complete_task(self, task_id: int, actor: Actor, outcome: str) -> ActionResult:
         task = task_by_id(self.engine, task_id)
         self._case_by_id(actor, Action.COMPLETE_TASK, task.case_id)
-        # A victim's task is answered by their case's workflow, a parole review's by its own
-        # (the same update name).
+        # A task of a victim, a parole review or a hand-off (completing its supply or accept
+        # task does that step) is answered by the case's workflow; a bulk transfer's
+        # escalation (which says what closes it) by the bulk's.
         update: Any = CaseWorkflow.complete_task
-        # A hand-off's task (completing its supply or accept task does that step) and a bulk
-        # transfer's escalation (which says what closes it) are answered by their own workflow.
-        if task.workflow_id.startswith("vcs-handoff-"):
-            self._refuse_if_ended(task.workflow_id, "completed")
-            update = HandoffWorkflow.complete_task
+        handoff_id = handoff_of_task(task.task_key)
+        if handoff_id is not None:
+            self._refuse_if_ended(handoff_id, "completed")
         elif task.workflow_id.startswith(bulk_workflow_id("")):
             update = BulkTransferWorkflow.complete_task
         action = CompleteTask(

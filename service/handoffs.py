@@ -1,15 +1,19 @@
-"""Provider hand-offs and bulk transfers (workflows/handoff.py, workflows/bulk_transfer.py)."""
+"""Provider hand-offs, each held by its case's workflow (workflows/case_handoffs.py), and bulk
+transfers (workflows/bulk_transfer.py)."""
 
 from datetime import date
 
 from sqlmodel import col, select
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from models.bank_holidays import calendar_for_new_work
+from models.case import OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
 from models.handoff import (
+    ENDED_STEPS,
     BulkControl,
     BulkProgress,
     BulkTransferInput,
@@ -21,6 +25,7 @@ from models.handoff import (
     RequestHandoff,
     WithdrawalReason,
     bulk_workflow_id,
+    row_view,
 )
 from models.messages import (
     ActionResult,
@@ -39,7 +44,6 @@ from service.queries import checked
 from service.temporal import ServiceBase, unavailable
 from workflows.bulk_transfer import BulkTransferWorkflow
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.handoff import HandoffWorkflow
 
 
 class HandoffActions(ServiceBase):
@@ -59,23 +63,34 @@ class HandoffActions(ServiceBase):
             raise VcsError(f"case {case_ref} has no hand-off")
         return row.handoff_id
 
+    def _handoff_row(self, handoff_id: str) -> tuple[CaseHandoff, str] | None:
+        """The hand-off's row and its case's reference."""
+        with session_scope(self.engine) as session:
+            found = session.exec(
+                select(CaseHandoff, OffenderCase.case_ref)
+                .join(OffenderCase, col(OffenderCase.id) == col(CaseHandoff.case_id))
+                .where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+            if found is not None:
+                session.expunge(found[0])
+        return (found[0], found[1]) if found is not None else None
+
     def _handoff_case(
         self, actor: Actor, action: Action, handoff_id: str, *, receiving: bool = False
-    ) -> None:
-        """Check the actor against the hand-off's case, or (`receiving`) against the region
-        it goes to: the receiving side accepts it (local policy). An unknown hand-off has no
-        case to reach: its workflow then answers that it is not running."""
-        with session_scope(self.engine) as session:
-            row = session.exec(
-                select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)
-            ).first()
-            case_id, to_region = (row.case_id, row.to_region) if row is not None else (None, None)
-        if receiving and to_region is not None:
-            checked(self.engine, actor, action, region=to_region)
-        elif case_id is None:
+    ) -> str:
+        """The workflow of the hand-off's case, once the actor is checked against that case,
+        or (`receiving`) against the region it goes to: the receiving side accepts it (local
+        policy). An unknown hand-off is refused once the actor may take the action at all."""
+        row = self._handoff_row(handoff_id)
+        if row is None:
             checked(self.engine, actor, action)
+            raise VcsError(f"no hand-off {handoff_id}")
+        handoff, case_ref = row
+        if receiving:
+            checked(self.engine, actor, action, region=handoff.to_region)
         else:
-            self._case_by_id(actor, action, case_id)
+            self._case_by_id(actor, action, handoff.case_id)
+        return case_workflow_id(case_ref)
 
     async def request_handoff(
         self,
@@ -100,40 +115,48 @@ class HandoffActions(ServiceBase):
         )
 
     async def handoff_supply(self, handoff_id: str, actor: Actor) -> ActionResult:
-        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+        case = self._handoff_case(actor, Action.HAND_OFF, handoff_id)
         self._refuse_if_ended(handoff_id, "supplied")
-        return await self._update(handoff_id, HandoffWorkflow.supply, HandoffAction(by=actor.id))
+        step = HandoffAction(handoff_id=handoff_id, by=actor.id)
+        return await self._update(case, CaseWorkflow.handoff_supply, step)
 
     async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
-        self._handoff_case(actor, Action.ACCEPT_HANDOFF, handoff_id, receiving=True)
+        case = self._handoff_case(actor, Action.ACCEPT_HANDOFF, handoff_id, receiving=True)
         self._refuse_if_ended(handoff_id, "accepted")
-        return await self._update(handoff_id, HandoffWorkflow.accept, HandoffAction(by=actor.id))
+        step = HandoffAction(handoff_id=handoff_id, by=actor.id)
+        return await self._update(case, CaseWorkflow.handoff_accept, step)
 
     async def handoff_withdraw(
         self, handoff_id: str, reason: WithdrawalReason, actor: Actor
     ) -> ActionResult:
-        self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+        case = self._handoff_case(actor, Action.HAND_OFF, handoff_id)
         self._refuse_if_ended(handoff_id, "withdrawn")
-        return await self._update(
-            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
-        )
+        withdrawal = HandoffWithdrawal(handoff_id=handoff_id, by=actor.id, reason=reason)
+        return await self._update(case, CaseWorkflow.handoff_withdraw, withdrawal)
 
     async def handoff_refuse(self, handoff_id: str, actor: Actor) -> ActionResult:
         """The receiving side refuses the hand-off: its withdrawal with reason
         refused_by_receiver, checked against the region it goes to (service/access.py)."""
-        self._handoff_case(actor, Action.REFUSE_HANDOFF, handoff_id, receiving=True)
+        case = self._handoff_case(actor, Action.REFUSE_HANDOFF, handoff_id, receiving=True)
         self._refuse_if_ended(handoff_id, "refused")
         reason = WithdrawalReason.REFUSED_BY_RECEIVER
-        return await self._update(
-            handoff_id, HandoffWorkflow.withdraw, HandoffWithdrawal(by=actor.id, reason=reason)
-        )
+        withdrawal = HandoffWithdrawal(handoff_id=handoff_id, by=actor.id, reason=reason)
+        return await self._update(case, CaseWorkflow.handoff_withdraw, withdrawal)
 
     async def handoff_view(self, handoff_id: str, actor: Actor) -> HandoffView:
-        self._handoff_case(actor, Action.VIEW_CASE, handoff_id)
+        """Its case's view of it (the case holds its latest hand-off, open or ended)."""
+        case = self._handoff_case(actor, Action.VIEW_CASE, handoff_id)
         try:
-            return await self.client.get_workflow_handle(handoff_id).query(HandoffWorkflow.view)
+            return await self.client.get_workflow_handle(case).query(
+                CaseWorkflow.handoff_view, handoff_id
+            )
+        except WorkflowQueryFailedError as err:
+            found = self._handoff_row(handoff_id)
+            if found is None or found[0].step not in ENDED_STEPS:
+                raise VcsError(str(err)) from None
+            return row_view(*found)  # an earlier one: the case holds its latest only
         except RPCError as err:
-            raise unavailable(err, handoff_id) from None
+            raise unavailable(err, case) from None
 
     async def report_crc_event(
         self, case_ref: str, kind: CrcEventKind, occurred_on: date, actor: Actor

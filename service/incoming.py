@@ -20,7 +20,7 @@ from service.access import Action
 from service.actor import Actor
 from service.queries import NotFound, checked
 
-# What an open hand-off waits for, by its step (workflows/handoff.py: the sender supplies the
+# What an open hand-off waits for, by its step (workflows/handoff_path.py: the sender supplies the
 # case information, the receiver accepts; accepted is the engine switching responsibility).
 WAITING_FOR = {
     HandoffStep.REQUESTED: "the sending provider to supply the case information",
@@ -54,7 +54,7 @@ class IncomingHandoff:
 
     @property
     def refusable(self) -> bool:
-        """Until it is accepted the receiving side may refuse it (workflows/handoff.py)."""
+        """Until it is accepted the receiving side may refuse it (workflows/handoff_path.py)."""
         return self.step in (HandoffStep.REQUESTED, HandoffStep.SUPPLIED)
 
 

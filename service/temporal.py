@@ -174,8 +174,8 @@ class ServiceBase:
         return case_workflow_id(case_ref)
 
     def _refuse_if_ended(self, handoff_id: str, doing: str) -> None:
-        """A hand-off that switched or was withdrawn has ended with its workflow: say so from
-        its row, rather than that the workflow is not running."""
+        """A hand-off that switched or was withdrawn has ended: say so from its row (its case
+        holds only its latest hand-off)."""
         with session_scope(self.engine) as session:
             row = session.exec(
                 select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id)

@@ -124,9 +124,15 @@ async def test_handoff_request_supply_by_task_withdraw_then_accept(cli: Cli) -> 
     assert f"{second} was already accepted" in error and "cannot be withdrawn" in error
     assert [h.step for h in handoff_rows(cli)] == [HandoffStep.WITHDRAWN, HandoffStep.SWITCHED]
     assert case_row(cli, case_ref).provider is Provider.NPS
+    # The earlier one is still shown (from its row: the case holds its latest hand-off).
+    shown = await cli.ok("handoff", "show", "--handoff", first)
+    assert shown[0] == (
+        f"{first} (risk_escalation): CRC/{REGION}/vlo.jones -> NPS/{REGION}/{NEW_VLO}"
+    )
+    assert shown[1].startswith("  step withdrawn; waiting for nothing: withdrawn")
 
     error = await cli.refused("handoff", "show", "--handoff", "vcs-handoff-NOPE-1")
-    assert "workflow vcs-handoff-NOPE-1 is not running" in error
+    assert "no hand-off vcs-handoff-NOPE-1" in error
 
 
 # ---- crc-event and dhr ------------------------------------------------------------------------

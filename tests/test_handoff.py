@@ -28,13 +28,15 @@ from models.handoff import (
     BULK_ACTOR,
     BulkProgress,
     CaseHandoff,
-    HandoffInput,
     HandoffPolicy,
     HandoffStart,
     ResponsibilitySwitch,
     WithdrawalReason,
     bulk_workflow_id,
+    handoff_of_task,
 )
+from models.ids import case_workflow_id
+from models.messages import CaseInput
 from models.policy import current_policy
 from models.records import AuditEntry, Representation, VloTask
 from models.vocabulary import (
@@ -78,13 +80,13 @@ REGION = "Yorkshire and the Humber"
 async def cleanup_handoffs(
     time_skipping_env: WorkflowEnvironment, engine: Engine
 ) -> AsyncIterator[None]:
-    """Terminate every hand-off and bulk transfer a test left running (one still finishing
-    when its worker stops would keep the time-skipping server from skipping time)."""
+    """Terminate every bulk transfer a test left running (one still finishing when its worker
+    stops would keep the time-skipping server from skipping time); hand-offs are held by their
+    cases' workflows (cleanup_workflows)."""
     yield
     with session_scope(engine) as session:
-        rows = session.exec(select(CaseHandoff.handoff_id, CaseHandoff.bulk_id)).all()
-    ids = {handoff_id for handoff_id, _ in rows}
-    ids |= {bulk_workflow_id(bulk_id) for _, bulk_id in rows if bulk_id is not None}
+        rows = session.exec(select(CaseHandoff.bulk_id)).all()
+    ids = {bulk_workflow_id(bulk_id) for bulk_id in rows if bulk_id is not None}
     for workflow_id in sorted(ids):
         await terminate(time_skipping_env, workflow_id)
 
@@ -104,7 +106,7 @@ def vlo_tasks(engine: Engine, case_ref: str) -> dict[int, tuple[TaskKind, object
     return {
         t.id or 0: (t.kind, t.due_on, t.assigned_to)
         for t in open_case_tasks(engine, case_ref)
-        if not t.workflow_id.startswith("vcs-handoff-")
+        if handoff_of_task(t.task_key) is None
     }
 
 
@@ -316,10 +318,12 @@ async def test_each_missed_handoff_deadline_escalates_and_the_handoff_keeps_wait
             supply_due,
             "vlo.jones",
         )
-        # The hand-off counts over the GOV.UK calendar its own input carries (models/working_days).
-        history = await env.client.get_workflow_handle(handoff_id).fetch_history()
-        handoff = await started_input(history, HandoffInput)
-        assert handoff.calendar is not None and handoff.calendar.source.startswith("gov.uk")
+        assert supply.workflow_id == case_workflow_id(case_ref)  # the case holds the hand-off
+        # The hand-off counts over the GOV.UK calendar its case's input carries
+        # (models/working_days.py).
+        history = await env.client.get_workflow_handle(case_workflow_id(case_ref)).fetch_history()
+        calendar = (await started_input(history, CaseInput)).policy.calendar
+        assert calendar is not None and calendar.source.startswith("gov.uk")
         await env.sleep(timedelta(days=(supply_due - today).days + 2))
 
         def escalations() -> list[VloTask]:
@@ -691,7 +695,7 @@ async def until_tasks(engine: Engine, victim_id: int) -> list[VloTask]:
 
 
 def handoff_tasks(engine: Engine, handoff_id: str) -> list[VloTask]:
-    return [t for t in tasks(engine) if t.workflow_id == handoff_id]
+    return [t for t in tasks(engine) if handoff_of_task(t.task_key) == handoff_id]
 
 
 async def until_handoff_task(engine: Engine, handoff_id: str, kind: TaskKind) -> list[VloTask]:
@@ -718,7 +722,7 @@ def handoffs_of(engine: Engine, case_ref: str) -> list[CaseHandoff]:
 def stall_switches(monkeypatch: pytest.MonkeyPatch, slow: set[int], dead: set[int]) -> None:
     """Fault injection, before the worker is built: the switch of a case in `slow` fails and is
     retried (the database out of reach for it) until the case leaves the set; of a case in
-    `dead`, fails for good, so its hand-off's workflow fails without reporting back."""
+    `dead`, fails for good, so its case records the hand-off as failed."""
     original = HandoffStoreActivities.switch_responsibility
 
     # (The SDK leaves out a first parameter "self" only when it is not annotated.)
@@ -740,8 +744,8 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A hand-off still going after the policy's wait is reported as waiting and escalated,
-    and the bulk moves on; one whose workflow ended without reporting back is recorded as
-    failed and withdrawn (the case is free again). The bulk finishes once each has an outcome."""
+    and the bulk moves on; one that cannot finish is withdrawn as failed by its case (the case
+    is free again), and reported so. The bulk finishes once each has an outcome."""
     env = time_skipping_env
     today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
@@ -765,8 +769,10 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
             vlo_actor("ops.lead", role=Role.VLO_MANAGER),
             page_size=3,
         )
-        p = await eventually_progress(vcs, bulk_id, lambda p: p.done == 1 and p.in_flight == 2)
-        assert (p.remaining, p.waiting, p.finished) == (1, [], False)
+        p = await eventually_progress(
+            vcs, bulk_id, lambda p: (p.done, p.failed, p.in_flight) == (1, 1, 1)
+        )
+        assert (p.remaining, p.waiting, p.failures, p.finished) == (1, [], [dead_ref], False)
 
         await env.sleep(bound + timedelta(minutes=1))
         # The page's checks done, the bulk continues as new for the next page: only once that
@@ -814,6 +820,48 @@ async def test_bulk_transfer_never_waits_on_a_handoff_without_a_bound(
         assert task_row(engine, escalation.id or 0).status is TaskStatus.DONE
         assert case_row(engine, slow_ref).provider is Provider.NPS
         assert case_row(engine, fine_ref).provider is Provider.NPS
+
+
+async def test_a_bulk_handoff_whose_case_workflow_ended_is_recorded_as_failed(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case holds the hand-off: if its workflow ends with the hand-off still open (ops
+    terminated it), the bulk, looking again after its bound, records the hand-off as failed and
+    withdrawn, closes its escalation and finishes; the case stays where it was."""
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    stuck_ref, bulk_id = unique_ref("T"), unique_ref("U")
+    bound = timedelta(minutes=HandoffPolicy().bulk_handoff_wait_minutes)
+    slow: set[int] = set()
+    stall_switches(monkeypatch, slow, set())
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(stuck_ref, today, term_months=24, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
+        )
+        slow.add(case_row(engine, stuck_ref).id or 0)
+        ops = vlo_actor("ops.lead", role=Role.VLO_MANAGER)
+        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, ops, page_size=1)
+        await until(lambda: handoffs_of(engine, stuck_ref))
+        await env.sleep(bound + timedelta(minutes=1))
+        p = await eventually_progress(vcs, bulk_id, lambda p: len(p.waiting) == 1)
+        [waiting] = p.waiting
+        await terminate(env, case_workflow_id(stuck_ref))
+
+        await env.sleep(bound + timedelta(minutes=1))
+        p = await wait_finished(vcs, bulk_id)
+        assert (p.done, p.failed, p.failures, p.waiting) == (0, 1, [stuck_ref], [])
+        [row] = handoffs_of(engine, stuck_ref)
+        assert (row.step, row.withdrawn_reason) == (
+            HandoffStep.WITHDRAWN,
+            WithdrawalReason.HANDOFF_FAILED,
+        )
+        assert case_row(engine, stuck_ref).provider is Provider.CRC
+        assert task_row(engine, waiting.escalation_task_id or 0).status is TaskStatus.DONE
 
 
 async def eventually_progress(

@@ -3,7 +3,8 @@ another in one operation, as in the Unified Model of June 2021 (003_532a1c7aa3a8
 CRC cases to the NPS).
 
 A page of cases at a time (listed by an activity, in case-ID order after a cursor), one
-hand-off per case (workflows/handoff.py, with supply and accept done by the engine). Each case's
+hand-off per case, opened on the case's workflow by its `start_handoff` update (workflows/
+case_handoffs.py: supply and accept done by the engine, and the bulk told). Each case's
 hand-off is registered in the database, numbered per case, at most one open at a time, so a
 re-run never moves a case twice: a moved case is no longer listed, and a case with a hand-off
 in progress is skipped. The operator may pause and resume it, and sees progress by query.
@@ -11,9 +12,10 @@ It continues as new after every page, so its history stays bounded however many 
 
 It never waits on a hand-off without a bound (HandoffPolicy.bulk_handoff_wait_minutes): one
 still going after that is listed as *waiting* in the progress, escalated to the receiving
-provider's hand-off manager, and watched while the bulk moves on; one whose workflow ended
-without reporting back (it failed, or was terminated) is recorded as failed and withdrawn, so
-its case is free for another hand-off. The bulk finishes once every hand-off has an outcome.
+provider's hand-off manager, and watched while the bulk moves on; one that cannot finish is
+withdrawn as failed by its case, and one whose case's workflow ended without reporting back
+(it was terminated) is recorded as failed and withdrawn here, so its case is free for another
+hand-off. The bulk finishes once every hand-off has an outcome.
 """
 
 import contextlib
@@ -35,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         HandoffFinished,
         HandoffStart,
         HandoffWithdrawalRecord,
-        HandoffWithdrawn,
         Responsibility,
         TransferCandidate,
         WithdrawalReason,
@@ -45,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import HandoffStep, TaskKind
     from models.working_days import add_working_days, required
 
-from workflows.case import case_workflow_id
 from workflows.common import call, rejected, should_continue_as_new, today
 
 
@@ -125,7 +125,10 @@ class BulkTransferWorkflow:
         reporting back -> failed, and withdrawn unless it switched (then it is done)."""
         hid = entry.handoff_id
         running = await call(
-            HandoffStarterActivities.handoff_running, hid, summary=f"look at {entry.case_ref}"
+            HandoffStarterActivities.handoff_open_in_case,
+            entry.case_ref,
+            hid,
+            summary=f"look at {entry.case_ref}",
         )
         if not self._watching(hid):
             return  # it reported back meanwhile
@@ -134,6 +137,18 @@ class BulkTransferWorkflow:
                 self.params.waiting.append(entry)
                 await self._escalate(entry)
             return
+        step = await self._withdraw_failed(entry)
+        if self._forget(hid) is None:
+            return
+        if step is HandoffStep.SWITCHED:
+            self.params.done += 1  # it switched, but its report never came
+        else:
+            self._failed(entry.case_ref)
+        await self._close_escalation(entry, f"hand-off {step.value}")
+
+    async def _withdraw_failed(self, entry: BulkWaiting) -> HandoffStep:
+        """Recorded as failed, unless it switched: the step it ends in."""
+        hid = entry.handoff_id
         ended = await call(
             HandoffStoreActivities.withdraw_handoff,
             HandoffWithdrawalRecord(
@@ -145,21 +160,7 @@ class BulkTransferWorkflow:
             ),
             summary=f"record {entry.case_ref} failed",
         )
-        step = HandoffStep(ended)
-        if self._forget(hid) is None:
-            return
-        if step is HandoffStep.SWITCHED:
-            self.params.done += 1  # it switched, but its report never came
-        else:
-            self._failed(entry.case_ref)
-            with contextlib.suppress(Exception):  # the case has ended: nothing waits for it
-                await workflow.get_external_workflow_handle(
-                    case_workflow_id(entry.case_ref)
-                ).signal(
-                    "handoff_withdrawn",
-                    HandoffWithdrawn(handoff_id=hid, reason=WithdrawalReason.HANDOFF_FAILED),
-                )
-        await self._close_escalation(entry, f"hand-off {step.value}")
+        return HandoffStep(ended)
 
     def _failed(self, case_ref: str) -> None:
         self.params.failed += 1
@@ -167,7 +168,7 @@ class BulkTransferWorkflow:
 
     async def _escalate(self, entry: BulkWaiting) -> None:
         """Local policy (HandoffPolicy): a bulk hand-off past its bound goes to the receiving
-        provider's hand-off manager, like any missed hand-off step (workflows/handoff.py)."""
+        provider's hand-off manager, like any missed hand-off step (workflows/handoff_path.py)."""
         p = self.params
         role = handoff_manager(p.to_provider.value)
         workflow_id = workflow.info().workflow_id
@@ -181,7 +182,7 @@ class BulkTransferWorkflow:
                 kind=TaskKind.ESCALATION,
                 title=f"Bulk transfer {p.bulk_id}: hand-off {entry.handoff_id} of case "
                 f"{entry.case_ref} not finished within {p.policy.bulk_handoff_wait_minutes} "
-                "minutes: look at it (handoff show)",
+                "minutes: look at the hand-off",
                 assigned_to=role,
                 due_on=add_working_days(
                     today(), p.policy.escalation_due_working_days, required(p.calendar)
@@ -236,14 +237,6 @@ class BulkTransferWorkflow:
             handoff_id = await call(
                 HandoffStoreActivities.register_handoff, start, summary=f"register {case.case_ref}"
             )
-            self.in_flight[handoff_id] = BulkWaiting(
-                handoff_id=handoff_id, case_ref=case.case_ref, case_id=case.case_id, since=today()
-            )
-            await call(
-                HandoffStarterActivities.start_handoff_workflow,
-                start.registered(handoff_id),
-                summary=f"hand off {case.case_ref}",
-            )
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == "HandoffInProgress":
@@ -253,6 +246,24 @@ class BulkTransferWorkflow:
                 self._failed(case.case_ref)
                 return
             raise
+        entry = BulkWaiting(
+            handoff_id=handoff_id, case_ref=case.case_ref, case_id=case.case_id, since=today()
+        )
+        self.in_flight[handoff_id] = entry
+        try:
+            await call(
+                HandoffStarterActivities.start_case_handoff,
+                start.registered(handoff_id),
+                summary=f"hand off {case.case_ref}",
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == "DataError"):
+                raise
+            # Its case refused it (closed meanwhile, or its workflow gone): failed, and free.
+            if self._forget(handoff_id) is not None:
+                await self._withdraw_failed(entry)
+                self._failed(case.case_ref)
 
     @workflow.signal
     async def handoff_finished(self, finished: HandoffFinished) -> None:
@@ -283,8 +294,8 @@ class BulkTransferWorkflow:
             return f"task {task_id} is not an open task of bulk transfer {self.params.bulk_id}"
         return (
             f"task {task_id} watches hand-off {entry.handoff_id} of case {entry.case_ref}: it "
-            "closes itself when the hand-off finishes, or is recorded as failed if its workflow "
-            "has ended"
+            "closes itself when the hand-off finishes, or is recorded as failed if its case's "
+            "workflow has ended"
         )
 
     @workflow.update

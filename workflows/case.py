@@ -37,9 +37,7 @@ with workflow.unsafe.imports_passed_through():
         Scheduled,
         TaskOwner,
     )
-    from models.parole import (
-        parole_review_id,
-    )
+    from models.parole import parole_review_id
     from models.plausibility import condition_problems, release_date_problems
     from models.policy import Policy
     from models.sharing import RecordDhrDirection
@@ -49,13 +47,7 @@ from workflows.case_handoffs import CaseHandoffs
 from workflows.case_parole import CaseParole
 from workflows.case_reviews import CaseReviews
 from workflows.case_victims import CaseVictims
-from workflows.common import (
-    ENGINE_ACTOR,
-    call,
-    next_note,
-    rejected,
-    today,
-)
+from workflows.common import ENGINE_ACTOR, call, next_note, rejected, today
 from workflows.hospital import HospitalCase
 from workflows.skeleton import Skeleton
 from workflows.tasks import TaskBook
@@ -127,6 +119,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         if not self.state.closed:
             await self._on_case_time_passing()
         await self._reviews_time_passing()
+        await self._handoff_time_passing()
         await self._victims_time_passing()
 
     def _publish(self) -> None:
@@ -158,16 +151,18 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         )
 
     def _finished(self) -> bool:
-        """The case closed and every victim's part ended (letters held for a victim until a
-        month's day, e.g. that the scheme has ended, keep the workflow until they go)."""
+        """The case closed, and its reviews, hand-off and every victim's part ended (a letter
+        held for a victim until a month's day keeps the workflow until it goes)."""
         assert self.state is not None
-        return self.state.closed and not self._running_reviews() and self._victims_closed()
+        ongoing = self._running_reviews() or self.state.open_handoff
+        return self.state.closed and not ongoing and self._victims_closed()
 
     def _next_wake(self) -> date | None:
         """The one wake-up date: the earliest thing due on the case or any victim's path."""
         candidates = [
             self._case_next_wake(),
             *self._reviews_next_wake(),
+            self._handoff_next_wake(),
             *self._victims_next_wake(),
         ]
         return min((d for d in candidates if d is not None), default=None)
@@ -471,10 +466,10 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
 
     @workflow.update
     async def complete_task(self, action: CompleteTask) -> ActionResult:
-        """A task of the case, of one of its Parole Board reviews (workflows/review_path.py)
-        or of one of its victims (workflows/victim_path.py)."""
+        """A task of the case, of one of its Parole Board reviews (workflows/review_path.py),
+        of its hand-off (workflows/handoff_path.py) or of one of its victims."""
         async with self._vlo_action():
-            review = self._task_review(action.task_id)
+            review = self._task_review(action.task_id) or self._task_handoff(action.task_id)
             if review is not None:
                 review.check_complete_task(action)
                 return await review.complete_task(action)
@@ -495,7 +490,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
         self._open_state()
-        review = self._task_review(action.task_id)
+        review = self._task_review(action.task_id) or self._task_handoff(action.task_id)
         victim = self._task_victim(action)
         if review is not None:
             review.check_complete_task(action)

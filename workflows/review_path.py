@@ -272,7 +272,7 @@ class ReviewPath:
     # ---- messages from the case -------------------------------------------------------------
 
     async def hand_over(self, change: ResponsibilityChange) -> None:
-        """A provider hand-off of the case was accepted (workflows/handoff.py): the review's
+        """A provider hand-off of the case was accepted (workflows/handoff_path.py): the review's
         open tasks move to the new VLO with their due dates; nothing else changes (domain.md
         'Providers and hand-offs': a hand-off never drops an open deadline)."""
         receiver = change.receiver

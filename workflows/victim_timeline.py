@@ -340,7 +340,7 @@ class VictimTimeline(VictimLetters, HospitalVictim):
         await self.tasks.undelivered(kind, key)
 
     async def hand_over(self, change: ResponsibilityChange) -> None:
-        """A provider hand-off was accepted (workflows/handoff.py): the victim's VLO, provider and
+        """A provider hand-off was accepted (handoff_path.py): the victim's VLO, provider and
         region switch; open tasks move to the new VLO, due dates unchanged; the victim's stage,
         choices and contact details are untouched (domain.md 'Providers and hand-offs')."""
         receiver = change.receiver

@@ -1,4 +1,4 @@
-"""A case's hand-off from the case page (workflows/handoff.py): request it, record the case
+"""A case's hand-off from the case page (workflows/handoff_path.py): request it, record the case
 information supplied and the receiving side's acceptance, or withdraw it with its reason; and a
 CRC's report of a key event. The access table decides who may (managers hand off); the
 confirmation is the engine's message."""

@@ -1,6 +1,6 @@
 """Hand-offs to the manager's region: the open ones coming in (IDs, regions, steps, dates;
 never a victim), and for each a page to accept it once the sending side has supplied the case
-information, or to refuse it (workflows/handoff.py: the sender supplies, the receiver accepts
+information, or to refuse it (workflows/handoff_path.py: the sender supplies, the receiver accepts
 or refuses, a refusal being a withdrawal with reason refused_by_receiver). The sending
 region's managers keep the case page's forms (web/routes/handoffs.py). service/incoming.py
 checks each page against the hand-off's recorded receiving region; the service checks the
