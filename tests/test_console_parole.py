@@ -30,7 +30,6 @@ from tests.test_parole import (
     parole_case,
     refer,
     snapshot,
-    terminate_reviews,
     vps_rows,
 )
 
@@ -42,7 +41,6 @@ async def skipping_site(
     """The console over the time-skipping server (a decision waits for its hearing)."""
     async with served(time_skipping_env, engine, task_queue) as site:
         yield site
-    await terminate_reviews(time_skipping_env, engine)
 
 
 @pytest.fixture
@@ -51,7 +49,6 @@ async def site(
 ) -> AsyncIterator[tuple[Console, Vcs]]:
     async with served(local_env, engine, task_queue) as site:
         yield site
-    await terminate_reviews(local_env, engine)
 
 
 async def step(page: Page, link: str) -> None:

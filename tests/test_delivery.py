@@ -36,12 +36,12 @@ from tests.conftest import unique_ref
 from tests.fake_notify import FakeNotify, serving_in_thread
 from tests.helpers import VLO_ACTOR, eventually, registration, tasks, victim
 from tests.test_notify import EMAIL, NAME, PHONE, fake_notify, personal_words, scenario
-from tests.test_parole import parole_case, parole_tasks, refer, skipping_reviews
+from tests.test_parole import parole_case, parole_tasks, refer
 from worker import build_worker
 from workflows.case import case_workflow_id
 from workflows.delivery import UNDELIVERED_SIGNAL, DeliveryStatusWorkflow
 
-__all__ = ["fake_notify", "skipping_reviews"]  # fixtures, shared with their own modules
+__all__ = ["fake_notify"]  # fixtures, shared with their own modules
 
 # ---- configuration faults ------------------------------------------------------------------
 
@@ -380,7 +380,7 @@ async def test_permanent_failure_opens_one_undelivered_task_and_the_outbox_shows
     assert personal_words("\n".join(lines)) == []
 
 
-@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+@pytest.mark.usefixtures("cleanup_workflows")
 async def test_parole_review_opens_one_undelivered_task_for_its_failed_letter(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:

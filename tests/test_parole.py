@@ -9,7 +9,6 @@ command line is driven as a VLO types it (`cli`)."""
 
 import asyncio
 import base64
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,6 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.letters import MONTHS
@@ -29,7 +27,6 @@ from models.case import OffenderCase
 from models.codec import CodecError, KeyRing, data_converter
 from models.db import session_scope
 from models.errors import VcsError
-from models.handoff import CaseHandoff
 from models.hospital import HospitalBase
 from models.parole import (
     ParolePolicy,
@@ -167,31 +164,6 @@ def audit_actions(engine: Engine, action: str) -> list[AuditEntry]:
         return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
 
 
-async def terminate_reviews(env: WorkflowEnvironment, engine: Engine) -> None:
-    """Reviews are held by their case's workflow; a hand-off may still be finishing: end it
-    here (a workflow left waiting for a worker that has gone stops the time-skipping server
-    skipping time)."""
-    with session_scope(engine) as session:
-        handoffs = session.exec(select(CaseHandoff.handoff_id)).all()
-    for workflow_id in handoffs:
-        with contextlib.suppress(RPCError):
-            await env.client.get_workflow_handle(workflow_id).terminate(reason="test finished")
-
-
-@pytest.fixture
-async def skipping_reviews(
-    time_skipping_env: WorkflowEnvironment, engine: Engine
-) -> AsyncIterator[None]:
-    yield
-    await terminate_reviews(time_skipping_env, engine)
-
-
-@pytest.fixture
-async def local_reviews(local_env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[None]:
-    yield
-    await terminate_reviews(local_env, engine)
-
-
 def snapshot(engine: Engine) -> tuple[int, ...]:
     """What a refusal must leave as it was: statements, letters, tasks, audit entries."""
     return (
@@ -219,7 +191,7 @@ async def refused_without_change(
 # ---- time-skipping: deadlines, the missing decision, outcome letters, summaries ---------------
 
 
-@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+@pytest.mark.usefixtures("cleanup_workflows")
 async def test_review_without_a_vps_goes_on_past_the_deadline_to_a_decision_told_to_every_victim(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -347,7 +319,7 @@ async def ends_skipping(env: WorkflowEnvironment, vcs: Vcs, case_ref: str) -> bo
     return False
 
 
-@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+@pytest.mark.usefixtures("cleanup_workflows")
 async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_as_new(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -435,7 +407,7 @@ async def test_adjournment_moves_every_timer_and_loses_nothing_across_continue_a
         assert scheduled == [] and {"send_letter", "forward_vps"} <= set(steps)
 
 
-@pytest.mark.usefixtures("cleanup_workflows", "skipping_reviews")
+@pytest.mark.usefixtures("cleanup_workflows")
 async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -485,7 +457,6 @@ async def test_handoff_during_a_review_moves_its_tasks_keeping_their_due_dates(
 # ---- dev server: VPS received, encrypted, forwarded; oral hearings; bad input ------------------
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_vps_is_encrypted_at_rest_and_sent_to_the_board(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -535,7 +506,6 @@ async def test_vps_is_encrypted_at_rest_and_sent_to_the_board(
     assert len(audit_actions(engine, "vps_forwarded")) == 2
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_oral_hearing_application_and_the_boards_decision_on_it(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -586,7 +556,6 @@ async def test_oral_hearing_application_and_the_boards_decision_on_it(
         )
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -775,7 +744,6 @@ async def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(
         assert p.d in (await vcs.parole_view(ref, MANAGER_ACTOR)).invited
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_paper_review_has_no_hearing_to_read_a_vps_at(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -878,7 +846,6 @@ def test_retention_erases_the_words_of_a_vps(engine: Engine) -> None:
 # ---- the command line ---------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -968,7 +935,6 @@ async def test_cli_parole_review_from_referral_to_an_adjourned_hearing(
 # ---- review findings: one way in, the 28 days, deferral, the case closing, hand-offs ----------
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_parole_review_is_recorded_only_by_a_referral_never_for_a_hospital_patient(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -1005,7 +971,6 @@ async def test_parole_review_is_recorded_only_by_a_referral_never_for_a_hospital
         assert (await vcs.case_view(p.case_ref, MANAGER_ACTOR)).latest_parole_review is None
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_vps_deadline_28_days_before_the_hearing_and_deferral_before_one_is_listed(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -1065,7 +1030,6 @@ async def test_vps_deadline_28_days_before_the_hearing_and_deferral_before_one_i
         await vcs.set_hearing(p.case_ref, new_due + timedelta(days=28), True, actor=MANAGER_ACTOR)
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_a_refused_referral_counts_no_review_and_the_next_takes_the_first_id(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
@@ -1093,7 +1057,6 @@ async def test_a_refused_referral_counts_no_review_and_the_next_takes_the_first_
         assert view.latest_parole_review == view.open_parole_review == p.review
 
 
-@pytest.mark.usefixtures("local_reviews")
 async def test_case_closing_ends_its_open_review_and_closes_the_review_tasks(
     local_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
