@@ -65,10 +65,12 @@ def _case(session: object, case_ref: str) -> OffenderCase:
     return case  # type: ignore[no-any-return]
 
 
-def _open_case(session: object, case_ref: str, adding: str) -> OffenderCase:
+def _open_case(
+    session: object, case_ref: str, adding: str, case: OffenderCase | None = None
+) -> OffenderCase:
     """A case that can still take what is being added: refused before anything is written,
-    not once the rows exist (the case workflow refuses too, but after)."""
-    case = _case(session, case_ref)
+    not once the rows exist (the case workflow refuses too, but after). `case`: already read."""
+    case = case or _case(session, case_ref)
     if case.status is CaseStatus.CLOSED:
         raise VcsError(f"case {case_ref} is closed: its scheme has ended; no {adding} is added")
     return case
@@ -160,30 +162,43 @@ def register_case(
         return Registered(case, True, decision)
 
 
-def add_victim(engine: Engine, case_ref: str, victim: VictimBase, by: str) -> Victim:
+def same_person(case: OffenderCase, victim: VictimBase) -> tuple[Any, ...]:
+    """Who counts as the same victim on a case: the same name and postcode."""
+    return (
+        Victim.case_id == case.id,
+        Victim.full_name == victim.full_name,
+        Victim.postcode == victim.postcode,
+    )
+
+
+def new_victim(
+    session: Session, case: OffenderCase, victim: VictimBase, by: str, duplicate: int | None
+) -> Victim:
+    """Record a victim on `case` (read in this session). Refused, writing nothing, if they
+    cannot be reached on their chosen channel, the case is closed, or they are already recorded
+    (as `duplicate`)."""
     problems = victim.contact_problems()
     if problems:
         raise VcsError("; ".join(problems))
+    _open_case(session, case.case_ref, "victim", case)
+    if duplicate is not None:
+        raise VcsError(
+            f"this victim is already recorded on case {case.case_ref} as victim {duplicate}"
+        )
+    assert case.id is not None
+    row = Victim(**victim.model_dump(), case_id=case.id, added_at=datetime.now(UTC))
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    append_audit(session, case_id=case.id, victim_id=row.id, actor=by, action="victim_added")
+    return row
+
+
+def add_victim(engine: Engine, case_ref: str, victim: VictimBase, by: str) -> Victim:
     with session_scope(engine) as session:
-        case = _open_case(session, case_ref, "victim")
-        assert case.id is not None
-        duplicate = session.exec(
-            select(Victim.id).where(
-                Victim.case_id == case.id,
-                Victim.full_name == victim.full_name,
-                Victim.postcode == victim.postcode,
-            )
-        ).first()
-        if duplicate is not None:
-            raise VcsError(
-                f"this victim is already recorded on case {case_ref} as victim {duplicate}"
-            )
-        row = Victim(**victim.model_dump(), case_id=case.id, added_at=datetime.now(UTC))
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        append_audit(session, case_id=case.id, victim_id=row.id, actor=by, action="victim_added")
-        return row
+        case = _case(session, case_ref)
+        duplicate = session.exec(select(Victim.id).where(*same_person(case, victim))).first()
+        return new_victim(session, case, victim, by, duplicate)
 
 
 def find_victim(engine: Engine, case_ref: str, name: str, postcode: str | None) -> Victim | None:
@@ -194,13 +209,6 @@ def find_victim(engine: Engine, case_ref: str, name: str, postcode: str | None) 
                 Victim.case_id == case.id, Victim.full_name == name, Victim.postcode == postcode
             )
         ).first()
-
-
-def is_enrolled(engine: Engine, victim_id: int) -> bool:
-    """Whether the victim's workflow has started (it writes the enrolment first thing)."""
-    with session_scope(engine) as session:
-        found = session.exec(select(Enrolment.id).where(Enrolment.victim_id == victim_id)).first()
-        return found is not None
 
 
 def victim_case_ref(engine: Engine, victim_id: int) -> str:

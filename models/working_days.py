@@ -6,10 +6,12 @@ made outside workflow code (models/bank_holidays.py says where the dates come fr
 in each workflow's input (on its `Policy`), so a new holiday published later, or an upgrade of
 the package that lists them, never changes a deadline a recorded history already computed.
 
-Days are Europe/London days: the scheme runs on British days, so "today", a date's deadline and
-a timer waiting for a date all turn at midnight in London (BST in summer, GMT in winter).
+Days are Europe/London days: the scheme runs on British days, so "today" and a date's deadline
+turn at midnight in London (BST in summer, GMT in winter); a workflow waiting for a date wakes
+early in that day, at a time of its own (`wake_time`).
 """
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -18,6 +20,12 @@ from pydantic import BaseModel, field_serializer, field_validator
 
 # Loaded here, outside Temporal's sandbox (workflows import this module passed through).
 LONDON = ZoneInfo("Europe/London")
+
+# Local policy: a workflow waiting for a date wakes on that date at a time of its own between
+# 07:00 and 10:00 London time, fixed by its ID, so the cases due on one day do not all wake at
+# midnight at once. Only the hour is spread: the date that falls due never moves.
+WAKE_WINDOW_START = time(7, 0)
+WAKE_WINDOW = timedelta(hours=3)
 
 
 def dates_of(text: str) -> tuple[date, ...]:
@@ -96,6 +104,15 @@ def london_midnight(day: date) -> datetime:
     """The instant `day` begins in London, in UTC (00:00 GMT in winter, 23:00 UTC before in
     summer)."""
     return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
+
+
+def wake_time(day: date, key: str) -> datetime:
+    """When the workflow `key` (its ID) wakes for `day`, in UTC: a second of the wake window
+    on that London day, the same for that key on every run and replay (a stable hash, not
+    Python's salted hash())."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    offset = timedelta(seconds=int.from_bytes(digest) % int(WAKE_WINDOW.total_seconds()))
+    return (datetime.combine(day, WAKE_WINDOW_START, tzinfo=LONDON) + offset).astimezone(UTC)
 
 
 def london_today() -> date:

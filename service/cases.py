@@ -11,6 +11,7 @@ from models.handoff import (
     bulk_workflow_id,
     handoff_of_task,
 )
+from models.lookups import record_victim
 from models.messages import (
     ActionResult,
     CompleteTask,
@@ -27,11 +28,8 @@ from models.records import LicenceConditionBase
 from models.repository import (
     add_conditions,
     add_representation,
-    add_victim,
     eligibility_of,
     find_representation,
-    find_victim,
-    is_enrolled,
     register_case,
     task_by_id,
     withdraw_conditions,
@@ -64,7 +62,7 @@ class CaseActions(ServiceBase):
         workflow's ID, the victims added (none yet), and whether the case is new."""
         checked(self.engine, actor, Action.REGISTER_CASE, region=registration.region)
         registered = register_case(self.engine, registration, actor.id, await self.today())
-        added = await self._start_case(registration.case_ref, [], actor)
+        added = await self._start_case(registration.case_ref, [], actor, registered.case)
         return case_workflow_id(registration.case_ref), added, registered.created
 
     async def check_eligibility(
@@ -80,31 +78,26 @@ class CaseActions(ServiceBase):
         """Add a victim to the case and its workflow: the victim's ID, and the offer task their
         path opened with its due date. A victim recorded by an earlier attempt the workflow
         never took in (the worker was down) is picked up; other duplicates are refused."""
-        self._case(actor, Action.ADD_VICTIM, case_ref)
-        existing = find_victim(self.engine, case_ref, victim.full_name, victim.postcode)
-        if (
-            existing is not None
-            and existing.id is not None
-            and not is_enrolled(self.engine, existing.id)
-        ):
-            [added] = await self._start_case(case_ref, [existing.id], actor)
-            return existing.id, added
-        row = add_victim(self.engine, case_ref, victim, actor.id)
-        assert row.id is not None
-        [added] = await self._start_case(case_ref, [row.id], actor)
-        return row.id, added
+        victim_id, case = record_victim(
+            self.engine, case_ref, victim, actor.id, self._allowed(actor, Action.ADD_VICTIM)
+        )
+        [added] = await self._start_case(case_ref, [victim_id], actor, case)
+        return victim_id, added
 
     async def ensure_victim(
         self, case_ref: str, victim: VictimBase, actor: Actor
     ) -> tuple[int, VictimAdded]:
         """Add a victim unless already recorded (used by the demonstration, which re-runs)."""
-        self._case(actor, Action.ADD_VICTIM, case_ref)
-        existing = find_victim(self.engine, case_ref, victim.full_name, victim.postcode)
-        if existing is None:
-            return await self.add_victim(case_ref, victim, actor)
-        assert existing.id is not None
-        [added] = await self._start_case(case_ref, [existing.id], actor)
-        return existing.id, added
+        victim_id, case = record_victim(
+            self.engine,
+            case_ref,
+            victim,
+            actor.id,
+            self._allowed(actor, Action.ADD_VICTIM),
+            keep_existing=True,
+        )
+        [added] = await self._start_case(case_ref, [victim_id], actor, case)
+        return victim_id, added
 
     async def opt_in(self, victim_id: int, level: ContactLevel, actor: Actor) -> ActionResult:
         return await self._update(
@@ -190,8 +183,7 @@ class CaseActions(ServiceBase):
         )
 
     async def complete_task(self, task_id: int, actor: Actor, outcome: str) -> ActionResult:
-        task = task_by_id(self.engine, task_id)
-        self._case_by_id(actor, Action.COMPLETE_TASK, task.case_id)
+        task = self._task(actor, Action.COMPLETE_TASK, task_id)
         # A task of a victim, a parole review or a hand-off (completing its supply or accept
         # task does that step) is answered by the case's workflow; a bulk transfer's
         # escalation (which says what closes it) by the bulk's.

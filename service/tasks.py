@@ -17,7 +17,6 @@ from models.db import session_scope
 from models.errors import VcsError
 from models.messages import ActionResult
 from models.records import VloTask
-from models.repository import task_by_id
 from models.task_moves import kept, reassign_tasks
 from models.vocabulary import CaseStatus
 from service.access import Action
@@ -48,8 +47,7 @@ class TaskActions(ServiceBase):
         unchanged. Refused, changing nothing: a task that is not open, an escalation (local
         policy, workflows/tasks.py ESCALATION_ROLES: escalations go to roles, and are taken
         by that role, not handed to one person), a bad user name, or the same VLO."""
-        task = task_by_id(self.engine, task_id)
-        self._case_by_id(actor, Action.REASSIGN_TASK, task.case_id)
+        self._task(actor, Action.REASSIGN_TASK, task_id)
         name = user_name(to_vlo)
         with session_scope(self.engine) as session:
             row = session.exec(select(VloTask).where(VloTask.id == task_id).with_for_update()).one()

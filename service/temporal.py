@@ -1,5 +1,6 @@
 """The service's footing: the Temporal calls every action makes, and how their failures read."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from models.handoff import (
 )
 from models.hospital import status_of
 from models.key_stages import case_stage
+from models.lookups import case_of_victim, task_and_case
 from models.messages import (
     ActionResult,
     AddVictims,
@@ -34,10 +36,8 @@ from models.messages import (
     VictimView,
 )
 from models.policy import current_policy
-from models.repository import (
-    case_by_ref,
-    victim_case_ref,
-)
+from models.records import VloTask
+from models.repository import case_by_ref
 from models.search import initial_search_attributes
 from models.working_days import london_today
 from service.access import Action
@@ -107,10 +107,11 @@ class ServiceBase:
         return result
 
     async def _start_case(
-        self, case_ref: str, victim_ids: list[int], actor: Actor
+        self, case_ref: str, victim_ids: list[int], actor: Actor, case: OffenderCase
     ) -> list[VictimAdded]:
         """Update-with-start: the case workflow is started if it is not already running; each
-        victim named is added to it (the answer: their offer task and its due date)."""
+        victim named is added to it (the answer: their offer task and its due date). `case`:
+        its row, as the action just read it."""
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
             CaseInput(case_ref=case_ref, policy=current_policy()),
@@ -118,7 +119,7 @@ class ServiceBase:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"Victim contact case {case_ref}",
-            search_attributes=self._first_search_attributes(case_ref),
+            search_attributes=self._first_search_attributes(case),
         )
         try:
             result: list[VictimAdded] = await self.client.execute_update_with_start_workflow(
@@ -135,16 +136,15 @@ class ServiceBase:
             raise unavailable(err, case_workflow_id(case_ref)) from None
         return result
 
-    def _first_search_attributes(self, case_ref: str) -> TypedSearchAttributes:
+    def _first_search_attributes(self, case: OffenderCase) -> TypedSearchAttributes:
         """What the case's workflow would publish first (models/search.py), set as it starts:
         no upsert until something changes. Ignored when the workflow is running already."""
-        case = case_by_ref(self.engine, case_ref)
         state = CaseState(
             milestones=MilestoneDates.model_validate(case, from_attributes=True),
             hospital=status_of(case),
         )
         return initial_search_attributes(
-            case_ref=case_ref,
+            case_ref=case.case_ref,
             stage=case_stage(state),
             provider=case.provider.value,
             region=case.region,
@@ -169,9 +169,19 @@ class ServiceBase:
     def _victim(self, actor: Actor, action: Action, victim_id: int) -> str:
         """The workflow holding the victim (their case's), once the actor is allowed this
         action on their case."""
-        case_ref = victim_case_ref(self.engine, victim_id)
-        self._case(actor, action, case_ref)
-        return case_workflow_id(case_ref)
+        case = case_of_victim(self.engine, victim_id)
+        checked(self.engine, actor, action, case)
+        return case_workflow_id(case.case_ref)
+
+    def _task(self, actor: Actor, action: Action, task_id: int) -> VloTask:
+        """The task, once the actor is allowed this action on its case."""
+        task, case = task_and_case(self.engine, task_id)
+        checked(self.engine, actor, action, case)
+        return task
+
+    def _allowed(self, actor: Actor, action: Action) -> Callable[[OffenderCase], None]:
+        """The access check of an action that reads the case in its own transaction."""
+        return lambda case: checked(self.engine, actor, action, case)
 
     def _refuse_if_ended(self, handoff_id: str, doing: str) -> None:
         """A hand-off that switched or was withdrawn has ended: say so from its row (its case

@@ -3,7 +3,7 @@
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
@@ -29,7 +29,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
-from models.working_days import london_date
+from models.working_days import LONDON, WAKE_WINDOW, WAKE_WINDOW_START
 from service.actor import Actor, Role
 
 if TYPE_CHECKING:
@@ -89,10 +89,15 @@ async def runs_in_flight(client: Client) -> list[str]:
 
 
 async def run_until(env: WorkflowEnvironment, day: date | None, extra_days: int = 1) -> None:
-    """Skip time on the test server to the start of `day` plus `extra_days`."""
+    """Skip time on the test server to `day` plus `extra_days`, past the hours in which a
+    workflow wakes for that day (models/working_days.py): whatever falls due that day has been
+    acted on, whatever the time of day the test started at. No-op if that time has passed."""
     assert day is not None
-    now = london_date(await env.get_current_time())
-    await env.sleep(timedelta(days=max((day - now).days + extra_days, 0)))
+    wake_window_end = (
+        datetime.combine(day + timedelta(days=extra_days), WAKE_WINDOW_START, tzinfo=LONDON)
+        + WAKE_WINDOW
+    )
+    await env.sleep(max(wake_window_end - await env.get_current_time(), timedelta(0)))
 
 
 async def workflow_status(env: WorkflowEnvironment, workflow_id: str) -> str:

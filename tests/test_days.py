@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,17 @@ import models.bank_holidays
 import models.working_days
 from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
-from models.deadlines import offer_due
+from models.deadlines import escalation_due, offer_due
 from models.messages import CaseInput
 from models.policy import Policy, policy_for
-from models.working_days import add_working_days, london_date, london_midnight, london_today
+from models.working_days import (
+    LONDON,
+    add_working_days,
+    london_date,
+    london_midnight,
+    london_today,
+    wake_time,
+)
 from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import (
@@ -73,11 +81,12 @@ def next_summer_evening(now: datetime) -> datetime:
     return evening if evening > now else evening.replace(year=now.year + 1)
 
 
-async def test_a_workflow_counts_london_days_and_wakes_at_london_midnight(
+async def test_a_workflow_counts_london_days_and_wakes_on_the_london_day(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     """Inside a workflow (Temporal's sandbox), today() at 23:30 UTC on a BST evening is the
-    next London day, and a timer for a date fires at 00:00 BST (23:00 UTC the evening before)."""
+    next London day, and a timer for a date fires on that London day, at the workflow's own
+    time in the wake window (07:00-10:00 BST, 06:00-09:00 UTC)."""
     env = time_skipping_env
     at = next_summer_evening(await env.get_current_time())
     queue = f"days-{uuid.uuid4()}"
@@ -88,10 +97,35 @@ async def test_a_workflow_counts_london_days_and_wakes_at_london_midnight(
             LondonDayWorkflow.run, at.isoformat(), id=queue, task_queue=queue
         )
     assert date.fromisoformat(day) == at.date() + timedelta(days=1)
-    # 00:00 BST on 3 July is 23:00 UTC on 2 July (the server fires a timer a few ms late).
+    # 3 July in London, at this workflow's time (the server fires a timer a few ms late).
     next_day = at.date() + timedelta(days=2)
-    assert datetime.fromisoformat(woke).replace(microsecond=0) == london_midnight(next_day)
+    woke_at = datetime.fromisoformat(woke).replace(microsecond=0)
+    assert woke_at == wake_time(next_day, queue)
+    assert london_date(woke_at) == next_day
+    window_opens = datetime(at.year, 7, 3, 6, 0, tzinfo=UTC)  # 07:00 BST
+    assert window_opens <= woke_at < window_opens + timedelta(hours=3)
     assert london_midnight(next_day) == datetime(at.year, 7, 2, 23, 0, tzinfo=UTC)
+
+
+def test_cases_due_the_same_day_wake_at_times_of_their_own_within_the_window() -> None:
+    """10,000 cases due on one day do not all wake at midnight: each wakes at its own second
+    between 07:00 and 10:00 London time (local policy), the same every time it is asked, in
+    summer and winter alike, and always on the day that falls due."""
+    for day in (date(2026, 7, 3), date(2026, 12, 7), date(2026, 3, 29), date(2026, 10, 25)):
+        opens = datetime.combine(day, time(7, 0), tzinfo=LONDON)
+        times = [wake_time(day, case_workflow_id(f"REF-{n}")) for n in range(10_000)]
+        assert all(opens <= at < opens + timedelta(hours=3) for at in times)
+        assert all(london_date(at) == day for at in times)
+        # Spread over the window's 180 minutes: about 56 cases a minute, none much busier.
+        per_minute = Counter(int((at - opens).total_seconds()) // 60 for at in times)
+        assert len(per_minute) == 180 and max(per_minute.values()) < 100
+    first, second = case_workflow_id("REF-1"), case_workflow_id("REF-2")
+    assert wake_time(date(2026, 7, 3), first) != wake_time(date(2026, 7, 3), second)
+    assert wake_time(date(2026, 7, 3), first) == wake_time(date(2026, 7, 3), first)
+    # The same case wakes at the same time of day on every date.
+    assert (wake_time(date(2026, 12, 8), first) - wake_time(date(2026, 12, 7), first)) == timedelta(
+        days=1
+    )
 
 
 # --- the bank holidays ----------------------------------------------------------------------
@@ -218,6 +252,35 @@ async def test_a_new_bank_holiday_does_not_change_a_recorded_history(
     )
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(history)
+
+
+@pytest.mark.usefixtures("cleanup_workflows")
+async def test_a_case_wakes_at_its_own_time_on_the_day_and_no_date_moves(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """The offer task is due on the date the Code gives; the case wakes on the day after
+    (overdue) at its own time in the wake window, not at midnight, and escalates then: the
+    escalation's due date is counted from that date, as before."""
+    env = time_skipping_env
+    sentenced = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref("DAY")
+    async with build_worker(env.client, engine, task_queue):
+        await vcs.register_case(registration(case_ref, sentenced, term_months=24), actor=VLO_ACTOR)
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=VLO_ACTOR)
+        [offer] = await eventually(lambda: tasks(engine, victim_id))
+        overdue = offer.due_on + timedelta(days=1)
+        await run_until(env, overdue, extra_days=0)
+        [escalation] = await eventually(
+            lambda: [t for t in tasks(engine, victim_id) if t.id != offer.id]
+        )
+    assert offer.due_on == offer_due(sentenced, policy_for("2020", sentenced))
+    assert escalation.due_on == escalation_due(overdue, policy_for("2020", sentenced))
+    history = await env.client.get_workflow_handle(case_workflow_id(case_ref)).fetch_history()
+    [fired] = [e for e in history.events if e.HasField("timer_fired_event_attributes")]
+    fired_at = fired.event_time.ToDatetime(tzinfo=UTC).replace(microsecond=0)
+    assert fired_at == wake_time(overdue, case_workflow_id(case_ref))
+    assert london_date(fired_at) == overdue
 
 
 async def runs_after_the_first(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, running_out
     from models.messages import Scheduled
     from models.policy import Policy
-    from models.working_days import london_date, london_midnight
+    from models.working_days import london_date, london_midnight, wake_time
 
 # A run spans at most four years of time before it continues as new. Histories stay small
 # (quiet years add a fired timer each), a sentence of up to four years needs no continue-as-new,
@@ -111,6 +111,13 @@ def start_of(day: date) -> datetime:
     return london_midnight(day)
 
 
+def wakes_at(day: date) -> datetime:
+    """When this workflow wakes for `day`: at its own time early in that London day
+    (models/working_days.py), the same in every run of it, so cases due on one day wake spread
+    out rather than all at midnight. What falls due, and when, is still counted in dates."""
+    return wake_time(day, workflow.info().workflow_id)
+
+
 class WakeTimer:
     """The wake-up timer: kept while the date it waits for stands, so a VLO action or a
     case event that wakes the loop without changing what falls due next does not cancel it
@@ -142,10 +149,11 @@ async def sleep_until(
     woken: Callable[[], bool],
     timer: WakeTimer,
 ) -> None:
-    """Wait until the start of `wake`, the end of this run's span, or until `woken()`."""
+    """Wait until this workflow's time on `wake` (`wakes_at`; at once if that has passed), the
+    end of this run's span, or until `woken()`."""
     deadline = run_started + MAX_RUN_SPAN
     if wake is not None:
-        deadline = min(deadline, start_of(wake))
+        deadline = min(deadline, wakes_at(wake))
     if not woken():
         await timer.wait(deadline, woken)
 

@@ -18,18 +18,20 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from models.search import (
-    ALL_KEYS,
-    CASE_REF,
-    INDEXED_TYPE,
-    NEXT_DEADLINE,
-    PROVIDER,
-    REGION,
-    STAGE,
-    attribute_values,
-    deadline_value,
-    initial_search_attributes,
-)
+# Passed through: plain data, so the sandbox need not execute it afresh for every workflow.
+with workflow.unsafe.imports_passed_through():
+    from models.search import (
+        ALL_KEYS,
+        CASE_REF,
+        INDEXED_TYPE,
+        NEXT_DEADLINE,
+        PROVIDER,
+        REGION,
+        STAGE,
+        attribute_values,
+        deadline_value,
+        initial_search_attributes,
+    )
 
 # Re-exported: workflows, activities and tests use them from here too.
 __all__ = [
