@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, running_out
     from models.messages import Scheduled
     from models.policy import Policy
-    from models.working_days import london_date, london_midnight, wake_time
+    from models.working_days import london_date, wake_time
 
 # A run spans at most four years of time before it continues as new. Histories stay small
 # (quiet years add a fired timer each), a sentence of up to four years needs no continue-as-new,
@@ -104,11 +104,6 @@ async def call(activity_method: Callable[..., Any], *args: Any, summary: str | N
 def today() -> date:
     """The workflow's today: the date in London (the scheme's days), not in UTC."""
     return london_date(workflow.now())
-
-
-def start_of(day: date) -> datetime:
-    """Deadlines are whole days: a date falls due at the start of that day in London."""
-    return london_midnight(day)
 
 
 def wakes_at(day: date) -> datetime:
