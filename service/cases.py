@@ -11,7 +11,7 @@ from models.handoff import (
     bulk_workflow_id,
     handoff_of_task,
 )
-from models.lookups import record_victim
+from models.lookups import record_victim, task_and_case
 from models.messages import (
     ActionResult,
     CompleteTask,
@@ -42,6 +42,7 @@ from models.victim import VictimBase
 from models.vocabulary import (
     ContactLevel,
     KeyStage,
+    TaskKind,
     TaskStatus,
 )
 from service.access import Action
@@ -183,12 +184,18 @@ class CaseActions(ServiceBase):
         )
 
     async def complete_task(self, task_id: int, actor: Actor, outcome: str) -> ActionResult:
-        task = self._task(actor, Action.COMPLETE_TASK, task_id)
+        task, case = task_and_case(self.engine, task_id)
         # A task of a victim, a parole review or a hand-off (completing its supply or accept
-        # task does that step) is answered by the case's workflow; a bulk transfer's
-        # escalation (which says what closes it) by the bulk's.
+        # task does that step, so it is checked as that step is) is answered by the case's
+        # workflow; a bulk transfer's escalation (which says what closes it) by the bulk's.
         update: Any = CaseWorkflow.complete_task
         handoff_id = handoff_of_task(task.task_key)
+        if handoff_id is not None and task.kind is TaskKind.HANDOFF_SUPPLY:
+            self._handoff_supplier(actor, handoff_id)
+        elif handoff_id is not None and task.kind is TaskKind.HANDOFF_ACCEPT:
+            self._handoff_accepter(actor, handoff_id)
+        else:
+            checked(self.engine, actor, Action.COMPLETE_TASK, case)
         if handoff_id is not None:
             self._refuse_if_ended(handoff_id, "completed")
         elif task.workflow_id.startswith(bulk_workflow_id("")):

@@ -9,7 +9,6 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from models.bank_holidays import calendar_for_new_work
-from models.case import OffenderCase
 from models.db import session_scope
 from models.errors import VcsError
 from models.handoff import (
@@ -63,35 +62,6 @@ class HandoffActions(ServiceBase):
             raise VcsError(f"case {case_ref} has no hand-off")
         return row.handoff_id
 
-    def _handoff_row(self, handoff_id: str) -> tuple[CaseHandoff, str] | None:
-        """The hand-off's row and its case's reference."""
-        with session_scope(self.engine) as session:
-            found = session.exec(
-                select(CaseHandoff, OffenderCase.case_ref)
-                .join(OffenderCase, col(OffenderCase.id) == col(CaseHandoff.case_id))
-                .where(CaseHandoff.handoff_id == handoff_id)
-            ).first()
-            if found is not None:
-                session.expunge(found[0])
-        return (found[0], found[1]) if found is not None else None
-
-    def _handoff_case(
-        self, actor: Actor, action: Action, handoff_id: str, *, receiving: bool = False
-    ) -> str:
-        """The workflow of the hand-off's case, once the actor is checked against that case,
-        or (`receiving`) against the region it goes to: the receiving side accepts it (local
-        policy). An unknown hand-off is refused once the actor may take the action at all."""
-        row = self._handoff_row(handoff_id)
-        if row is None:
-            checked(self.engine, actor, action)
-            raise VcsError(f"no hand-off {handoff_id}")
-        handoff, case_ref = row
-        if receiving:
-            checked(self.engine, actor, action, region=handoff.to_region)
-        else:
-            self._case_by_id(actor, action, handoff.case_id)
-        return case_workflow_id(case_ref)
-
     async def request_handoff(
         self,
         case_ref: str,
@@ -115,13 +85,13 @@ class HandoffActions(ServiceBase):
         )
 
     async def handoff_supply(self, handoff_id: str, actor: Actor) -> ActionResult:
-        case = self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+        case = self._handoff_supplier(actor, handoff_id)
         self._refuse_if_ended(handoff_id, "supplied")
         step = HandoffAction(handoff_id=handoff_id, by=actor.id)
         return await self._update(case, CaseWorkflow.handoff_supply, step)
 
     async def handoff_accept(self, handoff_id: str, actor: Actor) -> ActionResult:
-        case = self._handoff_case(actor, Action.ACCEPT_HANDOFF, handoff_id, receiving=True)
+        case = self._handoff_accepter(actor, handoff_id)
         self._refuse_if_ended(handoff_id, "accepted")
         step = HandoffAction(handoff_id=handoff_id, by=actor.id)
         return await self._update(case, CaseWorkflow.handoff_accept, step)

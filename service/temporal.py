@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -193,6 +193,45 @@ class ServiceBase:
         refusal = row.ended_refusal(doing) if row is not None else None
         if refusal is not None:
             raise VcsError(refusal)
+
+    def _handoff_row(self, handoff_id: str) -> tuple[CaseHandoff, str] | None:
+        """The hand-off's row and its case's reference."""
+        with session_scope(self.engine) as session:
+            found = session.exec(
+                select(CaseHandoff, OffenderCase.case_ref)
+                .join(OffenderCase, col(OffenderCase.id) == col(CaseHandoff.case_id))
+                .where(CaseHandoff.handoff_id == handoff_id)
+            ).first()
+            if found is not None:
+                session.expunge(found[0])
+        return (found[0], found[1]) if found is not None else None
+
+    def _handoff_case(
+        self, actor: Actor, action: Action, handoff_id: str, *, receiving: bool = False
+    ) -> str:
+        """The workflow of the hand-off's case, once the actor is checked against that case,
+        or (`receiving`) against the region it goes to: the receiving side accepts it (local
+        policy). An unknown hand-off is refused once the actor may take the action at all."""
+        row = self._handoff_row(handoff_id)
+        if row is None:
+            checked(self.engine, actor, action)
+            raise VcsError(f"no hand-off {handoff_id}")
+        handoff, case_ref = row
+        if receiving:
+            checked(self.engine, actor, action, region=handoff.to_region)
+        else:
+            self._case_by_id(actor, action, handoff.case_id)
+        return case_workflow_id(case_ref)
+
+    def _handoff_supplier(self, actor: Actor, handoff_id: str) -> str:
+        """The workflow of the hand-off's case, once the actor may supply its case information
+        (the sending side): by `handoff supply` or by completing its supply task alike."""
+        return self._handoff_case(actor, Action.HAND_OFF, handoff_id)
+
+    def _handoff_accepter(self, actor: Actor, handoff_id: str) -> str:
+        """The workflow of the hand-off's case, once the actor may accept it (the receiving
+        side): by `handoff accept` or by completing its accept task alike."""
+        return self._handoff_case(actor, Action.ACCEPT_HANDOFF, handoff_id, receiving=True)
 
     async def victim_view(self, victim_id: int, actor: Actor) -> VictimView:
         workflow_id = self._victim(actor, Action.VIEW_CASE, victim_id)

@@ -5,14 +5,33 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from models.handoff import WithdrawalReason
+from models.handoff import (
+    WithdrawalReason,
+)
 from models.ids import case_workflow_id
 from models.vocabulary import HandoffReason, HandoffStep, KeyStage, Provider, TaskKind
 from models.working_days import london_date
+from service.access import Refused
+from service.actor import Role
 from service.vcs import Vcs
 from tests.conftest import unique_ref
-from tests.helpers import MANAGER_ACTOR, eventually, registration, workflow_status
-from tests.test_handoff import NEW_VLO, REGION, open_case_tasks, settled_worker
+from tests.helpers import (
+    MANAGER_ACTOR,
+    VLO_ACTOR,
+    eventually,
+    registration,
+    vlo_actor,
+    workflow_status,
+)
+from tests.test_handoff import (
+    NEW_VLO,
+    REGION,
+    case_row,
+    handoff_row,
+    open_case_tasks,
+    settled_worker,
+    until_handoff_task,
+)
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
 
@@ -55,3 +74,40 @@ async def test_a_handoff_open_when_its_case_closes_goes_on_until_it_is_withdrawn
                 break
             await env.sleep(1)
         assert await completed()
+
+
+async def test_a_handoffs_tasks_are_completed_only_by_who_may_take_its_steps(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    """Completing the supply task supplies, the accept task accepts: each is checked as
+    `handoff supply` and `handoff accept` are (service/access.py), never as a plain task."""
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    there = "London"
+    receiving_manager = vlo_actor(NEW_VLO, region=there, role=Role.VLO_MANAGER)
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(case_ref, today, term_months=24, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
+        )
+        await vcs.request_handoff(
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, there, NEW_VLO, MANAGER_ACTOR
+        )
+        handoff_id = vcs.handoff_of(None, case_ref)
+        [supply] = await until_handoff_task(engine, handoff_id, TaskKind.HANDOFF_SUPPLY)
+        for who in (VLO_ACTOR, receiving_manager):  # a plain VLO; the other side
+            with pytest.raises(Refused):
+                await vcs.complete_task(supply.id or 0, actor=who, outcome="sent")
+        await vcs.complete_task(supply.id or 0, actor=MANAGER_ACTOR, outcome="sent")
+        [accept] = await until_handoff_task(engine, handoff_id, TaskKind.HANDOFF_ACCEPT)
+        for who in (VLO_ACTOR, MANAGER_ACTOR, vlo_actor(NEW_VLO, region=there)):
+            with pytest.raises(Refused):
+                await vcs.complete_task(accept.id or 0, actor=who, outcome="accepted")
+        assert handoff_row(engine, handoff_id).step is HandoffStep.SUPPLIED
+        result = await vcs.complete_task(
+            accept.id or 0, actor=receiving_manager, outcome="accepted"
+        )
+        assert f"is now with NPS/{there}/{NEW_VLO}" in result.message
+        assert case_row(engine, case_ref).region == there
