@@ -6,7 +6,7 @@ is idempotent (a key per effect) and audited."""
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -52,6 +52,21 @@ HANDOFF_TASKS = (TaskKind.HANDOFF_SUPPLY, TaskKind.HANDOFF_ACCEPT)
 def in_progress(message: str) -> ApplicationError:
     """Another hand-off of the case is open: not an error to retry, and a bulk run skips it."""
     return ApplicationError(message, type="HandoffInProgress", non_retryable=True)
+
+
+def still_open(session: Session, handoff_id: str, doing: str) -> CaseHandoff:
+    """The hand-off's row, locked, or a data error if it is gone or withdrawn: a bulk transfer
+    may record as failed one whose case took it a moment later, and then nothing of it may be
+    recorded or switched (its case's workflow ends it withdrawn, as the row says)."""
+    row = session.exec(
+        select(CaseHandoff).where(CaseHandoff.handoff_id == handoff_id).with_for_update()
+    ).first()
+    if row is None:
+        raise data_error(f"hand-off {handoff_id} is not recorded")
+    if row.step is HandoffStep.WITHDRAWN:
+        reason = row.withdrawn_reason.value if row.withdrawn_reason else "-"
+        raise data_error(f"hand-off {handoff_id} was withdrawn ({reason}): cannot {doing}")
+    return row
 
 
 class HandoffStoreActivities:
@@ -132,11 +147,7 @@ class HandoffStoreActivities:
         with session_scope(self.engine) as session:
             if already_done(session, record.idempotency_key):
                 return
-            row = session.exec(
-                select(CaseHandoff).where(CaseHandoff.handoff_id == record.handoff_id)
-            ).first()
-            if row is None:
-                raise data_error(f"hand-off {record.handoff_id} is not recorded")
+            row = still_open(session, record.handoff_id, f"record it {record.step.value}")
             row.step = record.step
             now = datetime.now(UTC)
             if record.step is HandoffStep.SUPPLIED:
@@ -162,6 +173,7 @@ class HandoffStoreActivities:
         with session_scope(self.engine) as session:
             if already_done(session, switch.idempotency_key):
                 return []
+            row = still_open(session, switch.handoff_id, "switch it")
             case = stored_case(session, switch.case_id)
             case.provider = switch.receiver.provider
             case.region = switch.receiver.region
@@ -180,13 +192,9 @@ class HandoffStoreActivities:
                 session.add(task)
                 if task.id is not None:
                     moved.append(task.id)
-            row = session.exec(
-                select(CaseHandoff).where(CaseHandoff.handoff_id == switch.handoff_id)
-            ).first()
-            if row is not None:
-                row.step = HandoffStep.SWITCHED
-                row.switched_at = datetime.now(UTC)
-                session.add(row)
+            row.step = HandoffStep.SWITCHED
+            row.switched_at = datetime.now(UTC)
+            session.add(row)
             append_audit(
                 session,
                 case_id=switch.case_id,

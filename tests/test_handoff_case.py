@@ -1,14 +1,25 @@
 """A hand-off held by its case's workflow (workflows/handoff_path.py): it outlives the case's
 closing, as it did when it ran on its own, until it is switched or withdrawn."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import Engine
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.handoff import HandoffStoreActivities
 from models.handoff import (
+    BULK_ACTOR,
+    HandoffStart,
+    HandoffStepRecord,
+    HandoffWithdrawalRecord,
+    Responsibility,
+    ResponsibilitySwitch,
     WithdrawalReason,
 )
 from models.ids import case_workflow_id
+from models.repository import register_case
 from models.vocabulary import HandoffReason, HandoffStep, KeyStage, Provider, TaskKind
 from models.working_days import london_date
 from service.access import Refused
@@ -111,3 +122,66 @@ async def test_a_handoffs_tasks_are_completed_only_by_who_may_take_its_steps(
         )
         assert f"is now with NPS/{there}/{NEW_VLO}" in result.message
         assert case_row(engine, case_ref).region == there
+
+
+def registered_handoff(engine: Engine) -> tuple[HandoffStoreActivities, HandoffStart, str]:
+    """A case in the database with a hand-off recorded (no workflows): the activities, the
+    hand-off as asked for, and its ID."""
+    case = register_case(engine, registration(unique_ref(), date.today()), "vlo.jones").case
+    assert case.id is not None
+    store = HandoffStoreActivities(engine)
+    start = HandoffStart(
+        request_key=f"{case.case_ref}:handoff:1",
+        case_ref=case.case_ref,
+        case_id=case.id,
+        reason=HandoffReason.RISK_ESCALATION,
+        sender=Responsibility(provider=case.provider, region=case.region, vlo="vlo.jones"),
+        receiver=Responsibility(provider=Provider.NPS, region=REGION, vlo=NEW_VLO),
+        requested_by=BULK_ACTOR,
+    )
+    return store, start, store.register_handoff(start)
+
+
+def switch_of(start: HandoffStart, handoff_id: str) -> ResponsibilitySwitch:
+    return ResponsibilitySwitch(
+        idempotency_key=f"{handoff_id}:switch",
+        handoff_id=handoff_id,
+        case_id=start.case_id,
+        sender=start.sender,
+        receiver=start.receiver,
+        by=BULK_ACTOR,
+    )
+
+
+async def test_a_handoff_recorded_as_failed_is_never_supplied_accepted_or_switched(
+    engine: Engine,
+) -> None:
+    """A bulk transfer records as failed a hand-off its case has not opened yet; the case then
+    takes it: its steps are refused, and the row stays withdrawn (handoff_failed)."""
+    store, start, handoff_id = registered_handoff(engine)
+    withdrawal = HandoffWithdrawalRecord(
+        idempotency_key=f"bulk:{handoff_id}:failed",
+        handoff_id=handoff_id,
+        case_id=start.case_id,
+        reason=WithdrawalReason.HANDOFF_FAILED,
+        by=BULK_ACTOR,
+    )
+    assert store.withdraw_handoff(withdrawal) is HandoffStep.WITHDRAWN
+    for step in (HandoffStep.SUPPLIED, HandoffStep.ACCEPTED):
+        record = HandoffStepRecord(
+            idempotency_key=f"{handoff_id}:{step.value}",
+            handoff_id=handoff_id,
+            case_id=start.case_id,
+            step=step,
+            by=BULK_ACTOR,
+        )
+        with pytest.raises(ApplicationError, match="withdrawn \\(handoff_failed\\)"):
+            store.record_handoff_step(record)
+    with pytest.raises(ApplicationError, match="withdrawn \\(handoff_failed\\)"):
+        store.switch_responsibility(switch_of(start, handoff_id))
+    row = handoff_row(engine, handoff_id)
+    assert (row.step, row.withdrawn_reason) == (
+        HandoffStep.WITHDRAWN,
+        WithdrawalReason.HANDOFF_FAILED,
+    )
+    assert case_row(engine, start.case_ref).provider is start.sender.provider
