@@ -87,6 +87,34 @@ async def test_a_handoff_open_when_its_case_closes_goes_on_until_it_is_withdrawn
         assert await completed()
 
 
+async def test_a_closed_cases_handoff_is_supplied_and_accepted_by_its_tasks(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(case_ref, today, term_months=24, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
+        )
+        await vcs.request_handoff(
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
+        )
+        handoff_id = vcs.handoff_of(None, case_ref)
+        [supply] = await until_handoff_task(engine, handoff_id, TaskKind.HANDOFF_SUPPLY)
+        await vcs.record_key_stage(case_ref, KeyStage.DEATH, today, MANAGER_ACTOR)
+        assert (await vcs.case_view(case_ref, MANAGER_ACTOR)).closed
+        result = await vcs.complete_task(supply.id or 0, actor=MANAGER_ACTOR, outcome="sent")
+        assert "case information supplied" in result.message
+        [accept] = await until_handoff_task(engine, handoff_id, TaskKind.HANDOFF_ACCEPT)
+        receiver = vlo_actor(NEW_VLO, role=Role.VLO_MANAGER)
+        result = await vcs.complete_task(accept.id or 0, actor=receiver, outcome="accepted")
+        assert f"is now with NPS/{REGION}/{NEW_VLO}" in result.message
+        assert handoff_row(engine, handoff_id).step is HandoffStep.SWITCHED
+
+
 async def test_a_handoffs_tasks_are_completed_only_by_who_may_take_its_steps(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:

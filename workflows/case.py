@@ -489,8 +489,12 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
 
     @complete_task.validator
     def _check_complete_task(self, action: CompleteTask) -> None:
+        handoff = self._task_handoff(action.task_id)
+        if handoff is not None:  # it goes on after its case closes (workflows/case_handoffs.py)
+            handoff.check_complete_task(action)
+            return
         self._open_state()
-        review = self._task_review(action.task_id) or self._task_handoff(action.task_id)
+        review = self._task_review(action.task_id)
         victim = self._task_victim(action)
         if review is not None:
             review.check_complete_task(action)
