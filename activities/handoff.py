@@ -41,7 +41,7 @@ from models.handoff import (
 from models.ids import case_workflow_id
 from models.messages import CaseView
 from models.records import VloTask
-from models.task_moves import ROLE_PREFIX, reassign_tasks
+from models.task_moves import reassign_tasks
 from models.vocabulary import CaseStatus, HandoffStep, Provider, TaskKind, TaskStatus
 
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
@@ -180,18 +180,20 @@ class HandoffStoreActivities:
             case.responsible_vlo = switch.receiver.vlo
             session.add(case)
             tasks = session.exec(
-                select(VloTask).where(
-                    VloTask.case_id == switch.case_id, VloTask.status == TaskStatus.OPEN
-                )
+                select(VloTask)
+                .where(VloTask.case_id == switch.case_id, VloTask.status == TaskStatus.OPEN)
+                .order_by(col(VloTask.id))
             ).all()
-            moved = []
-            for task in tasks:
-                if task.assigned_to.startswith(ROLE_PREFIX) or task.kind in HANDOFF_TASKS:
-                    continue
-                task.assigned_to = switch.receiver.vlo
-                session.add(task)
-                if task.id is not None:
-                    moved.append(task.id)
+            # Each move audited once, here: the workflows' own hand-over (TaskBook.hand_over)
+            # then finds these tasks already the new VLO's and moves nothing again.
+            moved = reassign_tasks(
+                session,
+                [t for t in tasks if t.kind not in HANDOFF_TASKS],
+                switch.receiver.vlo,
+                actor=switch.by,
+                note=f"hand-off {switch.handoff_id}",
+                idempotency_key=switch.idempotency_key,
+            )
             row.step = HandoffStep.SWITCHED
             row.switched_at = datetime.now(UTC)
             session.add(row)

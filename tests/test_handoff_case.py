@@ -5,10 +5,13 @@ from datetime import date
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.handoff import HandoffStoreActivities
+from models.audit import stored_facts
+from models.db import session_scope
 from models.handoff import (
     BULK_ACTOR,
     HandoffStart,
@@ -19,6 +22,7 @@ from models.handoff import (
     WithdrawalReason,
 )
 from models.ids import case_workflow_id
+from models.records import AuditEntry
 from models.repository import register_case
 from models.vocabulary import HandoffReason, HandoffStep, KeyStage, Provider, TaskKind
 from models.working_days import london_date
@@ -31,6 +35,7 @@ from tests.helpers import (
     VLO_ACTOR,
     eventually,
     registration,
+    victim,
     vlo_actor,
     workflow_status,
 )
@@ -42,6 +47,7 @@ from tests.test_handoff import (
     open_case_tasks,
     settled_worker,
     until_handoff_task,
+    until_tasks,
 )
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
@@ -213,3 +219,48 @@ async def test_a_handoff_recorded_as_failed_is_never_supplied_accepted_or_switch
         WithdrawalReason.HANDOFF_FAILED,
     )
     assert case_row(engine, start.case_ref).provider is start.sender.provider
+
+
+def task_moves(engine: Engine, case_ref: str) -> dict[object, list[tuple[object, object]]]:
+    """The case's task_reassigned entries, by task: from whom, to whom."""
+    with session_scope(engine) as session:
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.case_id == case_row(engine, case_ref).id,
+                AuditEntry.action == "task_reassigned",
+            )
+        ).all()
+        found = [f for e in entries if isinstance(f := stored_facts(e.detail), dict)]
+    moves: dict[object, list[tuple[object, object]]] = {}
+    for facts in found:
+        moves.setdefault(facts["task"], []).append((facts["from_vlo"], facts["to_vlo"]))
+    return moves
+
+
+async def test_a_switch_audits_each_task_it_moves_once(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref = unique_ref()
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(case_ref, today, term_months=24, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
+        )
+        victim_id, _ = await vcs.add_victim(case_ref, victim(), actor=MANAGER_ACTOR)
+        [offer] = await until_tasks(engine, victim_id)
+        sender = offer.assigned_to
+        await vcs.request_handoff(
+            case_ref, HandoffReason.RISK_ESCALATION, Provider.NPS, REGION, NEW_VLO, MANAGER_ACTOR
+        )
+        handoff_id = vcs.handoff_of(None, case_ref)
+        await until_handoff_task(engine, handoff_id, TaskKind.HANDOFF_SUPPLY)
+        await vcs.handoff_supply(handoff_id, MANAGER_ACTOR)
+        await until_handoff_task(engine, handoff_id, TaskKind.HANDOFF_ACCEPT)
+        await vcs.handoff_accept(handoff_id, vlo_actor(NEW_VLO, role=Role.VLO_MANAGER))
+        # The case's workflow has handed over every victim's and review's tasks too.
+        moved = [t for t in open_case_tasks(engine, case_ref) if t.assigned_to == NEW_VLO]
+        assert offer.id in [t.id for t in moved]
+        assert task_moves(engine, case_ref) == {t.id: [(sender, NEW_VLO)] for t in moved}
