@@ -6,9 +6,11 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.errors import data_error
 from activities.handoff import HandoffStoreActivities
 from models.audit import stored_facts
 from models.db import session_scope
@@ -44,10 +46,12 @@ from tests.test_handoff import (
     REGION,
     case_row,
     handoff_row,
+    handoffs_of,
     open_case_tasks,
     settled_worker,
     until_handoff_task,
     until_tasks,
+    wait_finished,
 )
 
 pytestmark = pytest.mark.usefixtures("cleanup_workflows")
@@ -264,3 +268,39 @@ async def test_a_switch_audits_each_task_it_moves_once(
         moved = [t for t in open_case_tasks(engine, case_ref) if t.assigned_to == NEW_VLO]
         assert offer.id in [t.id for t in moved]
         assert task_moves(engine, case_ref) == {t.id: [(sender, NEW_VLO)] for t in moved}
+
+
+async def test_a_bulk_switch_whose_answer_was_lost_switches_its_case(
+    time_skipping_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The switch is written, but its activity fails for good afterwards (its answer lost):
+    the case records the hand-off as failed, the row says it switched, and the case's
+    workflow follows the row (new VLO and provider), as its case row already has."""
+    original = HandoffStoreActivities.switch_responsibility
+
+    @activity.defn(name="switch_responsibility")
+    def switch(self, switch: ResponsibilitySwitch) -> list[int]:  # type: ignore[no-untyped-def]
+        original(self, switch)
+        raise data_error("injected: the switch's answer was lost")
+
+    monkeypatch.setattr(HandoffStoreActivities, "switch_responsibility", switch)
+    env = time_skipping_env
+    today = london_date(await env.get_current_time())
+    vcs = Vcs(env.client, engine, task_queue)
+    case_ref, bulk_id = unique_ref("L"), unique_ref("U")
+    async with settled_worker(env, engine, task_queue):
+        await vcs.register_case(
+            registration(case_ref, today, term_months=24, provider=Provider.CRC),
+            actor=MANAGER_ACTOR,
+        )
+        ops = vlo_actor("ops.lead", role=Role.VLO_MANAGER)
+        await vcs.bulk_start(bulk_id, Provider.CRC, Provider.NPS, ops, to_vlo=NEW_VLO)
+        p = await wait_finished(vcs, bulk_id)
+        assert (p.done, p.failed) == (1, 0)
+        [row] = handoffs_of(engine, case_ref)
+        assert (row.step, row.withdrawn_reason) == (HandoffStep.SWITCHED, None)
+        view = await vcs.case_view(case_ref, MANAGER_ACTOR)
+        assert (view.provider, view.responsible_vlo) == ("NPS", NEW_VLO)

@@ -181,8 +181,11 @@ class CaseHandoffs(CaseCrcEvents):
             change = await path.accepted(BULK_ACTOR)
         except ActivityError:
             # It cannot finish (the database refused a step): recorded as failed, nothing
-            # switches, and the case is free for another hand-off.
+            # switches, and the case is free for another hand-off; unless the switch was
+            # written and only its answer lost: then the case switches as the row says.
             await path.withdrawn(BULK_ACTOR, WithdrawalReason.HANDOFF_FAILED)
+            if path.state.step is HandoffStep.SWITCHED:  # the row says the switch was made
+                await self._switch(path.change(BULK_ACTOR))
         else:
             await self._switch(change)
         await self._handoff_over(path)

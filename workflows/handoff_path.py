@@ -162,6 +162,10 @@ class HandoffPath:
         )
         s.step = HandoffStep.SWITCHED
         self.note(f"switched; {len(moved)} open task(s) moved")
+        return self.change(by)
+
+    def change(self, by: str) -> ResponsibilityChange:
+        """The switch it makes, for its case's workflow to follow."""
         return ResponsibilityChange(
             handoff_id=self.handoff_id, receiver=self.params.receiver, by=by
         )
