@@ -75,6 +75,13 @@ class WorkerProcess:
             self.process.kill()
         self.process = None
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time so far, from /proc/<pid>/stat."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def memory_mib(self) -> tuple[float, float]:
         """(resident now, peak resident) in MiB, from /proc/<pid>/status."""
         assert self.process is not None
