@@ -43,10 +43,10 @@ async def run(
     section = Section(f"3. Scale: {count:,} open cases waiting on timers, and a burst")
     load: list[tuple[str, tuple[float, float, float]]] = [("start", os.getloadavg())]
     # Each side on a server of its own (their databases are weighed apart), side by side.
-    floor, (ours, result) = await asyncio.gather(
-        sleepers(count, workdir / "floor"),
-        cases(count, workdir / "ours", burst_cases, budget, load),
-    )
+    async with asyncio.TaskGroup() as group:  # one side failing stops the other
+        floor_side = group.create_task(sleepers(count, workdir / "floor"))
+        ours_side = group.create_task(cases(count, workdir / "ours", burst_cases, budget, load))
+    floor, (ours, result) = floor_side.result(), ours_side.result()
     measured = Run(floor, ours, result, "SQLite (WAL), one file", load)
     save(measured, workdir / "scale.json")
     fill(section, measured)
