@@ -19,7 +19,7 @@ from worker import MAX_CACHED_WORKFLOWS
 # Where the worker is weighed: the 1,000 / 10,000 / 30,000, the cache's size (one
 # workflow per case: from there on every case added is one more outside the cache), and enough
 # counts between for the growth's slope.
-CHECKPOINTS = (1_000, 2_000, 4_000, 6_000, 8_000, 10_000, 15_000, 20_000, 25_000, 30_000)
+CHECKPOINTS = (1_000, 2_000, 3_000, 4_000, 6_000, 8_000, 10_000, 15_000, 20_000, 25_000, 30_000)
 SETTLE_WINDOW = 3.0  # seconds the worker must stay (nearly) idle before it is weighed
 SETTLE_CPU = 0.10  # at most this much CPU time (s) in that window counts as idle
 SETTLE_TIMEOUT = 900.0

@@ -177,9 +177,10 @@ def fill(section: Section, run: Run) -> None:
         "workflow and opens each victim's offer task; each case then waits on one wake-up "
         f"timer. Case database: {run.database}. Floor: as many bench/floor.py "
         "FloorSleepWorkflow, each asleep on one timer. Each side on a `temporal server "
-        "start-dev` of its own (so their databases are weighed apart), created side by side "
-        f"({CONCURRENCY} in flight each), each side's worker in a process of its own "
-        f"(max_cached_workflows={MAX_CACHED_WORKFLOWS:,}, worker.py's default, in both).",
+        "start-dev` of its own (so their databases are weighed apart), ours first, then as "
+        f"many sleepers ({CONCURRENCY} in flight each), each side's worker in a process of its "
+        f"own (max_cached_workflows={MAX_CACHED_WORKFLOWS:,} in both: worker.py's "
+        "VCS_MAX_CACHED_WORKFLOWS, default 2,000).",
         "Memory: the worker's VmRSS / VmHWM from /proc/<pid>/status, read once the worker has "
         f"settled (under {SETTLE_CPU:.2f} s of CPU in {SETTLE_WINDOW:.0f} s). Growth per case "
         "beyond the cache: the least-squares slope of RSS over every count with the cache "
