@@ -10,7 +10,14 @@ from typing import Any
 
 from bench.common import CONCURRENCY, Section, Table, met, num, percentile, ratio, times
 from bench.scale_burst import IDLE_SECONDS, Burst
-from bench.scale_cases import SETTLE_CPU, SETTLE_WINDOW, Population, Sample, victims_of
+from bench.scale_cases import (
+    SETTLE_CPU,
+    SETTLE_WINDOW,
+    WARM_UP,
+    Population,
+    Sample,
+    victims_of,
+)
 from worker import MAX_CACHED_WORKFLOWS
 
 GROWTH_TARGET_KIB = 2.0  # per case beyond the cache
@@ -184,8 +191,9 @@ def fill(section: Section, run: Run) -> None:
         "Memory: the worker's VmRSS / VmHWM from /proc/<pid>/status, read once the worker has "
         f"settled (under {SETTLE_CPU:.2f} s of CPU in {SETTLE_WINDOW:.0f} s). Growth per case "
         "beyond the cache: the least-squares slope of RSS over every count with the cache "
-        "full; the older cases' workflows are evicted (the cache keeps the most recent), so "
-        "this is what an open case costs the worker while it waits outside the cache.",
+        f"full and past the first {WARM_UP:,} cases (the worker's warm-up); the older cases' "
+        "workflows are evicted (the cache keeps the most recent), so this is what an open "
+        "case costs the worker while it waits outside the cache.",
     ]
     if run.burst is not None:
         section.setup.append(
