@@ -76,7 +76,7 @@ def growth_table(run: Run) -> Table:
         f"RSS growth per case beyond the cache (KiB; {span})",
         num(ours, 2),
         num(floor, 2),
-        times(ratio(ours, floor)),
+        times(ratio(ours, floor)) if floor > 0 else "-",  # a flat floor: no ratio
         f"< {GROWTH_TARGET_KIB:.0f} KiB",
         "-" if math.isnan(ours) else met(ours < GROWTH_TARGET_KIB),
     )
