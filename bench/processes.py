@@ -22,6 +22,7 @@ class WorkerProcess:
             self.args += ["--database", database]
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
+        self._drain: asyncio.Task[None] | None = None
 
     async def start(self) -> float:
         """Launch; seconds until the worker says it is polling."""
@@ -41,7 +42,17 @@ class WorkerProcess:
         line = await asyncio.wait_for(self.process.stdout.readline(), 120)
         if line.strip() != b"ready":
             raise RuntimeError(f"worker did not start: see {self.log}")
+        self._drain = asyncio.create_task(self._copy_output(self.process.stdout))
         return time.perf_counter() - started
+
+    async def _copy_output(self, stdout: asyncio.StreamReader) -> None:
+        """Everything the worker prints after `ready` into its log. The SDK's core logs its
+        warnings (e.g. TMPRL1104, a workflow task over 5 s) to stdout: left unread, the pipe
+        fills and the worker blocks on its next warning, holding every task it has."""
+        with self.log.open("ab") as log:
+            while line := await stdout.readline():
+                log.write(line)
+                log.flush()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -62,6 +73,8 @@ class WorkerProcess:
         self.process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(self.process.wait(), 120)
         self.process = None
+        if self._drain is not None:
+            await self._drain  # the pipe has closed: it ends
         return time.perf_counter() - started
 
     def log_tail(self, lines: int = 15) -> str:
@@ -74,6 +87,13 @@ class WorkerProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
         self.process = None
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time so far, from /proc/<pid>/stat."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def memory_mib(self) -> tuple[float, float]:
         """(resident now, peak resident) in MiB, from /proc/<pid>/status."""

@@ -16,7 +16,9 @@ compare ratios, not absolute times, between sections.
 """
 
 
-def append_results(sections: list[Section], command: str, when: datetime) -> Path:
+def append_results(
+    sections: list[Section], command: str, when: datetime, path: Path = RESULTS
+) -> Path:
     lines = [
         "",
         f"## {when:%Y-%m-%d %H:%M} UTC: `{command}`",
@@ -28,8 +30,8 @@ def append_results(sections: list[Section], command: str, when: datetime) -> Pat
     for section in sections:
         lines.append(section.markdown())
     text = "\n".join(lines)
-    if not RESULTS.exists():
+    if not path.exists():
         text = HEADER + text
-    with RESULTS.open("a", encoding="utf-8") as out:
+    with path.open("a", encoding="utf-8") as out:
         out.write(text)
-    return RESULTS
+    return path

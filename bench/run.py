@@ -45,6 +45,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="scale: open cases (and floor workflows) held (default 10000)",
     )
     parser.add_argument(
+        "--burst-cases",
+        type=int,
+        default=10_000,
+        help="scale: open cases that fall due at once, the oldest (default 10000; 0: none)",
+    )
+    parser.add_argument(
+        "--scale-minutes",
+        type=float,
+        help="scale: stop creating ours at the last count reachable within this many minutes",
+    )
+    parser.add_argument(
         "--sentences",
         type=int,
         default=200,
@@ -67,6 +78,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--no-results", action="store_true", help="do not append to bench/RESULTS.md"
     )
     parser.add_argument(
+        "--results-file",
+        type=Path,
+        help="append the sections to this file instead of bench/RESULTS.md",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the temporary directory (server databases, worker logs)",
@@ -79,7 +95,7 @@ async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
     are written to bench/RESULTS.md). Returns how many failed."""
     from bench import cost, floors, responsiveness, scale, sentences
     from bench.common import Section, say
-    from bench.results import append_results
+    from bench.results import RESULTS, append_results
 
     chosen = args.only or list(BENCHMARKS)
     sections: list[Section] = []
@@ -98,7 +114,10 @@ async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
             elif name == "floors":
                 section = await floors.run(args.floor_cases, workdir / name)
             elif name == "scale":
-                section = await scale.run(args.scale_cases, workdir / name)
+                budget = args.scale_minutes * 60 if args.scale_minutes else None
+                section = await scale.run(
+                    args.scale_cases, workdir / name, args.burst_cases, budget
+                )
             else:
                 section = await sentences.run(args.sentences, workdir / name)
         except Exception as err:
@@ -114,7 +133,9 @@ async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
     say(f"\nall benchmarks: {time.perf_counter() - started:.0f} s")
     if not args.no_results and sections:
         command = "bench/run.py " + " ".join(sys.argv[1:])
-        path = append_results(sections, command.strip(), datetime.now(UTC))
+        path = append_results(
+            sections, command.strip(), datetime.now(UTC), args.results_file or RESULTS
+        )
         say(f"results appended to {path}")
     return failed
 
