@@ -51,13 +51,13 @@ from workflows.case_reviews import CaseReviews
 from workflows.case_victims import CaseVictims
 from workflows.common import (
     ENGINE_ACTOR,
-    call,
     next_note,
     rejected,
     today,
 )
 from workflows.hospital import HospitalCase
 from workflows.skeleton import Skeleton
+from workflows.steps import call, step, unit_of_work
 from workflows.tasks import TaskBook
 
 CONFIRM_RELEASE_TASK = "confirm-release"
@@ -91,7 +91,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
     @workflow.run
     async def run(self, params: CaseInput) -> str:
         run_started = workflow.now()
-        async with self.lock:
+        async with self.lock, unit_of_work():
             if self.state is None:
                 snapshot = await call(
                     CaseStoreActivities.load_case, params.case_ref, summary="load case"
@@ -226,7 +226,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         await self._end_parole_reviews(
             f"case closed ({ended_by.value})" if ended_by else "case closed"
         )
-        await call(
+        await step(
             CaseStoreActivities.close_case,
             CaseClosure(
                 idempotency_key=f"{workflow.info().workflow_id}:closed",
@@ -258,7 +258,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
 
     async def _save_milestones(self, key: str, by: str, summary: str) -> None:
         assert self.state is not None
-        await call(
+        await step(
             CaseStoreActivities.save_milestones,
             SaveMilestones(
                 idempotency_key=f"{workflow.info().workflow_id}:{key}",
@@ -271,7 +271,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
 
     async def _audit(self, action: str, by: str, detail: AuditDetail, note: str = "") -> None:
         assert self.state is not None
-        await call(
+        await step(
             CaseStoreActivities.record_audit,
             AuditRecord(
                 idempotency_key=f"{workflow.info().workflow_id}:{action}:{self.state.event_sequence}",

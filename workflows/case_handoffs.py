@@ -30,11 +30,11 @@ with workflow.unsafe.imports_passed_through():
     from models.working_days import add_working_days
 
 from workflows.common import (
-    call,
     rejected,
     today,
 )
 from workflows.review_steps import ReviewSteps
+from workflows.steps import call
 from workflows.tasks import TaskBook
 from workflows.victim_path import VictimPath
 

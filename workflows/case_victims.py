@@ -31,8 +31,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.policy import Policy
 
-from workflows.common import call, rejected, renewed
+from workflows.common import rejected, renewed
 from workflows.review_steps import ReviewSteps
+from workflows.steps import call
 from workflows.tasks import TaskBook
 from workflows.victim_path import VictimPath
 from workflows.victim_timeline import OFFER_TASK

@@ -47,7 +47,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.vocabulary import DischargeKind, DisposalKind, KeyStage, TaskKind
 
-from workflows.common import ENGINE_ACTOR, call, rejected, today
+from workflows.common import ENGINE_ACTOR, rejected, today
+from workflows.steps import step
 from workflows.tasks import TaskBook
 
 RECORD_HOSPITAL_TASK = "record-hospital"
@@ -127,7 +128,7 @@ class HospitalCase:
     ) -> None:
         """Write the case's new disposal, restriction and hospital (None: back on the custodial
         path), audited as `news` with `detail` (the activity adds the new disposal)."""
-        await call(
+        await step(
             HospitalActivities.change_disposal,
             DisposalChange(
                 idempotency_key=self._workflow_key(key),
@@ -141,6 +142,7 @@ class HospitalCase:
                 detail=detail,
             ),
             summary=news.replace("_", " "),
+            now=True,  # an unknown hospital refuses the action: nothing changes
         )
 
     # ---- placed in, moved to or readmitted to a hospital -------------------------------------
