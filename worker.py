@@ -36,6 +36,7 @@ from activities.letters import LetterActivities
 from activities.parole import ParoleActivities
 from activities.reports import ReportActivities
 from activities.retention import RetentionActivities
+from activities.steps import StepsActivities
 from activities.tasks import TaskActivities
 from models.codec import data_converter
 from models.db import make_engine
@@ -149,6 +150,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         ParoleActivities(engine),
         CalendarActivities(),
         AuditHeadActivities(engine),
+        StepsActivities(engine),
     ]
     activities = [
         getattr(obj, name)

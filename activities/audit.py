@@ -56,6 +56,8 @@ SEAL_FORMAT = "vcs-audit-seal-v1"
 # pg_advisory_xact_lock(namespace, case_id): the namespace keeps these locks apart from any
 # other advisory lock on the server ("VCSA" as a 32-bit integer).
 ADVISORY_NAMESPACE = 0x56435341
+# session.info key: an audit batch's chain heads by case (lock held, head known: audit_batch.py)
+BATCH = "vcs_audit_batch"
 
 log = logging.getLogger("vcs.audit")
 
@@ -145,13 +147,17 @@ def append_audit(
     if note:
         facts = facts.plus(note=write_note(session, case_id, victim_id, note))
     session.flush()  # anything pending first, so the lock is taken after it
-    lock_case_chain(session, case_id)
-    last = session.exec(
-        select(AuditEntry.sequence, AuditEntry.entry_hash)
-        .where(AuditEntry.case_id == case_id, col(AuditEntry.sequence).is_not(None))
-        .order_by(col(AuditEntry.sequence).desc())
-        .limit(1)
-    ).first()
+    heads: dict[int, tuple[int, str | None]] | None = session.info.get(BATCH)
+    last = None if heads is None else heads.get(case_id)
+    if last is None:
+        lock_case_chain(session, case_id)
+        row = session.exec(
+            select(AuditEntry.sequence, AuditEntry.entry_hash)
+            .where(AuditEntry.case_id == case_id, col(AuditEntry.sequence).is_not(None))
+            .order_by(col(AuditEntry.sequence).desc())
+            .limit(1)
+        ).first()
+        last = None if row is None else (row[0] or 0, row[1])
     entry = AuditEntry(
         idempotency_key=idempotency_key,
         case_id=case_id,
@@ -160,12 +166,16 @@ def append_audit(
         action=action,
         detail=facts.text(),
         at=datetime.now(UTC),
-        sequence=1 if last is None else (last[0] or 0) + 1,
+        sequence=1 if last is None else last[0] + 1,
         previous_hash=GENESIS_HASH if last is None else last[1],
     )
     entry.entry_hash = compute_hash(entry)
     session.add(entry)
     session.flush()
+    if heads is not None:  # sealed at the batch's end (activities/audit_batch.py)
+        assert entry.sequence is not None
+        heads[case_id] = (entry.sequence, entry.entry_hash)
+        return
     key = audit_key()
     if key is not None:  # the worker: seal this entry, and any the console or CLI wrote before
         seal_pending(session, case_id, key)

@@ -635,12 +635,16 @@ class LetterActivities:
         """Put the letter in the outbox exactly once: a retry finds it by its key. For a victim
         who chose email or text message, then send it through Notify exactly once: a retry or a
         replay finds the notification by its reference before sending."""
-        letter_id, channel, sent = self._queue(request)
-        if channel in NOTIFY_CHANNELS and not sent:
-            delivery.deliver(self.engine, letter_id, EMAIL_SUBJECTS)
+        letter_id, channel, sent = self.queue(request)
+        self.deliver(letter_id, channel, sent)
         return letter_id
 
-    def _queue(self, request: LetterRequest) -> tuple[int, Channel, bool]:
+    def deliver(self, letter_id: int, channel: Channel, sent: bool) -> None:
+        """Through Notify, once the outbox row is committed, if the victim chose email or text."""
+        if channel in NOTIFY_CHANNELS and not sent:
+            delivery.deliver(self.engine, letter_id, EMAIL_SUBJECTS)
+
+    def queue(self, request: LetterRequest) -> tuple[int, Channel, bool]:
         """The outbox row for this request, written in its own transaction (committed before
         anything is sent): (id, channel, already sent)."""
         with session_scope(self.engine) as session:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bench.common import VLO, VLO_ACTOR, BenchVcs, Progress, run_concurrently, say
 from bench.processes import WorkerProcess
-from models.repository import add_victim, register_case
+from models.repository import add_victim, case_by_ref, register_case
 from tests.helpers import registration, victim
 from worker import MAX_CACHED_WORKFLOWS
 
@@ -99,7 +99,7 @@ class ScaleVcs(BenchVcs):
     async def open_case(self, ref: str, victim_ids: list[int]) -> None:
         """Start the case's workflow with its victims in one update-with-start (the command
         line's register-case and add-victim, whose rows are already written, in one call)."""
-        await self._start_case(ref, victim_ids, VLO_ACTOR)
+        await self._start_case(ref, victim_ids, VLO_ACTOR, case_by_ref(self.engine, ref))
 
 
 def write_case(engine: Engine, ref: str, victims: int, today: date) -> list[int]:

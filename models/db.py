@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Engine, event
@@ -67,9 +68,18 @@ if __name__ == "__main__":
     print(f"case database ready: {make_engine().url.render_as_string(hide_password=True)}")
 
 
+# The transaction that every session_scope in this thread joins (one_transaction), if any.
+_JOINED: ContextVar[Session | None] = ContextVar("vcs_joined_transaction", default=None)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed on success, rolled back on any error."""
+    """One transaction: committed on success, rolled back on any error. Inside
+    `one_transaction`, the transaction already open there (its end commits or rolls back)."""
+    joined = _JOINED.get()
+    if joined is not None:
+        yield joined
+        return
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -77,3 +87,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def one_transaction(engine: Engine) -> Iterator[Session]:
+    """Several steps, each written as its own `session_scope`, as one transaction: a workflow
+    task's steps commit once (activities/steps.py)."""
+    with session_scope(engine) as session:
+        token = _JOINED.set(session)
+        try:
+            yield session
+        finally:
+            _JOINED.reset(token)

@@ -31,6 +31,7 @@ from models.vocabulary import (
 )
 from models.working_days import LONDON, WAKE_WINDOW, WAKE_WINDOW_START
 from service.actor import Actor, Role
+from workflows.steps import STEPS_ID
 
 if TYPE_CHECKING:
     from service.vcs import Vcs
@@ -256,7 +257,8 @@ def local_activity_type(marker: MarkerRecordedEventAttributes) -> str:
 
 def activity_calls(history: WorkflowHistory) -> list[str]:
     """The activity types a run called, in order: activities and local activities alike
-    (steps run as local activities: workflows/common.py)."""
+    (steps run as local activities: workflows/common.py), a workflow task's steps taken
+    together (workflows/steps.py) each under its own activity's name."""
     called: list[str] = []
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -264,7 +266,11 @@ def activity_calls(history: WorkflowHistory) -> list[str]:
         elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
             marker = event.marker_recorded_event_attributes
             if marker.marker_name == LOCAL_ACTIVITY_MARKER:
-                called.append(local_activity_type(marker))
+                local_id = str(local_activity_data(marker).get("activity_id", ""))
+                if local_id.startswith(STEPS_ID):
+                    called.extend(local_id.removeprefix(STEPS_ID).split(","))
+                else:
+                    called.append(local_activity_type(marker))
     return called
 
 

@@ -47,9 +47,10 @@ from workflows.case_handoffs import CaseHandoffs
 from workflows.case_parole import CaseParole
 from workflows.case_reviews import CaseReviews
 from workflows.case_victims import CaseVictims
-from workflows.common import ENGINE_ACTOR, call, next_note, rejected, today
+from workflows.common import ENGINE_ACTOR, next_note, rejected, today
 from workflows.hospital import HospitalCase
 from workflows.skeleton import Skeleton
+from workflows.steps import call, step, unit_of_work
 from workflows.tasks import TaskBook
 
 CONFIRM_RELEASE_TASK = "confirm-release"
@@ -83,7 +84,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
     @workflow.run
     async def run(self, params: CaseInput) -> str:
         run_started = workflow.now()
-        async with self.lock:
+        async with self.lock, unit_of_work():
             if self.state is None:
                 snapshot = await call(
                     CaseStoreActivities.load_case, params.case_ref, summary="load case"
@@ -221,7 +222,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
         await self._end_parole_reviews(
             f"case closed ({ended_by.value})" if ended_by else "case closed"
         )
-        await call(
+        await step(
             CaseStoreActivities.close_case,
             CaseClosure(
                 idempotency_key=f"{workflow.info().workflow_id}:closed",
@@ -253,7 +254,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
 
     async def _save_milestones(self, key: str, by: str, summary: str) -> None:
         assert self.state is not None
-        await call(
+        await step(
             CaseStoreActivities.save_milestones,
             SaveMilestones(
                 idempotency_key=f"{workflow.info().workflow_id}:{key}",
@@ -266,7 +267,7 @@ class CaseWorkflow(Skeleton, CaseParole, CaseReviews, CaseHandoffs, CaseVictims,
 
     async def _audit(self, action: str, by: str, detail: AuditDetail, note: str = "") -> None:
         assert self.state is not None
-        await call(
+        await step(
             CaseStoreActivities.record_audit,
             AuditRecord(
                 idempotency_key=f"{workflow.info().workflow_id}:{action}:{self.state.event_sequence}",

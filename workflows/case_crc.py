@@ -12,7 +12,8 @@ with workflow.unsafe.imports_passed_through():
     from models.working_days import add_working_days
 
 from workflows.case_host import CaseHost
-from workflows.common import call, rejected, today
+from workflows.common import rejected, today
+from workflows.steps import call
 
 
 class CaseCrcEvents(CaseHost):

@@ -28,8 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import HandoffReason, HandoffStep, Provider, TaskKind
 
 from workflows.case_crc import CaseCrcEvents
-from workflows.common import call, rejected
+from workflows.common import rejected
 from workflows.handoff_path import HandoffPath
+from workflows.steps import call
 
 
 class HandoffTask:

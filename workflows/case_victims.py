@@ -28,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from models.policy import Policy
 
 from workflows.case_host import CaseHost
-from workflows.common import call, rejected, renewed
+from workflows.common import rejected, renewed
+from workflows.steps import call
 from workflows.victim_path import VictimPath
 from workflows.victim_timeline import OFFER_TASK
 

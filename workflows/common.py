@@ -59,10 +59,16 @@ def rejected(message: str) -> ApplicationError:
     return ApplicationError(message, type="InvalidAction", non_retryable=True)
 
 
-async def call(activity_method: Callable[..., Any], *args: Any, summary: str | None = None) -> Any:
+async def call(
+    activity_method: Callable[..., Any],
+    *args: Any,
+    summary: str | None = None,
+    local_id: str | None = None,
+) -> Any:
     """Run a database activity: short timeout, retried until the database answers, but a
     data error (non-retryable) fails at once with its message. It is tried as a local
-    activity first (every step is idempotent by its key, so running it again is harmless)."""
+    activity first (every step is idempotent by its key, so running it again is harmless);
+    `local_id`: that local activity's ID (history shows it unencrypted)."""
     try:
         return await workflow.execute_local_activity_method(
             activity_method,
@@ -70,6 +76,7 @@ async def call(activity_method: Callable[..., Any], *args: Any, summary: str | N
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
             summary=summary,
+            activity_id=local_id,
         )
     except FailureError as err:
         # A local activity's failure arrives as its cause (no ActivityError around it).
@@ -98,6 +105,7 @@ async def call(activity_method: Callable[..., Any], *args: Any, summary: str | N
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=DB_RETRY,
         summary=summary,
+        activity_id=None if local_id is None else f"{local_id}@{workflow.uuid4()}",
     )
 
 

@@ -46,7 +46,8 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import HandoffStep, TaskKind
     from models.working_days import BankHolidays, add_working_days
 
-from workflows.common import call, rejected, today
+from workflows.common import rejected, today
+from workflows.steps import call
 
 STEP_TASK = {
     HandoffStep.REQUESTED: (TaskKind.HANDOFF_SUPPLY, "Supply the case information for hand-off"),

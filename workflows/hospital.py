@@ -45,7 +45,8 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import DischargeKind, DisposalKind, KeyStage, TaskKind
 
 from workflows.case_host import CaseHost
-from workflows.common import call, rejected, today
+from workflows.common import rejected, today
+from workflows.steps import step
 
 RECORD_HOSPITAL_TASK = "record-hospital"
 
@@ -102,7 +103,7 @@ class HospitalCase(CaseHost):
     ) -> None:
         """Write the case's new disposal, restriction and hospital (None: back on the custodial
         path), audited as `news` with `detail` (the activity adds the new disposal)."""
-        await call(
+        await step(
             HospitalActivities.change_disposal,
             DisposalChange(
                 idempotency_key=self._workflow_key(key),
@@ -116,6 +117,7 @@ class HospitalCase(CaseHost):
                 detail=detail,
             ),
             summary=news.replace("_", " "),
+            now=True,  # an unknown hospital refuses the action: nothing changes
         )
 
     # ---- placed in, moved to or readmitted to a hospital -------------------------------------

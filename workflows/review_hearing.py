@@ -18,8 +18,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.vocabulary import LetterKind, ParoleOutcome, TaskKind
 
-from workflows.common import call, rejected, today
+from workflows.common import rejected, today
 from workflows.review_path import ReviewPath, check_hearing_date
+from workflows.steps import call
 
 OUTCOME_LETTER = {
     ParoleOutcome.RELEASE: LetterKind.PAROLE_RELEASE,

@@ -21,7 +21,6 @@ case database, encrypted (models/sealed.py): the review carries its ID only.
 from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
@@ -42,7 +41,8 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import LetterKind, TaskKind
     from models.working_days import add_working_days
 
-from workflows.common import ENGINE_ACTOR, call, rejected, today
+from workflows.common import ENGINE_ACTOR, rejected, today
+from workflows.steps import call, step
 from workflows.tasks import TaskBook
 
 SOURCE_VPS = "000_5a1d5e000983110f.txt"
@@ -231,7 +231,7 @@ class ReviewPath:
     async def _audit(
         self, key: str, by: str, detail: AuditDetail, action: str | None = None, note: str = ""
     ) -> None:
-        await call(
+        await step(
             CaseStoreActivities.record_audit,
             AuditRecord(
                 idempotency_key=f"{self.key_prefix}:{key}",
@@ -245,24 +245,19 @@ class ReviewPath:
         )
 
     async def _letter(self, victim_id: int, kind: LetterKind, key: str, **fields: object) -> None:
-        try:
-            await call(
-                LetterActivities.send_letter,
-                LetterRequest(
-                    idempotency_key=f"{self.key_prefix}:letter:{key}",
-                    case_id=self.params.case_id,
-                    victim_id=victim_id,
-                    kind=kind,
-                    **fields,
-                ),
-                summary=f"letter {kind.value}",
-            )
-        except ActivityError as err:
-            cause = err.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
-                raise
+        await step(
+            LetterActivities.send_letter,
+            LetterRequest(
+                idempotency_key=f"{self.key_prefix}:letter:{key}",
+                case_id=self.params.case_id,
+                victim_id=victim_id,
+                kind=kind,
+                **fields,
+            ),
+            summary=f"letter {kind.value}",
             # As for every letter (workflows/victim_timeline.py): the review goes on.
-            await self._book(victim_id).undelivered(kind, key)
+            on_rejected=lambda: self._book(victim_id).undelivered(kind, key),
+        )
 
     async def undelivered(self, notice: LetterUndelivered) -> None:
         """The delivery-status job found one of the review's emails or texts failed

@@ -27,9 +27,10 @@ with workflow.unsafe.imports_passed_through():
     from models.vocabulary import LetterKind, TaskKind
     from models.working_days import add_working_days
 
-from workflows.common import call, rejected, today
+from workflows.common import rejected, today
 from workflows.review_hearing import ReviewHearing
 from workflows.review_path import SOURCE_VPS
+from workflows.steps import step
 
 
 class ReviewSteps(ReviewHearing):
@@ -38,7 +39,7 @@ class ReviewSteps(ReviewHearing):
         await self._in_scheme(action.victim_id)
         s, t, now = self.state, self.state.timetable, today()
         late = vps_lateness(now, t.vps_due_on, t.hearing_on, self.params.parole)
-        await call(
+        await step(
             ParoleActivities.forward_vps,
             ForwardVps(
                 idempotency_key=f"{self.key_prefix}:vps-forwarded:{action.vps_id}",
@@ -50,6 +51,7 @@ class ReviewSteps(ReviewHearing):
                 by=action.by,
             ),
             summary="forward VPS",
+            now=True,  # a VPS not the victim's refuses the action: nothing changes
         )
         s.statements.append(
             VpsReceived(
@@ -95,7 +97,7 @@ class ReviewSteps(ReviewHearing):
         sets the conditions of a release it directs (DVCVA s 35(4)-(5): to whoever decides)."""
         self.check_representations(action)
         await self._in_scheme(action.victim_id)
-        await call(
+        await step(
             CaseStoreActivities.forward_representations,
             ForwardRepresentations(
                 idempotency_key=f"{self.key_prefix}:forward:{action.representation_id}",
@@ -106,6 +108,7 @@ class ReviewSteps(ReviewHearing):
                 by=action.by,
             ),
             summary="forward representations",
+            now=True,  # representations not the victim's refuse the action: nothing changes
         )
         self.state.representation_ids.append(action.representation_id)
         if action.victim_id not in self.state.invited:

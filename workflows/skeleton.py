@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.common import WakeTimer, renewed, should_continue_as_new, sleep_until
 from workflows.search import Published
+from workflows.steps import unit_of_work
 
 
 class Skeleton:
@@ -63,10 +64,12 @@ class Skeleton:
     @asynccontextmanager
     async def _vlo_action(self) -> AsyncIterator[None]:
         """One action at a time; afterwards the loop re-plans its timer (the action may have
-        changed what falls due next) and ops see the new state."""
+        changed what falls due next) and ops see the new state. Its database steps are written
+        together, in one local activity, as it ends (workflows/steps.py)."""
         await workflow.wait_condition(self._ready)
         async with self.lock:
-            yield
+            async with unit_of_work():
+                yield
             self.changed = True
             self._publish()
 
@@ -79,7 +82,8 @@ class Skeleton:
             await sleep_until(self._next_wake(), run_started, lambda: self.changed, self.wake_timer)
             async with self.lock:
                 self.changed = False
-                await self._on_time_passing()
+                async with unit_of_work():  # the turn's steps: one local activity
+                    await self._on_time_passing()
                 self._publish()
             if not self._finished() and should_continue_as_new(run_started, span):
                 policy = await renewed(self._policy())

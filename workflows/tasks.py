@@ -24,7 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from models.policy import Policy
     from models.vocabulary import LetterKind, TaskKind
 
-from workflows.common import call, rejected, today
+from workflows.common import rejected, today
+from workflows.steps import call, step, step_result
 
 # Local policy: who an overdue task goes to, level by level.
 ESCALATION_ROLES = {1: "role:senior-vlo", 2: "role:vlo-manager", 3: "role:head-of-victim-services"}
@@ -95,7 +96,7 @@ class TaskBook:
         existing = self.by_key(key)
         if existing is not None:
             return existing
-        task_id = await call(
+        task_id = await step_result(
             TaskActivities.open_task,
             NewTask(
                 owner=self.owner,
@@ -131,7 +132,7 @@ class TaskBook:
                 continue
             level = task.escalation_level + 1
             key = f"{task.key}:escalation"
-            task_id = await call(
+            task_id = await step_result(
                 TaskActivities.open_task,
                 NewTask(
                     owner=self.owner,
@@ -162,7 +163,7 @@ class TaskBook:
         chain = self._chain(key)
         if not chain:
             return
-        await call(
+        await step(
             TaskActivities.close_tasks,
             TaskClosure(
                 idempotency_key=f"{self.prefix}:{key}:closed",
@@ -186,7 +187,7 @@ class TaskBook:
         task = self.by_key(key)
         if task is None or task.due_on == due_on:
             return
-        await call(
+        await step(
             TaskActivities.reschedule_task,
             TaskReschedule(
                 idempotency_key=f"{self.prefix}:{key}:due:{due_on}",

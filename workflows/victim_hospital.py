@@ -22,7 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from models.sharing import LawfulBasis
     from models.vocabulary import DischargeKind, LetterKind, Stage
 
-from workflows.common import ENGINE_ACTOR, call, rejected, today
+from workflows.common import ENGINE_ACTOR, rejected, today
+from workflows.steps import call
 from workflows.tasks import TaskBook
 
 HOSPITAL_NEWS_LETTERS = {

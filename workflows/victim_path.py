@@ -21,7 +21,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.vocabulary import ContactLevel, DischargeKind, LetterKind, Stage, TaskKind
 
-from workflows.common import call, next_note, rejected, today
+from workflows.common import next_note, rejected, today
+from workflows.steps import step
 from workflows.victim_timeline import (
     CHASE_TASK,
     OFFER_TASK,
@@ -95,7 +96,7 @@ class VictimPath(VictimTimeline):
             LICENCE_DECIDED_BY if s.hospital is None else discharge_decider(s.hospital, today())
         )
         s.representation_ids.append(action.representation_id)
-        await call(
+        await step(
             CaseStoreActivities.forward_representations,
             ForwardRepresentations(
                 idempotency_key=f"{self.key_prefix}:forward:{action.representation_id}",

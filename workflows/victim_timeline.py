@@ -10,7 +10,6 @@ told -> release told -> condition ends told -> closed when licence and supervisi
 from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
@@ -42,7 +41,8 @@ with workflow.unsafe.imports_passed_through():
         TaskKind,
     )
 
-from workflows.common import ENGINE_ACTOR, call, today
+from workflows.common import ENGINE_ACTOR, today
+from workflows.steps import step
 from workflows.tasks import TaskBook
 from workflows.victim_hospital import HospitalVictim
 from workflows.victim_letters import VictimLetters
@@ -300,7 +300,7 @@ class VictimTimeline(VictimLetters, HospitalVictim):
         self, stage: Stage, note: str, by: str = ENGINE_ACTOR, **fields: object
     ) -> None:
         self.state.stage = stage
-        await call(
+        await step(
             CaseStoreActivities.record_stage,
             StageChange(
                 idempotency_key=f"{self.key_prefix}:stage:{stage.value}:{workflow.now().isoformat()}",
@@ -316,24 +316,19 @@ class VictimTimeline(VictimLetters, HospitalVictim):
         )
 
     async def _letter(self, kind: LetterKind, key: str, **fields: object) -> None:
-        try:
-            await call(
-                LetterActivities.send_letter,
-                LetterRequest(
-                    idempotency_key=f"{self.key_prefix}:letter:{key}",
-                    case_id=self.params.case_id,
-                    victim_id=self.params.victim_id,
-                    kind=kind,
-                    **fields,
-                ),
-                summary=f"letter {kind.value}",
-            )
-        except ActivityError as err:
-            cause = err.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == "NotifyRejected"):
-                raise
+        await step(
+            LetterActivities.send_letter,
+            LetterRequest(
+                idempotency_key=f"{self.key_prefix}:letter:{key}",
+                case_id=self.params.case_id,
+                victim_id=self.params.victim_id,
+                kind=kind,
+                **fields,
+            ),
+            summary=f"letter {kind.value}",
             # A bad address: the case goes on, and a VLO reaches the victim another way.
-            await self.tasks.undelivered(kind, key)
+            on_rejected=lambda: self.tasks.undelivered(kind, key),
+        )
 
     async def undelivered(self, kind: LetterKind, key: str) -> None:
         """The delivery-status job found a letter's email or text failed (workflows/delivery.py)."""
