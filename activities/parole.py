@@ -23,7 +23,7 @@ class ParoleActivities:
 
     @activity.defn
     def victims_in_scheme(self, case_id: int) -> list[int]:
-        """The case's victims opted in now, from the stage each victim's workflow records
+        """The case's victims opted in now, from the stage each victim's path records
         (Enrolment). Victims in the scheme are offered a VPS (000_5a1d5e000983110f.txt)."""
         with session_scope(self.engine) as session:
             rows = session.exec(

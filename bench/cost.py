@@ -185,11 +185,6 @@ async def same_shape_floor(env: WorkflowEnvironment, engine: Engine) -> Tally:
     return await tally_workflow(env.client, case.workflow_id)
 
 
-async def case_and_victim(env: WorkflowEnvironment, case_ref: str, victim_id: int) -> Tally:
-    """The case's workflow, which holds its victims (workflows/case_victims.py)."""
-    return await tally_workflow(env.client, case_workflow_id(case_ref))
-
-
 async def run(workdir: Path) -> Section:
     started = time.perf_counter()
     section = Section("2. Temporal actions per case: a custodial lifecycle; a parole review")
@@ -208,27 +203,23 @@ async def run(workdir: Path) -> Section:
             )
             say("  running the lifecycle of tests/test_lifecycle.py's first test (time skipping)")
             victim_id, vlo_actions = await lifecycle(env, vcs, case_ref)
-            case_tally = await tally_workflow(env.client, case_workflow_id(case_ref))
-            victim_tally = Tally()  # the victim's path runs inside the case's workflow
+            # One workflow per case: it holds the victims, reviews, hospital path, hand-offs.
+            total = await tally_workflow(env.client, case_workflow_id(case_ref))
             say("  running a Parole Board review of another case (time skipping)")
             start = (await env.get_current_time()).date()
             async with OfferTaskWatcher(engine) as watcher:
                 parole_victim = (
                     await drive_case(vcs, watcher, parole_ref, start, term_months=48)
                 ).victim_id
-            before = await case_and_victim(env, parole_ref, parole_victim)
+            before = await tally_workflow(env.client, case_workflow_id(parole_ref))
             letters_before = len(letters(engine, parole_victim))
             parole_actions = await parole_review(env, vcs, parole_ref, parole_victim)
-            review_tally = Tally()  # the review runs inside the case's workflow
-            after = await case_and_victim(env, parole_ref, parole_victim)
+            after = await tally_workflow(env.client, case_workflow_id(parole_ref))
             floor_case = await same_shape_floor(env, engine)
     sent = letters(engine, victim_id)
     parole_sent = letters(engine, parole_victim)[letters_before:]
     engine.dispose()
 
-    total = Tally()
-    total.add(case_tally)
-    total.add(victim_tally)
     minimum = len(sent) + len(vlo_actions) + len(MILESTONES)
     cost_ratio = total.total_actions / minimum
 
@@ -236,36 +227,17 @@ async def run(workdir: Path) -> Section:
         "A 24-month determinate sentence with one victim who opts in (all key stages): offer, "
         "opt-in, representations invited and made, two licence conditions (one victim-related), "
         "release recorded, licence expiry; run under the time-skipping test server with the "
-        "real worker. Actions are counted from the histories of every run of the case and "
-        "victim workflows (continue-as-new walked back to the first run).",
+        "real worker. Actions are counted from the histories of every run of the case's "
+        "workflow, which holds the victim (continue-as-new walked back to the first run).",
     ]
-    kinds = Table(["action kind", "case workflow", "victim workflow", "total", "share"])
+    kinds = Table(["action kind", "case workflow", "share"])
     kinds.caption = "Temporal actions, by kind"
     for kind in ACTION_ORDER:
-        c, v = case_tally.actions[kind], victim_tally.actions[kind]
-        if c or v:
-            kinds.add(kind, c, v, c + v, f"{(c + v) / total.total_actions:.0%}")
-    kinds.add(
-        "all actions",
-        case_tally.total_actions,
-        victim_tally.total_actions,
-        total.total_actions,
-        "100%",
-    )
-    kinds.add(
-        "(history events, all runs)",
-        sum(case_tally.run_lengths),
-        sum(victim_tally.run_lengths),
-        sum(total.run_lengths),
-        "",
-    )
-    kinds.add(
-        "(runs; longest run, events)",
-        f"{len(case_tally.run_lengths)}; {case_tally.longest_run}",
-        f"{len(victim_tally.run_lengths)}; {victim_tally.longest_run}",
-        "",
-        "",
-    )
+        if n := total.actions[kind]:
+            kinds.add(kind, n, f"{n / total.total_actions:.0%}")
+    kinds.add("all actions", total.total_actions, "100%")
+    kinds.add("(history events, all runs)", sum(total.run_lengths), "")
+    kinds.add("(runs; longest run, events)", f"{len(total.run_lengths)}; {total.longest_run}", "")
 
     activities = Table(["activity type", "scheduled"])
     activities.caption = "Activities, by type (the largest kind)"
@@ -307,7 +279,7 @@ async def run(workdir: Path) -> Section:
     ]
     # What the review made the case's workflow (which holds it and its victims) do.
     knock_on = after.actions - before.actions
-    parole_total = review_tally.total_actions + sum(knock_on.values())
+    parole_total = sum(knock_on.values())
     parole_minimum = len(parole_sent) + len(parole_actions) + len(PAROLE_MILESTONES)
     parole_ratio = parole_total / parole_minimum
     parole = Table(["parole review", "count"])
@@ -316,23 +288,20 @@ async def run(workdir: Path) -> Section:
     parole.add("VLO actions", len(parole_actions))
     parole.add("dates the engine must act on", len(PAROLE_MILESTONES))
     parole.add("minimum", parole_minimum)
-    parole.add("ours: the review workflow", review_tally.total_actions)
-    parole.add("ours: case and victim workflows, for the review", sum(knock_on.values()))
-    parole.add("ours: all actions", parole_total)
+    parole.add("ours: the case's workflow, for the review", parole_total)
     parole.add("ours / minimum (target <= 1.50x)", times(parole_ratio))
-    parole_kinds = Table(["action kind", "review workflow", "case and victim", "total"])
+    parole_kinds = Table(["action kind", "case workflow"])
     parole_kinds.caption = "A Parole Board review's actions, by kind"
     for kind in ACTION_ORDER:
-        r, k = review_tally.actions[kind], knock_on[kind]
-        if r or k:
-            parole_kinds.add(kind, r, k, r + k)
+        if knock_on[kind]:
+            parole_kinds.add(kind, knock_on[kind])
     section.setup += [
         "The parole review: a 48-month case with one victim in the scheme (all key stages) is "
         "referred to the Parole Board (VPS due in 30 days, oral hearing in 60); the victim makes "
         "a VPS in time and applies to read it at the hearing, which the Board grants; the Board "
         "directs release five days after the hearing and the victim is told; the review ends "
-        "when requests for a summary of its reasons close. Counted: every action of the review "
-        "workflow, and the actions the case and victim workflows took from the referral to the "
+        "when requests for a summary of its reasons close. Counted: every action the case's "
+        "workflow (which holds the review and its victims) took from the referral to the "
         "review's end. The minimum: letters sent in that time ("
         + ", ".join(f"{k} x{n}" for k, n in Counter(k.value for k in parole_sent).items())
         + "), the VLO actions ("
@@ -364,9 +333,7 @@ async def run(workdir: Path) -> Section:
         "each is a worker round trip and a history write).",
         "A signal is counted once (received); continue-as-new once (not again as the new run's "
         "start).",
-        f"Parole review: {against_minimum(parole_total, parole_minimum)}; the review workflow "
-        f"{review_tally.total_actions}, the case and victim workflows "
-        f"{sum(knock_on.values())} for it ("
+        f"Parole review: {against_minimum(parole_total, parole_minimum)} ("
         + ", ".join(f"{kind} {n}" for kind, n in knock_on.most_common())
         + ").",
     ]

@@ -78,7 +78,7 @@ class Plan:
     sentence_date: date
     release: date
     licence_end: date
-    invite: date  # representations are invited on this day (a timer in the victim workflow)
+    invite: date  # representations are invited on this day (the case's wake-up timer)
     victim_id: int = 0
 
     @property
@@ -426,9 +426,9 @@ async def run(count: int, workdir: Path) -> Section:
         )
         section.findings.append(
             f"{total.quiet_runs:,} of {len(total.run_lengths):,} runs were quiet (no activity, "
-            f"update or signal: only time passing); each cost, on average: {quiet}. Case and "
-            "victim workflows run engine 2 (workflows/common.py): a new run at most every four "
-            "years (MAX_RUN_SPAN_ENGINE_2), search attributes carried over, not re-upserted."
+            f"update or signal: only time passing); each cost, on average: {quiet}. A case's "
+            "workflow starts a new run at most every four years (workflows/common.py "
+            "MAX_RUN_SPAN), its search attributes carried over, not re-upserted."
         )
     if wedged.repeated:
         section.findings.append(
@@ -503,7 +503,7 @@ async def live_through(
 
 
 async def invited(engine: Engine, victim_ids: list[int], day: date) -> None:
-    """Wait until each victim's workflow has sent its invitation (activities finish after the
+    """Wait until the case's workflow has sent each victim's invitation (activities finish after the
     clock stops)."""
 
     def all_invited() -> bool:

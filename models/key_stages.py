@@ -4,7 +4,7 @@ case, which victims are told, and which need a VLO at once.
 "Recorded once" means something different for each stage, so each stage says where the
 offender must be for it to happen and how often it can. Where no statute or Code says so, the
 rule is a local rule and is marked as one. The case workflow applies these rules in its
-validator (workflows/case.py); the victim workflow asks `told` who hears of a stage.
+validator (workflows/case.py); each victim's path asks `told` who hears of a stage.
 """
 
 from dataclasses import dataclass

@@ -53,7 +53,7 @@ class Victim(VictimBase, table=True):
 
 
 class Enrolment(SQLModel, table=True):
-    """The victim's place in the scheme, kept by the victim's workflow for listing and reports."""
+    """The victim's place in the scheme, kept by their case's workflow for listing and reports."""
 
     id: int | None = Field(default=None, primary_key=True)
     victim_id: int = Field(foreign_key="victim.id", unique=True)
