@@ -59,6 +59,9 @@ TASK_QUEUE = os.environ.get("VCS_TASK_QUEUE", "victim-contact")
 # Idle cases replay when their timer fires: a bounded cache keeps memory flat at 100,000 cases.
 MAX_CACHED_WORKFLOWS = int(os.environ.get("VCS_MAX_CACHED_WORKFLOWS", "2000"))
 MAX_CONCURRENT_ACTIVITIES = int(os.environ.get("VCS_MAX_CONCURRENT_ACTIVITIES", "16"))
+# Near the cores: at the SDK's 100, 500 cases due at once timed out 481 workflow tasks (over 10 s);
+# at 8, none, and a VLO's update p99 was 9x idle, not 17x (bench/scale-2026-12-06.md).
+MAX_CONCURRENT_WORKFLOW_TASKS = int(os.environ.get("VCS_MAX_CONCURRENT_WORKFLOW_TASKS", "8"))
 
 log = logging.getLogger("vcs.worker")
 
@@ -174,6 +177,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str = TASK_QUEUE) -
         activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        max_concurrent_workflow_tasks=MAX_CONCURRENT_WORKFLOW_TASKS,
         interceptors=[ShortFailuresInterceptor(), ActivityFailureMetrics()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -26,7 +26,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from bench.floor import FLOOR_ACTIONS, WRITE_ROW, FloorRow, FloorRowsWorkflow
-from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, SANDBOX
+from worker import (
+    MAX_CACHED_WORKFLOWS,
+    MAX_CONCURRENT_ACTIVITIES,
+    MAX_CONCURRENT_WORKFLOW_TASKS,
+    SANDBOX,
+)
 
 FLOOR_TABLE = "bench_floor_rows"  # never one of ours: dropped when the benchmark ends
 
@@ -78,7 +83,7 @@ class FloorActivities:
 
 def build_floor_worker(client: Client, engine: Engine, task_queue: str) -> Worker:
     """The floor's worker, configured as ours (worker.build_worker): the same sandbox, cache,
-    thread pool for synchronous activities and activity slots."""
+    thread pool for synchronous activities, activity and workflow task slots."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -88,6 +93,7 @@ def build_floor_worker(client: Client, engine: Engine, task_queue: str) -> Worke
         activity_executor=ThreadPoolExecutor(MAX_CONCURRENT_ACTIVITIES),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        max_concurrent_workflow_tasks=MAX_CONCURRENT_WORKFLOW_TASKS,
     )
 
 

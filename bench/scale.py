@@ -115,8 +115,7 @@ async def due_at_once(
     """The VLO's own cases opened, then the oldest `cases` cases fall due together."""
     vlo_cases = [case_ref(VLO_CASE_BASE + k) for k in range(VLO_CASES)]
     for ref in vlo_cases:
-        ids = await asyncio.to_thread(write_case, vcs.engine, ref, 1, today)
-        await vcs.open_case(ref, ids)
+        await vcs.open_case(ref, await asyncio.to_thread(write_case, vcs.engine, ref, 1, today))
     expiry = registration(vlo_cases[0], today).licence_expiry_date
     assert expiry is not None
     due = {i: victims[i] for i in sorted(victims)[:cases]}

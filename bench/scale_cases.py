@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from bench.common import VLO, VLO_ACTOR, BenchVcs, Progress, run_concurrently, say
 from bench.processes import WorkerProcess
-from models.repository import add_victim, case_by_ref, register_case
+from models.case import OffenderCase
+from models.repository import add_victim, register_case
 from tests.helpers import registration, victim
 from worker import MAX_CACHED_WORKFLOWS
 
@@ -96,29 +97,32 @@ class Population:
 
 
 class ScaleVcs(BenchVcs):
-    async def open_case(self, ref: str, victim_ids: list[int]) -> None:
+    async def open_case(self, ref: str, written: tuple[OffenderCase, list[int]]) -> None:
         """Start the case's workflow with its victims in one update-with-start (the command
         line's register-case and add-victim, whose rows are already written, in one call)."""
-        await self._start_case(ref, victim_ids, VLO_ACTOR, case_by_ref(self.engine, ref))
+        case, victim_ids = written
+        await self._start_case(ref, victim_ids, VLO_ACTOR, case)
 
 
-def write_case(engine: Engine, ref: str, victims: int, today: date) -> list[int]:
-    """The case's rows and its victims' (models/repository.py, as the service writes them)."""
-    register_case(engine, registration(ref, today, term_months=24), VLO, today)
+def write_case(
+    engine: Engine, ref: str, victims: int, today: date
+) -> tuple[OffenderCase, list[int]]:
+    """The case's row and its victims' IDs (models/repository.py, as the service writes them)."""
+    case = register_case(engine, registration(ref, today, term_months=24), VLO, today).case
     ids = []
     for k in range(victims):
         row = add_victim(engine, ref, victim(f"Victim {k + 1} of {ref}"), VLO)
         assert row.id is not None
         ids.append(row.id)
-    return ids
+    return case, ids
 
 
 async def create_case(vcs: ScaleVcs, i: int, today: date) -> list[int]:
     """Case i registered with its victims; their IDs."""
     ref = case_ref(i)
-    ids = await asyncio.to_thread(write_case, vcs.engine, ref, victims_of(i), today)
-    await vcs.open_case(ref, ids)
-    return ids
+    written = await asyncio.to_thread(write_case, vcs.engine, ref, victims_of(i), today)
+    await vcs.open_case(ref, written)
+    return written[1]
 
 
 async def settle(process: WorkerProcess) -> None:

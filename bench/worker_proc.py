@@ -20,7 +20,7 @@ from bench.common import converter
 from bench.floor import FloorCaseWorkflow, FloorSleepWorkflow
 from bench.floor_activities import build_floor_worker
 from models.db import make_engine
-from worker import MAX_CACHED_WORKFLOWS, build_worker
+from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_WORKFLOW_TASKS, build_worker
 
 
 async def serve(address: str, queue: str, kind: str, database: str | None) -> None:
@@ -34,7 +34,8 @@ async def serve(address: str, queue: str, kind: str, database: str | None) -> No
             client,
             task_queue=queue,
             workflows=[FloorSleepWorkflow if kind == "floor" else FloorCaseWorkflow],
-            max_cached_workflows=MAX_CACHED_WORKFLOWS,  # the same cache as ours
+            max_cached_workflows=MAX_CACHED_WORKFLOWS,  # the same cache and slots as ours
+            max_concurrent_workflow_tasks=MAX_CONCURRENT_WORKFLOW_TASKS,
         )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
