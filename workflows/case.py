@@ -33,7 +33,7 @@ from workflows.case_tasks import CaseTasks
 from workflows.case_victims import CaseVictims
 from workflows.case_view import CaseViews
 from workflows.common import ENGINE_ACTOR, rejected, today
-from workflows.hospital import HospitalCase
+from workflows.hospital_discharge import HospitalDischarge
 from workflows.skeleton import Skeleton
 from workflows.steps import call, step, unit_of_work
 from workflows.tasks import TaskBook
@@ -51,7 +51,7 @@ class CaseWorkflow(
     CaseReviews,
     CaseHandoffs,
     CaseVictims,
-    HospitalCase,
+    HospitalDischarge,  # on workflows/hospital.py's HospitalCase
 ):
     @workflow.init
     def __init__(self, params: CaseInput) -> None:
