@@ -16,7 +16,8 @@ from temporalio import activity
 
 from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
-from activities.letters import BODIES, hospital_lines
+from activities.letter_bodies import BODIES
+from activities.letter_render import hospital_lines
 from models.case import OffenderCase
 from models.db import session_scope
 from models.hospital import (

@@ -23,13 +23,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import notify
-from activities.letters import (
-    BODIES,
-    KEY_STAGE_WORDS,
-    MONTHS,
-    WORDING,
-    LetterActivities,
-)
+from activities.letter_bodies import BODIES
+from activities.letter_wording import KEY_STAGE_WORDS, MONTHS, WORDING
+from activities.letters import LetterActivities
 from models.db import session_scope
 from models.ids import victim_key
 from models.messages import LetterRequest

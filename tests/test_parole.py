@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from activities.letters import MONTHS
+from activities.letter_wording import MONTHS
 from activities.retention import RetentionActivities
 from models.case import OffenderCase
 from models.codec import CodecError, KeyRing, data_converter

@@ -37,7 +37,7 @@ release_days = st.dates(min_value=date(2027, 6, 1), max_value=date(2040, 12, 31)
 
 def rendered(request: LetterRequest) -> list[str]:
     """The letter as every victim would receive it: each language, by post, email and text."""
-    from activities.letters import render
+    from activities.letter_render import render
 
     bodies: list[str] = []
     with Session(ENGINE) as session:
