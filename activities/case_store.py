@@ -6,9 +6,9 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
 from models.audit import AuditDetail, Ref
+from models.audit_chain import already_done, append_audit
 from models.case import MilestoneDates, OffenderCase
 from models.db import session_scope
 from models.hospital import status_of

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
 from activities.letter_bodies import BODIES
 from activities.letter_render import hospital_lines
+from models.audit_chain import already_done, append_audit
 from models.case import OffenderCase
 from models.db import session_scope
 from models.hospital import (

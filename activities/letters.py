@@ -16,11 +16,11 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities import delivery
-from activities.audit import append_audit
 from activities.errors import data_error
 from activities.letter_render import NOTIFY_CHANNELS, render
 from activities.letter_wording import EMAIL_SUBJECTS
 from models.audit import AuditDetail
+from models.audit_chain import append_audit
 from models.db import session_scope
 from models.messages import LetterRequest
 from models.records import Correspondence

@@ -4,8 +4,9 @@ scheduled jobs: each checked against service/access.py before anything is read o
 from datetime import date
 from typing import Any
 
-from activities.audit import ChainReport, append_audit
+from activities.audit_check import audit_export, audit_verify
 from models.audit import AuditDetail
+from models.audit_chain import ChainReport, append_audit
 from models.db import session_scope
 from models.deadlines import offer_due
 from models.hospital import Hospital
@@ -13,8 +14,6 @@ from models.policy import current_policy
 from models.records import AuditEntry, Correspondence, VloTask
 from models.repository import (
     DisclosureRecord,
-    audit_export,
-    audit_verify,
     case_by_ref,
     disclose,
     disclosures_of,

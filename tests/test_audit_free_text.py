@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
-from activities.audit import append_audit
 from models.audit import AuditDetail, Ref
+from models.audit_chain import append_audit
 from models.case import OffenderCase
 from models.db import session_scope
 from models.messages import AuditRecord

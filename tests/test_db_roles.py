@@ -14,9 +14,9 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlmodel import select
 
-from activities.audit import append_audit, lock_case_chain, seal_pending, verify_chain
 from activities.audit_heads import export_heads
 from models.access_log import AccessRefusal
+from models.audit_chain import append_audit, lock_case_chain, seal_pending, verify_chain
 from models.audit_key import DEVELOPMENT_AUDIT_KEY
 from models.db import make_engine, session_scope
 from models.hospital import HospitalBase

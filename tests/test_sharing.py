@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from activities.audit import verify_chain
+from models.audit_chain import verify_chain
 from models.db import session_scope
 from models.errors import VcsError
 from models.records import AuditEntry, CaseNote
