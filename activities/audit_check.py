@@ -18,14 +18,14 @@ from models.audit_chain import (
     verify_chain,
 )
 from models.audit_key import require_audit_key
+from models.case_repository import case_row
 from models.db import session_scope
-from models.repository import _case
 
 
 def audit_export(engine: Engine, case_ref: str) -> tuple[list[dict[str, Any]], ChainReport]:
     """A case's audit entries with their hashes, in order, and the chain's state."""
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = case_row(session, case_ref)
         assert case.id is not None
         entries = chain_entries(session, case.id)
         report = ChainReport(
@@ -46,7 +46,7 @@ def audit_verify(
     key = require_audit_key("audit-verify")
     exported_heads = read_heads(heads_dir())
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = case_row(session, case_ref)
         assert case.id is not None
         report = verify_chain(session, case.id, key)
         heads = [h for h in exported_heads if (h.case_id, h.case_ref) == (case.id, case.case_ref)]

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from bench.common import VLO, VLO_ACTOR, BenchVcs, Progress, run_concurrently, say
 from bench.processes import WorkerProcess
-from models.repository import add_victim, case_by_ref, register_case
+from models.case_repository import case_by_ref, register_case
+from models.victim_repository import add_victim
 from tests.helpers import registration, victim
 from worker import MAX_CACHED_WORKFLOWS
 
@@ -103,7 +104,8 @@ class ScaleVcs(BenchVcs):
 
 
 def write_case(engine: Engine, ref: str, victims: int, today: date) -> list[int]:
-    """The case's rows and its victims' (models/repository.py, as the service writes them)."""
+    """The case's rows and its victims' (models/case_repository.py and victim_repository.py,
+    as the service writes them)."""
     register_case(engine, registration(ref, today, term_months=24), VLO, today)
     ids = []
     for k in range(victims):

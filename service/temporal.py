@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.case import MilestoneDates, OffenderCase
+from models.case_repository import case_by_ref
 from models.db import session_scope
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
@@ -37,7 +38,6 @@ from models.messages import (
 )
 from models.policy import current_policy
 from models.records import VloTask
-from models.repository import case_by_ref
 from models.search import initial_search_attributes
 from models.working_days import london_today
 from service.access import Action

@@ -21,10 +21,11 @@ from activities.audit_heads import STAMP, export_heads, write_once
 from models.audit import AuditDetail
 from models.audit_chain import GENESIS_HASH, append_audit, compute_hash, seals_of, verify_chain
 from models.audit_key import DEVELOPMENT_AUDIT_KEY
+from models.case_repository import register_case
 from models.db import session_scope
 from models.errors import VcsError
 from models.records import AuditEntry, AuditSeal
-from models.repository import add_victim, register_case
+from models.victim_repository import add_victim
 from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import registration, victim

@@ -31,12 +31,13 @@ from models.hospital import (
     discharge_decider,
     discharge_problems,
 )
+from models.hospital_repository import add_hospital
 from models.messages import HospitalStatus
 from models.policy import current_policy
 from models.records import AuditEntry, Correspondence, LicenceConditionBase, Representation
 from models.release_month import ReleaseMonth, release_told_on
-from models.repository import add_hospital, disclosures_of
 from models.sharing import Disclosure, InformationCategory, LawfulBasis, RecipientKind
+from models.sharing_repository import disclosures_of
 from models.vocabulary import (
     Channel,
     ConditionKind,
