@@ -20,9 +20,9 @@ from activities.letter_wording import (
     release_month,
     released_in,
 )
+from models.activity_requests import LetterRequest
 from models.case import OffenderCase
 from models.hospital import Hospital
-from models.messages import LetterRequest
 from models.records import LicenceCondition
 from models.sharing import Disclosure, DisclosureItem, InformationCategory, RecipientKind
 from models.victim import Victim

@@ -19,10 +19,10 @@ from activities import delivery
 from activities.errors import data_error
 from activities.letter_render import NOTIFY_CHANNELS, render
 from activities.letter_wording import EMAIL_SUBJECTS
+from models.activity_requests import LetterRequest
 from models.audit import AuditDetail
 from models.audit_chain import append_audit
 from models.db import session_scope
-from models.messages import LetterRequest
 from models.records import Correspondence
 from models.victim import Victim
 from models.vocabulary import Channel

@@ -16,12 +16,12 @@ from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
+from models.activity_requests import AuditRecord
 from models.audit import AuditDetail, Ref
 from models.audit_chain import append_audit
 from models.case import OffenderCase
 from models.case_repository import register_case
 from models.db import session_scope
-from models.messages import AuditRecord
 from models.records import AuditEntry, CaseNote
 from models.reports import ErasureRecord, RetentionInput
 from models.vocabulary import CaseStatus, Stage, TaskKind

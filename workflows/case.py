@@ -9,19 +9,14 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from models.activity_requests import AuditRecord, CaseClosure
     from models.audit import AuditDetail
     from models.ids import case_workflow_id as case_workflow_id  # re-exported
     from models.key_stages import case_stage
-    from models.messages import (
-        AuditRecord,
-        CaseClosure,
-        CaseEvent,
-        CaseInput,
-        CaseState,
-        TaskOwner,
-    )
     from models.policy import Policy
+    from models.tasks import TaskOwner
     from models.vocabulary import KeyStage, TaskKind
+    from models.workflow_state import CaseEvent, CaseInput, CaseState
 
 from workflows.case_dhr import CaseDhr
 from workflows.case_handoffs import CaseHandoffs

@@ -10,9 +10,10 @@ if TYPE_CHECKING:
     from datetime import date
 
     from models.audit import AuditDetail
-    from models.messages import CaseInput, CaseState, CaseView, CompleteTask
+    from models.messages import CaseView, CompleteTask
     from models.parole import ParoleDecided
     from models.vocabulary import KeyStage
+    from models.workflow_state import CaseInput, CaseState
     from workflows.case_handoffs import HandoffTask
     from workflows.common import ENGINE_ACTOR
     from workflows.review_steps import ReviewSteps

@@ -6,15 +6,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from models.activity_requests import SaveMilestones
     from models.audit import AuditDetail
     from models.key_stages import release_problem
-    from models.messages import (
-        ActionResult,
-        RecordConditions,
-        RecordMilestones,
-        RecordRelease,
-        SaveMilestones,
-    )
+    from models.messages import ActionResult, RecordConditions, RecordMilestones, RecordRelease
     from models.plausibility import condition_problems, release_date_problems
 
 from workflows.case_host import CaseHost

@@ -29,12 +29,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.key_stages import key_stage_problem
     from models.key_stages import record as note_key_stage
-    from models.messages import (
-        ActionResult,
-        CaseState,
-        HospitalStatus,
-    )
+    from models.messages import ActionResult
     from models.vocabulary import DischargeKind, DisposalKind, KeyStage, TaskKind
+    from models.workflow_state import CaseState, HospitalStatus
 
 from workflows.case_host import CaseHost
 from workflows.common import rejected, today
