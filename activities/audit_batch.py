@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sqlmodel import Session
 
-from activities.audit import BATCH, seal_pending
+from models.audit_chain import BATCH, seal_pending
 from models.audit_key import audit_key
 
 

@@ -1,6 +1,6 @@
 """The `audit-heads` job (Temporal Schedule `vcs-audit-heads`, hourly; workflows/audit_heads.py):
 seals every audit entry the console or the CLI wrote since the worker last saw its case, then
-exports each chain's head to write-once storage (issue 16 item 2; activities/audit.py).
+exports each chain's head to write-once storage (issue 16 item 2; models/audit_chain.py).
 
 The store is a directory (`VCS_AUDIT_HEADS_DIR`, default data/audit-heads/) of JSON Lines files,
 one per run, each created with O_EXCL (never overwritten), written once, fsync'ed and left
@@ -15,7 +15,7 @@ for a seal committed late); the first run, every chain. Case references, numbers
 no personal data. In production the directory is write-once storage that not even the database
 owner can change: a volume the worker may only add files to, synced to an S3 bucket with Object
 Lock in compliance mode, or such a bucket mounted (mountpoint-s3 writes new objects only).
-`audit-verify` reads every file and checks each exported head against the chain (repository.py).
+`audit-verify` reads every file and checks each exported head against the chain (audit_check.py).
 """
 
 import hmac
@@ -33,7 +33,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.audit import ChainBreak, lock_case_chain, seal_pending
+from models.audit_chain import ChainBreak, lock_case_chain, seal_pending
 from models.audit_key import require_audit_key
 from models.case import OffenderCase
 from models.db import session_scope

@@ -6,24 +6,23 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
-from models.audit import AuditDetail, Ref
-from models.case import MilestoneDates, OffenderCase
-from models.db import session_scope
-from models.hospital import status_of
-from models.messages import (
+from models.activity_requests import (
     AuditRecord,
     CaseClosure,
-    CaseSnapshot,
-    ConditionNotice,
     ForwardRepresentations,
     SaveMilestones,
     StageChange,
 )
+from models.audit import AuditDetail, Ref
+from models.audit_chain import already_done, append_audit
+from models.case import MilestoneDates, OffenderCase
+from models.db import session_scope
+from models.hospital import status_of
 from models.records import LicenceCondition, Representation
 from models.victim import Enrolment, Victim
 from models.vocabulary import CaseStatus
+from models.workflow_state import CaseSnapshot, ConditionNotice
 
 MILESTONE_FIELDS = tuple(MilestoneDates.model_fields)
 # What a stage change records in the audit trail beyond the stage (its note goes to a CaseNote).

@@ -25,9 +25,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import notify
-from activities.audit import append_audit
 from activities.errors import data_error
 from models.audit import AuditDetail, Ref
+from models.audit_chain import append_audit
 from models.db import session_scope
 from models.delivery import (
     CONFIG_FAULT,

@@ -20,9 +20,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
 from models.audit import AuditDetail, Ref
+from models.audit_chain import already_done, append_audit
 from models.case import OffenderCase
 from models.db import session_scope
 from models.handoff import (

@@ -14,10 +14,12 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
-from activities.letters import BODIES, hospital_lines
+from activities.letter_bodies import BODIES
+from activities.letter_render import hospital_lines
+from models.audit_chain import already_done, append_audit
 from models.case import OffenderCase
+from models.case_repository import decide_for_case
 from models.db import session_scope
 from models.hospital import (
     NOTICE_BASIS,
@@ -27,7 +29,6 @@ from models.hospital import (
     HospitalNoticeRequest,
 )
 from models.records import Correspondence, Representation
-from models.repository import decide_for_case, write_disclosure
 from models.sharing import (
     DisclosureRequest,
     InformationCategory,
@@ -35,6 +36,7 @@ from models.sharing import (
     RecipientKind,
     disclosure_refusals,
 )
+from models.sharing_repository import write_disclosure
 from models.victim import Victim
 from models.vocabulary import Channel, Language, LetterKind
 

@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error
 from models.audit import AuditDetail, Ref
+from models.audit_chain import already_done, append_audit
 from models.db import session_scope
 from models.parole import PAROLE_BOARD, ForwardVps, VictimPersonalStatement
 from models.victim import Enrolment, Victim

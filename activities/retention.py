@@ -29,9 +29,9 @@ from sqlalchemy import ColumnElement, Engine, update
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
 from activities.errors import data_error, stored_case
 from models.audit import AuditDetail
+from models.audit_chain import already_done, append_audit
 from models.case import Offence, OffenderCase
 from models.db import session_scope
 from models.parole import VictimPersonalStatement

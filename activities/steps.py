@@ -22,9 +22,7 @@ from activities.hospital import HospitalActivities
 from activities.letters import LetterActivities
 from activities.parole import ParoleActivities
 from activities.tasks import TaskActivities
-from models.db import one_transaction
-from models.hospital import DisposalChange
-from models.messages import (
+from models.activity_requests import (
     AuditRecord,
     CaseClosure,
     ForwardRepresentations,
@@ -35,6 +33,8 @@ from models.messages import (
     TaskClosure,
     TaskReschedule,
 )
+from models.db import one_transaction
+from models.hospital import DisposalChange
 from models.parole import ForwardVps
 from models.steps import Step, StepResult
 from models.vocabulary import Channel

@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio import activity
 
-from activities.audit import already_done, append_audit
+from models.activity_requests import NewTask, TaskClosure, TaskReschedule
 from models.audit import AuditDetail
+from models.audit_chain import already_done, append_audit
 from models.db import session_scope
-from models.messages import NewTask, TaskClosure, TaskReschedule
 from models.records import VloTask
 from models.vocabulary import TaskStatus
 

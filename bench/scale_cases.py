@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from bench.common import VLO, VLO_ACTOR, BenchVcs, Progress, run_concurrently, say
 from bench.processes import WorkerProcess
 from models.case import OffenderCase
-from models.repository import add_victim, register_case
+from models.case_repository import register_case
+from models.victim_repository import add_victim
 from tests.helpers import registration, victim
 from worker import MAX_CACHED_WORKFLOWS
 
@@ -107,7 +108,8 @@ class ScaleVcs(BenchVcs):
 def write_case(
     engine: Engine, ref: str, victims: int, today: date
 ) -> tuple[OffenderCase, list[int]]:
-    """The case's row and its victims' IDs (models/repository.py, as the service writes them)."""
+    """The case's row and its victims' IDs (models/case_repository.py and victim_repository.py,
+    as the service writes them)."""
     case = register_case(engine, registration(ref, today, term_months=24), VLO, today).case
     ids = []
     for k in range(victims):

@@ -1,7 +1,7 @@
 """What an audit entry may say beyond who, what and when: named IDs, kinds, dates and counts.
 
 The audit trail is kept for ever (retention erases personal data, not the trail) and cannot be
-edited without breaking its hash chain (activities/audit.py), so it must never hold what a
+edited without breaking its hash chain (models/audit_chain.py), so it must never hold what a
 person wrote: a task's outcome, a note, a reason, a name (issue 13; UK GDPR Article 5(1)(e),
 storage limitation). Free text lives in a row the retention job erases (a CaseNote, a task's
 outcome, a disclosure's purpose) and the entry names that row by ID.

@@ -1,4 +1,4 @@
-"""The audit trail's key: HMAC-SHA256 seals over each case's chain (activities/audit.py), held by
+"""The audit trail's key: HMAC-SHA256 seals over each case's chain (models/audit_chain.py), held by
 the worker alone (issue 16 item 2). The console and the CLI hold none: the entries they write
 are sealed by the worker (its next step on the case, or the hourly `audit-heads` job).
 

@@ -25,10 +25,11 @@ from sqlmodel import Field, SQLModel
 
 from models.audit import AuditDetail
 from models.case import OffenderCaseBase
-from models.messages import HospitalStatus, VloAction
+from models.messages import VloAction
 from models.sharing import LawfulBasis
 from models.text import clean_text
 from models.vocabulary import DischargeKind, DisposalKind
+from models.workflow_state import HospitalStatus
 from models.working_days import BankHolidays, add_working_days
 
 # ---- the hospital ------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from models.messages import CaseState
 from models.vocabulary import ContactLevel, DisposalKind, KeyStage
+from models.workflow_state import CaseState
 
 
 class Custody(StrEnum):

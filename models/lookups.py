@@ -7,11 +7,12 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from models.case import OffenderCase
+from models.case_repository import case_row
 from models.db import session_scope
 from models.errors import VcsError
 from models.records import VloTask
-from models.repository import _case, new_victim, same_person
 from models.victim import Enrolment, Victim, VictimBase
+from models.victim_repository import new_victim, same_person
 
 
 def case_of_victim(engine: Engine, victim_id: int) -> OffenderCase:
@@ -54,7 +55,7 @@ def record_victim(
     down) is picked up, as is anyone already recorded with `keep_existing`; other duplicates
     are refused. The victim's ID and their case."""
     with session_scope(engine) as session:
-        case = _case(session, case_ref)
+        case = case_row(session, case_ref)
         allowed(case)
         found = session.exec(
             select(Victim.id, Enrolment.id)

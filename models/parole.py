@@ -15,7 +15,7 @@ from sqlalchemy import Column
 from sqlmodel import Field as DbField
 from sqlmodel import SQLModel
 
-from models.messages import OpenTask, VloAction
+from models.messages import VloAction
 from models.policy import Policy
 from models.review import (
     ParoleDecisionRecord as ParoleDecisionRecord,
@@ -33,6 +33,7 @@ from models.review import (
     VpsReceived as VpsReceived,
 )
 from models.sealed import SealedText
+from models.tasks import OpenTask
 from models.vocabulary import ParoleOutcome
 
 # Who a VPS and parole-case representations go to.

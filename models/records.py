@@ -111,7 +111,7 @@ class AuditEntry(SQLModel, table=True):
     """Who did what, when, as IDs, kinds and dates (`detail`: models/audit.py AuditDetail as
     JSON), never a victim's name, address or words, nor anything a person typed.
 
-    A hash chain per case (activities/audit.py) makes any later change detectable (MAPPA MoU,
+    A hash chain per case (models/audit_chain.py) makes any later change detectable (MAPPA MoU,
     001_272af33299f517c0.txt: sharing must be accountable). The chain fields are empty only on
     a row written outside `append_audit`, which verification reports as inserted."""
 
@@ -131,7 +131,7 @@ class AuditEntry(SQLModel, table=True):
 
 
 class AuditSeal(SQLModel, table=True):
-    """The worker's keyed seal on one audit entry (activities/audit.py): HMAC-SHA256, with a key
+    """The worker's keyed seal on one audit entry (models/audit_chain.py): HMAC-SHA256, with a key
     only the worker holds (models/audit_key.py), over the entry's hash and the seal before it,
     so each case's seals are a keyed chain and the last one (the head) vouches for every entry
     up to it. Inserted only, like the entries: no application role may change or delete one

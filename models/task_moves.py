@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
-from activities.audit import already_done, append_audit
 from models.audit import AuditDetail, Ref
+from models.audit_chain import already_done, append_audit
 from models.records import VloTask
 from models.vocabulary import TaskStatus
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from activities.audit import ChainReport
-from models.repository import audit_export
+from activities.audit_check import audit_export
+from models.audit_chain import ChainReport
 from service.access import Action
 from service.actor import Actor
 from service.queries import checked, viewable_case

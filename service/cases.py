@@ -5,6 +5,12 @@ from datetime import date
 from typing import Any
 
 from models.case import CaseRegistration, MilestoneDates
+from models.case_repository import (
+    add_conditions,
+    eligibility_of,
+    register_case,
+    withdraw_conditions,
+)
 from models.eligibility import EligibilityDecision
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
@@ -25,19 +31,15 @@ from models.messages import (
     VictimAdded,
 )
 from models.records import LicenceConditionBase
-from models.repository import (
-    add_conditions,
+from models.representation_repository import (
     add_representation,
-    eligibility_of,
     find_representation,
-    register_case,
-    task_by_id,
-    withdraw_conditions,
     withdraw_representation,
 )
 from models.sharing import (
     RecordDhrDirection,
 )
+from models.task_repository import task_by_id
 from models.victim import VictimBase
 from models.vocabulary import (
     ContactLevel,

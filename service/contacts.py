@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from activities.audit import append_audit
 from models.audit import AuditDetail, Ref
+from models.audit_chain import append_audit
 from models.case import OffenderCase
 from models.db import session_scope
 from models.victim import Victim, VictimBase

@@ -9,6 +9,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from models.bank_holidays import calendar_for_new_work
+from models.case_repository import case_by_ref
 from models.db import session_scope
 from models.errors import VcsError
 from models.handoff import (
@@ -28,9 +29,6 @@ from models.handoff import (
 )
 from models.messages import (
     ActionResult,
-)
-from models.repository import (
-    case_by_ref,
 )
 from models.vocabulary import (
     CrcEventKind,

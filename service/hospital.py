@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from models.case_repository import path_change_decision
 from models.errors import VcsError
 from models.hospital import (
     HospitalBase,
@@ -13,13 +14,9 @@ from models.hospital import (
     RecordTransferToHospital,
     RecordTribunalApplication,
 )
+from models.hospital_repository import add_hospital, hospital_by_id
 from models.messages import (
     ActionResult,
-)
-from models.repository import (
-    add_hospital,
-    hospital_by_id,
-    path_change_decision,
 )
 from models.vocabulary import (
     DischargeKind,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from activities.audit import append_audit
 from models.audit import AuditDetail
+from models.audit_chain import append_audit
 from models.case import OffenderCase
 from models.db import session_scope
 from models.letter_print import PrintedLetter, letters_pdf

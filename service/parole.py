@@ -24,12 +24,12 @@ from models.parole import (
     parole_review_id,
 )
 from models.parole_repository import add_vps, find_vps, withdraw_vps
-from models.repository import (
+from models.representation_repository import (
     add_representation,
     find_representation,
-    victim_case_ref,
     withdraw_representation,
 )
+from models.victim_repository import victim_case_ref
 from models.vocabulary import (
     ParoleOutcome,
 )

@@ -4,30 +4,21 @@ scheduled jobs: each checked against service/access.py before anything is read o
 from datetime import date
 from typing import Any
 
-from activities.audit import ChainReport, append_audit
+from activities.audit_check import audit_export, audit_verify
 from models.audit import AuditDetail
+from models.audit_chain import ChainReport, append_audit
+from models.case_repository import case_by_ref, history
 from models.db import session_scope
 from models.deadlines import offer_due
 from models.hospital import Hospital
+from models.hospital_repository import hospitals
 from models.policy import current_policy
 from models.records import AuditEntry, Correspondence, VloTask
-from models.repository import (
-    DisclosureRecord,
-    audit_export,
-    audit_verify,
-    case_by_ref,
-    disclose,
-    disclosures_of,
-    history,
-    hospitals,
-    open_tasks,
-    record_supplied,
-    task_on_case,
-    victim_on_case,
-    victims_of,
-)
 from models.sharing import DisclosureRequest, SuppliedRequest
+from models.sharing_repository import DisclosureRecord, disclose, disclosures_of, record_supplied
+from models.task_repository import open_tasks, task_on_case
 from models.victim import Enrolment, Victim
+from models.victim_repository import victim_on_case, victims_of
 from service.access import Action
 from service.actor import Actor
 from service.queries import checked

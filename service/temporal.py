@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.case import MilestoneDates, OffenderCase
+from models.case_repository import case_by_ref
 from models.db import session_scope
 from models.errors import UnavailableError, VcsError
 from models.handoff import (
@@ -26,19 +27,11 @@ from models.handoff import (
 from models.hospital import status_of
 from models.key_stages import case_stage
 from models.lookups import case_of_victim, task_and_case
-from models.messages import (
-    ActionResult,
-    AddVictims,
-    CaseInput,
-    CaseState,
-    CaseView,
-    VictimAdded,
-    VictimView,
-)
+from models.messages import ActionResult, AddVictims, CaseView, VictimAdded, VictimView
 from models.policy import current_policy
 from models.records import VloTask
-from models.repository import case_by_ref
 from models.search import initial_search_attributes
+from models.workflow_state import CaseInput, CaseState
 from models.working_days import london_today
 from service.access import Action
 from service.actor import Actor

@@ -12,8 +12,8 @@ from typing import TypeVar
 from models.errors import UnavailableError, VcsError
 from models.handoff import HandoffView
 from models.ids import case_workflow_id
-from models.messages import HospitalStatus
 from models.parole import ParoleView
+from models.workflow_state import HospitalStatus
 from service.actor import Actor
 from service.vcs import Vcs
 from workflows.case import CaseWorkflow

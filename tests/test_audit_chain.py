@@ -1,4 +1,4 @@
-"""The audit trail's hash chain (activities/audit.py): any edit, deletion, insertion or
+"""The audit trail's hash chain (models/audit_chain.py): any edit, deletion, insertion or
 reordering of a case's entries is detected (MAPPA MoU, 001_272af33299f517c0.txt: sharing must
 "be accountable"; issue 4)."""
 
@@ -16,14 +16,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from activities.audit import GENESIS_HASH, append_audit, compute_hash, seals_of, verify_chain
+from activities.audit_check import audit_verify
 from activities.audit_heads import STAMP, export_heads, write_once
 from models.audit import AuditDetail
+from models.audit_chain import GENESIS_HASH, append_audit, compute_hash, seals_of, verify_chain
 from models.audit_key import DEVELOPMENT_AUDIT_KEY
+from models.case_repository import register_case
 from models.db import session_scope
 from models.errors import VcsError
 from models.records import AuditEntry, AuditSeal
-from models.repository import add_victim, audit_verify, register_case
+from models.victim_repository import add_victim
 from service.vcs import Vcs
 from tests.conftest import unique_ref
 from tests.helpers import registration, victim

@@ -16,14 +16,14 @@ from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
-from activities.audit import append_audit
+from models.activity_requests import AuditRecord
 from models.audit import AuditDetail, Ref
+from models.audit_chain import append_audit
 from models.case import OffenderCase
+from models.case_repository import register_case
 from models.db import session_scope
-from models.messages import AuditRecord
 from models.records import AuditEntry, CaseNote
 from models.reports import ErasureRecord, RetentionInput
-from models.repository import register_case
 from models.vocabulary import CaseStatus, Stage, TaskKind
 from tests.cli_harness import Cli, add_victim, case_args, cli, today  # noqa: F401
 from tests.conftest import unique_ref

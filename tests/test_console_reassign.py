@@ -7,7 +7,7 @@ Fixtures from tests/test_console_case.py."""
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser
 
-from models.repository import task_by_id
+from models.task_repository import task_by_id
 from service.actor import Role
 from service.vcs import Vcs
 from tests.browser import Console

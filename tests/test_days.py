@@ -28,8 +28,8 @@ import models.working_days
 from models.bank_holidays import calendar_for_new_work, england_and_wales
 from models.codec import data_converter
 from models.deadlines import escalation_due, offer_due
-from models.messages import CaseInput
 from models.policy import Policy, policy_for
+from models.workflow_state import CaseInput
 from models.working_days import (
     LONDON,
     add_working_days,

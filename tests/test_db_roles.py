@@ -14,26 +14,18 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlmodel import select
 
-from activities.audit import append_audit, lock_case_chain, seal_pending, verify_chain
 from activities.audit_heads import export_heads
 from models.access_log import AccessRefusal
+from models.audit_chain import append_audit, lock_case_chain, seal_pending, verify_chain
 from models.audit_key import DEVELOPMENT_AUDIT_KEY
+from models.case_repository import add_conditions, register_case, withdraw_conditions
 from models.db import make_engine, session_scope
 from models.hospital import HospitalBase
+from models.hospital_repository import add_hospital
 from models.migrate import upgrade
 from models.parole_repository import add_vps, withdraw_vps
 from models.records import AuditEntry, AuditSeal, Correspondence, LicenceConditionBase
-from models.repository import (
-    add_conditions,
-    add_hospital,
-    add_representation,
-    add_victim,
-    disclose,
-    record_supplied,
-    register_case,
-    withdraw_conditions,
-    withdraw_representation,
-)
+from models.representation_repository import add_representation, withdraw_representation
 from models.roles import apply_grants
 from models.sharing import (
     DisclosureRequest,
@@ -42,7 +34,9 @@ from models.sharing import (
     RecipientKind,
     SuppliedRequest,
 )
+from models.sharing_repository import disclose, record_supplied
 from models.startup import ready_database
+from models.victim_repository import add_victim
 from models.vocabulary import Channel, ConditionKind, Language, LetterKind
 from service.access import Action, Refused
 from service.actor import Actor, Role

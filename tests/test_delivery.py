@@ -24,7 +24,8 @@ from activities.delivery import (
     DeliveryActivities,
     fit_text_message,
 )
-from activities.letters import WORDING, LetterActivities
+from activities.letter_wording import WORDING
+from activities.letters import LetterActivities
 from cli.tasks import print_timeline
 from models.db import session_scope
 from models.delivery import DeliveryPollInput, LetterUndelivered, StatusPollResult

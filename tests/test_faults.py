@@ -59,7 +59,7 @@ from models.errors import UnavailableError, VcsError
 from models.ids import victim_key
 from models.messages import AddVictims, OptIn
 from models.records import AuditEntry, Correspondence, Representation
-from models.repository import find_victim
+from models.victim_repository import find_victim
 from models.vocabulary import Channel, ContactLevel, LetterKind, Stage, TaskKind
 from service.vcs import Vcs
 from tests.conftest import BACKENDS, installed, unique_ref

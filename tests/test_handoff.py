@@ -36,7 +36,6 @@ from models.handoff import (
     handoff_of_task,
 )
 from models.ids import case_workflow_id
-from models.messages import CaseInput
 from models.policy import current_policy
 from models.records import AuditEntry, Representation, VloTask
 from models.vocabulary import (
@@ -50,6 +49,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.workflow_state import CaseInput
 from models.working_days import add_working_days, london_date
 from service.actor import Role
 from service.vcs import Vcs

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.errors import data_error
 from activities.handoff import HandoffStoreActivities
 from models.audit import stored_facts
+from models.case_repository import register_case
 from models.db import session_scope
 from models.handoff import (
     BULK_ACTOR,
@@ -25,7 +26,6 @@ from models.handoff import (
 )
 from models.ids import case_workflow_id
 from models.records import AuditEntry
-from models.repository import register_case
 from models.vocabulary import HandoffReason, HandoffStep, KeyStage, Provider, TaskKind
 from models.working_days import london_date
 from service.access import Refused

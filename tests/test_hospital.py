@@ -31,12 +31,12 @@ from models.hospital import (
     discharge_decider,
     discharge_problems,
 )
-from models.messages import HospitalStatus
+from models.hospital_repository import add_hospital
 from models.policy import current_policy
 from models.records import AuditEntry, Correspondence, LicenceConditionBase, Representation
 from models.release_month import ReleaseMonth, release_told_on
-from models.repository import add_hospital, disclosures_of
 from models.sharing import Disclosure, InformationCategory, LawfulBasis, RecipientKind
+from models.sharing_repository import disclosures_of
 from models.vocabulary import (
     Channel,
     ConditionKind,
@@ -53,6 +53,7 @@ from models.vocabulary import (
     Stage,
     TaskKind,
 )
+from models.workflow_state import HospitalStatus
 from models.working_days import london_date, london_today
 from service.vcs import Vcs
 from tests.cli_harness import ADDRESS, NAME, POSTCODE, Cli, add_victim, case_args, count

@@ -30,7 +30,7 @@ from models.key_stages import (
     release_problem,
     told,
 )
-from models.messages import ActionResult, CaseState, CaseView, HospitalStatus
+from models.messages import ActionResult, CaseView
 from models.records import AuditEntry, CaseNote, Correspondence, VloTask
 from models.victim import Enrolment
 from models.vocabulary import (
@@ -46,6 +46,7 @@ from models.vocabulary import (
     TaskKind,
     TaskStatus,
 )
+from models.workflow_state import CaseState, HospitalStatus
 from models.working_days import london_date
 from service.vcs import Vcs
 from tests.cli_harness import Cli, case_args, today

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.letters import full_date as date_in_words
+from activities.letter_wording import full_date as date_in_words
 from models.bank_holidays import calendar_for_new_work
 from models.db import session_scope
 from models.deadlines import (

@@ -1,4 +1,4 @@
-"""The case store (models/repository.py) on SQLite and PostgreSQL: registration, victims,
+"""The case store (models/*_repository.py) on SQLite and PostgreSQL: registration, victims,
 representations, licence conditions, and the database constraints that make retries safe.
 
 Every refused action must raise a VcsError that says why and change nothing.
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from models.case import CaseRegistration, MilestoneDates, Offence, OffenderCase
+from models.case_repository import add_conditions, case_by_ref, register_case
 from models.db import session_scope
 from models.errors import VcsError
 from models.records import (
@@ -23,14 +24,9 @@ from models.records import (
     Representation,
     VloTask,
 )
-from models.repository import (
-    add_conditions,
-    add_representation,
-    add_victim,
-    case_by_ref,
-    register_case,
-)
+from models.representation_repository import add_representation
 from models.victim import Victim
+from models.victim_repository import add_victim
 from models.vocabulary import (
     Channel,
     ConditionKind,

@@ -23,18 +23,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import notify
-from activities.letters import (
-    BODIES,
-    KEY_STAGE_WORDS,
-    MONTHS,
-    WORDING,
-    LetterActivities,
-)
+from activities.letter_bodies import BODIES
+from activities.letter_wording import KEY_STAGE_WORDS, MONTHS, WORDING
+from activities.letters import LetterActivities
+from models.activity_requests import LetterRequest
+from models.case_repository import register_case
 from models.db import session_scope
 from models.ids import victim_key
-from models.messages import LetterRequest
 from models.records import AuditEntry, Correspondence
-from models.repository import add_victim, register_case
+from models.victim_repository import add_victim
 from models.vocabulary import (
     Channel,
     ContactLevel,

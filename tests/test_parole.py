@@ -21,13 +21,15 @@ from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from activities.letters import MONTHS
+from activities.letter_wording import MONTHS
 from activities.retention import RetentionActivities
 from models.case import OffenderCase
+from models.case_repository import register_case
 from models.codec import CodecError, KeyRing, data_converter
 from models.db import session_scope
 from models.errors import VcsError
 from models.hospital import HospitalBase
+from models.hospital_repository import add_hospital
 from models.parole import (
     ParolePolicy,
     ParoleTimetable,
@@ -38,8 +40,8 @@ from models.parole import (
 from models.parole_repository import add_vps
 from models.records import AuditEntry, CaseNote, Correspondence, Representation, VloTask
 from models.reports import ERASED, ErasureRequest
-from models.repository import add_hospital, add_victim, register_case
 from models.sealed import Sealer
+from models.victim_repository import add_victim
 from models.vocabulary import (
     CaseStatus,
     ContactLevel,

@@ -10,7 +10,7 @@ from sqlmodel import select
 from models.audit import stored_facts
 from models.db import session_scope
 from models.records import AuditEntry, VloTask
-from models.repository import task_by_id
+from models.task_repository import task_by_id
 from models.vocabulary import TaskStatus
 from service.queries import my_tasks
 from service.tasks import BAD_USER_NAME

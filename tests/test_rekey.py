@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from models import rekey
+from models.case_repository import register_case
 from models.codec import CodecError, KeyRing
 from models.parole_repository import add_vps
-from models.repository import add_victim, register_case
 from models.sealed import Sealer
+from models.victim_repository import add_victim
 from tests.conftest import TEST_CODEC_KEY_ID, unique_ref
 from tests.helpers import registration, victim
 

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.activity_requests import LetterRequest
 from models.db import create_tables, make_engine
 from models.deadlines import (
     representations_opens,
     representations_reply_by,
     representations_task_due,
 )
-from models.messages import LetterRequest
 from models.policy import policy_for
 from models.release_month import ReleaseMonth, release_told_on
 from models.victim import Victim
@@ -37,7 +37,7 @@ release_days = st.dates(min_value=date(2027, 6, 1), max_value=date(2040, 12, 31)
 
 def rendered(request: LetterRequest) -> list[str]:
     """The letter as every victim would receive it: each language, by post, email and text."""
-    from activities.letters import render
+    from activities.letter_render import render
 
     bodies: list[str] = []
     with Session(ENGINE) as session:

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import select
 
 from models.case import OffenderCase
+from models.case_repository import register_case
 from models.db import make_engine, session_scope
-from models.repository import register_case
 from models.working_days import london_today
 from ops.backup import MANIFEST, TEMPORAL, BackupError, backup, restore
 from tests.conftest import BACKENDS, POSTGRES_URL, unique_ref

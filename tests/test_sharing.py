@@ -11,11 +11,11 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from activities.audit import verify_chain
+from models.audit_chain import verify_chain
+from models.case_repository import register_case
 from models.db import session_scope
 from models.errors import VcsError
 from models.records import AuditEntry, CaseNote
-from models.repository import add_victim, disclose, disclosures_of, record_supplied, register_case
 from models.sharing import (
     Disclosure,
     DisclosureItem,
@@ -27,6 +27,8 @@ from models.sharing import (
     RecipientKind,
     SuppliedRequest,
 )
+from models.sharing_repository import disclose, disclosures_of, record_supplied
+from models.victim_repository import add_victim
 from models.vocabulary import TaskKind
 from models.working_days import london_date, london_today
 from service.actor import Role

@@ -14,7 +14,8 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from models.errors import BrokenRules, VcsError
-from models.repository import task_on_case, victim_on_case
+from models.task_repository import task_on_case
+from models.victim_repository import victim_on_case
 from service.actor import Actor
 from service.contacts import Invalid, Problem
 from service.queries import NotFound, viewable_case

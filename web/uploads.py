@@ -66,7 +66,7 @@ async def uploaded_text(data: FormData, name: str, max_chars: int) -> str | None
 
 
 # The longest text a victim may send in writing: representations and a VPS alike
-# (models/repository.py MAX_REPRESENTATION_CHARS, models/parole.py MAX_VPS_CHARS).
+# (models/representation_repository.py MAX_REPRESENTATION_CHARS, models/parole.py MAX_VPS_CHARS).
 MAX_WRITTEN_CHARS = 20_000
 
 

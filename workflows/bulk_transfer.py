@@ -27,6 +27,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.handoff import HandoffStarterActivities, HandoffStoreActivities
     from activities.tasks import TaskActivities
+    from models.activity_requests import NewTask, TaskClosure
     from models.handoff import (
         BULK_ACTOR,
         BulkControl,
@@ -42,7 +43,8 @@ with workflow.unsafe.imports_passed_through():
         WithdrawalReason,
         handoff_manager,
     )
-    from models.messages import ActionResult, CompleteTask, NewTask, TaskClosure, TaskOwner
+    from models.messages import ActionResult, CompleteTask
+    from models.tasks import TaskOwner
     from models.vocabulary import HandoffStep, TaskKind
     from models.working_days import add_working_days, required
 

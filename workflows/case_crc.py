@@ -5,9 +5,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from models.activity_requests import AuditRecord
     from models.audit import AuditDetail
     from models.handoff import HandoffPolicy, ReportCrcEvent
-    from models.messages import ActionResult, AuditRecord
+    from models.messages import ActionResult
     from models.vocabulary import Provider, TaskKind
     from models.working_days import add_working_days
 

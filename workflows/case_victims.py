@@ -15,17 +15,15 @@ with workflow.unsafe.imports_passed_through():
     from models.messages import (
         ActionResult,
         AddVictims,
-        CaseEvent,
         CompleteTask,
         OptIn,
         OptOut,
         SubmitRepresentations,
         VictimAdded,
-        VictimInput,
-        VictimState,
         VictimView,
     )
     from models.policy import Policy
+    from models.workflow_state import CaseEvent, VictimInput, VictimState
 
 from workflows.case_host import CaseHost
 from workflows.common import rejected, renewed

@@ -27,6 +27,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.handoff import HandoffStoreActivities
     from activities.tasks import TaskActivities
+    from models.activity_requests import NewTask, TaskClosure
     from models.handoff import (
         ENDED_STEPS,
         HandoffEscalation,
@@ -42,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         withdrawn_refusal,
     )
     from models.handoff_state import HandoffState
-    from models.messages import NewTask, TaskClosure, TaskOwner
+    from models.tasks import TaskOwner
     from models.vocabulary import HandoffStep, TaskKind
     from models.working_days import BankHolidays, add_working_days
 

@@ -7,8 +7,8 @@ from prison (KeyStage TRANSFER_TO_HOSPITAL), remitted to prison, discharged. The
 workflows carry on as they are, keeping their stage, contact level and history; only what they
 are owed changes with the path.
 
-Mixed into CaseWorkflow (a victim's side: workflows/victim_hospital.py); the custodial path
-issues no command from here.
+Mixed into CaseWorkflow (leaving hospital: workflows/hospital_discharge.py; a victim's side:
+workflows/victim_hospital.py); the custodial path issues no command from here.
 """
 
 from datetime import date
@@ -20,29 +20,18 @@ with workflow.unsafe.imports_passed_through():
     from models.audit import AuditDetail
     from models.hospital import (
         REMITTABLE,
-        RESTRICTION_NAMES,
         DisposalChange,
-        RecordDischarge,
         RecordHospital,
         RecordRemission,
-        RecordRestrictionChange,
         RecordTransferToHospital,
-        RecordTribunalApplication,
-        discharge_decider,
-        discharge_problems,
         notice_basis,
         record_hospital_due,
-        restriction_change_problems,
-        tribunal_problems,
     )
     from models.key_stages import key_stage_problem
     from models.key_stages import record as note_key_stage
-    from models.messages import (
-        ActionResult,
-        CaseState,
-        HospitalStatus,
-    )
+    from models.messages import ActionResult
     from models.vocabulary import DischargeKind, DisposalKind, KeyStage, TaskKind
+    from models.workflow_state import CaseState, HospitalStatus
 
 from workflows.case_host import CaseHost
 from workflows.common import rejected, today
@@ -51,7 +40,7 @@ from workflows.steps import step
 RECORD_HOSPITAL_TASK = "record-hospital"
 
 
-def _refuse_any(problems: list[str], what: str, on: date, sentence_date: date) -> None:
+def refuse_any(problems: list[str], what: str, on: date, sentence_date: date) -> None:
     """Refuse the update with every problem found, the date's among them (not in the future,
     not before the sentence or order)."""
     found = list(problems)
@@ -181,7 +170,7 @@ class HospitalCase(CaseHost):
             )
         if status.hospital_id == action.hospital_id and status.discharge is None:
             raise rejected(f"the patient of case {ref} is already in hospital {action.hospital_id}")
-        _refuse_any([], "hospital", action.on, state.milestones.sentence_date)
+        refuse_any([], "hospital", action.on, state.milestones.sentence_date)
 
     # ---- prison to hospital, hospital to prison ---------------------------------------------
 
@@ -275,130 +264,4 @@ class HospitalCase(CaseHost):
             )
         if status.discharge is DischargeKind.ABSOLUTE:
             raise rejected(f"the patient was absolutely discharged on {status.discharged_on}")
-        _refuse_any([], "remission", action.on, state.milestones.sentence_date)
-
-    # ---- restriction lifted or varied; tribunal applications (DVCVA s 37(4)-(7)) -------------
-
-    @workflow.update
-    async def record_restriction_change(self, action: RecordRestrictionChange) -> ActionResult:
-        """The Secretary of State lifts the restriction (MHA 1983 s 42(1); DVCVA s 37(4)(a)) or
-        the date it ceases changes (ss 41(3), 44(3)). Victims in the scheme are told (s 37(7));
-        who decides discharge, so who gets representations, follows (s 37(3): the Secretary of
-        State or the tribunal only while the restriction is in force)."""
-        async with self._vlo_action():
-            self._check_restriction_change(action)
-            state = self._open_state()
-            status = state.hospital
-            assert status is not None
-            ends = action.on if action.lifted else action.ends_on
-            news = "restriction_lifted" if action.lifted else "restriction_varied"
-            what = "lifted" if action.lifted else f"to end {ends}"
-            name = RESTRICTION_NAMES[status.disposal]
-            changed = status.model_copy(update={"restriction_ends_on": ends})
-            await self._change_disposal(
-                changed,
-                f"{news}:{state.event_sequence + 1}",
-                action.by,
-                news,
-                AuditDetail.of(on=action.on, lifted=action.lifted),
-            )
-            state.hospital = changed
-            await self._broadcast(
-                "hospital", hospital=state.hospital, on=action.on, hospital_news=news
-            )
-            decider = discharge_decider(state.hospital, today())
-            return ActionResult(
-                message=f"{name} {what}: victims in the scheme told; representations about "
-                f"discharge now go to the {decider}"
-            )
-
-    @record_restriction_change.validator
-    def _check_restriction_change(self, action: RecordRestrictionChange) -> None:
-        state, status = self._patient("it has no restriction")
-        _refuse_any(
-            restriction_change_problems(status, action, today()),
-            "restriction",
-            action.on,
-            state.milestones.sentence_date,
-        )
-
-    @workflow.update
-    async def record_tribunal_application(self, action: RecordTribunalApplication) -> ActionResult:
-        """The tribunal tells the probation body the restricted patient's case is before it
-        (DVCVA s 37(5); ss 40, 43): audited, and every victim in the scheme is told and invited
-        to give views on discharge conditions (s 37(6)-(7)), forwarded while the restriction
-        is in force (s 37(2)-(3))."""
-        async with self._vlo_action():
-            self._check_tribunal_application(action)
-            state = self._open_state()
-            await self._audit(
-                "tribunal_application",
-                action.by,
-                AuditDetail.of(on=action.on),
-            )
-            await self._broadcast(
-                "hospital",
-                hospital=state.hospital,
-                on=action.on,
-                hospital_news="tribunal_application",
-            )
-            return ActionResult(
-                message=f"tribunal application of {action.on} recorded for case "
-                f"{self.params.case_ref}: victims in the scheme told and invited to give views "
-                "on discharge conditions (DVCVA s 37(7))"
-            )
-
-    @record_tribunal_application.validator
-    def _check_tribunal_application(self, action: RecordTribunalApplication) -> None:
-        state, status = self._patient(
-            "a prisoner's release is reviewed by the Parole Board: refer the case to the "
-            "Parole Board, not the Mental Health Tribunal"
-        )
-        _refuse_any(
-            tribunal_problems(status, action.on),
-            "tribunal application",
-            action.on,
-            state.milestones.sentence_date,
-        )
-
-    # ---- discharge ---------------------------------------------------------------------------
-
-    @workflow.update
-    async def record_discharge(self, action: RecordDischarge) -> ActionResult:
-        """Discharge from hospital (ss 38, 38A, 41, 44, 44A: the victim is told). Conditions of
-        discharge are recorded with record-conditions, and told as such. An absolute discharge
-        ends the order, and with it the scheme: the case closes."""
-        async with self._vlo_action():
-            self._check_discharge(action)
-            state = self._open_state()
-            status = state.hospital
-            assert status is not None
-            state.event_sequence += 1
-            await self._audit(
-                "hospital_discharge",
-                action.by,
-                AuditDetail.of(kind=action.kind, hospital=status.hospital_id, on=action.on),
-            )
-            state.hospital = status.model_copy(
-                update={"discharge": action.kind, "discharged_on": action.on}
-            )
-            await self._broadcast("hospital", hospital=state.hospital, on=action.on)
-            if action.kind is DischargeKind.ABSOLUTE:
-                await self._close(by=action.by)
-                return ActionResult(
-                    message=f"absolute discharge on {action.on} recorded: the order has ended; "
-                    f"victims told; case {self.params.case_ref} closed"
-                )
-            return ActionResult(
-                message=f"{action.kind.value} discharge on {action.on} recorded; victims told"
-            )
-
-    @record_discharge.validator
-    def _check_discharge(self, action: RecordDischarge) -> None:
-        state, status = self._patient("record the release instead")
-        _refuse_any(
-            discharge_problems(status, action.kind, action.on),
-            "discharge",
-            action.on,
-            state.milestones.sentence_date,
-        )
+        refuse_any([], "remission", action.on, state.milestones.sentence_date)

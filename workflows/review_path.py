@@ -26,10 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.letters import LetterActivities
     from activities.parole import ParoleActivities
+    from models.activity_requests import AuditRecord, LetterRequest
     from models.audit import AuditDetail, Ref
     from models.delivery import LetterUndelivered
     from models.handoff import ResponsibilityChange
-    from models.messages import AuditRecord, LetterRequest, OpenTask, TaskOwner
     from models.parole import (
         ParoleDecisionRecord,
         ParoleInput,
@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ParoleView,
         hearing_problems,
     )
+    from models.tasks import OpenTask, TaskOwner
     from models.vocabulary import LetterKind, TaskKind
     from models.working_days import add_working_days
 

@@ -11,8 +11,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.parole import ParoleActivities
+    from models.activity_requests import ForwardRepresentations
     from models.audit import AuditDetail
-    from models.messages import ActionResult, CompleteTask, ForwardRepresentations
+    from models.messages import ActionResult, CompleteTask
     from models.parole import (
         PAROLE_BOARD,
         ForwardVps,

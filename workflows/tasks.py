@@ -11,17 +11,12 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.handoff import HandoffStoreActivities
     from activities.tasks import TaskActivities
+    from models.activity_requests import NewTask, TaskClosure, TaskReschedule
     from models.deadlines import escalation_due
     from models.handoff import ResponsibilityChange, TaskReassignment
-    from models.messages import (
-        CompleteTask,
-        NewTask,
-        OpenTask,
-        TaskClosure,
-        TaskOwner,
-        TaskReschedule,
-    )
+    from models.messages import CompleteTask
     from models.policy import Policy
+    from models.tasks import OpenTask, TaskOwner
     from models.vocabulary import LetterKind, TaskKind
 
 from workflows.common import rejected, today

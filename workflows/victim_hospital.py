@@ -17,10 +17,11 @@ with workflow.unsafe.imports_passed_through():
         NotifyHospital,
         notice_basis,
     )
-    from models.messages import ActionResult, CaseEvent, VictimInput, VictimState
+    from models.messages import ActionResult
     from models.release_month import ReleaseMonth
     from models.sharing import LawfulBasis
     from models.vocabulary import DischargeKind, LetterKind, Stage
+    from models.workflow_state import CaseEvent, VictimInput, VictimState
 
 from workflows.common import ENGINE_ACTOR, rejected, today
 from workflows.steps import call

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.messages import ConditionNotice, HeldLetter, VictimInput, VictimState
     from models.release_month import ReleaseMonth, release_told_on
     from models.vocabulary import DischargeKind, LetterKind
+    from models.workflow_state import ConditionNotice, HeldLetter, VictimInput, VictimState
 
 from workflows.common import today
 

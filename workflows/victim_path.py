@@ -8,11 +8,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
+    from models.activity_requests import ForwardRepresentations
     from models.hospital import discharge_decider
     from models.messages import (
         ActionResult,
         CompleteTask,
-        ForwardRepresentations,
         OptIn,
         OptOut,
         Scheduled,

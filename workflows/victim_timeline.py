@@ -14,6 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStoreActivities
     from activities.letters import LetterActivities
+    from models.activity_requests import LetterRequest, StageChange
     from models.deadlines import (
         chase_and_close,
         offer_due,
@@ -23,15 +24,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.handoff import ResponsibilityChange
     from models.key_stages import told
-    from models.messages import (
-        CaseEvent,
-        LetterRequest,
-        StageChange,
-        TaskOwner,
-        VictimInput,
-        VictimState,
-    )
     from models.release_month import ReleaseMonth
+    from models.tasks import TaskOwner
     from models.vocabulary import (
         ContactLevel,
         DischargeKind,
@@ -40,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         TaskKind,
     )
+    from models.workflow_state import CaseEvent, VictimInput, VictimState
 
 from workflows.common import ENGINE_ACTOR, today
 from workflows.steps import step

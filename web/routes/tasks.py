@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from models.repository import task_by_id
+from models.task_repository import task_by_id
 from service.access import Action, Scope, allowed
 from service.queries import checked, escalated_tasks, my_tasks, region_view, viewable_case
 from web.forms import Form, posted, submit, submit_to, vcs_of, viewable

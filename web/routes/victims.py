@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from models.repository import MAX_REPRESENTATION_CHARS
+from models.representation_repository import MAX_REPRESENTATION_CHARS
 from models.vocabulary import Channel, ContactLevel, Language
 from service import contacts
 from service.actor import Actor
