@@ -225,5 +225,16 @@ async def main() -> None:
     log.info("worker stopped")
 
 
+async def register_search_attributes() -> None:
+    """`python worker.py search-attributes`: register the engine's search attributes and stop
+    (an operator's one-shot on a namespace the worker may not administer)."""
+    added = await ensure_search_attributes(await connect())
+    print(f"search attributes added: {', '.join(added)}" if added else "search attributes ready")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["search-attributes"]:
+        asyncio.run(register_search_attributes())
+        sys.stdout.flush()
+        os._exit(0)  # skip teardown: the Temporal client's native threads can abort it
     asyncio.run(main())

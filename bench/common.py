@@ -22,30 +22,37 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
+from models.codec import data_converter
+from models.db import create_tables, make_engine, session_scope
+from models.errors import VcsError
+from models.messages import ActionResult
+from models.records import VloTask
+from models.vocabulary import ContactLevel, TaskKind, TaskStatus
+from service.vcs import Vcs
+from tests.helpers import registration, victim, vlo_actor
+from workflows.case import case_workflow_id
+from workflows.search import ensure_search_attributes
+
 ROOT = Path(__file__).resolve().parent.parent
-
-# A fixed key for the encrypting codec (models/codec.py), set before any data converter is
-# made, as tests/conftest.py does: a benchmark never reads a developer's keys nor writes
-# data/codec-keys. 32 bytes; not a secret, never used outside the benchmarks.
 BENCH_CODEC_KEY_ID = "bench-1"
-os.environ["VCS_CODEC_KEYS"] = (
-    f"{BENCH_CODEC_KEY_ID}:{base64.b64encode(b'vcs-bench-key-not-for-production').decode()}"
-)
-os.environ["VCS_CODEC_ACTIVE_KEY"] = BENCH_CODEC_KEY_ID
-# The worker seals the audit trail as in production (models/audit_key.py); not a secret either.
-os.environ["VCS_AUDIT_HMAC_KEY"] = base64.b64encode(b"vcs-bench-audit-key-not-a-secret").decode()
-os.environ.pop("VCS_NOTIFY_BASE_URL", None)  # letters go to the outbox only: nothing is sent
 
-from models.codec import data_converter  # noqa: E402  (after the key is set)
-from models.db import create_tables, make_engine, session_scope  # noqa: E402
-from models.errors import VcsError  # noqa: E402
-from models.messages import ActionResult  # noqa: E402
-from models.records import VloTask  # noqa: E402
-from models.vocabulary import ContactLevel, TaskKind, TaskStatus  # noqa: E402
-from service.vcs import Vcs  # noqa: E402
-from tests.helpers import registration, victim, vlo_actor  # noqa: E402
-from workflows.case import case_workflow_id  # noqa: E402
-from workflows.search import ensure_search_attributes  # noqa: E402
+
+def use_bench_keys() -> None:
+    """A fixed key for the encrypting codec (models/codec.py), set by bench/run.py before any
+    data converter is made, as tests/conftest.py sets the tests' own: a benchmark never reads a
+    developer's keys nor writes data/codec-keys (32 bytes; not a secret, never used outside the
+    benchmarks). Not set on import, so a test importing bench code keeps the tests' keys (the
+    recorded histories are sealed with them). Worker processes inherit them."""
+    os.environ["VCS_CODEC_KEYS"] = (
+        f"{BENCH_CODEC_KEY_ID}:{base64.b64encode(b'vcs-bench-key-not-for-production').decode()}"
+    )
+    os.environ["VCS_CODEC_ACTIVE_KEY"] = BENCH_CODEC_KEY_ID
+    # The worker seals the audit trail as in production (models/audit_key.py); not a secret.
+    os.environ["VCS_AUDIT_HMAC_KEY"] = base64.b64encode(
+        b"vcs-bench-audit-key-not-a-secret"
+    ).decode()
+    os.environ.pop("VCS_NOTIFY_BASE_URL", None)  # letters go to the outbox only: nothing is sent
+
 
 R = TypeVar("R")
 

@@ -94,9 +94,10 @@ async def run_benchmarks(args: argparse.Namespace, workdir: Path) -> int:
     """Run the chosen benchmarks; one that fails is reported and the others still run (and
     are written to bench/RESULTS.md). Returns how many failed."""
     from bench import cost, floors, responsiveness, scale, sentences
-    from bench.common import Section, say
+    from bench.common import Section, say, use_bench_keys
     from bench.results import RESULTS, append_results
 
+    use_bench_keys()
     chosen = args.only or list(BENCHMARKS)
     sections: list[Section] = []
     failed = 0

@@ -15,7 +15,6 @@ import sys
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-import bench.common  # noqa: F401  (sets the bench codec key before any converter is made)
 from bench.common import converter
 from bench.floor import FloorCaseWorkflow, FloorSleepWorkflow
 from bench.floor_activities import build_floor_worker

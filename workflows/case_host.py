@@ -8,17 +8,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
     from datetime import date
+    from typing import Protocol
 
     from models.audit import AuditDetail
-    from models.messages import CaseView, CompleteTask
+    from models.messages import ActionResult, CaseView, CompleteTask
     from models.parole import ParoleDecided
     from models.vocabulary import KeyStage
     from models.workflow_state import CaseInput, CaseState
-    from workflows.case_handoffs import HandoffTask
     from workflows.common import ENGINE_ACTOR
     from workflows.review_steps import ReviewSteps
     from workflows.tasks import TaskBook
     from workflows.victim_path import VictimPath
+
+    class TaskHolder(Protocol):
+        """A part of the case holding an open task that completing it acts on (a hand-off's
+        step: workflows/case_handoffs.py HandoffTask)."""
+
+        def check_complete_task(self, action: CompleteTask) -> None: ...
+
+        async def complete_task(self, action: CompleteTask) -> ActionResult: ...
 
 
 class CaseHost:
@@ -65,6 +73,6 @@ class CaseHost:
         # whichever part holds a task open (workflows/case_tasks.py)
         def _task_review(self, task_id: int) -> ReviewSteps | None: ...  # case_reviews.py
 
-        def _task_handoff(self, task_id: int) -> HandoffTask | None: ...  # case_handoffs.py
+        def _task_handoff(self, task_id: int) -> TaskHolder | None: ...  # case_handoffs.py
 
         def _task_victim(self, action: CompleteTask) -> VictimPath | None: ...  # case_victims.py

@@ -123,21 +123,3 @@ class Published:
             updates.append(NEXT_DEADLINE.value_set(deadline_value(next_deadline)))
         workflow.upsert_search_attributes(updates)
         self.last = values
-
-
-if __name__ == "__main__":
-    import asyncio
-    import os
-    import sys
-
-    from worker import connect
-
-    async def _main() -> None:
-        added = await ensure_search_attributes(await connect())
-        print(
-            f"search attributes added: {', '.join(added)}" if added else "search attributes ready"
-        )
-
-    asyncio.run(_main())
-    sys.stdout.flush()
-    os._exit(0)  # skip teardown: the Temporal client's native threads can abort it
