@@ -59,8 +59,8 @@ TASK_QUEUE = os.environ.get("VCS_TASK_QUEUE", "victim-contact")
 # Idle cases replay when their timer fires: a bounded cache keeps memory flat at 100,000 cases.
 MAX_CACHED_WORKFLOWS = int(os.environ.get("VCS_MAX_CACHED_WORKFLOWS", "2000"))
 MAX_CONCURRENT_ACTIVITIES = int(os.environ.get("VCS_MAX_CONCURRENT_ACTIVITIES", "16"))
-# Near the cores: at the SDK's 100, 500 cases due at once timed out 481 workflow tasks (over 10 s);
-# at 8, none, and a VLO's update p99 was 9x idle, not 17x (bench/scale-2026-12-06.md).
+# Near the cores: at the SDK's 100, 500 cases due at once timed out 481 and 839 workflow tasks
+# (over 10 s); at 8 or 4, none, at the same rate or better (bench/scale-2026-12-06.md).
 MAX_CONCURRENT_WORKFLOW_TASKS = int(os.environ.get("VCS_MAX_CONCURRENT_WORKFLOW_TASKS", "8"))
 
 log = logging.getLogger("vcs.worker")
