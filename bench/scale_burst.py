@@ -1,16 +1,15 @@
 """The burst (issue 15 §4): many cases fall due on one day while a VLO works on another case.
 
-A date falls due at 00:00 London (workflows/common.py start_of), and a dev server's clock is
-the wall clock, so no case can be made to fall due within a run. The moment is stood in for by
-one signal to each case, sent as fast as the server takes them: as when their timers fire
-together, every case has a workflow task on the queue at once, and each wakes (replayed from
-its history if it is not in the worker's cache), runs a database activity that opens a VLO
-task (`letter_undelivered`: a task to reach the victim another way), re-plans its wake-up
-timer and publishes its search attributes: the shape of a due date's work (a task opened or
-escalated, a letter written). Measured: from the first signal until every case has opened its
-task (a row in the case database), the rate once due, and a VLO's update latency, one action
-a second on cases outside the burst, during it against idle.
-"""
+A case wakes on its due date at its own time in the morning (workflows/common.py wakes_at), and
+a dev server's clock is the wall clock, so no case can be made to fall due within a run. The
+moment is stood in for by one signal to each case, sent as fast as the server takes them: as
+when their timers fire together, every case has a workflow task on the queue at once, and each
+wakes (replayed from its history if it is not in the worker's cache), runs a database activity
+that opens a VLO task (`letter_undelivered`: a task to reach the victim another way), re-plans
+its wake-up timer and publishes its search attributes: the shape of a due date's work (a task
+opened or escalated, a letter written). Measured: from the first signal until every case has
+opened its task (a row in the case database), the rate once due, and a VLO's update latency, one
+action a second on cases outside the burst, during it against idle."""
 
 import asyncio
 import math

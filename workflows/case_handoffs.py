@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_crc import CaseCrcEvents
 from workflows.common import rejected
 from workflows.handoff_path import HandoffPath
-from workflows.steps import call
+from workflows.steps import call, written
 
 
 class HandoffTask:
@@ -281,6 +281,7 @@ class CaseHandoffs(CaseCrcEvents):
             switched=path.state.step is HandoffStep.SWITCHED,
             withdrawn=path.state.withdrawn_reason not in (None, WithdrawalReason.HANDOFF_FAILED),
         )
+        await written()  # the bulk counts what is in the database
         with contextlib.suppress(Exception):  # the bulk has finished: nothing waits for it
             await workflow.get_external_workflow_handle(p.notify_workflow_id).signal(
                 "handoff_finished", finished

@@ -105,12 +105,17 @@ async def step_result(
     return pending.result.value
 
 
-async def call(activity_method: Callable[..., Any], *args: Any, summary: str | None = None) -> Any:
-    """Any other activity (a read, or a write that returns more than an ID): what is pending is
-    written first."""
+async def written() -> None:
+    """Write what is pending now: before telling another workflow what the steps did."""
     unit = _UNIT.get()
     if unit is not None:
         await unit.flush()
+
+
+async def call(activity_method: Callable[..., Any], *args: Any, summary: str | None = None) -> Any:
+    """Any other activity (a read, or a write that returns more than an ID): what is pending is
+    written first."""
+    await written()
     return await common.call(activity_method, *args, summary=summary)
 
 

@@ -95,7 +95,6 @@ class VictimPath(VictimTimeline):
         decided_by = (
             LICENCE_DECIDED_BY if s.hospital is None else discharge_decider(s.hospital, today())
         )
-        s.representation_ids.append(action.representation_id)
         await step(
             CaseStoreActivities.forward_representations,
             ForwardRepresentations(
@@ -107,7 +106,9 @@ class VictimPath(VictimTimeline):
                 by=action.by,
             ),
             summary="forward representations",
+            now=True,  # representations not the victim's refuse the action: nothing changes
         )
+        s.representation_ids.append(action.representation_id)
         received = (
             LetterKind.REPRESENTATIONS_RECEIVED
             if s.hospital is None
