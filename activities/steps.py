@@ -9,6 +9,7 @@ refused (a bad address or number) is reported for the workflow to open the undel
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,6 +21,7 @@ from activities.audit_batch import audit_batch
 from activities.case_store import CaseStoreActivities
 from activities.hospital import HospitalActivities
 from activities.letters import LetterActivities
+from activities.notify import DEFAULT_TIMEOUT_SECONDS
 from activities.parole import ParoleActivities
 from activities.tasks import TaskActivities
 from models.activity_requests import (
@@ -54,6 +56,15 @@ REQUESTS: dict[str, type[BaseModel]] = {
     "change_disposal": DisposalChange,
     "send_letter": LetterRequest,
 }
+
+
+def letters_time(steps: list[Step]) -> timedelta:
+    """How much longer than a database transaction `apply` may take: each letter may wait for
+    Notify twice (the look-up by reference, then the send), each up to its timeout, one after
+    another after the commit. Without it a release told to many victims by email or text would
+    outrun the steps' timeout and be tried again (sending nothing twice, but slowly)."""
+    letters = sum(1 for step in steps if step.activity == "send_letter")
+    return letters * 2 * timedelta(seconds=DEFAULT_TIMEOUT_SECONDS)
 
 
 class StepsActivities:

@@ -64,16 +64,18 @@ async def call(
     *args: Any,
     summary: str | None = None,
     local_id: str | None = None,
+    extra_time: timedelta = timedelta(0),
 ) -> Any:
     """Run a database activity: short timeout, retried until the database answers, but a
     data error (non-retryable) fails at once with its message. It is tried as a local
     activity first (every step is idempotent by its key, so running it again is harmless);
-    `local_id`: that local activity's ID (history shows it unencrypted)."""
+    `local_id`: that local activity's ID (history shows it unencrypted); `extra_time`: what
+    the activity may need beyond a database write (letters waiting for Notify)."""
     try:
         return await workflow.execute_local_activity_method(
             activity_method,
             args=list(args),
-            start_to_close_timeout=LOCAL_TIMEOUT,
+            start_to_close_timeout=LOCAL_TIMEOUT + extra_time,
             retry_policy=LOCAL_RETRY,
             summary=summary,
             activity_id=local_id,
@@ -102,7 +104,7 @@ async def call(
     return await workflow.execute_activity_method(
         activity_method,
         args=list(args),
-        start_to_close_timeout=timedelta(seconds=30),
+        start_to_close_timeout=timedelta(seconds=30) + extra_time,
         retry_policy=DB_RETRY,
         summary=summary,
         activity_id=None if local_id is None else f"{local_id}@{workflow.uuid4()}",

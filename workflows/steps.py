@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.steps import REQUESTS, StepsActivities
+    from activities.steps import REQUESTS, StepsActivities, letters_time
     from models.steps import Step, StepResult
 
 from workflows import common
@@ -43,12 +43,14 @@ class _Unit:
         """Write what is pending; a letter Notify refused then gets its task (more steps)."""
         while self.pending:
             batch, self.pending = self.pending, []
+            steps = [p.step for p in batch]
             results: list[StepResult] = await common.call(
                 StepsActivities.apply,
-                [p.step for p in batch],
+                steps,
                 summary="; ".join(p.summary for p in batch)[:200],
                 # The steps' activities, for whoever reads the history (tests/helpers.py).
                 local_id=f"{STEPS_ID}{','.join(p.step.activity for p in batch)}"[:900],
+                extra_time=letters_time(steps),
             )
             for pending, result in zip(batch, results, strict=True):
                 pending.result = result

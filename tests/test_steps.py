@@ -1,17 +1,20 @@
-"""A step the database refuses leaves the case as it was (workflows/steps.py): a VLO action
-whose writes fail changes neither the workflow nor the rows, so the victim's tasks stay
-completable and the right action still goes through afterwards."""
+"""A workflow task's steps written together (workflows/steps.py, activities/steps.py)."""
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.notify import DEFAULT_TIMEOUT_SECONDS
+from activities.steps import letters_time
 from models.deadlines import representations_opens
 from models.messages import SubmitRepresentations
 from models.policy import current_policy
 from models.release_month import ReleaseMonth
 from models.representation_repository import add_representation
+from models.steps import Step
 from models.vocabulary import ContactLevel, LetterKind, TaskKind
 from models.working_days import london_date
 from service.vcs import Vcs
@@ -30,10 +33,23 @@ from worker import build_worker
 from workflows.case import CaseWorkflow, case_workflow_id
 
 
+def test_a_release_told_to_many_victims_has_time_for_each_letter() -> None:
+    """Letters go through Notify one after another once the steps are committed: the steps'
+    time limit grows with them, so thirty victims told by email are not cut off and tried
+    again; a batch with no letter keeps the database's short limit."""
+    letter = Step(activity="send_letter", request={})
+    task = Step(activity="open_task", request={})
+    assert letters_time([task, task]) == timedelta(0)
+    per_letter = timedelta(seconds=2 * DEFAULT_TIMEOUT_SECONDS)
+    assert letters_time([task, *[letter] * 30]) == 30 * per_letter
+
+
 @pytest.mark.usefixtures("cleanup_workflows")
 async def test_representations_refused_by_the_database_change_nothing(
     time_skipping_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
+    """A VLO action whose writes the database refuses changes neither the workflow nor the
+    rows: the victim's task stays completable and the right action still goes through."""
     env = time_skipping_env
     today = london_date(await env.get_current_time())
     vcs = Vcs(env.client, engine, task_queue)
